@@ -1,0 +1,89 @@
+//! The command line (PRODUCT.md's contract): flags parsed by clap, then validated into typed
+//! arguments in each command group's file. Exit codes: 0 success, 1 the work failed, 2 bad
+//! input or usage. Errors go to stderr as one sentence naming the input.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod init;
+mod library;
+mod output;
+
+pub use output::Failure;
+
+/// loa — phát thanh tuyên truyền cải cách hành chính / CCHC bulletin playout and airlog.
+#[derive(Debug, Parser)]
+#[command(name = "loa", version, about)]
+pub struct Cli {
+    /// Data directory (config, database, audio store).
+    #[arg(
+        long,
+        global = true,
+        env = "LOA_DATA_DIR",
+        default_value = "./loa-data"
+    )]
+    pub data_dir: PathBuf,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+// Parsed once per process; boxing the larger variants would only add noise.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data dir, its config and database.
+    Init(init::InitArgs),
+    /// The bulletin library: check, add, list, show, approve, retire, remove.
+    #[command(subcommand)]
+    Library(library::LibraryCommand),
+}
+
+/// Parses the process arguments, runs the command and returns the exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("loa: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(dispatch(cli));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => f.report(),
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Init(args) => init::run(&cli.data_dir, args).await,
+        Command::Library(cmd) => library::run(&cli.data_dir, cmd).await,
+    }
+}
+
+/// Logs go to stderr, filtered by `LOA_LOG` (default `info` for loa, `warn` for the rest).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LOA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,loa=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,370 @@
+//! Configuration: `loa.toml` in the data dir, then `LOA_SECTION__KEY` environment overrides,
+//! parsed into a [`Config`] whose values are already valid (a bad key or value is refused
+//! with the file or variable named, before anything starts).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Environment variables that steer the process rather than override config keys.
+const RESERVED_ENV: &[&str] = &["LOA_DATA_DIR", "LOA_LOG"];
+/// Prefixes of environment variables that belong to the test suite, not the config.
+const RESERVED_ENV_PREFIXES: &[&str] = &["LOA_TEST_"];
+
+/// The name of the config file inside the data dir.
+pub const CONFIG_FILE: &str = "loa.toml";
+
+/// The config file `loa init` writes: every key, its default and what it does.
+pub const DEFAULT_CONFIG_TOML: &str = r#"# loa configuration. Every key may be overridden from the environment as
+# LOA_KEY or LOA_SECTION__KEY (e.g. LOA_INGEST__SILENCE_THRESHOLD_DBFS=-45).
+
+# Where bulletins, schedules and the airlog are kept.
+#   sqlite://loa.db          the embedded database, relative to the data dir (default)
+#   sqlite:///abs/path.db    an embedded database elsewhere
+#   postgres://user@host/db  a central PostgreSQL server (province-wide installations)
+database_url = "sqlite://loa.db"
+
+# Time zone of the stations when the plan does not name one (IANA name).
+timezone = "Asia/Ho_Chi_Minh"
+
+# Operator name recorded for changes made from this machine's command line
+# (approvals, removals). Defaults to the login name when empty.
+operator = ""
+
+[ingest]
+# Samples quieter than this (dBFS) count as silence at the start and end of a bulletin.
+silence_threshold_dbfs = -50.0
+"#;
+
+/// Raw config as written in TOML; unknown keys are errors.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default = "default_database_url")]
+    database_url: String,
+    #[serde(default = "default_timezone")]
+    timezone: String,
+    #[serde(default)]
+    operator: String,
+    #[serde(default)]
+    ingest: RawIngest,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIngest {
+    #[serde(default = "default_silence")]
+    silence_threshold_dbfs: f64,
+}
+
+impl Default for RawIngest {
+    fn default() -> Self {
+        RawIngest {
+            silence_threshold_dbfs: default_silence(),
+        }
+    }
+}
+
+fn default_database_url() -> String {
+    "sqlite://loa.db".into()
+}
+fn default_timezone() -> String {
+    "Asia/Ho_Chi_Minh".into()
+}
+fn default_silence() -> f64 {
+    -50.0
+}
+
+/// Where the store lives, resolved against the data dir.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// An embedded SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL server; the URL may carry a password, so it is never printed whole.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(p) => write!(f, "Sqlite({})", p.display()),
+            DatabaseUrl::Postgres(u) => write!(f, "Postgres({})", redact_url(u)),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl DatabaseUrl {
+    /// Parses a `database_url` value; relative SQLite paths are taken from `data_dir`.
+    pub fn parse(url: &str, data_dir: &Path) -> Result<DatabaseUrl, String> {
+        if let Some(rest) = url.strip_prefix("sqlite://") {
+            let rest = rest.split('?').next().unwrap_or(rest);
+            if rest.is_empty() {
+                return Err("the sqlite:// URL names no file".into());
+            }
+            let p = PathBuf::from(rest);
+            Ok(DatabaseUrl::Sqlite(if p.is_absolute() {
+                p
+            } else {
+                data_dir.join(p)
+            }))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(url.to_string()))
+        } else {
+            Err(format!(
+                "'{}' is not a database URL loa can use (expected sqlite://FILE or postgres://…)",
+                redact_url(url)
+            ))
+        }
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data dir everything relative is resolved against.
+    pub data_dir: PathBuf,
+    /// The store.
+    pub database: DatabaseUrl,
+    /// Default station time zone.
+    pub timezone: chrono_tz::Tz,
+    /// Operator name for changes made from this machine's CLI.
+    pub operator: String,
+    /// Ingest measurement settings.
+    pub ingest: crate::library::IngestOptions,
+}
+
+/// A config that cannot be used, naming the file or variable and the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The data dir has no config: `loa init` was not run.
+    #[error("{0}: no loa.toml here; run `loa init --data-dir {1}` first")]
+    NotInitialised(PathBuf, String),
+    /// The file cannot be read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The TOML (after overrides) is malformed or has a bad key or value.
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// The file, or the environment variable, at fault.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Loads `DATA_DIR/loa.toml` and applies the environment's `LOA_*` overrides.
+    pub fn load(data_dir: &Path) -> Result<Config, ConfigError> {
+        let path = data_dir.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::NotInitialised(
+                    data_dir.to_path_buf(),
+                    data_dir.display().to_string(),
+                ))
+            }
+            Err(source) => return Err(ConfigError::Io { path, source }),
+        };
+        Self::from_toml(&text, &path, data_dir, std::env::vars())
+    }
+
+    /// Builds a config from TOML text and a set of environment variables.
+    pub fn from_toml(
+        text: &str,
+        origin: &Path,
+        data_dir: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let invalid = |origin: &str, message: String| ConfigError::Invalid {
+            origin: origin.to_string(),
+            message,
+        };
+        let file = origin.display().to_string();
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            invalid(&file, e.to_string().trim().replace('\n', " "))
+        })?;
+        let mut overrides: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("LOA_"))
+            .filter(|(k, _)| !RESERVED_ENV.contains(&k.as_str()))
+            .filter(|(k, _)| !RESERVED_ENV_PREFIXES.iter().any(|p| k.starts_with(p)))
+            .collect();
+        overrides.sort();
+        for (var, value) in &overrides {
+            apply_override(&mut table, var, value).map_err(|m| invalid(var, m))?;
+        }
+        let raw: RawConfig =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    let origin = if overrides.is_empty() {
+                        file.clone()
+                    } else {
+                        format!(
+                            "{file} (with {})",
+                            overrides
+                                .iter()
+                                .map(|(k, _)| k.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    };
+                    invalid(&origin, e.message().to_string())
+                })?;
+        let database = DatabaseUrl::parse(&raw.database_url, data_dir)
+            .map_err(|m| invalid(&file, format!("database_url: {m}")))?;
+        let timezone: chrono_tz::Tz = raw.timezone.parse().map_err(|_| {
+            invalid(
+                &file,
+                format!("timezone: '{}' is not an IANA time zone name", raw.timezone),
+            )
+        })?;
+        let silence = raw.ingest.silence_threshold_dbfs;
+        if !(-120.0..=0.0).contains(&silence) {
+            return Err(invalid(
+                &file,
+                format!("ingest.silence_threshold_dbfs: {silence} is outside -120..0 dBFS"),
+            ));
+        }
+        let operator = if raw.operator.trim().is_empty() {
+            std::env::var("USER").unwrap_or_else(|_| "operator".into())
+        } else {
+            crate::text::nfc(raw.operator.trim())
+        };
+        Ok(Config {
+            data_dir: data_dir.to_path_buf(),
+            database,
+            timezone,
+            operator,
+            ingest: crate::library::IngestOptions {
+                silence_threshold_dbfs: silence,
+            },
+        })
+    }
+
+    /// The folder of the content-addressed audio store.
+    pub fn audio_dir(&self) -> PathBuf {
+        self.data_dir.join("audio")
+    }
+}
+
+/// Sets `LOA_SECTION__KEY=value` into the table. The value is read as a TOML value when it
+/// parses as one (numbers, booleans), else as a string.
+fn apply_override(table: &mut toml::Table, var: &str, value: &str) -> Result<(), String> {
+    let path: Vec<String> = var["LOA_".len()..]
+        .split("__")
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
+    if path.iter().any(|p| p.is_empty()) {
+        return Err("malformed override name (expected LOA_KEY or LOA_SECTION__KEY)".into());
+    }
+    let parsed: toml::Value = format!("v = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_string()));
+    let (last, sections) = path.split_last().expect("non-empty");
+    let mut cur = table;
+    for s in sections {
+        let entry = cur
+            .entry(s.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("'{s}' is a value, not a section"))?;
+    }
+    cur.insert(last.clone(), parsed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_toml(
+            text,
+            Path::new("/d/loa.toml"),
+            Path::new("/d"),
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    #[test]
+    fn the_default_file_gives_the_documented_defaults() {
+        let c = load(DEFAULT_CONFIG_TOML, &[]).unwrap();
+        assert_eq!(c.database, DatabaseUrl::Sqlite(PathBuf::from("/d/loa.db")));
+        assert_eq!(c.timezone, chrono_tz::Asia::Ho_Chi_Minh);
+        assert_eq!(c.ingest.silence_threshold_dbfs, -50.0);
+    }
+
+    #[test]
+    fn an_environment_override_reaches_a_section_key() {
+        let c = load(
+            DEFAULT_CONFIG_TOML,
+            &[
+                ("LOA_INGEST__SILENCE_THRESHOLD_DBFS", "-45"),
+                ("LOA_DATA_DIR", "/x"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.ingest.silence_threshold_dbfs, -45.0);
+    }
+
+    #[test]
+    fn a_postgres_url_from_the_environment_selects_postgres() {
+        let c = load(
+            DEFAULT_CONFIG_TOML,
+            &[("LOA_DATABASE_URL", "postgres://loa:pw@127.0.0.1/test")],
+        )
+        .unwrap();
+        assert!(matches!(c.database, DatabaseUrl::Postgres(_)));
+        assert!(
+            !format!("{c:?}").contains("pw"),
+            "the password must not be printed"
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_naming_the_file() {
+        let err = load("databse_url = 'x'\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("/d/loa.toml"), "{err}");
+        assert!(err.contains("databse_url"), "{err}");
+    }
+
+    #[test]
+    fn a_misspelt_override_is_refused_naming_the_variable() {
+        let err = load(DEFAULT_CONFIG_TOML, &[("LOA_INGEST__SILENCE", "1")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("LOA_INGEST__SILENCE"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_time_zone_is_refused() {
+        let err = load("timezone = 'Mars/Olympus'", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Mars/Olympus"), "{err}");
+    }
+}

@@ -1,0 +1,17 @@
+//! `loa` schedules and plays out administrative-reform (CCHC) bulletins on a district radio
+//! station and its commune loudspeaker stations, and keeps the airtime log that proves it.
+//!
+//! # Layout
+//! - [`clock`]: the only place that reads the time ([`clock::SystemClock`], [`clock::SimClock`]).
+//! - [`config`]: `loa.toml` plus `LOA_SECTION__KEY` overrides → a validated [`config::Config`].
+//! - [`text`]: NFC and Vietnamese collation.
+//! - [`library`]: ingest, the audio store, bulletins and approval.
+//! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
+//! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod library;
+pub mod store;
+pub mod text;

@@ -1,0 +1,24 @@
+//! The bulletin library: ingest (probe, full decode, loudness, true peak, silence, hash), the
+//! content-addressed audio store, bulletin metadata and its approval life.
+//!
+//! - [`bulletin`]: the vocabularies and the bulletin record.
+//! - [`ingest`]: measures one file; refuses anything that is not cleanly decodable audio.
+//! - [`decode`]: symphonia behind a small streaming decoder (the only file that uses it).
+//! - [`analysis`]: loudness, true peak and silence over decoded samples.
+//! - [`sniff`]: recognises non-audio content (text, HTML, images, archives) by its bytes.
+//! - [`audio_store`]: `ab/cdef….ext` files under the data dir, written durably.
+//! - [`service`]: the all-or-nothing batch add and the state changes, over a store.
+
+pub mod analysis;
+pub mod audio_store;
+pub mod bulletin;
+pub mod decode;
+pub mod ingest;
+pub mod service;
+pub mod sniff;
+
+pub use bulletin::{
+    ApprovalState, AudioFacts, Bulletin, BulletinId, BulletinMeta, Kind, Priority, StateChange,
+    Topic,
+};
+pub use ingest::{analyze, IngestError, IngestOptions};

@@ -1,0 +1,290 @@
+//! Library operations over a [`Store`] and the [`AudioStore`]: the all-or-nothing batch add
+//! (measure every file first, store nothing unless all are good, undo stored audio if the
+//! database refuses), and removal (database row first, then the audio).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::library::audio_store::{relative_path, AudioStore};
+use crate::library::bulletin::{
+    ApprovalState, AudioFacts, Bulletin, BulletinId, BulletinMeta, Kind, Priority, StateChange,
+    Topic,
+};
+use crate::library::ingest::{analyze, IngestError, IngestOptions};
+use crate::store::{Added, Store, StoreError};
+use crate::text::nfc;
+
+/// What an operator gives for a batch of files added together.
+#[derive(Debug, Clone)]
+pub struct AddRequest {
+    /// The files, in the order given.
+    pub files: Vec<PathBuf>,
+    /// Title for a single file; with several files each takes its tag or file name.
+    pub title: Option<String>,
+    /// Kind of every file.
+    pub kind: Kind,
+    /// Topic of every file.
+    pub topic: Topic,
+    /// Priority of every file.
+    pub priority: Priority,
+    /// Producer unit.
+    pub producer: String,
+    /// Language tag.
+    pub language: String,
+    /// First valid day.
+    pub valid_from: Option<NaiveDate>,
+    /// Last valid day.
+    pub valid_until: Option<NaiveDate>,
+    /// Target stations (empty: all).
+    pub stations: Vec<String>,
+    /// Notes.
+    pub notes: String,
+    /// Approve at once.
+    pub approve: bool,
+}
+
+/// Why a batch add stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    /// The request itself is inconsistent.
+    #[error("{0}")]
+    BadRequest(String),
+    /// One or more files were refused; nothing was added.
+    #[error("{} file(s) refused; nothing was added", .0.len())]
+    Refused(Vec<IngestError>),
+    /// Copying audio into the store failed; nothing was added.
+    #[error("{path}: cannot copy into the audio store: {source}; nothing was added")]
+    AudioStore {
+        /// The source file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The database refused; stored audio was removed again; nothing was added.
+    #[error("{0}; nothing was added")]
+    Store(#[from] StoreError),
+}
+
+/// Checks the request before any file is read.
+fn validate(req: &AddRequest) -> Result<(), AddError> {
+    if req.files.is_empty() {
+        return Err(AddError::BadRequest("no file given".into()));
+    }
+    if req.title.is_some() && req.files.len() > 1 {
+        return Err(AddError::BadRequest(format!(
+            "--title names one bulletin but {} files were given; add them one at a time or let each take its own title",
+            req.files.len()
+        )));
+    }
+    if let (Some(f), Some(u)) = (req.valid_from, req.valid_until) {
+        if u < f {
+            return Err(AddError::BadRequest(format!(
+                "--valid-until {} is before --valid-from {}",
+                u.format("%d/%m/%Y"),
+                f.format("%d/%m/%Y")
+            )));
+        }
+    }
+    for s in &req.stations {
+        if !is_station_code(s) {
+            return Err(AddError::BadRequest(format!(
+                "'{s}' is not a station code (lower-case letters, digits and '-', e.g. vinh-hung)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Station codes are lower-case ASCII slugs such as `vinh-loc` or `xa-vinh-hung`.
+pub fn is_station_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// The bulletin record for one measured file.
+fn record(
+    req: &AddRequest,
+    path: &Path,
+    facts: AudioFacts,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Bulletin {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file_name.clone());
+    let title = req
+        .title
+        .clone()
+        .or_else(|| facts.tag_title.clone().filter(|t| !t.trim().is_empty()))
+        .unwrap_or(stem);
+    let change = StateChange {
+        by: by.to_string(),
+        at: now,
+    };
+    Bulletin {
+        id: BulletinId::from_sha256(&facts.sha256),
+        meta: BulletinMeta {
+            title,
+            kind: req.kind,
+            topic: req.topic,
+            priority: req.priority,
+            producer: req.producer.clone(),
+            language: req.language.clone(),
+            valid_from: req.valid_from,
+            valid_until: req.valid_until,
+            stations: req.stations.clone(),
+            notes: req.notes.clone(),
+        }
+        .normalized(),
+        audio_path: relative_path(&facts.sha256, &facts.container),
+        audio: facts,
+        original_name: nfc(&file_name),
+        state: if req.approve {
+            ApprovalState::Approved
+        } else {
+            ApprovalState::Draft
+        },
+        added: change.clone(),
+        approved: req.approve.then_some(change),
+        retired: None,
+    }
+}
+
+/// Adds a batch of files: all are added or none is.
+pub async fn add_files(
+    store: &dyn Store,
+    audio: &AudioStore,
+    opts: &IngestOptions,
+    req: &AddRequest,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Added>, AddError> {
+    validate(req)?;
+    let files = req.files.clone();
+    let opts2 = opts.clone();
+    let measured = tokio::task::spawn_blocking(move || {
+        files.iter().map(|f| analyze(f, &opts2)).collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| AddError::BadRequest(format!("the measuring task failed: {e}")))?;
+    let mut refused = Vec::new();
+    let mut records = Vec::new();
+    for (path, m) in req.files.iter().zip(measured) {
+        match m {
+            Ok(facts) => {
+                if !records
+                    .iter()
+                    .any(|(_, b): &(PathBuf, Bulletin)| b.audio.sha256 == facts.sha256)
+                {
+                    records.push((path.clone(), record(req, path, facts, by, now)));
+                }
+            }
+            Err(e) => refused.push(e),
+        }
+    }
+    if !refused.is_empty() {
+        return Err(AddError::Refused(refused));
+    }
+    let mut written: Vec<String> = Vec::new();
+    for (path, b) in &records {
+        match audio.put(path, &b.audio_path, &b.audio.sha256) {
+            Ok(true) => written.push(b.audio_path.clone()),
+            Ok(false) => {}
+            Err(source) => {
+                undo(audio, &written);
+                return Err(AddError::AudioStore {
+                    path: path.clone(),
+                    source,
+                });
+            }
+        }
+    }
+    let bulletins: Vec<Bulletin> = records.into_iter().map(|(_, b)| b).collect();
+    match store.add_bulletins(&bulletins).await {
+        Ok(added) => Ok(added),
+        Err(e) => {
+            undo(audio, &written);
+            Err(AddError::Store(e))
+        }
+    }
+}
+
+/// Removes audio written by a batch that did not complete.
+fn undo(audio: &AudioStore, written: &[String]) {
+    for rel in written {
+        if let Err(e) = audio.remove(rel) {
+            tracing::error!(file = %rel, error = %e, "cannot remove audio of a refused batch");
+        }
+    }
+}
+
+/// Removes a bulletin that never aired: its row, then its audio.
+pub async fn remove(
+    store: &dyn Store,
+    audio: &AudioStore,
+    id: &BulletinId,
+) -> Result<Bulletin, StoreError> {
+    let gone = store.remove_bulletin(id).await?;
+    if let Err(e) = audio.remove(&gone.audio_path) {
+        tracing::warn!(bulletin = %id, file = %gone.audio_path, error = %e,
+            "bulletin removed but its audio file could not be deleted");
+    }
+    Ok(gone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(files: &[&str]) -> AddRequest {
+        AddRequest {
+            files: files.iter().map(PathBuf::from).collect(),
+            title: None,
+            kind: Kind::News,
+            topic: Topic::Documents,
+            priority: Priority::Normal,
+            producer: String::new(),
+            language: "vi".into(),
+            valid_from: None,
+            valid_until: None,
+            stations: vec![],
+            notes: String::new(),
+            approve: false,
+        }
+    }
+
+    #[test]
+    fn a_title_for_several_files_is_refused() {
+        let mut r = req(&["a.mp3", "b.mp3"]);
+        r.title = Some("Tin".into());
+        assert!(matches!(validate(&r), Err(AddError::BadRequest(_))));
+    }
+
+    #[test]
+    fn validity_that_ends_before_it_starts_is_refused() {
+        let mut r = req(&["a.mp3"]);
+        r.valid_from = NaiveDate::from_ymd_opt(2023, 3, 1);
+        r.valid_until = NaiveDate::from_ymd_opt(2023, 2, 1);
+        let msg = validate(&r).unwrap_err().to_string();
+        assert!(msg.contains("01/02/2023"), "{msg}");
+    }
+
+    #[test]
+    fn station_codes_are_slugs() {
+        assert!(is_station_code("vinh-hung"));
+        assert!(is_station_code("xa-2"));
+        assert!(!is_station_code("Vĩnh Hùng"));
+        assert!(!is_station_code("-x"));
+        assert!(!is_station_code(""));
+    }
+}

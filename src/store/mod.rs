@@ -1,0 +1,146 @@
+//! Persistence: the [`Store`] trait and its two backends on sqlx, SQLite (embedded, the
+//! default) and PostgreSQL (a province-wide central server), chosen from the database URL.
+//!
+//! Both backends run the same SQL (written once in [`queries`]) and their own migrations
+//! (`migrations/sqlite`, `migrations/postgres`), applied automatically when the store opens.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::config::DatabaseUrl;
+use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Topic};
+
+pub mod postgres;
+mod queries;
+mod rows;
+pub mod sqlite;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or reached.
+    #[error("cannot open the database {url}: {source}")]
+    Connect {
+        /// The URL or file, password redacted.
+        url: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// A migration could not be applied (the database is left as it was).
+    #[error("cannot bring the database {url} up to date: {source}")]
+    Migrate {
+        /// The URL or file, password redacted.
+        url: String,
+        /// The migrator's error.
+        source: sqlx::migrate::MigrateError,
+    },
+    /// A query failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// No bulletin has that id.
+    #[error("no bulletin with id {0} in the library")]
+    NotFound(BulletinId),
+    /// The approval state cannot change that way.
+    #[error("bulletin {id} is {from}; it cannot become {to}")]
+    BadTransition {
+        /// The bulletin.
+        id: BulletinId,
+        /// Its state now.
+        from: ApprovalState,
+        /// The state asked for.
+        to: ApprovalState,
+    },
+    /// The bulletin has airlog rows, which must keep pointing at its audio.
+    #[error("bulletin {id} has aired {count} time(s); it is evidence in the airlog and cannot be removed (retire it instead: `loa library retire {id}`)")]
+    HasAired {
+        /// The bulletin.
+        id: BulletinId,
+        /// How many airlog rows point at it.
+        count: u64,
+    },
+    /// A stored row could not be read back (hand-edited or from a newer version).
+    #[error("stored bulletin {id} is unreadable: {reason}")]
+    Corrupt {
+        /// The row's id.
+        id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Which bulletins `list` returns; `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BulletinFilter {
+    /// Only this kind.
+    pub kind: Option<Kind>,
+    /// Only this topic.
+    pub topic: Option<Topic>,
+    /// Only this approval state.
+    pub state: Option<ApprovalState>,
+}
+
+/// What adding one bulletin did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Added {
+    /// A new row.
+    New(Bulletin),
+    /// The same audio bytes were already in the library: the existing bulletin, unchanged.
+    Existing(Bulletin),
+}
+
+impl Added {
+    /// The bulletin, new or existing.
+    pub fn bulletin(&self) -> &Bulletin {
+        match self {
+            Added::New(b) | Added::Existing(b) => b,
+        }
+    }
+}
+
+/// Everything loa keeps in its database.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which backend this is ("sqlite" or "postgres"), for logs.
+    fn backend(&self) -> &'static str;
+
+    /// Adds bulletins in one transaction: all are stored or none is. A bulletin whose audio
+    /// (SHA-256) is already in the library is returned as [`Added::Existing`], unchanged.
+    async fn add_bulletins(&self, new: &[Bulletin]) -> Result<Vec<Added>, StoreError>;
+
+    /// One bulletin by id.
+    async fn bulletin(&self, id: &BulletinId) -> Result<Option<Bulletin>, StoreError>;
+
+    /// One bulletin by the SHA-256 of its audio.
+    async fn bulletin_by_sha256(&self, sha256: &str) -> Result<Option<Bulletin>, StoreError>;
+
+    /// Bulletins matching `filter`, oldest first (then by id).
+    async fn list_bulletins(&self, filter: &BulletinFilter) -> Result<Vec<Bulletin>, StoreError>;
+
+    /// Moves a bulletin to `to`, recording who and when; refuses transitions the approval
+    /// life does not allow.
+    async fn set_state(
+        &self,
+        id: &BulletinId,
+        to: ApprovalState,
+        change: &StateChange,
+    ) -> Result<Bulletin, StoreError>;
+
+    /// How many airlog rows point at a bulletin.
+    async fn airing_count(&self, id: &BulletinId) -> Result<u64, StoreError>;
+
+    /// Deletes a bulletin's row and returns it; refused for a bulletin that has aired.
+    /// The caller deletes its audio afterwards.
+    async fn remove_bulletin(&self, id: &BulletinId) -> Result<Bulletin, StoreError>;
+
+    /// Closes the connections cleanly (SQLite checkpoints its WAL).
+    async fn close(&self);
+}
+
+/// Opens (creating it if needed) and migrates the store the URL names.
+pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match url {
+        DatabaseUrl::Sqlite(path) => Arc::new(sqlite::SqliteStore::open(path).await?),
+        DatabaseUrl::Postgres(u) => Arc::new(postgres::PgStore::open(u).await?),
+    })
+}

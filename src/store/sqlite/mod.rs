@@ -1,0 +1,63 @@
+//! The embedded SQLite backend: one file in the data dir, WAL journal, foreign keys on,
+//! `synchronous=FULL` (the airlog is evidence: a committed row survives a power cut), and a
+//! busy timeout so the daemon and a CLI command can share the file.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::store::queries::impl_store;
+use crate::store::StoreError;
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// Connections to the one database file.
+    pool: SqlitePool,
+}
+
+/// SQLite reads PostgreSQL's `$N` placeholders as `?N`.
+fn sql(text: &str) -> String {
+    text.replace('$', "?")
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let url = path.display().to_string();
+        let opts = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(|source| StoreError::Connect {
+                url: url.clone(),
+                source,
+            })?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .map_err(|source| StoreError::Connect {
+                url: url.clone(),
+                source,
+            })?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate { url, source })?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// The pool, for tests that must reach under the store (e.g. to tamper with rows).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
