@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::library::audio_store::AudioStore;
-use crate::library::service::{self, AddError, AddRequest};
+use crate::library::service::{self, AddError, AddItem, AddRequest};
 use crate::library::{
     analyze, ApprovalState, Bulletin, BulletinId, Kind, Priority, StateChange, Topic,
 };
@@ -34,6 +34,17 @@ pub enum LibraryCommand {
     },
     /// Add files to the library (all or nothing).
     Add(AddArgs),
+    /// Add every file a manifest lists, with its metadata (all or nothing).
+    Import {
+        /// The manifest (TOML, `[[bulletin]]` entries; see audio/manifest.toml).
+        manifest: PathBuf,
+        /// Approve at once.
+        #[arg(long)]
+        approve: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List bulletins.
     List {
         /// Only this kind (news, article, column, spot, jingle).
@@ -145,6 +156,11 @@ pub async fn run(data_dir: &Path, cmd: LibraryCommand) -> Result<(), Failure> {
     match cmd {
         LibraryCommand::Check { files, json } => check(data_dir, &files, json).await,
         LibraryCommand::Add(args) => add(data_dir, args).await,
+        LibraryCommand::Import {
+            manifest,
+            approve,
+            json,
+        } => import(data_dir, &manifest, approve, json).await,
         LibraryCommand::List {
             kind,
             topic,
@@ -341,24 +357,60 @@ fn fmt_opt(v: Option<f64>) -> String {
 }
 
 async fn add(data_dir: &Path, a: AddArgs) -> Result<(), Failure> {
+    let title = a.title.map(|t| nfc(t.trim())).filter(|t| !t.is_empty());
+    if title.is_some() && a.files.len() > 1 {
+        return Err(Failure::input(format!(
+            "--title names one bulletin but {} files were given; add them one at a time or let each take its own title",
+            a.files.len()
+        )));
+    }
+    let kind = a.kind.parse::<Kind>().map_err(Failure::input)?;
+    let topic = a.topic.parse::<Topic>().map_err(Failure::input)?;
+    let priority = a.priority.parse::<Priority>().map_err(Failure::input)?;
+    let valid_from = parse_date("--valid-from", a.valid_from.as_deref())?;
+    let valid_until = parse_date("--valid-until", a.valid_until.as_deref())?;
+    let stations: Vec<String> = a
+        .stations
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     let req = AddRequest {
-        files: a.files,
-        title: a.title.map(|t| nfc(t.trim())).filter(|t| !t.is_empty()),
-        kind: a.kind.parse::<Kind>().map_err(Failure::input)?,
-        topic: a.topic.parse::<Topic>().map_err(Failure::input)?,
-        priority: a.priority.parse::<Priority>().map_err(Failure::input)?,
-        producer: a.producer,
-        language: a.language.trim().to_string(),
-        valid_from: parse_date("--valid-from", a.valid_from.as_deref())?,
-        valid_until: parse_date("--valid-until", a.valid_until.as_deref())?,
-        stations: a
-            .stations
+        items: a
+            .files
             .into_iter()
-            .filter(|s| !s.trim().is_empty())
+            .map(|file| AddItem {
+                file,
+                title: title.clone(),
+                kind,
+                topic,
+                priority,
+                producer: a.producer.clone(),
+                language: a.language.trim().to_string(),
+                valid_from,
+                valid_until,
+                stations: stations.clone(),
+                notes: a.notes.clone(),
+            })
             .collect(),
-        notes: a.notes,
         approve: a.approve,
     };
+    add_batch(data_dir, req, a.json).await
+}
+
+/// Runs `loa library import MANIFEST`.
+async fn import(
+    data_dir: &Path,
+    manifest: &Path,
+    approve: bool,
+    json: bool,
+) -> Result<(), Failure> {
+    let req = crate::library::manifest::read(manifest, approve).map_err(Failure::input)?;
+    add_batch(data_dir, req, json).await
+}
+
+/// Adds a batch (from `add` or `import`) and prints what happened.
+async fn add_batch(data_dir: &Path, req: AddRequest, json: bool) -> Result<(), Failure> {
     let (config, store) = open(data_dir).await?;
     let audio = AudioStore::new(config.audio_dir());
     let result = service::add_files(
@@ -383,7 +435,7 @@ async fn add(data_dir: &Path, a: AddArgs) -> Result<(), Failure> {
         AddError::BadRequest(m) => Failure::input(m),
         other => Failure::work(other),
     })?;
-    if a.json {
+    if json {
         let out: Vec<_> = added
             .iter()
             .map(|r| {

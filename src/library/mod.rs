@@ -7,6 +7,7 @@
 //! - [`analysis`]: loudness, true peak and silence over decoded samples.
 //! - [`sniff`]: recognises non-audio content (text, HTML, images, archives) by its bytes.
 //! - [`audio_store`]: `ab/cdef….ext` files under the data dir, written durably.
+//! - [`manifest`]: TOML lists of files with their metadata, for `loa library import`.
 //! - [`service`]: the all-or-nothing batch add and the state changes, over a store.
 
 pub mod analysis;
@@ -14,6 +15,7 @@ pub mod audio_store;
 pub mod bulletin;
 pub mod decode;
 pub mod ingest;
+pub mod manifest;
 pub mod service;
 pub mod sniff;
 

@@ -15,18 +15,18 @@ use crate::library::ingest::{analyze, IngestError, IngestOptions};
 use crate::store::{Added, Store, StoreError};
 use crate::text::nfc;
 
-/// What an operator gives for a batch of files added together.
+/// One file to add and the operator's metadata for it.
 #[derive(Debug, Clone)]
-pub struct AddRequest {
-    /// The files, in the order given.
-    pub files: Vec<PathBuf>,
-    /// Title for a single file; with several files each takes its tag or file name.
+pub struct AddItem {
+    /// The audio file.
+    pub file: PathBuf,
+    /// Title; default: the title tag, else the file name.
     pub title: Option<String>,
-    /// Kind of every file.
+    /// Kind.
     pub kind: Kind,
-    /// Topic of every file.
+    /// Topic.
     pub topic: Topic,
-    /// Priority of every file.
+    /// Priority.
     pub priority: Priority,
     /// Producer unit.
     pub producer: String,
@@ -40,7 +40,14 @@ pub struct AddRequest {
     pub stations: Vec<String>,
     /// Notes.
     pub notes: String,
-    /// Approve at once.
+}
+
+/// A batch of files added together: all or none.
+#[derive(Debug, Clone)]
+pub struct AddRequest {
+    /// The files, in the order given.
+    pub items: Vec<AddItem>,
+    /// Approve every new bulletin at once.
     pub approve: bool,
 }
 
@@ -68,29 +75,26 @@ pub enum AddError {
 
 /// Checks the request before any file is read.
 fn validate(req: &AddRequest) -> Result<(), AddError> {
-    if req.files.is_empty() {
+    if req.items.is_empty() {
         return Err(AddError::BadRequest("no file given".into()));
     }
-    if req.title.is_some() && req.files.len() > 1 {
-        return Err(AddError::BadRequest(format!(
-            "--title names one bulletin but {} files were given; add them one at a time or let each take its own title",
-            req.files.len()
-        )));
-    }
-    if let (Some(f), Some(u)) = (req.valid_from, req.valid_until) {
-        if u < f {
-            return Err(AddError::BadRequest(format!(
-                "--valid-until {} is before --valid-from {}",
-                u.format("%d/%m/%Y"),
-                f.format("%d/%m/%Y")
-            )));
+    for item in &req.items {
+        let name = item.file.display();
+        if let (Some(f), Some(u)) = (item.valid_from, item.valid_until) {
+            if u < f {
+                return Err(AddError::BadRequest(format!(
+                    "{name}: valid-until {} is before valid-from {}",
+                    u.format("%d/%m/%Y"),
+                    f.format("%d/%m/%Y")
+                )));
+            }
         }
-    }
-    for s in &req.stations {
-        if !is_station_code(s) {
-            return Err(AddError::BadRequest(format!(
-                "'{s}' is not a station code (lower-case letters, digits and '-', e.g. vinh-hung)"
-            )));
+        for s in &item.stations {
+            if !is_station_code(s) {
+                return Err(AddError::BadRequest(format!(
+                    "{name}: '{s}' is not a station code (lower-case letters, digits and '-', e.g. vinh-hung)"
+                )));
+            }
         }
     }
     Ok(())
@@ -108,12 +112,13 @@ pub fn is_station_code(s: &str) -> bool {
 
 /// The bulletin record for one measured file.
 fn record(
-    req: &AddRequest,
-    path: &Path,
+    item: &AddItem,
+    approve: bool,
     facts: AudioFacts,
     by: &str,
     now: DateTime<Utc>,
 ) -> Bulletin {
+    let path: &Path = &item.file;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -122,7 +127,7 @@ fn record(
         .file_stem()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| file_name.clone());
-    let title = req
+    let title = item
         .title
         .clone()
         .or_else(|| facts.tag_title.clone().filter(|t| !t.trim().is_empty()))
@@ -135,27 +140,27 @@ fn record(
         id: BulletinId::from_sha256(&facts.sha256),
         meta: BulletinMeta {
             title,
-            kind: req.kind,
-            topic: req.topic,
-            priority: req.priority,
-            producer: req.producer.clone(),
-            language: req.language.clone(),
-            valid_from: req.valid_from,
-            valid_until: req.valid_until,
-            stations: req.stations.clone(),
-            notes: req.notes.clone(),
+            kind: item.kind,
+            topic: item.topic,
+            priority: item.priority,
+            producer: item.producer.clone(),
+            language: item.language.clone(),
+            valid_from: item.valid_from,
+            valid_until: item.valid_until,
+            stations: item.stations.clone(),
+            notes: item.notes.clone(),
         }
         .normalized(),
         audio_path: relative_path(&facts.sha256, &facts.container),
         audio: facts,
         original_name: nfc(&file_name),
-        state: if req.approve {
+        state: if approve {
             ApprovalState::Approved
         } else {
             ApprovalState::Draft
         },
         added: change.clone(),
-        approved: req.approve.then_some(change),
+        approved: approve.then_some(change),
         retired: None,
     }
 }
@@ -170,7 +175,7 @@ pub async fn add_files(
     now: DateTime<Utc>,
 ) -> Result<Vec<Added>, AddError> {
     validate(req)?;
-    let files = req.files.clone();
+    let files: Vec<PathBuf> = req.items.iter().map(|i| i.file.clone()).collect();
     let opts2 = opts.clone();
     let measured = tokio::task::spawn_blocking(move || {
         files.iter().map(|f| analyze(f, &opts2)).collect::<Vec<_>>()
@@ -179,14 +184,15 @@ pub async fn add_files(
     .map_err(|e| AddError::BadRequest(format!("the measuring task failed: {e}")))?;
     let mut refused = Vec::new();
     let mut records = Vec::new();
-    for (path, m) in req.files.iter().zip(measured) {
+    for (item, m) in req.items.iter().zip(measured) {
         match m {
             Ok(facts) => {
                 if !records
                     .iter()
                     .any(|(_, b): &(PathBuf, Bulletin)| b.audio.sha256 == facts.sha256)
                 {
-                    records.push((path.clone(), record(req, path, facts, by, now)));
+                    let b = record(item, req.approve, facts, by, now);
+                    records.push((item.file.clone(), b));
                 }
             }
             Err(e) => refused.push(e),
@@ -248,33 +254,44 @@ mod tests {
 
     fn req(files: &[&str]) -> AddRequest {
         AddRequest {
-            files: files.iter().map(PathBuf::from).collect(),
-            title: None,
-            kind: Kind::News,
-            topic: Topic::Documents,
-            priority: Priority::Normal,
-            producer: String::new(),
-            language: "vi".into(),
-            valid_from: None,
-            valid_until: None,
-            stations: vec![],
-            notes: String::new(),
+            items: files
+                .iter()
+                .map(|f| AddItem {
+                    file: PathBuf::from(f),
+                    title: None,
+                    kind: Kind::News,
+                    topic: Topic::Documents,
+                    priority: Priority::Normal,
+                    producer: String::new(),
+                    language: "vi".into(),
+                    valid_from: None,
+                    valid_until: None,
+                    stations: vec![],
+                    notes: String::new(),
+                })
+                .collect(),
             approve: false,
         }
     }
 
     #[test]
-    fn a_title_for_several_files_is_refused() {
-        let mut r = req(&["a.mp3", "b.mp3"]);
-        r.title = Some("Tin".into());
-        assert!(matches!(validate(&r), Err(AddError::BadRequest(_))));
+    fn an_empty_batch_is_refused() {
+        assert!(matches!(validate(&req(&[])), Err(AddError::BadRequest(_))));
+    }
+
+    #[test]
+    fn a_station_name_instead_of_a_code_is_refused_naming_the_file() {
+        let mut r = req(&["a.mp3"]);
+        r.items[0].stations = vec!["Vĩnh Hùng".into()];
+        let msg = validate(&r).unwrap_err().to_string();
+        assert!(msg.starts_with("a.mp3:"), "{msg}");
     }
 
     #[test]
     fn validity_that_ends_before_it_starts_is_refused() {
         let mut r = req(&["a.mp3"]);
-        r.valid_from = NaiveDate::from_ymd_opt(2023, 3, 1);
-        r.valid_until = NaiveDate::from_ymd_opt(2023, 2, 1);
+        r.items[0].valid_from = NaiveDate::from_ymd_opt(2023, 3, 1);
+        r.items[0].valid_until = NaiveDate::from_ymd_opt(2023, 2, 1);
         let msg = validate(&r).unwrap_err().to_string();
         assert!(msg.contains("01/02/2023"), "{msg}");
     }
