@@ -1,0 +1,375 @@
+//! The store suite: the same tests against SQLite (always) and PostgreSQL (when
+//! `LOA_TEST_DATABASE_URL` names a server; each test gets a fresh database there).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use loa::library::{
+    ApprovalState, AudioFacts, Bulletin, BulletinId, BulletinMeta, Kind, Priority, StateChange,
+    Topic,
+};
+use loa::store::postgres::PgStore;
+use loa::store::sqlite::SqliteStore;
+use loa::store::{Added, BulletinFilter, Store, StoreError};
+
+/// A store under test and what it needs to be torn down or reached under.
+enum Backend {
+    Sqlite(SqliteStore, tempfile::TempDir),
+    Postgres(PgStore, String, String),
+}
+
+impl Backend {
+    fn store(&self) -> Arc<dyn Store> {
+        match self {
+            Backend::Sqlite(s, _) => Arc::new(s.clone()),
+            Backend::Postgres(s, _, _) => Arc::new(s.clone()),
+        }
+    }
+
+    /// Inserts an airlog row pointing at `id`, as playout will.
+    async fn air(&self, id: &BulletinId) {
+        let q = "INSERT INTO airlog (station, slot_start, bulletin_id, planned_start, status, source, who, prev_hash, row_hash) \
+                 VALUES ('vinh-hung', '2023-03-06T22:30:00.000Z', $1, '2023-03-06T22:30:00.000Z', 'aired', 'schedule', 'loa', '', '')";
+        match self {
+            Backend::Sqlite(s, _) => {
+                sqlx::query(&q.replace('$', "?"))
+                    .bind(id.as_str())
+                    .execute(s.pool())
+                    .await
+                    .unwrap();
+            }
+            Backend::Postgres(s, _, _) => {
+                sqlx::query(q)
+                    .bind(id.as_str())
+                    .execute(s.pool())
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    async fn teardown(self) {
+        if let Backend::Postgres(store, admin_url, db) = self {
+            store.pool().close().await;
+            let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                .execute(&admin)
+                .await
+                .unwrap();
+            admin.close().await;
+        }
+    }
+}
+
+async fn sqlite() -> Option<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("loa.db")).await.unwrap();
+    Some(Backend::Sqlite(store, dir))
+}
+
+/// A fresh database on the test server, or `None` when no server is configured (which is
+/// an error under CI, so the PostgreSQL suite cannot silently not run there).
+async fn postgres() -> Option<Backend> {
+    let Ok(admin_url) = std::env::var("LOA_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set LOA_TEST_DATABASE_URL so the PostgreSQL store suite runs"
+        );
+        eprintln!("LOA_TEST_DATABASE_URL is not set: PostgreSQL store tests skipped");
+        return None;
+    };
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let db = format!(
+        "loa_test_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+        Utc::now().timestamp_micros()
+    );
+    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {db}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let (base, _) = admin_url.rsplit_once('/').expect("URL names a database");
+    let store = PgStore::open(&format!("{base}/{db}")).await.unwrap();
+    Some(Backend::Postgres(store, admin_url, db))
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// A bulletin whose audio hash is `sha` (64 hex digits).
+fn bulletin(sha: &str, title: &str, kind: Kind, topic: Topic) -> Bulletin {
+    Bulletin {
+        id: BulletinId::from_sha256(sha),
+        meta: BulletinMeta {
+            title: title.into(),
+            kind,
+            topic,
+            priority: Priority::Normal,
+            producer: "Phòng Văn hóa - Thông tin".into(),
+            language: "vi".into(),
+            valid_from: NaiveDate::from_ymd_opt(2023, 1, 1),
+            valid_until: None,
+            stations: vec!["vinh-hung".into(), "vinh-tien".into()],
+            notes: "Ghi chú".into(),
+        },
+        audio: AudioFacts {
+            sha256: sha.into(),
+            size_bytes: 123_456,
+            codec: "mp3".into(),
+            container: "mp3".into(),
+            sample_rate: 44_100,
+            channels: 2,
+            duration_ms: 61_234,
+            frames: 2_700_419,
+            loudness_lufs: Some(-17.25),
+            loudness_range_lu: Some(6.5),
+            true_peak_dbtp: None,
+            leading_silence_ms: 120,
+            trailing_silence_ms: 0,
+            tag_title: Some("Tin cải cách hành chính".into()),
+            tag_artist: None,
+        },
+        audio_path: format!("{}/{}.mp3", &sha[..2], &sha[2..]),
+        original_name: "tin-cchc.mp3".into(),
+        state: ApprovalState::Draft,
+        added: StateChange {
+            by: "Nguyễn Văn An".into(),
+            at: at("2023-03-01T01:02:03.456Z"),
+        },
+        approved: None,
+        retired: None,
+    }
+}
+
+fn sha(n: u8) -> String {
+    format!("{n:02x}").repeat(32)
+}
+
+macro_rules! store_suite {
+    ($backend:ident) => {
+        mod $backend {
+            use super::*;
+
+            #[tokio::test]
+            async fn a_bulletin_reads_back_exactly_as_it_was_added() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let new = bulletin(
+                    &sha(1),
+                    "Tin: Dịch vụ công trực tuyến",
+                    Kind::News,
+                    Topic::EProcedures,
+                );
+                let added = s.add_bulletins(std::slice::from_ref(&new)).await.unwrap();
+                assert_eq!(added, vec![Added::New(new.clone())]);
+                assert_eq!(s.bulletin(&new.id).await.unwrap(), Some(new.clone()));
+                assert_eq!(s.bulletin_by_sha256(&sha(1)).await.unwrap(), Some(new));
+                b.teardown().await;
+            }
+
+            #[tokio::test]
+            async fn adding_the_same_audio_twice_returns_the_existing_bulletin_unchanged() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let first = bulletin(&sha(2), "Bài một", Kind::Article, Topic::Documents);
+                s.add_bulletins(std::slice::from_ref(&first)).await.unwrap();
+                let mut again = first.clone();
+                again.meta.title = "Another title".into();
+                let added = s.add_bulletins(&[again]).await.unwrap();
+                assert_eq!(added, vec![Added::Existing(first.clone())]);
+                assert_eq!(
+                    s.list_bulletins(&BulletinFilter::default()).await.unwrap(),
+                    vec![first]
+                );
+                b.teardown().await;
+            }
+
+            #[tokio::test]
+            async fn a_batch_with_one_bad_row_stores_nothing() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let good = bulletin(&sha(3), "Tốt", Kind::News, Topic::Other);
+                // Same id (first 12 hex digits) as `good`, different audio: the primary key refuses it.
+                let clash_sha = format!("{}{}", &sha(3)[..12], "f".repeat(52));
+                let clash = bulletin(&clash_sha, "Trùng mã", Kind::News, Topic::Other);
+                let other = bulletin(&sha(4), "Khác", Kind::Spot, Topic::Other);
+                let err = s.add_bulletins(&[other, good, clash]).await.unwrap_err();
+                assert!(matches!(err, StoreError::Db(_)), "{err}");
+                assert!(s
+                    .list_bulletins(&BulletinFilter::default())
+                    .await
+                    .unwrap()
+                    .is_empty());
+                b.teardown().await;
+            }
+
+            #[tokio::test]
+            async fn listing_filters_by_kind_topic_and_state() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let news = bulletin(&sha(5), "Tin", Kind::News, Topic::Documents);
+                let col = bulletin(&sha(6), "Chuyên mục", Kind::Column, Topic::Examples);
+                let spot = bulletin(&sha(7), "Khẩu hiệu", Kind::Spot, Topic::Documents);
+                s.add_bulletins(&[news.clone(), col.clone(), spot.clone()])
+                    .await
+                    .unwrap();
+                let by = StateChange {
+                    by: "op".into(),
+                    at: at("2023-03-02T00:00:00Z"),
+                };
+                s.set_state(&col.id, ApprovalState::Approved, &by)
+                    .await
+                    .unwrap();
+                let ids = |v: Vec<Bulletin>| v.into_iter().map(|b| b.id).collect::<Vec<_>>();
+                let f = |kind, topic, state| BulletinFilter { kind, topic, state };
+                assert_eq!(
+                    ids(s
+                        .list_bulletins(&f(Some(Kind::News), None, None))
+                        .await
+                        .unwrap()),
+                    vec![news.id.clone()]
+                );
+                assert_eq!(
+                    ids(s
+                        .list_bulletins(&f(None, Some(Topic::Documents), None))
+                        .await
+                        .unwrap()),
+                    vec![news.id.clone(), spot.id.clone()]
+                );
+                assert_eq!(
+                    ids(s
+                        .list_bulletins(&f(None, None, Some(ApprovalState::Approved)))
+                        .await
+                        .unwrap()),
+                    vec![col.id.clone()]
+                );
+                assert!(s
+                    .list_bulletins(&f(Some(Kind::Column), None, Some(ApprovalState::Draft)))
+                    .await
+                    .unwrap()
+                    .is_empty());
+                b.teardown().await;
+            }
+
+            #[tokio::test]
+            async fn approval_and_retirement_record_who_and_when() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let x = bulletin(&sha(8), "Bài", Kind::Article, Topic::ProcedureControl);
+                s.add_bulletins(std::slice::from_ref(&x)).await.unwrap();
+                let approve = StateChange {
+                    by: "Trần Thị Bình".into(),
+                    at: at("2023-03-02T08:00:00Z"),
+                };
+                let a = s
+                    .set_state(&x.id, ApprovalState::Approved, &approve)
+                    .await
+                    .unwrap();
+                assert_eq!(a.state, ApprovalState::Approved);
+                assert_eq!(a.approved, Some(approve.clone()));
+                let again = s
+                    .set_state(&x.id, ApprovalState::Approved, &approve)
+                    .await
+                    .unwrap_err();
+                assert!(matches!(again, StoreError::BadTransition { .. }), "{again}");
+                let retire = StateChange {
+                    by: "Lê Văn Cường".into(),
+                    at: at("2023-06-30T10:00:00Z"),
+                };
+                let r = s
+                    .set_state(&x.id, ApprovalState::Retired, &retire)
+                    .await
+                    .unwrap();
+                assert_eq!(r.state, ApprovalState::Retired);
+                assert_eq!(r.retired, Some(retire));
+                assert_eq!(r.approved, Some(approve));
+                let missing: BulletinId = "000000000000".parse().unwrap();
+                let err = s
+                    .set_state(&missing, ApprovalState::Approved, &r.added)
+                    .await
+                    .unwrap_err();
+                assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+                b.teardown().await;
+            }
+
+            #[tokio::test]
+            async fn a_bulletin_that_has_aired_cannot_be_removed() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let aired = bulletin(&sha(9), "Đã phát", Kind::News, Topic::Other);
+                let never = bulletin(&sha(10), "Chưa phát", Kind::News, Topic::Other);
+                s.add_bulletins(&[aired.clone(), never.clone()])
+                    .await
+                    .unwrap();
+                b.air(&aired.id).await;
+                assert_eq!(s.airing_count(&aired.id).await.unwrap(), 1);
+                let err = s.remove_bulletin(&aired.id).await.unwrap_err();
+                assert!(
+                    matches!(err, StoreError::HasAired { count: 1, .. }),
+                    "{err}"
+                );
+                assert!(err.to_string().contains("retire"), "{err}");
+                assert!(s.bulletin(&aired.id).await.unwrap().is_some());
+                assert_eq!(s.remove_bulletin(&never.id).await.unwrap(), never);
+                assert!(s.bulletin(&never.id).await.unwrap().is_none());
+                b.teardown().await;
+            }
+        }
+    };
+}
+
+store_suite!(sqlite);
+store_suite!(postgres);
+
+#[tokio::test]
+async fn sqlite_runs_with_wal_foreign_keys_and_full_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("loa.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(fk, 1);
+    assert_eq!(sync, 2, "synchronous=FULL");
+    assert!(busy >= 5000);
+    drop(conn);
+    store.pool().close().await;
+    // Opening again applies no migration twice and keeps the data.
+    let again = SqliteStore::open(&path).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(again.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
