@@ -311,6 +311,15 @@ mod tests {
     }
 
     #[test]
+    fn the_deployed_example_is_the_file_init_writes() {
+        assert_eq!(
+            include_str!("../deploy/loa.toml.example"),
+            DEFAULT_CONFIG_TOML,
+            "deploy/loa.toml.example must stay the config `loa init` writes"
+        );
+    }
+
+    #[test]
     fn the_default_file_gives_the_documented_defaults() {
         let c = load(DEFAULT_CONFIG_TOML, &[]).unwrap();
         assert_eq!(c.database, DatabaseUrl::Sqlite(PathBuf::from("/d/loa.db")));
