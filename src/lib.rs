@@ -6,6 +6,7 @@
 //! - [`config`]: `loa.toml` plus `LOA_SECTION__KEY` overrides → a validated [`config::Config`].
 //! - [`text`]: NFC and Vietnamese collation.
 //! - [`library`]: ingest, the audio store, bulletins and approval.
+//! - [`plan`]: the year's plan file: stations, slots, cadence rules, campaigns, blackouts.
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
@@ -15,3 +16,4 @@ pub mod config;
 pub mod library;
 pub mod store;
 pub mod text;
+pub mod plan;
