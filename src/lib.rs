@@ -7,6 +7,7 @@
 //! - [`text`]: NFC and Vietnamese collation.
 //! - [`library`]: ingest, the audio store, bulletins and approval.
 //! - [`plan`]: the year's plan file: stations, slots, cadence rules, campaigns, blackouts.
+//! - [`schedule`]: the pure weekly builder and the compliance it forecasts.
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
@@ -17,3 +18,4 @@ pub mod library;
 pub mod store;
 pub mod text;
 pub mod plan;
+pub mod schedule;

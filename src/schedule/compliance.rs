@@ -1,0 +1,168 @@
+//! Compliance: for one station and one week, what each plan rule required and what a set
+//! of airings gives, with the reason in plain words when a rule is not met. The schedule's
+//! forecast passes planned airings; reports pass what really aired.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use crate::library::{Bulletin, Kind, Topic};
+use crate::plan::{Plan, RuleBody, Station};
+use crate::schedule::{IsoWeek, RuleResult, SkippedSlot};
+
+/// What the evaluation needs besides the airings.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// The station.
+    pub station: &'a Station,
+    /// The week.
+    pub week: IsoWeek,
+    /// Approved bulletins meant for the station and valid some day of the week.
+    pub library: &'a [&'a Bulletin],
+    /// Topics already aired at the station earlier in each month the week touches.
+    pub month_topics_before: &'a BTreeMap<(i32, u32), BTreeSet<Topic>>,
+    /// Slot instances that did not run, with reasons.
+    pub skipped: &'a [SkippedSlot],
+}
+
+fn kinds_vi(kinds: &[Kind]) -> String {
+    kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join("/")
+}
+
+fn quarter(d: NaiveDate) -> u32 {
+    (d.month() - 1) / 3 + 1
+}
+
+/// Evaluates every rule of the station against `airings` (bulletin, start) of the week.
+pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<RuleResult> {
+    let station = ctx.station;
+    let skipped_note = if ctx.skipped.is_empty() {
+        String::new()
+    } else {
+        let reasons: BTreeSet<&str> = ctx.skipped.iter().map(|s| s.reason.as_str()).collect();
+        format!(
+            "; {} slot(s) do not run this week ({})",
+            ctx.skipped.len(),
+            reasons.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    };
+    let mut out = Vec::new();
+    for rule in ctx.plan.rules_for(&station.code) {
+        let (required, planned, reason) = match &rule.body {
+            RuleBody::MinDistinct { kinds, count } => {
+                let distinct: BTreeSet<_> = airings.iter().filter(|(b, _)| kinds.contains(&b.meta.kind)).map(|(b, _)| &b.id).collect();
+                let available = ctx.library.iter().filter(|b| kinds.contains(&b.meta.kind)).count();
+                let planned = distinct.len() as u32;
+                let reason = if planned >= *count {
+                    format!("{planned} distinct {} items", kinds_vi(kinds))
+                } else if (available as u32) < *count {
+                    format!(
+                        "needs {count} distinct {} items, the library has {available} approved for {} this week",
+                        kinds_vi(kinds), station.name
+                    )
+                } else {
+                    format!("the library has {available} items but slot time allowed only {planned}{skipped_note}")
+                };
+                (*count, planned, reason)
+            }
+            RuleBody::Repeat { kinds, times, min_gap_s } => {
+                let mut counts: BTreeMap<_, u32> = BTreeMap::new();
+                for (b, _) in airings.iter().filter(|(b, _)| kinds.contains(&b.meta.kind)) {
+                    *counts.entry(&b.id).or_default() += 1;
+                }
+                let required = counts.len() as u32 * times;
+                let planned: u32 = counts.values().map(|c| (*c).min(*times)).sum();
+                let short = counts.values().filter(|c| **c < *times).count();
+                let reason = if counts.is_empty() {
+                    format!("no {} item airs this week{skipped_note}", kinds_vi(kinds))
+                } else if short == 0 {
+                    format!("each of {} items airs {times} times", counts.len())
+                } else {
+                    format!(
+                        "{short} item(s) air fewer than {times} times: slot time or the least gap of {} allowed no more{skipped_note}",
+                        crate::plan::timing::format_duration((*min_gap_s).into())
+                    )
+                };
+                (required, planned, reason)
+            }
+            RuleBody::Column { per_week } => {
+                let planned = airings.iter().filter(|(b, _)| b.meta.kind == Kind::Column).count() as u32;
+                let q_dates: Vec<NaiveDate> = ctx.week.days().collect();
+                let q = quarter(q_dates[3]);
+                let columns = ctx.library.iter().filter(|b| b.meta.kind == Kind::Column).count();
+                let reason = if planned >= *per_week {
+                    format!("the quarter's column airs {planned} times")
+                } else if columns == 0 {
+                    format!(
+                        "no approved column valid in Q{q} {} for {}; the rule needs 1 per quarter",
+                        q_dates[3].year(), station.name
+                    )
+                } else {
+                    format!("{columns} column(s) available but slot time allowed {planned} airings{skipped_note}")
+                };
+                (*per_week, planned, reason)
+            }
+            RuleBody::TopicCoverage { topics } => {
+                // The month of the week's Thursday (the ISO convention for which month a week belongs to).
+                let thursday = ctx.week.days().nth(3).expect("seven days");
+                let key = (thursday.year(), thursday.month());
+                let mut covered: BTreeSet<Topic> = ctx.month_topics_before.get(&key).cloned().unwrap_or_default();
+                for (b, start) in airings {
+                    let d = start.with_timezone(&station.timezone).date_naive();
+                    if (d.year(), d.month()) == key {
+                        covered.insert(b.meta.topic);
+                    }
+                }
+                let missing: Vec<&Topic> = topics.iter().filter(|t| !covered.contains(t)).collect();
+                let planned = (topics.len() - missing.len()) as u32;
+                let reason = if missing.is_empty() {
+                    format!("all {} topics covered in {:02}/{}", topics.len(), key.1, key.0)
+                } else {
+                    let parts: Vec<String> = missing
+                        .iter()
+                        .map(|t| {
+                            let have = ctx.library.iter().any(|b| b.meta.topic == **t && b.meta.kind != Kind::Jingle);
+                            if have {
+                                format!("{} ({}) not yet aired", t.as_str(), t.clause())
+                            } else {
+                                format!("{} ({}) has no approved item", t.as_str(), t.clause())
+                            }
+                        })
+                        .collect();
+                    format!("{:02}/{}: {}", key.1, key.0, parts.join("; "))
+                };
+                (topics.len() as u32, planned, reason)
+            }
+            RuleBody::SpotsBetween => {
+                let spots = ctx.library.iter().filter(|b| b.meta.kind == Kind::Spot).count();
+                let planned = airings.iter().filter(|(b, _)| b.meta.kind == Kind::Spot).count() as u32;
+                let mut by_slot: BTreeMap<DateTime<Utc>, u32> = BTreeMap::new();
+                for (b, start) in airings {
+                    if b.meta.kind != Kind::Spot {
+                        *by_slot.entry(*start).or_default() += 1;
+                    }
+                }
+                let required: u32 = by_slot.values().map(|n| n.saturating_sub(1)).sum();
+                let reason = if planned >= required {
+                    format!("{planned} spots between {required} pairs of items")
+                } else if spots == 0 {
+                    format!("no approved spot (khẩu hiệu) for {}", station.name)
+                } else {
+                    format!("slot time allowed {planned} of {required} spots")
+                };
+                (required, planned, reason)
+            }
+        };
+        out.push(RuleResult {
+            rule: rule.id.clone(),
+            clause: rule.clause.clone(),
+            required,
+            planned,
+            met: planned >= required,
+            reason,
+        });
+    }
+    out
+}

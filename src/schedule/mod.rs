@@ -1,0 +1,130 @@
+//! The weekly schedule: a pure, deterministic builder from (plan, library snapshot, airing
+//! history, ISO week, station filter, operator pins) to each station's playlists and a
+//! compliance forecast that explains every rule.
+//!
+//! - [`week`]: ISO weeks and their bounds in station time.
+//! - [`build`]: choosing and packing items into slot instances.
+//! - [`compliance`]: what each rule required and what a set of airings gives, with reasons;
+//!   the same code serves the forecast and the reports.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::library::{BulletinId, Kind, Topic};
+
+pub mod build;
+pub mod compliance;
+pub mod week;
+
+pub use build::{build, Inputs};
+pub use week::IsoWeek;
+
+/// One past airing (from the airlog or an earlier built week).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Airing {
+    /// Station code.
+    pub station: String,
+    /// What aired.
+    pub bulletin: BulletinId,
+    /// When it started.
+    pub start: DateTime<Utc>,
+}
+
+/// An operator's decision about one slot instance: put a bulletin in (pin) or keep it out.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Pin {
+    /// Station code.
+    pub station: String,
+    /// The slot instance's start.
+    pub slot_start: DateTime<Utc>,
+    /// The bulletin.
+    pub bulletin: BulletinId,
+}
+
+/// One item of a playlist (JSON contract of `schedule build/show --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Item {
+    /// The bulletin.
+    pub bulletin_id: BulletinId,
+    /// Its title.
+    pub title: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its topic.
+    pub topic: Topic,
+    /// From the slot start, ms.
+    pub offset_ms: u64,
+    /// Its length, ms.
+    pub duration_ms: u64,
+    /// Put there by an operator.
+    pub pinned: bool,
+}
+
+/// The playlist of one slot instance.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct SlotPlaylist {
+    /// The slot's name.
+    pub name: String,
+    /// Start, RFC 3339 with the station's offset.
+    pub start: DateTime<chrono::FixedOffset>,
+    /// The slot's length, s.
+    pub length_s: u32,
+    /// The CCHC part, s.
+    pub cchc_s: u32,
+    /// Items in play order.
+    pub items: Vec<Item>,
+}
+
+/// A slot instance that does not run this week, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct SkippedSlot {
+    /// The slot's name.
+    pub name: String,
+    /// When it would have started.
+    pub start: DateTime<chrono::FixedOffset>,
+    /// Why not.
+    pub reason: String,
+}
+
+/// What one rule required at one station and what the playlists (or the airlog) give.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct RuleResult {
+    /// The rule's id.
+    pub rule: String,
+    /// The seed clause it implements.
+    pub clause: String,
+    /// Required count.
+    pub required: u32,
+    /// Planned (or aired) count.
+    pub planned: u32,
+    /// Whether the rule is met.
+    pub met: bool,
+    /// Plain words: why it is not met, or what met it.
+    pub reason: String,
+}
+
+/// One station's week.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct StationWeek {
+    /// Station code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Playlists of the slot instances that run, in time order.
+    pub slots: Vec<SlotPlaylist>,
+    /// Slot instances that do not run.
+    pub skipped_slots: Vec<SkippedSlot>,
+    /// The compliance forecast.
+    pub compliance: Vec<RuleResult>,
+}
+
+/// A built week (JSON contract of `schedule build/show --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct WeekSchedule {
+    /// The ISO week, e.g. "2023-W10".
+    pub week: String,
+    /// The plan's name.
+    pub plan: String,
+    /// Stations, in plan order.
+    pub stations: Vec<StationWeek>,
+}
