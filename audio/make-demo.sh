@@ -154,20 +154,20 @@ nhân dân về cải cách thủ tục hành chính, tại hội trường Ủy
 normalise tin-doi-thoai-xa-vinh-hung 22050
 mp3 tin-doi-thoai-xa-vinh-hung 22.05
 
-# 8. Nhạc hiệu: a rising four-note sting and a chord, fade out. 16-bit WAV, 22.05 kHz.
+# 8. Nhạc hiệu: a rising four-note sting and a chord, fade out. 16-bit WAV, 16 kHz (small).
 jingle=nhac-hieu-cchc
 notes=(C5 E5 G5 C6)
 parts=()
 for i in "${!notes[@]}"; do
-    sox -R -D -n -r 22050 -c 1 -b 16 "$tmp/$jingle.n$i.wav" \
+    sox -R -D -n -r 16000 -c 1 -b 16 "$tmp/$jingle.n$i.wav" \
         synth 0.25 pluck "${notes[$i]}" fade q 0.005 0.25 0.06
     parts+=("$tmp/$jingle.n$i.wav")
 done
-sox -R -D -n -r 22050 -c 3 -b 16 "$tmp/$jingle.chord3.wav" \
+sox -R -D -n -r 16000 -c 3 -b 16 "$tmp/$jingle.chord3.wav" \
     synth 1.85 pluck C4 pluck E5 pluck G5 fade q 0.01 1.85 1.2
 sox -R -D "$tmp/$jingle.chord3.wav" "$tmp/$jingle.chord.wav" remix -
 sox -R -D "${parts[@]}" "$tmp/$jingle.chord.wav" "$tmp/$jingle.raw.wav" pad 0.05 0.1
-normalise "$jingle" 22050
+normalise "$jingle" 16000
 cp "$tmp/$jingle.norm.wav" "$jingle.wav"
 
 ls -l -- *.mp3 *.ogg *.flac *.wav
