@@ -150,7 +150,7 @@ encode khau-hieu-buu-chinh-cong-ich khau-hieu-buu-chinh-cong-ich.flac \
 # 7. Tin, III.5 (other), priority: a commune notice for one station only. MP3 22.05 kHz.
 speak tin-doi-thoai-xa-vinh-hung \
 "Ủy ban nhân dân xã Vĩnh Hùng thông báo: sáng thứ sáu tuần này, xã tổ chức đối thoại với \
-nhân dân về cải cách thủ tục hành chính, tại hội trường Ủy ban."
+nhân dân về cải cách thủ tục hành chính, tại hội trường Ủy ban. Kính mời bà con đến dự."
 normalise tin-doi-thoai-xa-vinh-hung 22050
 mp3 tin-doi-thoai-xa-vinh-hung 22.05
 
