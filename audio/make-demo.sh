@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Regenerates the demo bulletins of loa (Vĩnh Lộc, 2023) from their texts.
 #
-# Speech: espeak-ng, Vietnamese voice. Jingle: sox synth. Every item is normalised to about
+# Speech: espeak-ng, Vietnamese voice. Jingle: sox synth. Every item is brought to about
 # -18 LUFS integrated (measured with ffmpeg's ebur128 filter) with one gain, its peaks held
-# below -2 dBTP by a look-ahead limiter, then encoded to its format. Formats are mixed on purpose so the demo exercises the
-# decoder: MP3 (mono, 22.05 and 24 kHz, 40 kbps CBR, one with an ID3v2 title in Vietnamese),
-# Ogg Vorbis, FLAC and a 16-bit WAV.
+# below -2 dBTP by a look-ahead limiter, then encoded. Formats are mixed on purpose so the
+# demo exercises the decoder: MP3 (mono, 22.05 and 24 kHz, 40 kbps CBR, one with an ID3v2
+# title in Vietnamese), Ogg Vorbis (22.05 kHz), FLAC (16 kHz) and a 16-bit WAV (16 kHz).
 #
-# Needs: espeak-ng, sox (with soxi), ffmpeg, lame, flac (with metaflac), oggenc.
-# Usage: audio/make-demo.sh            (writes next to this script)
+# Needs: espeak-ng, sox (with soxi), ffmpeg, lame, flac, oggenc (vorbis-tools).
+# Usage: audio/make-demo.sh            (writes next to this script; about 10 seconds)
 #
 # Deterministic as far as the tools allow: sox in repeatable mode (-R) without dither, a
-# fixed Ogg serial number, no timestamps in tags. Other versions of espeak-ng or the encoders may give other bytes.
+# fixed Ogg serial number, no timestamps in tags. Other versions of espeak-ng or of the
+# encoders may give other bytes, and so other bulletin ids.
 
 set -euo pipefail
 
@@ -33,7 +34,8 @@ trap 'rm -rf "$tmp"' EXIT
 speak() {
     local name=$1 text=$2 speed=${3:-$SPEED}
     espeak-ng -v vi -s "$speed" -p 45 -w "$tmp/$name.tts.wav" "$text"
-    sox -R -D "$tmp/$name.tts.wav" "$tmp/$name.raw.wav" silence 1 0.02 0.1% reverse silence 1 0.02 0.1% reverse pad 0.15 0.15
+    sox -R -D "$tmp/$name.tts.wav" "$tmp/$name.raw.wav" \
+        silence 1 0.02 0.1% reverse silence 1 0.02 0.1% reverse pad 0.15 0.15
 }
 
 # measure FILE: prints "I TP" (integrated loudness in LUFS, true peak in dBTP) of FILE.
