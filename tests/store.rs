@@ -14,7 +14,8 @@ use loa::store::{Added, BulletinFilter, Store, StoreError};
 
 /// A store under test and what it needs to be torn down or reached under.
 enum Backend {
-    Sqlite(SqliteStore, tempfile::TempDir),
+    /// The temporary folder lives as long as the store.
+    Sqlite(SqliteStore, #[allow(dead_code)] tempfile::TempDir),
     Postgres(PgStore, String, String),
 }
 

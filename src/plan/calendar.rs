@@ -31,7 +31,12 @@ pub struct SlotInstance {
 }
 
 /// Every start of every slot of `station` in `[from, to)`, in time order.
-pub fn raw_instances(plan: &Plan, station: &Station, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<RawInstance> {
+pub fn raw_instances(
+    plan: &Plan,
+    station: &Station,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<RawInstance> {
     let mut out: Vec<RawInstance> = plan
         .slots
         .iter()
@@ -49,7 +54,12 @@ pub fn raw_instances(plan: &Plan, station: &Station, from: DateTime<Utc>, to: Da
 }
 
 /// The slot instances of `station` in `[from, to)`, each marked with whether it runs.
-pub fn instances(plan: &Plan, station: &Station, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<SlotInstance> {
+pub fn instances(
+    plan: &Plan,
+    station: &Station,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<SlotInstance> {
     let mut per_day: BTreeMap<NaiveDate, u32> = BTreeMap::new();
     let limits = plan.limits.bind(station.level).then_some(&plan.limits);
     raw_instances(plan, station, from, to)
@@ -57,11 +67,18 @@ pub fn instances(plan: &Plan, station: &Station, from: DateTime<Utc>, to: DateTi
         .map(|r| {
             let date = r.start.with_timezone(&station.timezone).date_naive();
             let skipped = if !station.active_on(date) {
-                Some(format!("station {} does not exist on {}", station.code, date.format("%d/%m/%Y")))
+                Some(format!(
+                    "station {} does not exist on {}",
+                    station.code,
+                    date.format("%d/%m/%Y")
+                ))
             } else if let Some(b) = plan.blackout(&station.code, date) {
                 Some(format!("blackout: {}", b.name))
             } else if limits.is_some_and(|l| !l.weekdays.contains(&date.weekday())) {
-                Some(format!("local limits allow no broadcast on {:?}", date.weekday()))
+                Some(format!(
+                    "local limits allow no broadcast on {:?}",
+                    date.weekday()
+                ))
             } else {
                 let n = per_day.entry(date).or_default();
                 *n += 1;
@@ -70,7 +87,12 @@ pub fn instances(plan: &Plan, station: &Station, from: DateTime<Utc>, to: DateTi
                     _ => None,
                 }
             };
-            SlotInstance { slot: r.slot, start: r.start, date, skipped }
+            SlotInstance {
+                slot: r.slot,
+                start: r.start,
+                date,
+                skipped,
+            }
         })
         .collect()
 }

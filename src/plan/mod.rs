@@ -270,8 +270,8 @@ impl Plan {
 
     /// Whether `date` is a blackout day at `station`, and which.
     pub fn blackout(&self, station: &str, date: NaiveDate) -> Option<&Blackout> {
-        self.blackouts.iter().find(|b| {
-            date >= b.from && date <= b.to && b.stations.iter().any(|s| s == station)
-        })
+        self.blackouts
+            .iter()
+            .find(|b| date >= b.from && date <= b.to && b.stations.iter().any(|s| s == station))
     }
 }

@@ -170,7 +170,9 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ),
     (
         "slot",
-        &["name", "stations", "cron", "length", "cchc", "intro", "outro"],
+        &[
+            "name", "stations", "cron", "length", "cchc", "intro", "outro",
+        ],
     ),
     (
         "rule",
@@ -181,7 +183,15 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ),
     (
         "campaign",
-        &["name", "from", "to", "topics", "bulletins", "stations", "boost"],
+        &[
+            "name",
+            "from",
+            "to",
+            "topics",
+            "bulletins",
+            "stations",
+            "boost",
+        ],
     ),
     ("blackout", &["name", "from", "to", "stations"]),
 ];

@@ -99,10 +99,12 @@ fn dow_names(field: &str) -> Result<String, String> {
     let mut num = String::new();
     let flush = |num: &mut String, out: &mut String| -> Result<(), String> {
         if !num.is_empty() {
-            let n: usize = num.parse().map_err(|_| format!("bad day-of-week '{num}'"))?;
-            let name = names
-                .get(n)
-                .ok_or_else(|| format!("day-of-week {n} is out of range (0–7, 0 and 7 = Sunday)"))?;
+            let n: usize = num
+                .parse()
+                .map_err(|_| format!("bad day-of-week '{num}'"))?;
+            let name = names.get(n).ok_or_else(|| {
+                format!("day-of-week {n} is out of range (0–7, 0 and 7 = Sunday)")
+            })?;
             out.push_str(name);
             num.clear();
         }
@@ -216,8 +218,14 @@ mod tests {
 
     #[test]
     fn bad_cron_expressions_are_refused_with_the_reason() {
-        assert!("30 5 * *".parse::<CronSpec>().unwrap_err().contains("5 fields"));
+        assert!("30 5 * *"
+            .parse::<CronSpec>()
+            .unwrap_err()
+            .contains("5 fields"));
         assert!("61 5 * * *".parse::<CronSpec>().is_err());
-        assert!("0 5 * * 9".parse::<CronSpec>().unwrap_err().contains("out of range"));
+        assert!("0 5 * * 9"
+            .parse::<CronSpec>()
+            .unwrap_err()
+            .contains("out of range"));
     }
 }

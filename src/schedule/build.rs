@@ -54,7 +54,9 @@ pub fn build(inp: &Inputs) -> WeekSchedule {
         .iter()
         .filter(|s| inp.station.is_none_or(|c| c == s.code))
         .map(|s| {
-            let h = history.get(s.code.as_str()).map_or(&[][..], |v| v.as_slice());
+            let h = history
+                .get(s.code.as_str())
+                .map_or(&[][..], |v| v.as_slice());
             station_week(inp, s, h, &approved, &by_id)
         })
         .collect();
@@ -84,7 +86,11 @@ fn cadence(plan: &Plan, station: &str) -> Cadence {
     let mut c = Cadence::default();
     for r in plan.rules_for(station) {
         match &r.body {
-            RuleBody::Repeat { kinds, times, min_gap_s } => {
+            RuleBody::Repeat {
+                kinds,
+                times,
+                min_gap_s,
+            } => {
                 for k in kinds {
                     let t = c.times.entry(*k).or_insert(0);
                     *t = (*t).max(*times);
@@ -126,7 +132,10 @@ impl<'a> State<'a> {
     fn record(&mut self, b: &'a Bulletin, start: DateTime<Utc>, date: NaiveDate) {
         self.last_aired.insert(&b.id, start);
         *self.week_count.entry(&b.id).or_insert(0) += 1;
-        self.month_topics.entry(month(date)).or_default().insert(b.meta.topic);
+        self.month_topics
+            .entry(month(date))
+            .or_default()
+            .insert(b.meta.topic);
         if b.meta.kind == Kind::Column {
             self.column_days.insert(date);
             self.columns_planned += 1;
@@ -159,17 +168,26 @@ fn station_week(
     };
     let months: BTreeSet<(i32, u32)> = days.iter().map(|d| month(*d)).collect();
     for a in history.iter().filter(|a| a.start < from) {
-        let Some(b) = by_id.get(&a.bulletin) else { continue };
+        let Some(b) = by_id.get(&a.bulletin) else {
+            continue;
+        };
         let last = st.last_aired.entry(&b.id).or_insert(a.start);
         *last = (*last).max(a.start);
         let d = a.start.with_timezone(&station.timezone).date_naive();
         if months.contains(&month(d)) {
-            st.month_topics.entry(month(d)).or_default().insert(b.meta.topic);
+            st.month_topics
+                .entry(month(d))
+                .or_default()
+                .insert(b.meta.topic);
         }
     }
     let month_topics_before = st.month_topics.clone();
     let instances = crate::plan::calendar::instances(plan, station, from, to);
-    let running_days: BTreeSet<NaiveDate> = instances.iter().filter(|i| i.skipped.is_none()).map(|i| i.date).collect();
+    let running_days: BTreeSet<NaiveDate> = instances
+        .iter()
+        .filter(|i| i.skipped.is_none())
+        .map(|i| i.date)
+        .collect();
     let offset = |t: DateTime<Utc>| t.with_timezone(&station.timezone).fixed_offset();
     let mut slots = Vec::new();
     let mut skipped = Vec::new();
@@ -177,7 +195,11 @@ fn station_week(
     for inst in &instances {
         let slot = &plan.slots[inst.slot];
         if let Some(reason) = &inst.skipped {
-            skipped.push(SkippedSlot { name: slot.name.clone(), start: offset(inst.start), reason: reason.clone() });
+            skipped.push(SkippedSlot {
+                name: slot.name.clone(),
+                start: offset(inst.start),
+                reason: reason.clone(),
+            });
             continue;
         }
         let mut ctx = SlotFill {
@@ -189,14 +211,22 @@ fn station_week(
             remaining: u64::from(slot.cchc_s) * 1000,
             chosen: Vec::new(),
             running_days: running_days.len() as u32,
+            week_end: to,
         };
         let jingle = |r: &Option<JingleRef>| -> Option<&Bulletin> {
             match r.as_ref()? {
-                JingleRef::Id(id) => approved.iter().copied().find(|b| &b.id == id && b.meta.valid_on(inst.date)),
+                JingleRef::Id(id) => approved
+                    .iter()
+                    .copied()
+                    .find(|b| &b.id == id && b.meta.valid_on(inst.date)),
                 JingleRef::Auto => approved
                     .iter()
                     .copied()
-                    .filter(|b| b.meta.kind == Kind::Jingle && b.meta.targets(&station.code) && b.meta.valid_on(inst.date))
+                    .filter(|b| {
+                        b.meta.kind == Kind::Jingle
+                            && b.meta.targets(&station.code)
+                            && b.meta.valid_on(inst.date)
+                    })
                     .max_by_key(|b| (b.added.at, Reverse(b.id.clone()))),
             }
         };
@@ -210,9 +240,15 @@ fn station_week(
             .filter(|p| p.station == station.code && p.slot_start == inst.start)
             .map(|p| &p.bulletin)
             .collect();
-        for pin in inp.pins.iter().filter(|p| p.station == station.code && p.slot_start == inst.start) {
+        for pin in inp
+            .pins
+            .iter()
+            .filter(|p| p.station == station.code && p.slot_start == inst.start)
+        {
             if let Some(b) = by_id.get(&pin.bulletin) {
-                if b.audio.duration_ms <= ctx.remaining && !ctx.chosen.iter().any(|(c, _)| c.id == b.id) {
+                if b.audio.duration_ms <= ctx.remaining
+                    && !ctx.chosen.iter().any(|(c, _)| c.id == b.id)
+                {
                     ctx.remaining -= b.audio.duration_ms;
                     ctx.chosen.push((b, true));
                     st.record(b, inst.start, inst.date);
@@ -261,7 +297,13 @@ fn station_week(
         skipped: &skipped,
     };
     let compliance = compliance::evaluate(&ctx, &aired);
-    StationWeek { code: station.code.clone(), name: station.name.clone(), slots, skipped_slots: skipped, compliance }
+    StationWeek {
+        code: station.code.clone(),
+        name: station.name.clone(),
+        slots,
+        skipped_slots: skipped,
+        compliance,
+    }
 }
 
 /// Filling one slot instance.
@@ -274,6 +316,8 @@ struct SlotFill<'a, 'p> {
     remaining: u64,
     chosen: Vec<(&'a Bulletin, bool)>,
     running_days: u32,
+    /// The end of the station's week: a new item starts only if its repeats still fit.
+    week_end: DateTime<Utc>,
 }
 
 impl<'a> SlotFill<'a, '_> {
@@ -300,34 +344,80 @@ impl<'a> SlotFill<'a, '_> {
         match b.meta.kind {
             Kind::Column => {
                 st.columns_planned < self.cad.column_per_week
-                    && (!st.column_days.contains(&self.date) || self.cad.column_per_week > self.running_days)
+                    && (!st.column_days.contains(&self.date)
+                        || self.cad.column_per_week > self.running_days)
             }
-            k => count < self.cad.times.get(&k).copied().unwrap_or(1) * self.boost(b),
+            k => {
+                let times = self.cad.times.get(&k).copied().unwrap_or(1) * self.boost(b);
+                let gap = i64::from(self.cad.gap_s.get(&k).copied().unwrap_or(0));
+                // A new item is due only when its repeats can still air this week.
+                let room = count > 0
+                    || (self.week_end - self.start).num_seconds()
+                        > gap * i64::from(times.saturating_sub(1));
+                count < times && room
+            }
         }
     }
 
     fn fill(&mut self, eligible: &[&'a Bulletin], excluded: &[&BulletinId], st: &mut State<'a>) {
         let mut filler = false;
         loop {
-            let prev_topic = self.chosen.iter().rev().find(|(b, _)| b.meta.kind != Kind::Spot).map(|(b, _)| b.meta.topic);
-            let covered = st.month_topics.get(&month(self.date)).cloned().unwrap_or_default();
+            let prev_topic = self
+                .chosen
+                .iter()
+                .rev()
+                .find(|(b, _)| b.meta.kind != Kind::Spot)
+                .map(|(b, _)| b.meta.topic);
+            let covered = st
+                .month_topics
+                .get(&month(self.date))
+                .cloned()
+                .unwrap_or_default();
+            // Between two items the rules want a spot: keep room for the shortest one.
+            let reserve = if self.cad.spots_between && prev_topic.is_some() {
+                eligible
+                    .iter()
+                    .filter(|s| {
+                        s.meta.kind == Kind::Spot
+                            && s.meta.valid_on(self.date)
+                            && !excluded.contains(&&s.id)
+                    })
+                    .map(|s| s.audio.duration_ms)
+                    .min()
+                    .unwrap_or(0)
+            } else {
+                0
+            };
             let pick = eligible
                 .iter()
                 .copied()
                 .filter(|b| matches!(b.meta.kind, Kind::News | Kind::Article | Kind::Column))
                 .filter(|b| !filler || b.meta.kind != Kind::Column)
-                .filter(|b| b.audio.duration_ms <= self.remaining && b.meta.valid_on(self.date))
-                .filter(|b| !self.chosen.iter().any(|(c, _)| c.id == b.id) && !excluded.contains(&&b.id))
+                .filter(|b| {
+                    b.audio.duration_ms + reserve <= self.remaining && b.meta.valid_on(self.date)
+                })
+                .filter(|b| {
+                    !self.chosen.iter().any(|(c, _)| c.id == b.id) && !excluded.contains(&&b.id)
+                })
                 .filter(|b| self.gap_ok(b, st))
                 .filter(|b| filler || self.due(b, st))
+                // Lowest key first; `false` sorts before `true`.
                 .min_by_key(|b| {
+                    let aired = st.week_count.get(&b.id).copied().unwrap_or(0);
+                    let not_column = b.meta.kind != Kind::Column;
+                    let new_item = aired == 0;
+                    let topic_covered =
+                        !self.cad.topics.contains(&b.meta.topic) || covered.contains(&b.meta.topic);
+                    let not_boosted = self.boost(b) == 1;
+                    let same_topic = Some(b.meta.topic) == prev_topic;
                     (
                         priority_rank(b.meta.priority),
-                        !(b.meta.kind == Kind::Column && !filler),
-                        !(self.cad.topics.contains(&b.meta.topic) && !covered.contains(&b.meta.topic)),
-                        self.boost(b) == 1,
-                        Some(b.meta.topic) == prev_topic,
-                        st.week_count.get(&b.id).copied().unwrap_or(0),
+                        not_column,
+                        new_item,
+                        topic_covered,
+                        not_boosted,
+                        same_topic,
+                        aired,
                         st.last_aired.get(&b.id).copied(),
                         Reverse(b.added.at),
                         b.id.clone(),
@@ -340,14 +430,32 @@ impl<'a> SlotFill<'a, '_> {
                 filler = true;
                 continue;
             };
-            if self.cad.spots_between && self.chosen.iter().any(|(c, _)| c.meta.kind != Kind::Spot) {
+            if reserve > 0 {
                 let room = self.remaining - b.audio.duration_ms;
                 let spot = eligible
                     .iter()
                     .copied()
-                    .filter(|s| s.meta.kind == Kind::Spot && s.audio.duration_ms <= room && s.meta.valid_on(self.date))
-                    .filter(|s| !self.chosen.iter().any(|(c, _)| c.id == s.id) && !excluded.contains(&&s.id))
-                    .min_by_key(|s| (st.week_count.get(&s.id).copied().unwrap_or(0), st.last_aired.get(&s.id).copied(), s.id.clone()));
+                    .filter(|s| {
+                        s.meta.kind == Kind::Spot
+                            && s.audio.duration_ms <= room
+                            && s.meta.valid_on(self.date)
+                    })
+                    .filter(|s| !excluded.contains(&&s.id))
+                    // Slogans may repeat within a slot; the same one twice running only
+                    // when no other fits.
+                    .min_by_key(|s| {
+                        let last_spot = self
+                            .chosen
+                            .iter()
+                            .rev()
+                            .find(|(c, _)| c.meta.kind == Kind::Spot);
+                        (
+                            last_spot.is_some_and(|(c, _)| c.id == s.id),
+                            st.week_count.get(&s.id).copied().unwrap_or(0),
+                            st.last_aired.get(&s.id).copied(),
+                            s.id.clone(),
+                        )
+                    });
                 if let Some(s) = spot {
                     self.remaining -= s.audio.duration_ms;
                     self.chosen.push((s, false));

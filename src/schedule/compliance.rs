@@ -28,7 +28,11 @@ pub struct Context<'a> {
 }
 
 fn kinds_vi(kinds: &[Kind]) -> String {
-    kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join("/")
+    kinds
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn quarter(d: NaiveDate) -> u32 {
@@ -52,8 +56,16 @@ pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<Ru
     for rule in ctx.plan.rules_for(&station.code) {
         let (required, planned, reason) = match &rule.body {
             RuleBody::MinDistinct { kinds, count } => {
-                let distinct: BTreeSet<_> = airings.iter().filter(|(b, _)| kinds.contains(&b.meta.kind)).map(|(b, _)| &b.id).collect();
-                let available = ctx.library.iter().filter(|b| kinds.contains(&b.meta.kind)).count();
+                let distinct: BTreeSet<_> = airings
+                    .iter()
+                    .filter(|(b, _)| kinds.contains(&b.meta.kind))
+                    .map(|(b, _)| &b.id)
+                    .collect();
+                let available = ctx
+                    .library
+                    .iter()
+                    .filter(|b| kinds.contains(&b.meta.kind))
+                    .count();
                 let planned = distinct.len() as u32;
                 let reason = if planned >= *count {
                     format!("{planned} distinct {} items", kinds_vi(kinds))
@@ -67,18 +79,44 @@ pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<Ru
                 };
                 (*count, planned, reason)
             }
-            RuleBody::Repeat { kinds, times, min_gap_s } => {
-                let mut counts: BTreeMap<_, u32> = BTreeMap::new();
-                for (b, _) in airings.iter().filter(|(b, _)| kinds.contains(&b.meta.kind)) {
-                    *counts.entry(&b.id).or_default() += 1;
+            RuleBody::Repeat {
+                kinds,
+                times,
+                min_gap_s,
+            } => {
+                // Items first aired too late in the week for their repeats to fit carry
+                // over to the next week and are not counted here.
+                let (_, week_end) = ctx.week.bounds(station.timezone);
+                let latest_start = week_end
+                    - chrono::Duration::seconds(
+                        i64::from(*min_gap_s) * i64::from(times.saturating_sub(1)),
+                    );
+                let mut counts: BTreeMap<_, (u32, DateTime<Utc>)> = BTreeMap::new();
+                for (b, start) in airings.iter().filter(|(b, _)| kinds.contains(&b.meta.kind)) {
+                    let e = counts.entry(&b.id).or_insert((0, *start));
+                    e.0 += 1;
+                    e.1 = e.1.min(*start);
                 }
+                let carried = counts
+                    .values()
+                    .filter(|(_, first)| *first >= latest_start)
+                    .count();
+                counts.retain(|_, (_, first)| *first < latest_start);
                 let required = counts.len() as u32 * times;
-                let planned: u32 = counts.values().map(|c| (*c).min(*times)).sum();
-                let short = counts.values().filter(|c| **c < *times).count();
+                let planned: u32 = counts.values().map(|(c, _)| (*c).min(*times)).sum();
+                let short = counts.values().filter(|(c, _)| *c < *times).count();
+                let carried_note = if carried > 0 {
+                    format!("; {carried} item(s) started late in the week repeat next week")
+                } else {
+                    String::new()
+                };
                 let reason = if counts.is_empty() {
                     format!("no {} item airs this week{skipped_note}", kinds_vi(kinds))
                 } else if short == 0 {
-                    format!("each of {} items airs {times} times", counts.len())
+                    format!(
+                        "each of {} items airs {times} times{carried_note}",
+                        counts.len()
+                    )
                 } else {
                     format!(
                         "{short} item(s) air fewer than {times} times: slot time or the least gap of {} allowed no more{skipped_note}",
@@ -88,16 +126,24 @@ pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<Ru
                 (required, planned, reason)
             }
             RuleBody::Column { per_week } => {
-                let planned = airings.iter().filter(|(b, _)| b.meta.kind == Kind::Column).count() as u32;
+                let planned = airings
+                    .iter()
+                    .filter(|(b, _)| b.meta.kind == Kind::Column)
+                    .count() as u32;
                 let q_dates: Vec<NaiveDate> = ctx.week.days().collect();
                 let q = quarter(q_dates[3]);
-                let columns = ctx.library.iter().filter(|b| b.meta.kind == Kind::Column).count();
+                let columns = ctx
+                    .library
+                    .iter()
+                    .filter(|b| b.meta.kind == Kind::Column)
+                    .count();
                 let reason = if planned >= *per_week {
                     format!("the quarter's column airs {planned} times")
                 } else if columns == 0 {
                     format!(
                         "no approved column valid in Q{q} {} for {}; the rule needs 1 per quarter",
-                        q_dates[3].year(), station.name
+                        q_dates[3].year(),
+                        station.name
                     )
                 } else {
                     format!("{columns} column(s) available but slot time allowed {planned} airings{skipped_note}")
@@ -108,7 +154,11 @@ pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<Ru
                 // The month of the week's Thursday (the ISO convention for which month a week belongs to).
                 let thursday = ctx.week.days().nth(3).expect("seven days");
                 let key = (thursday.year(), thursday.month());
-                let mut covered: BTreeSet<Topic> = ctx.month_topics_before.get(&key).cloned().unwrap_or_default();
+                let mut covered: BTreeSet<Topic> = ctx
+                    .month_topics_before
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or_default();
                 for (b, start) in airings {
                     let d = start.with_timezone(&station.timezone).date_naive();
                     if (d.year(), d.month()) == key {
@@ -118,12 +168,20 @@ pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<Ru
                 let missing: Vec<&Topic> = topics.iter().filter(|t| !covered.contains(t)).collect();
                 let planned = (topics.len() - missing.len()) as u32;
                 let reason = if missing.is_empty() {
-                    format!("all {} topics covered in {:02}/{}", topics.len(), key.1, key.0)
+                    format!(
+                        "all {} topics covered in {:02}/{}",
+                        topics.len(),
+                        key.1,
+                        key.0
+                    )
                 } else {
                     let parts: Vec<String> = missing
                         .iter()
                         .map(|t| {
-                            let have = ctx.library.iter().any(|b| b.meta.topic == **t && b.meta.kind != Kind::Jingle);
+                            let have = ctx
+                                .library
+                                .iter()
+                                .any(|b| b.meta.topic == **t && b.meta.kind != Kind::Jingle);
                             if have {
                                 format!("{} ({}) not yet aired", t.as_str(), t.clause())
                             } else {
@@ -136,8 +194,15 @@ pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<Ru
                 (topics.len() as u32, planned, reason)
             }
             RuleBody::SpotsBetween => {
-                let spots = ctx.library.iter().filter(|b| b.meta.kind == Kind::Spot).count();
-                let planned = airings.iter().filter(|(b, _)| b.meta.kind == Kind::Spot).count() as u32;
+                let spots = ctx
+                    .library
+                    .iter()
+                    .filter(|b| b.meta.kind == Kind::Spot)
+                    .count();
+                let planned = airings
+                    .iter()
+                    .filter(|(b, _)| b.meta.kind == Kind::Spot)
+                    .count() as u32;
                 let mut by_slot: BTreeMap<DateTime<Utc>, u32> = BTreeMap::new();
                 for (b, start) in airings {
                     if b.meta.kind != Kind::Spot {

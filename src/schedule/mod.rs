@@ -128,3 +128,9 @@ pub struct WeekSchedule {
     /// Stations, in plan order.
     pub stations: Vec<StationWeek>,
 }
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+#[cfg(test)]
+mod proptests;

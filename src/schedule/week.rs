@@ -19,12 +19,16 @@ impl IsoWeek {
     /// The week containing `date`.
     pub fn of(date: NaiveDate) -> IsoWeek {
         let w = date.iso_week();
-        IsoWeek { year: w.year(), week: w.week() }
+        IsoWeek {
+            year: w.year(),
+            week: w.week(),
+        }
     }
 
     /// Its Monday.
     pub fn monday(self) -> NaiveDate {
-        NaiveDate::from_isoywd_opt(self.year, self.week, Weekday::Mon).expect("validated on construction")
+        NaiveDate::from_isoywd_opt(self.year, self.week, Weekday::Mon)
+            .expect("validated on construction")
     }
 
     /// Its seven days, Monday first.
@@ -47,9 +51,15 @@ impl IsoWeek {
         let at = |d: NaiveDate| {
             tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
                 .earliest()
-                .map_or_else(|| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")), |t| t.with_timezone(&Utc))
+                .map_or_else(
+                    || Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")),
+                    |t| t.with_timezone(&Utc),
+                )
         };
-        (at(self.monday()), at(self.monday() + chrono::Duration::days(7)))
+        (
+            at(self.monday()),
+            at(self.monday() + chrono::Duration::days(7)),
+        )
     }
 
     /// The ISO week-numbering year.
@@ -99,7 +109,10 @@ mod tests {
         let w: IsoWeek = "2023-W10".parse().unwrap();
         assert_eq!(w.to_string(), "2023-W10");
         assert_eq!(w.monday(), NaiveDate::from_ymd_opt(2023, 3, 6).unwrap());
-        assert!("2023-W53".parse::<IsoWeek>().is_err(), "2023 has 52 ISO weeks");
+        assert!(
+            "2023-W53".parse::<IsoWeek>().is_err(),
+            "2023 has 52 ISO weeks"
+        );
         assert!("2020-W53".parse::<IsoWeek>().is_ok());
         assert!("2023-10".parse::<IsoWeek>().is_err());
         assert!("2023-W1".parse::<IsoWeek>().is_err());

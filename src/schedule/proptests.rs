@@ -1,0 +1,1 @@
+//! Property tests of the builder's invariants over random plans and libraries.
