@@ -10,7 +10,7 @@ use loa::library::{
 };
 use loa::store::postgres::PgStore;
 use loa::store::sqlite::SqliteStore;
-use loa::store::{Added, BulletinFilter, Store, StoreError};
+use loa::store::{Added, BulletinFilter, ScheduleStore, Store, StoreError};
 
 /// A store under test and what it needs to be torn down or reached under.
 enum Backend {
@@ -308,6 +308,101 @@ macro_rules! store_suite {
             }
 
             #[tokio::test]
+            async fn every_build_of_a_week_is_kept_as_a_new_version() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let by = StateChange {
+                    by: "loa".into(),
+                    at: at("2023-03-03T01:00:00Z"),
+                };
+                let week = |name: &str| loa::schedule::StationWeek {
+                    code: name.into(),
+                    name: "Xã Vĩnh An".into(),
+                    slots: vec![],
+                    skipped_slots: vec![],
+                    compliance: vec![],
+                };
+                assert_eq!(
+                    s.save_weeks(
+                        "2023-W10",
+                        "Kế hoạch",
+                        &[week("vinh-an"), week("vinh-hung")],
+                        &by
+                    )
+                    .await
+                    .unwrap(),
+                    vec![1, 1]
+                );
+                let mut second = week("vinh-an");
+                second.name = "Vĩnh An (v2)".into();
+                assert_eq!(
+                    s.save_weeks("2023-W10", "Kế hoạch", &[second.clone()], &by)
+                        .await
+                        .unwrap(),
+                    vec![2]
+                );
+                let latest = s.latest_weeks("2023-W10", None).await.unwrap();
+                assert_eq!(latest.len(), 2);
+                assert_eq!(
+                    (latest[0].station.as_str(), latest[0].version),
+                    ("vinh-an", 2)
+                );
+                assert_eq!(latest[0].body, second);
+                assert_eq!(latest[0].built, by);
+                assert_eq!(
+                    s.latest_weeks("2023-W10", Some("vinh-hung")).await.unwrap()[0].version,
+                    1
+                );
+                assert!(s.latest_weeks("2023-W11", None).await.unwrap().is_empty());
+                b.teardown().await;
+            }
+
+            #[tokio::test]
+            async fn pins_replace_each_other_and_locks_are_per_station() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let x = bulletin(&sha(11), "Ghim", Kind::News, Topic::Other);
+                s.add_bulletins(std::slice::from_ref(&x)).await.unwrap();
+                let by = StateChange {
+                    by: "op".into(),
+                    at: at("2023-03-03T02:00:00Z"),
+                };
+                let pin = loa::schedule::Pin {
+                    station: "vinh-an".into(),
+                    slot_start: at("2023-03-05T22:30:00Z"),
+                    bulletin: x.id.clone(),
+                };
+                s.set_pin("2023-W10", &pin, loa::store::PinAction::Pin, &by)
+                    .await
+                    .unwrap();
+                s.set_pin("2023-W10", &pin, loa::store::PinAction::Exclude, &by)
+                    .await
+                    .unwrap();
+                let pins = s.pins("2023-W10").await.unwrap();
+                assert_eq!(pins.len(), 1);
+                assert_eq!(pins[0].action, loa::store::PinAction::Exclude);
+                assert_eq!(pins[0].pin, pin);
+                assert!(s.delete_pin(&pin).await.unwrap());
+                assert!(!s.delete_pin(&pin).await.unwrap());
+                let stations = vec!["vinh-an".to_string(), "vinh-hung".to_string()];
+                s.lock_weeks("2023-W10", &stations, &by).await.unwrap();
+                s.lock_weeks("2023-W10", &stations[..1], &by).await.unwrap();
+                assert_eq!(s.locks("2023-W10").await.unwrap().len(), 2);
+                s.unlock_weeks("2023-W10", &stations[1..]).await.unwrap();
+                let locks = s.locks("2023-W10").await.unwrap();
+                assert_eq!(locks.len(), 1);
+                assert_eq!(
+                    (locks[0].station.as_str(), &locks[0].locked),
+                    ("vinh-an", &by)
+                );
+                b.teardown().await;
+            }
+
+            #[tokio::test]
             async fn a_bulletin_that_has_aired_cannot_be_removed() {
                 let Some(b) = super::$backend().await else {
                     return;
@@ -372,5 +467,8 @@ async fn sqlite_runs_with_wal_foreign_keys_and_full_sync() {
         .fetch_one(again.pool())
         .await
         .unwrap();
-    assert_eq!(n, 1);
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .count();
+    assert_eq!(n as usize, files);
 }

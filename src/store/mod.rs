@@ -14,7 +14,10 @@ use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Top
 pub mod postgres;
 mod queries;
 mod rows;
+pub mod schedules;
 pub mod sqlite;
+
+pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -98,9 +101,9 @@ impl Added {
     }
 }
 
-/// Everything loa keeps in its database.
+/// Everything loa keeps in its database: the library here, schedules in [`ScheduleStore`].
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: ScheduleStore + Send + Sync {
     /// Which backend this is ("sqlite" or "postgres"), for logs.
     fn backend(&self) -> &'static str;
 

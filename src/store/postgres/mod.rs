@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::config::redact_url;
 use crate::store::queries::impl_store;
+use crate::store::schedules::impl_schedule_store;
 use crate::store::StoreError;
 
 /// The PostgreSQL store.
@@ -49,3 +50,4 @@ impl PgStore {
 }
 
 impl_store!(PgStore, sqlx::Postgres, "postgres");
+impl_schedule_store!(PgStore, sqlx::Postgres);

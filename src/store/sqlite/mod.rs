@@ -10,6 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 use crate::store::queries::impl_store;
+use crate::store::schedules::impl_schedule_store;
 use crate::store::StoreError;
 
 /// The SQLite store.
@@ -61,3 +62,4 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
+impl_schedule_store!(SqliteStore, sqlx::Sqlite);

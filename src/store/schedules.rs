@@ -1,0 +1,400 @@
+//! Kept schedules: built weeks (every build a new version), operator pins and exclusions,
+//! and week locks. [`ScheduleStore`] is part of every [`super::Store`]; both backends get
+//! it from [`impl_schedule_store!`].
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::library::StateChange;
+use crate::schedule::{Pin, StationWeek};
+
+use super::StoreError;
+
+/// A kept station week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedWeek {
+    /// ISO week, e.g. "2023-W10".
+    pub week: String,
+    /// Station code.
+    pub station: String,
+    /// 1 for the first build, then one more per rebuild or edit.
+    pub version: u32,
+    /// The plan's name.
+    pub plan: String,
+    /// Who built it and when.
+    pub built: StateChange,
+    /// The playlists and forecast.
+    pub body: StationWeek,
+}
+
+/// What an operator asked of one slot instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PinAction {
+    /// Put this bulletin in.
+    Pin,
+    /// Keep this bulletin out.
+    Exclude,
+}
+
+impl PinAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            PinAction::Pin => "pin",
+            PinAction::Exclude => "exclude",
+        }
+    }
+}
+
+/// A kept pin or exclusion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PinRow {
+    /// The week it belongs to.
+    pub week: String,
+    /// Where and what.
+    pub pin: Pin,
+    /// Pin or exclude.
+    pub action: PinAction,
+    /// Who and when.
+    pub made: StateChange,
+}
+
+/// A locked station week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeekLock {
+    /// ISO week.
+    pub week: String,
+    /// Station code.
+    pub station: String,
+    /// Who locked it and when.
+    pub locked: StateChange,
+}
+
+/// Schedules, pins and locks.
+#[async_trait]
+pub trait ScheduleStore: Send + Sync {
+    /// Saves a built week for each station, as a new version, in one transaction; returns
+    /// the versions.
+    async fn save_weeks(
+        &self,
+        week: &str,
+        plan: &str,
+        stations: &[StationWeek],
+        built: &StateChange,
+    ) -> Result<Vec<u32>, StoreError>;
+
+    /// The latest version of each station's week (one station when given), by station code.
+    async fn latest_weeks(
+        &self,
+        week: &str,
+        station: Option<&str>,
+    ) -> Result<Vec<SavedWeek>, StoreError>;
+
+    /// Records a pin or exclusion (replacing an earlier one for the same slot and bulletin).
+    async fn set_pin(
+        &self,
+        week: &str,
+        pin: &Pin,
+        action: PinAction,
+        made: &StateChange,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes a pin or exclusion; `false` when there was none.
+    async fn delete_pin(&self, pin: &Pin) -> Result<bool, StoreError>;
+
+    /// The pins and exclusions of a week.
+    async fn pins(&self, week: &str) -> Result<Vec<PinRow>, StoreError>;
+
+    /// Locks station weeks (already locked ones stay as they were).
+    async fn lock_weeks(
+        &self,
+        week: &str,
+        stations: &[String],
+        locked: &StateChange,
+    ) -> Result<(), StoreError>;
+
+    /// Unlocks station weeks.
+    async fn unlock_weeks(&self, week: &str, stations: &[String]) -> Result<(), StoreError>;
+
+    /// The locks of a week.
+    async fn locks(&self, week: &str) -> Result<Vec<WeekLock>, StoreError>;
+}
+
+/// Parses a stored instant.
+pub(crate) fn instant(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt {
+            id: s.to_string(),
+            reason: format!("bad instant: {e}"),
+        })
+}
+
+/// A `schedules` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct WeekRow {
+    pub week: String,
+    pub station: String,
+    pub version: i64,
+    pub plan: String,
+    pub built_at: String,
+    pub built_by: String,
+    pub body: String,
+}
+
+impl WeekRow {
+    pub fn into_saved(self) -> Result<SavedWeek, StoreError> {
+        let body = serde_json::from_str(&self.body).map_err(|e| StoreError::Corrupt {
+            id: format!("{} {} v{}", self.week, self.station, self.version),
+            reason: format!("bad schedule body: {e}"),
+        })?;
+        Ok(SavedWeek {
+            week: self.week,
+            station: self.station,
+            version: u32::try_from(self.version).unwrap_or(0),
+            plan: self.plan,
+            built: StateChange {
+                by: self.built_by,
+                at: instant(&self.built_at)?,
+            },
+            body,
+        })
+    }
+}
+
+/// A `schedule_pins` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct PinDbRow {
+    pub week: String,
+    pub station: String,
+    pub slot_start: String,
+    pub bulletin_id: String,
+    pub action: String,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+impl PinDbRow {
+    pub fn into_row(self) -> Result<PinRow, StoreError> {
+        let bad = |reason: String| StoreError::Corrupt {
+            id: format!("pin {} {}", self.station, self.slot_start),
+            reason,
+        };
+        Ok(PinRow {
+            pin: Pin {
+                station: self.station.clone(),
+                slot_start: instant(&self.slot_start)?,
+                bulletin: self.bulletin_id.parse().map_err(|e| bad(format!("{e}")))?,
+            },
+            action: match self.action.as_str() {
+                "pin" => PinAction::Pin,
+                "exclude" => PinAction::Exclude,
+                other => return Err(bad(format!("unknown action {other}"))),
+            },
+            made: StateChange {
+                by: self.created_by.clone(),
+                at: instant(&self.created_at)?,
+            },
+            week: self.week,
+        })
+    }
+}
+
+pub(crate) const MAX_VERSION: &str =
+    "SELECT COALESCE(MAX(version), 0) FROM schedules WHERE week = $1 AND station = $2";
+pub(crate) const INSERT_WEEK: &str = "INSERT INTO schedules (week, station, version, plan, built_at, built_by, body) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub(crate) const LATEST_WEEKS: &str = "SELECT s.week, s.station, s.version, s.plan, s.built_at, s.built_by, s.body FROM schedules s \
+     WHERE s.week = $1 AND ($2 IS NULL OR s.station = $2) \
+     AND s.version = (SELECT MAX(t.version) FROM schedules t WHERE t.week = s.week AND t.station = s.station) \
+     ORDER BY s.station";
+pub(crate) const UPSERT_PIN: &str = "INSERT INTO schedule_pins (week, station, slot_start, bulletin_id, action, created_at, created_by) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (station, slot_start, bulletin_id) \
+     DO UPDATE SET action = excluded.action, created_at = excluded.created_at, created_by = excluded.created_by, week = excluded.week";
+pub(crate) const DELETE_PIN: &str =
+    "DELETE FROM schedule_pins WHERE station = $1 AND slot_start = $2 AND bulletin_id = $3";
+pub(crate) const PINS: &str = "SELECT week, station, slot_start, bulletin_id, action, created_at, created_by FROM schedule_pins WHERE week = $1 ORDER BY station, slot_start, created_at, bulletin_id";
+pub(crate) const LOCK: &str = "INSERT INTO schedule_locks (week, station, locked_at, locked_by) VALUES ($1, $2, $3, $4) ON CONFLICT (week, station) DO NOTHING";
+pub(crate) const UNLOCK: &str = "DELETE FROM schedule_locks WHERE week = $1 AND station = $2";
+pub(crate) const LOCKS: &str = "SELECT week, station, locked_at, locked_by FROM schedule_locks WHERE week = $1 ORDER BY station";
+
+/// `PinAction` as stored.
+pub(crate) fn action_text(a: PinAction) -> &'static str {
+    a.as_str()
+}
+
+/// Implements [`ScheduleStore`] for `$ty` (a struct with a sqlx `pool` of `$db` and a
+/// `sql()` placeholder converter in scope).
+macro_rules! impl_schedule_store {
+    ($ty:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::schedules::ScheduleStore for $ty {
+            async fn save_weeks(
+                &self,
+                week: &str,
+                plan: &str,
+                stations: &[$crate::schedule::StationWeek],
+                built: &$crate::library::StateChange,
+            ) -> Result<Vec<u32>, $crate::store::StoreError> {
+                use $crate::store::schedules::*;
+                let mut tx = self.pool.begin().await?;
+                let mut versions = Vec::with_capacity(stations.len());
+                let at = $crate::store::rows::instant_text(built.at);
+                for st in stations {
+                    let max: i64 = sqlx::query_scalar::<$db, i64>(&sql(MAX_VERSION))
+                        .bind(week)
+                        .bind(&st.code)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let body = serde_json::to_string(st).map_err(|e| {
+                        $crate::store::StoreError::Corrupt {
+                            id: st.code.clone(),
+                            reason: format!("cannot encode the schedule: {e}"),
+                        }
+                    })?;
+                    sqlx::query::<$db>(&sql(INSERT_WEEK))
+                        .bind(week)
+                        .bind(&st.code)
+                        .bind(max + 1)
+                        .bind(plan)
+                        .bind(&at)
+                        .bind(&built.by)
+                        .bind(body)
+                        .execute(&mut *tx)
+                        .await?;
+                    versions.push(u32::try_from(max + 1).unwrap_or(u32::MAX));
+                }
+                tx.commit().await?;
+                Ok(versions)
+            }
+
+            async fn latest_weeks(
+                &self,
+                week: &str,
+                station: Option<&str>,
+            ) -> Result<Vec<$crate::store::schedules::SavedWeek>, $crate::store::StoreError> {
+                use $crate::store::schedules::*;
+                sqlx::query_as::<$db, WeekRow>(&sql(LATEST_WEEKS))
+                    .bind(week)
+                    .bind(station)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(WeekRow::into_saved)
+                    .collect()
+            }
+
+            async fn set_pin(
+                &self,
+                week: &str,
+                pin: &$crate::schedule::Pin,
+                action: $crate::store::schedules::PinAction,
+                made: &$crate::library::StateChange,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::schedules::*;
+                sqlx::query::<$db>(&sql(UPSERT_PIN))
+                    .bind(week)
+                    .bind(&pin.station)
+                    .bind($crate::store::rows::instant_text(pin.slot_start))
+                    .bind(pin.bulletin.as_str())
+                    .bind(action_text(action))
+                    .bind($crate::store::rows::instant_text(made.at))
+                    .bind(&made.by)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_pin(
+                &self,
+                pin: &$crate::schedule::Pin,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::schedules::*;
+                let done = sqlx::query::<$db>(&sql(DELETE_PIN))
+                    .bind(&pin.station)
+                    .bind($crate::store::rows::instant_text(pin.slot_start))
+                    .bind(pin.bulletin.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn pins(
+                &self,
+                week: &str,
+            ) -> Result<Vec<$crate::store::schedules::PinRow>, $crate::store::StoreError> {
+                use $crate::store::schedules::*;
+                sqlx::query_as::<$db, PinDbRow>(&sql(PINS))
+                    .bind(week)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(PinDbRow::into_row)
+                    .collect()
+            }
+
+            async fn lock_weeks(
+                &self,
+                week: &str,
+                stations: &[String],
+                locked: &$crate::library::StateChange,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::schedules::*;
+                let mut tx = self.pool.begin().await?;
+                for s in stations {
+                    sqlx::query::<$db>(&sql(LOCK))
+                        .bind(week)
+                        .bind(s)
+                        .bind($crate::store::rows::instant_text(locked.at))
+                        .bind(&locked.by)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn unlock_weeks(
+                &self,
+                week: &str,
+                stations: &[String],
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::schedules::*;
+                let mut tx = self.pool.begin().await?;
+                for s in stations {
+                    sqlx::query::<$db>(&sql(UNLOCK))
+                        .bind(week)
+                        .bind(s)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn locks(
+                &self,
+                week: &str,
+            ) -> Result<Vec<$crate::store::schedules::WeekLock>, $crate::store::StoreError> {
+                use $crate::store::schedules::*;
+                let rows: Vec<(String, String, String, String)> =
+                    sqlx::query_as::<$db, (String, String, String, String)>(&sql(LOCKS))
+                        .bind(week)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter()
+                    .map(|(week, station, at, by)| {
+                        Ok(WeekLock {
+                            week,
+                            station,
+                            locked: $crate::library::StateChange {
+                                by,
+                                at: instant(&at)?,
+                            },
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+pub(crate) use impl_schedule_store;
