@@ -10,7 +10,7 @@ use loa::library::{
 };
 use loa::store::postgres::PgStore;
 use loa::store::sqlite::SqliteStore;
-use loa::store::{Added, BulletinFilter, ScheduleStore, Store, StoreError};
+use loa::store::{Added, BulletinFilter, Store, StoreError};
 
 /// A store under test and what it needs to be torn down or reached under.
 enum Backend {
