@@ -234,7 +234,7 @@ pub async fn run(data_dir: &Path, cmd: LibraryCommand) -> Result<(), Failure> {
 }
 
 /// Opens the config and the store of a data dir.
-async fn open(data_dir: &Path) -> Result<(Config, std::sync::Arc<dyn Store>), Failure> {
+pub(super) async fn open(data_dir: &Path) -> Result<(Config, std::sync::Arc<dyn Store>), Failure> {
     let config = Config::load(data_dir)?;
     let store = crate::store::open(&config.database).await?;
     Ok((config, store))

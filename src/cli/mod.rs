@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 mod init;
 mod library;
 mod output;
+mod plan;
+mod schedule;
 
 pub use output::Failure;
 
@@ -41,6 +43,12 @@ pub enum Command {
     /// The bulletin library: check, add, list, show, approve, retire, remove.
     #[command(subcommand)]
     Library(library::LibraryCommand),
+    /// The year's plan: check a plan file.
+    #[command(subcommand)]
+    Plan(plan::PlanCommand),
+    /// Weekly playlists: build, show, pin, unpin, lock, unlock.
+    #[command(subcommand)]
+    Schedule(schedule::ScheduleCommand),
 }
 
 /// Parses the process arguments, runs the command and returns the exit code.
@@ -75,6 +83,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Init(args) => init::run(&cli.data_dir, args).await,
         Command::Library(cmd) => library::run(&cli.data_dir, cmd).await,
+        Command::Plan(cmd) => plan::run(cmd),
+        Command::Schedule(cmd) => schedule::run(&cli.data_dir, cmd).await,
     }
 }
 

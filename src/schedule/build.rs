@@ -143,16 +143,15 @@ impl<'a> State<'a> {
     }
 }
 
-fn station_week(
+/// The bulletins a station may air this week, and the state its history leaves.
+fn prepare<'a>(
     inp: &Inputs,
     station: &Station,
     history: &[&Airing],
-    approved: &[&Bulletin],
-    by_id: &HashMap<&BulletinId, &Bulletin>,
-) -> StationWeek {
-    let plan = inp.plan;
-    let (from, to) = inp.week.bounds(station.timezone);
-    let cad = cadence(plan, &station.code);
+    approved: &[&'a Bulletin],
+    by_id: &HashMap<&BulletinId, &'a Bulletin>,
+) -> (Vec<&'a Bulletin>, State<'a>) {
+    let (from, _) = inp.week.bounds(station.timezone);
     let days: Vec<NaiveDate> = inp.week.days().collect();
     let eligible: Vec<&Bulletin> = approved
         .iter()
@@ -181,6 +180,57 @@ fn station_week(
                 .insert(b.meta.topic);
         }
     }
+    (eligible, st)
+}
+
+/// Recomputes the compliance forecast of a station week after an operator edited its
+/// playlists (pin or unpin), with the same code the builder uses.
+pub fn reforecast(inp: &Inputs, week: &mut StationWeek) {
+    let Some(station) = inp.plan.station(&week.code) else {
+        return;
+    };
+    let approved: Vec<&Bulletin> = inp
+        .library
+        .iter()
+        .filter(|b| b.state == ApprovalState::Approved)
+        .collect();
+    let by_id: HashMap<&BulletinId, &Bulletin> = inp.library.iter().map(|b| (&b.id, b)).collect();
+    let history: Vec<&Airing> = inp
+        .history
+        .iter()
+        .filter(|a| a.station == station.code)
+        .collect();
+    let (eligible, st) = prepare(inp, station, &history, &approved, &by_id);
+    let mut aired = Vec::new();
+    for slot in &week.slots {
+        for item in slot.items.iter().filter(|i| i.kind != Kind::Jingle) {
+            if let Some(b) = by_id.get(&item.bulletin_id) {
+                aired.push((*b, slot.start.with_timezone(&Utc)));
+            }
+        }
+    }
+    let ctx = Context {
+        plan: inp.plan,
+        station,
+        week: inp.week,
+        library: &eligible,
+        month_topics_before: &st.month_topics,
+        skipped: &week.skipped_slots,
+    };
+    week.compliance = compliance::evaluate(&ctx, &aired);
+}
+
+fn station_week(
+    inp: &Inputs,
+    station: &Station,
+    history: &[&Airing],
+    approved: &[&Bulletin],
+    by_id: &HashMap<&BulletinId, &Bulletin>,
+) -> StationWeek {
+    let plan = inp.plan;
+    let (from, to) = inp.week.bounds(station.timezone);
+    let cad = cadence(plan, &station.code);
+    let (eligible, mut st) = prepare(inp, station, history, approved, by_id);
     let month_topics_before = st.month_topics.clone();
     let instances = crate::plan::calendar::instances(plan, station, from, to);
     let running_days: BTreeSet<NaiveDate> = instances

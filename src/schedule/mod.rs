@@ -4,6 +4,7 @@
 //!
 //! - [`week`]: ISO weeks and their bounds in station time.
 //! - [`build`]: choosing and packing items into slot instances.
+//! - [`service`]: keeping weeks in the store: build and save, pins, locks (the I/O edge).
 //! - [`compliance`]: what each rule required and what a set of airings gives, with reasons;
 //!   the same code serves the forecast and the reports.
 
@@ -14,6 +15,7 @@ use crate::library::{BulletinId, Kind, Topic};
 
 pub mod build;
 pub mod compliance;
+pub mod service;
 pub mod week;
 
 pub use build::{build, Inputs};
