@@ -12,13 +12,16 @@ use std::io;
 
 use symphonia::core::audio::{SampleBuffer, SignalSpec};
 use symphonia::core::codecs::{
-    Decoder, DecoderOptions, CODEC_TYPE_MP1, CODEC_TYPE_MP2, CODEC_TYPE_MP3, CODEC_TYPE_NULL,
+    Decoder, DecoderOptions, CODEC_TYPE_FLAC, CODEC_TYPE_MP1, CODEC_TYPE_MP2, CODEC_TYPE_MP3,
+    CODEC_TYPE_NULL,
 };
 use symphonia::core::errors::Error;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::{MetadataRevision, StandardTagKey, Value};
 use symphonia::core::probe::Hint;
+
+use crate::library::mp4_edit::Trim;
 
 /// Most channels a stream may have (symphonia's own limit is 32 positions).
 const MAX_CHANNELS: usize = 32;
@@ -48,6 +51,8 @@ pub struct Tags {
 pub enum OpenError {
     /// No container or codec recognised; the decoder's words.
     Unrecognised(String),
+    /// The file ends inside the container's headers, before any audio.
+    Truncated,
     /// A container with no track in a codec we know.
     NoAudioTrack,
     /// An audio track whose codec cannot be decoded; the reason.
@@ -87,6 +92,14 @@ pub struct AudioDecoder {
     pending: bool,
     /// Frames handed out so far.
     frames: u64,
+    /// Frames decoded so far, including any trimmed off.
+    raw_frames: u64,
+    /// Priming and padding to drop, from the container's edit list.
+    trim: Option<Trim>,
+    /// The part of `buf` (in frames) that is program, not priming or padding.
+    keep_range: (usize, usize),
+    /// Whether packet timestamps must follow on from the frames decoded (FLAC).
+    checks_timestamps: bool,
     /// The length the container announces, when it is exact (not an estimate).
     expected_frames: Option<u64>,
     /// Set once the end was reached.
@@ -95,8 +108,9 @@ pub struct AudioDecoder {
 
 impl AudioDecoder {
     /// Probes `file` by its content, picks the first decodable track and decodes up to its
-    /// first audio, which fixes the [`StreamInfo`].
-    pub fn open(file: File) -> Result<AudioDecoder, OpenError> {
+    /// first audio, which fixes the [`StreamInfo`]. `trim` is the priming and padding to
+    /// drop when the container describes them outside symphonia's reach (MP4 edit lists).
+    pub fn open(file: File, trim: Option<Trim>) -> Result<AudioDecoder, OpenError> {
         let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
         let format_opts = FormatOptions {
             enable_gapless: true,
@@ -104,7 +118,12 @@ impl AudioDecoder {
         };
         let mut probed = symphonia::default::get_probe()
             .format(&Hint::new(), mss, &format_opts, &Default::default())
-            .map_err(|e| OpenError::Unrecognised(describe(&e)))?;
+            .map_err(|e| match e {
+                Error::IoError(io) if io.kind() == io::ErrorKind::UnexpectedEof => {
+                    OpenError::Truncated
+                }
+                e => OpenError::Unrecognised(describe(&e)),
+            })?;
         let mut format = probed.format;
         let track = format
             .tracks()
@@ -124,9 +143,12 @@ impl AudioDecoder {
             .map_err(|e| OpenError::Unsupported(format!("{codec}: {}", describe(&e))))?;
         // Without a LAME/Xing tag symphonia estimates an MP3's length from its bitrate.
         let is_mpeg = [CODEC_TYPE_MP1, CODEC_TYPE_MP2, CODEC_TYPE_MP3].contains(&params.codec);
-        let expected_frames = params
-            .n_frames
-            .filter(|_| !is_mpeg || params.delay.is_some());
+        let expected_frames = match trim {
+            Some(t) => Some(t.keep),
+            None => params
+                .n_frames
+                .filter(|_| !is_mpeg || params.delay.is_some()),
+        };
 
         // Container tags first, then tags found before the container (ID3v2 ahead of MP3).
         let mut tags = Tags::default();
@@ -152,6 +174,10 @@ impl AudioDecoder {
             buf: None,
             pending: false,
             frames: 0,
+            raw_frames: 0,
+            trim,
+            keep_range: (0, 0),
+            checks_timestamps: params.codec == CODEC_TYPE_FLAC,
             expected_frames,
             done: false,
         };
@@ -189,8 +215,10 @@ impl AudioDecoder {
         let Some(buf) = self.buf.as_ref() else {
             return Ok(None);
         };
-        let samples = buf.samples();
-        self.frames += (samples.len() / usize::from(self.info.channels.max(1))) as u64;
+        let ch = usize::from(self.info.channels.max(1));
+        let (from, to) = self.keep_range;
+        let samples = buf.samples().get(from * ch..to * ch).unwrap_or_default();
+        self.frames += (to - from) as u64;
         Ok(Some(samples))
     }
 
@@ -222,6 +250,14 @@ impl AudioDecoder {
             };
             if packet.track_id() != self.track_id {
                 continue;
+            }
+            // FLAC frames carry their sample number; the reader skips frames that fail their
+            // CRC, so a jump means damaged audio was dropped right here.
+            if self.checks_timestamps && packet.ts() != self.raw_frames {
+                return Err(self.fail(format!(
+                    "damaged frames were skipped ({} sample frames missing)",
+                    packet.ts().abs_diff(self.raw_frames)
+                )));
             }
             let decoded = match self.decoder.decode(&packet) {
                 Ok(d) => d,
@@ -258,22 +294,37 @@ impl AudioDecoder {
                 slot => slot.insert(SampleBuffer::new(capacity as u64, spec)),
             };
             buf.copy_interleaved_ref(decoded);
+            let start = self.raw_frames;
+            self.raw_frames += n as u64;
+            self.keep_range = match self.trim {
+                None => (0, n),
+                Some(t) => {
+                    let end = t.skip.saturating_add(t.keep);
+                    let from = t.skip.clamp(start, self.raw_frames) - start;
+                    let to = end.clamp(start, self.raw_frames) - start;
+                    (from as usize, to as usize)
+                }
+            };
+            if self.keep_range.0 == self.keep_range.1 {
+                // All priming or padding: decoded (damage still counts) but not handed out.
+                continue;
+            }
             return Ok(true);
         }
     }
 
     /// At end of file: the checksum must match and the announced length must be there.
     fn check_end(&mut self) -> Result<(), DecodeFailure> {
+        if let Some(n) = self.expected_frames.filter(|n| self.frames < *n) {
+            return Err(self.fail(format!(
+                "the file ends early: {} of {n} sample frames are there",
+                self.frames
+            )));
+        }
         if self.decoder.finalize().verify_ok == Some(false) {
             return Err(self.fail("the audio does not match the checksum stored in the file"));
         }
-        match self.expected_frames {
-            Some(n) if self.frames < n => Err(self.fail(format!(
-                "the file ends early: {} of {n} sample frames are there",
-                self.frames
-            ))),
-            _ => Ok(()),
-        }
+        Ok(())
     }
 }
 

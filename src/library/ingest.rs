@@ -14,6 +14,7 @@ use crate::library::analysis::{frames_to_ms, Loudness, Silence};
 use crate::library::audio_store::hash_file;
 use crate::library::bulletin::AudioFacts;
 use crate::library::decode::{AudioDecoder, DecodeFailure, OpenError};
+use crate::library::mp4_edit::read_trim;
 use crate::library::sniff::{sniff, Sniffed, HEAD_LEN};
 use crate::text::nfc;
 
@@ -155,9 +156,13 @@ pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestEr
             what: what.to_string(),
         });
     }
+    let trim = match sniffed {
+        Sniffed::Audio("mp4") => read_trim(&mut file).map_err(io_err)?,
+        _ => None,
+    };
     file.seek(SeekFrom::Start(0)).map_err(io_err)?;
 
-    let mut decoder = AudioDecoder::open(file).map_err(|e| open_error(path, sniffed, e))?;
+    let mut decoder = AudioDecoder::open(file, trim).map_err(|e| open_error(path, sniffed, e))?;
     let info = decoder.info().clone();
     let container = match sniffed {
         Sniffed::Audio(c) => c,
@@ -268,6 +273,11 @@ fn open_error(path: &Path, sniffed: Sniffed, e: OpenError) -> IngestError {
     let path = path.to_path_buf();
     match e {
         OpenError::Unrecognised(reason) => IngestError::UnknownFormat { path, reason },
+        OpenError::Truncated => IngestError::DecodeFailed {
+            path,
+            position: format_position(0),
+            reason: "the file ends before its audio starts".to_string(),
+        },
         OpenError::NoAudioTrack => IngestError::NoAudioTrack {
             path,
             container: match sniffed {
