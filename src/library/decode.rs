@@ -9,6 +9,7 @@
 
 use std::fs::File;
 use std::io;
+use std::panic::AssertUnwindSafe;
 
 use symphonia::core::audio::{SampleBuffer, SignalSpec};
 use symphonia::core::codecs::{
@@ -111,6 +112,16 @@ impl AudioDecoder {
     /// first audio, which fixes the [`StreamInfo`]. `trim` is the priming and padding to
     /// drop when the container describes them outside symphonia's reach (MP4 edit lists).
     pub fn open(file: File, trim: Option<Trim>) -> Result<AudioDecoder, OpenError> {
+        guarded(|| AudioDecoder::open_unguarded(file, trim)).unwrap_or_else(|reason| {
+            Err(OpenError::Failed(DecodeFailure {
+                at_frame: 0,
+                reason,
+            }))
+        })
+    }
+
+    /// [`AudioDecoder::open`], letting symphonia's panics through.
+    fn open_unguarded(file: File, trim: Option<Trim>) -> Result<AudioDecoder, OpenError> {
         let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
         let format_opts = FormatOptions {
             enable_gapless: true,
@@ -232,6 +243,17 @@ impl AudioDecoder {
 
     /// Decodes packets until one yields frames (into `buf`); `false` at the clean end.
     fn decode_next(&mut self) -> Result<bool, DecodeFailure> {
+        match guarded(|| self.decode_next_unguarded()) {
+            Ok(result) => result,
+            Err(reason) => {
+                self.done = true;
+                Err(self.fail(reason))
+            }
+        }
+    }
+
+    /// [`AudioDecoder::decode_next`], letting symphonia's panics through.
+    fn decode_next_unguarded(&mut self) -> Result<bool, DecodeFailure> {
         if self.done {
             return Ok(false);
         }
@@ -326,6 +348,20 @@ impl AudioDecoder {
         }
         Ok(())
     }
+}
+
+/// Runs symphonia code, turning a panic into an error message: symphonia 0.5 still panics
+/// on some malformed input (e.g. arithmetic overflow in the MP4 and ADTS readers), and a
+/// damaged upload must be refused, not crash the daemon.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".to_string());
+        format!("the decoder gave up on malformed data: {what}")
+    })
 }
 
 /// Symphonia's error in operator words.
