@@ -88,10 +88,12 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// Logs go to stderr, filtered by `LOA_LOG` (default `info` for loa, `warn` for the rest).
+/// Logs go to stderr, filtered by `LOA_LOG` (default `info` for loa, `warn` for the rest,
+/// `error` for symphonia: its warnings about skipped atoms and junk bytes are noise beside
+/// ingest's own one-line refusals).
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LOA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,loa=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,loa=info,symphonia=error"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -5,9 +5,18 @@
 //! Memory stays bounded whatever the file's length: samples stream from the decoder into the
 //! analysers and are never held whole.
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
+use crate::library::analysis::{frames_to_ms, Loudness, Silence};
+use crate::library::audio_store::hash_file;
 use crate::library::bulletin::AudioFacts;
+use crate::library::decode::{AudioDecoder, DecodeFailure, OpenError};
+use crate::library::mp4_edit::read_trim;
+use crate::library::sniff::{sniff, Sniffed, HEAD_LEN};
+use crate::text::nfc;
 
 /// Settings of the measurement.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,9 +122,244 @@ pub fn format_position(ms: u64) -> String {
     format!("{}:{:02}.{:03}", ms / 60_000, (ms / 1000) % 60, ms % 1000)
 }
 
+/// Frames of audio sent to the analysis thread at a time (as interleaved samples, per channel).
+const BLOCK_FRAMES: usize = 8192;
+
+/// Blocks in flight between the decoding and the analysis thread: bounds memory to a few
+/// hundred kilobytes whatever the file's length.
+const BLOCKS_IN_FLIGHT: usize = 4;
+
 /// Measures `path`: content sniffing, probe, full decode, loudness, true peak, silence,
 /// SHA-256 and tags.
+///
+/// Decoding runs on the calling thread and the loudness meter (the costliest part: true peak
+/// oversamples 4×) on a second one, fed through a bounded channel; the file is hashed on a
+/// third, which is brief.
 pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestError> {
-    let _ = (path, opts);
-    unimplemented!("ingest is being written on the ingest branch")
+    let _span = tracing::info_span!("ingest", file = %path.display()).entered();
+    let io_err = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(io_err)?;
+    let size_bytes = file.metadata().map_err(io_err)?.len();
+    if size_bytes == 0 {
+        return Err(IngestError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let head = read_head(&mut file).map_err(io_err)?;
+    let sniffed = sniff(&head);
+    if let Sniffed::NotAudio(what) = sniffed {
+        return Err(IngestError::NotAudio {
+            path: path.to_path_buf(),
+            what: what.to_string(),
+        });
+    }
+    let trim = match sniffed {
+        Sniffed::Audio("mp4") => read_trim(&mut file).map_err(io_err)?,
+        _ => None,
+    };
+    file.seek(SeekFrom::Start(0)).map_err(io_err)?;
+
+    let mut decoder = AudioDecoder::open(file, trim).map_err(|e| open_error(path, sniffed, e))?;
+    let info = decoder.info().clone();
+    let container = match sniffed {
+        Sniffed::Audio(c) => c,
+        _ => container_of_codec(&info.codec),
+    };
+    let loudness =
+        Loudness::new(info.channels, info.sample_rate).map_err(|e| IngestError::Undecodable {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    let silence = Silence::new(info.channels, opts.silence_threshold_dbfs);
+    let tags = decoder.tags().clone();
+
+    let (decoded, measured, sha256) = std::thread::scope(|s| {
+        let hasher = s.spawn(|| hash_file(path));
+        let (to_meter, blocks) = mpsc::sync_channel::<Vec<f32>>(BLOCKS_IN_FLIGHT);
+        let (recycle, spare) = mpsc::channel::<Vec<f32>>();
+        let meter = s.spawn(move || {
+            let (mut loudness, mut silence) = (loudness, silence);
+            for block in blocks {
+                loudness.add(&block);
+                silence.add(&block);
+                let _ = recycle.send(block);
+            }
+            (loudness.report(), silence.report())
+        });
+        let decoded = pump(&mut decoder, usize::from(info.channels), &to_meter, &spare);
+        drop(to_meter);
+        let measured = meter.join();
+        (decoded, measured, hasher.join())
+    });
+
+    let frames = decoded.map_err(|f| IngestError::DecodeFailed {
+        path: path.to_path_buf(),
+        position: format_position(frames_to_ms(f.at_frame, info.sample_rate)),
+        reason: f.reason,
+    })?;
+    let (loud, quiet) = measured.map_err(|_| IngestError::Undecodable {
+        path: path.to_path_buf(),
+        reason: "the loudness measurement failed".to_string(),
+    })?;
+    let sha256 = sha256
+        .map_err(|_| io_err(std::io::Error::other("the hashing thread failed")))?
+        .map_err(io_err)?;
+    if frames == 0 {
+        return Err(IngestError::ZeroDuration {
+            path: path.to_path_buf(),
+        });
+    }
+    let rate = info.sample_rate;
+    Ok(AudioFacts {
+        sha256,
+        size_bytes,
+        codec: info.codec,
+        container: container.to_string(),
+        sample_rate: rate,
+        channels: info.channels,
+        duration_ms: frames_to_ms(frames, rate),
+        frames,
+        loudness_lufs: loud.integrated_lufs,
+        loudness_range_lu: loud.range_lu,
+        true_peak_dbtp: loud.true_peak_dbtp,
+        leading_silence_ms: frames_to_ms(quiet.leading_frames, rate),
+        trailing_silence_ms: frames_to_ms(quiet.trailing_frames, rate),
+        tag_title: clean_tag(tags.title.as_deref()),
+        tag_artist: clean_tag(tags.artist.as_deref()),
+    })
+}
+
+/// Moves the decoder's output to the meter in blocks of about [`BLOCK_FRAMES`] frames,
+/// reusing the blocks the meter hands back. Returns the frames decoded.
+fn pump(
+    decoder: &mut AudioDecoder,
+    channels: usize,
+    to_meter: &mpsc::SyncSender<Vec<f32>>,
+    spare: &mpsc::Receiver<Vec<f32>>,
+) -> Result<u64, DecodeFailure> {
+    let block_len = BLOCK_FRAMES * channels;
+    let mut block = Vec::with_capacity(block_len);
+    while let Some(samples) = decoder.next_block()? {
+        block.extend_from_slice(samples);
+        if block.len() >= block_len {
+            let mut next = spare
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(block_len));
+            next.clear();
+            let full = std::mem::replace(&mut block, next);
+            if to_meter.send(full).is_err() {
+                break;
+            }
+        }
+    }
+    if !block.is_empty() {
+        let _ = to_meter.send(block);
+    }
+    Ok(decoder.frames())
+}
+
+/// Up to [`HEAD_LEN`] bytes from the start of the file.
+fn read_head(file: &mut File) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEAD_LEN);
+    file.by_ref().take(HEAD_LEN as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// The refusal for a file the decoder could not open.
+fn open_error(path: &Path, sniffed: Sniffed, e: OpenError) -> IngestError {
+    let path = path.to_path_buf();
+    match e {
+        OpenError::Unrecognised(reason) => IngestError::UnknownFormat { path, reason },
+        OpenError::Truncated => IngestError::DecodeFailed {
+            path,
+            position: format_position(0),
+            reason: "the file ends before its audio starts".to_string(),
+        },
+        OpenError::NoAudioTrack => IngestError::NoAudioTrack {
+            path,
+            container: match sniffed {
+                Sniffed::Audio(c) => c.to_uppercase(),
+                _ => "media".to_string(),
+            },
+        },
+        OpenError::Unsupported(reason) => IngestError::Undecodable { path, reason },
+        OpenError::NoAudio => IngestError::ZeroDuration { path },
+        OpenError::Failed(f) => IngestError::DecodeFailed {
+            path,
+            position: format_position(0),
+            reason: f.reason,
+        },
+    }
+}
+
+/// The container to store a stream in when its head was not recognised (e.g. MP3 after junk).
+fn container_of_codec(codec: &str) -> &'static str {
+    match codec {
+        "flac" => "flac",
+        "vorbis" | "opus" => "ogg",
+        "aac" | "alac" => "mp4",
+        c if c.starts_with("pcm") => "wav",
+        _ => "mp3",
+    }
+}
+
+/// A tag as stored: NFC, trimmed (NULs too, which some taggers leave), empty → `None`.
+fn clean_tag(raw: Option<&str>) -> Option<String> {
+    let t = raw?.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+    (!t.is_empty()).then(|| nfc(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_read_as_minutes_seconds_and_milliseconds() {
+        assert_eq!(format_position(0), "0:00.000");
+        assert_eq!(format_position(61_005), "1:01.005");
+        assert_eq!(format_position(3_600_000), "60:00.000");
+    }
+
+    #[test]
+    fn tags_are_trimmed_composed_and_empty_ones_dropped() {
+        assert_eq!(
+            clean_tag(Some("  Tin ca\u{309}i ca\u{301}ch\0")),
+            Some("Tin cải cách".to_string())
+        );
+        assert_eq!(clean_tag(Some(" \0 ")), None);
+        assert_eq!(clean_tag(None), None);
+    }
+
+    #[test]
+    fn an_empty_file_is_refused_as_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("empty.mp3");
+        std::fs::write(&p, b"").unwrap();
+        let e = analyze(&p, &IngestOptions::default()).unwrap_err();
+        assert!(matches!(e, IngestError::Empty { .. }));
+        assert!(e.to_string().contains("empty.mp3"));
+    }
+
+    #[test]
+    fn an_html_page_named_mp3_is_refused_as_html() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ban-tin.mp3");
+        std::fs::write(&p, b"<!DOCTYPE html><html><body>404</body></html>").unwrap();
+        let e = analyze(&p, &IngestOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("an HTML page"), "{e}");
+    }
+
+    #[test]
+    fn random_bytes_are_an_unknown_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("noise.bin");
+        let bytes: Vec<u8> = (0u32..5000)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        std::fs::write(&p, bytes).unwrap();
+        assert!(analyze(&p, &IngestOptions::default()).is_err());
+    }
 }
