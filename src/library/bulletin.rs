@@ -37,7 +37,8 @@ macro_rules! vocabulary {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
+                // `pad`, so that table columns (`{:<8}`) line up.
+                f.pad(self.as_str())
             }
         }
 
@@ -209,7 +210,7 @@ impl From<BulletinId> for String {
 
 impl fmt::Display for BulletinId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 

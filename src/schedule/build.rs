@@ -320,14 +320,16 @@ fn station_week(
             });
             at += b.audio.duration_ms;
         };
-        if let Some(j) = intro {
+        // Jingles frame CCHC content; with no content there is nothing to frame.
+        let framed = !ctx.chosen.is_empty();
+        if let Some(j) = intro.filter(|_| framed) {
             push(j, false, &mut items);
         }
         for (b, pinned) in &ctx.chosen {
             push(b, *pinned, &mut items);
             aired.push((b, inst.start));
         }
-        if let Some(j) = outro {
+        if let Some(j) = outro.filter(|_| framed) {
             push(j, false, &mut items);
         }
         slots.push(SlotPlaylist {
