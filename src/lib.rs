@@ -8,6 +8,7 @@
 //! - [`library`]: ingest, the audio store, bulletins and approval.
 //! - [`plan`]: the year's plan file: stations, slots, cadence rules, campaigns, blackouts.
 //! - [`schedule`]: the pure weekly builder and the compliance it forecasts.
+//! - [`airlog`]: the as-run log and its hash chain.
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
@@ -19,3 +20,4 @@ pub mod plan;
 pub mod schedule;
 pub mod store;
 pub mod text;
+pub mod airlog;

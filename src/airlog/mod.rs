@@ -1,0 +1,49 @@
+//! The airlog (as-run log): what really aired, as durable hash-chained rows per station.
+//!
+//! - [`chain`]: the hash chain and its verification (pure).
+//!
+//! A row is written before its audio starts (status `playing`) and closed when it ends;
+//! only closed rows join the chain, in the order the station closed them.
+
+use serde::Serialize;
+
+pub mod chain;
+
+/// One airlog row as stored (instants as fixed-width RFC 3339 UTC text, as in the store).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Record {
+    /// Sequence number, increasing across the whole log.
+    pub seq: i64,
+    /// Station code.
+    pub station: String,
+    /// Start of the slot instance the item belonged to.
+    pub slot_start: String,
+    /// The bulletin (none for a slot-level row).
+    pub bulletin_id: Option<String>,
+    /// SHA-256 of the audio file that played.
+    pub sha256: Option<String>,
+    /// When it should have started.
+    pub planned_start: String,
+    /// When it started.
+    pub actual_start: Option<String>,
+    /// When it ended.
+    pub actual_end: Option<String>,
+    /// How much of it played, ms.
+    pub played_ms: i64,
+    /// playing, aired, partial, skipped, failed, interrupted.
+    pub status: String,
+    /// schedule, manual, urgent, fallback, makeup.
+    pub source: String,
+    /// Why (for anything but a clean airing).
+    pub reason: String,
+    /// Gain applied, dB.
+    pub gain_db: Option<f64>,
+    /// Operator name, or "loa" for the daemon.
+    pub who: String,
+    /// The row this one relates to (a makeup's miss, an urgent's interrupted item).
+    pub link_seq: Option<i64>,
+    /// Hash of the station's previous closed row.
+    pub prev_hash: String,
+    /// Hash of this row (empty while it is open).
+    pub row_hash: String,
+}
