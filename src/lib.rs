@@ -12,6 +12,7 @@
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
+pub mod airlog;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -20,4 +21,3 @@ pub mod plan;
 pub mod schedule;
 pub mod store;
 pub mod text;
-pub mod airlog;

@@ -49,6 +49,18 @@ impl Backend {
         }
     }
 
+    /// Runs raw SQL under the store, as someone tampering with the database would.
+    async fn exec(&self, q: &str) {
+        match self {
+            Backend::Sqlite(s, _) => {
+                sqlx::query(q).execute(s.pool()).await.unwrap();
+            }
+            Backend::Postgres(s, _, _) => {
+                sqlx::query(q).execute(s.pool()).await.unwrap();
+            }
+        }
+    }
+
     async fn teardown(self) {
         if let Backend::Postgres(store, admin_url, db) = self {
             store.pool().close().await;
@@ -399,6 +411,95 @@ macro_rules! store_suite {
                     (locks[0].station.as_str(), &locks[0].locked),
                     ("vinh-an", &by)
                 );
+                b.teardown().await;
+            }
+
+            #[tokio::test]
+            async fn airlog_rows_close_into_a_chain_that_verifies_and_catches_tampering() {
+                use loa::store::{Closing, NewRow};
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let x = bulletin(&sha(12), "Đã phát", Kind::News, Topic::Other);
+                s.add_bulletins(std::slice::from_ref(&x)).await.unwrap();
+                let row = |n: i64| NewRow {
+                    station: "vinh-an".into(),
+                    slot_start: at("2023-03-05T22:30:00Z"),
+                    bulletin_id: Some(x.id.to_string()),
+                    sha256: Some(x.audio.sha256.clone()),
+                    planned_start: at("2023-03-05T22:30:00Z") + chrono::Duration::seconds(n * 60),
+                    actual_start: Some(
+                        at("2023-03-05T22:30:00Z") + chrono::Duration::seconds(n * 60),
+                    ),
+                    source: "schedule".into(),
+                    reason: String::new(),
+                    gain_db: Some(1.5),
+                    who: "loa".into(),
+                    link_seq: None,
+                };
+                let aired = |ms: u64| Closing {
+                    status: "aired".into(),
+                    actual_end: Some(at("2023-03-05T22:40:00Z")),
+                    played_ms: ms,
+                    reason: String::new(),
+                };
+                let mut seqs = Vec::new();
+                for n in 0..3 {
+                    let seq = s.open_row(&row(n)).await.unwrap();
+                    s.progress(seq, 1000, at("2023-03-05T22:31:00Z"))
+                        .await
+                        .unwrap();
+                    let closed = s.close_row(seq, &aired(61_000)).await.unwrap();
+                    assert_eq!(closed.played_ms, 61_000);
+                    seqs.push(seq);
+                }
+                let skipped = Closing {
+                    status: "failed".into(),
+                    actual_end: None,
+                    played_ms: 0,
+                    reason: "file missing".into(),
+                };
+                let failed = s.record(&row(3), &skipped).await.unwrap();
+                assert_eq!(failed.status, "failed");
+                let open = s.open_row(&row(4)).await.unwrap();
+                assert_eq!(s.open_rows().await.unwrap().len(), 1);
+                let v = loa::airlog::verify::verify(s.as_ref()).await.unwrap();
+                assert_eq!((v.stations["vinh-an"], v.open), (4, 1));
+                s.close_row(open, &aired(1)).await.unwrap();
+                assert!(
+                    s.close_row(open, &aired(1)).await.is_err(),
+                    "a closed row stays closed"
+                );
+                loa::airlog::verify::verify(s.as_ref()).await.unwrap();
+                // Edit a row under the store: caught, naming it.
+                b.exec(&format!(
+                    "UPDATE airlog SET played_ms = 60000 WHERE seq = {}",
+                    seqs[1]
+                ))
+                .await;
+                let err = loa::airlog::verify::verify(s.as_ref())
+                    .await
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.contains(&format!("row {}", seqs[1])) && err.contains("edited"),
+                    "{err}"
+                );
+                b.exec(&format!(
+                    "UPDATE airlog SET played_ms = 61000 WHERE seq = {}",
+                    seqs[1]
+                ))
+                .await;
+                loa::airlog::verify::verify(s.as_ref()).await.unwrap();
+                // Delete a row: caught at the next one.
+                b.exec(&format!("DELETE FROM airlog WHERE seq = {}", seqs[1]))
+                    .await;
+                let err = loa::airlog::verify::verify(s.as_ref())
+                    .await
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains(&format!("row {}", seqs[2])), "{err}");
                 b.teardown().await;
             }
 

@@ -9,7 +9,9 @@ use crate::airlog::Record;
 /// The `prev_hash` of a station's first row: a fixed value naming the station, so rows
 /// cannot be moved from one station's chain to another's.
 pub fn genesis(station: &str) -> String {
-    hex::encode(Sha256::digest(format!("loa airlog genesis\u{1f}{station}").as_bytes()))
+    hex::encode(Sha256::digest(
+        format!("loa airlog genesis\u{1f}{station}").as_bytes(),
+    ))
 }
 
 /// The hash of a closed row: SHA-256 over its fields in a fixed order, separated by the
@@ -52,17 +54,25 @@ pub struct BadRow {
 /// Checks one station's closed rows, in sequence order, against the recorded chain head
 /// (`(seq, hash)` of the last row, when one was recorded).
 pub fn verify(station: &str, rows: &[Record], head: Option<(i64, &str)>) -> Result<(), BadRow> {
-    let bad = |seq: i64, what: String| BadRow { station: station.to_string(), seq, what };
+    let bad = |seq: i64, what: String| BadRow {
+        station: station.to_string(),
+        seq,
+        what,
+    };
     let mut prev = genesis(station);
     for r in rows {
         if r.prev_hash != prev {
             return Err(bad(
                 r.seq,
-                "does not follow the row before it (a row was deleted or inserted before it)".into(),
+                "does not follow the row before it (a row was deleted or inserted before it)"
+                    .into(),
             ));
         }
         if row_hash(r) != r.row_hash {
-            return Err(bad(r.seq, "its content does not match its hash (the row was edited)".into()));
+            return Err(bad(
+                r.seq,
+                "its content does not match its hash (the row was edited)".into(),
+            ));
         }
         prev = r.row_hash.clone();
     }
@@ -71,12 +81,21 @@ pub fn verify(station: &str, rows: &[Record], head: Option<(i64, &str)>) -> Resu
             Some(last) if last.seq == seq && last.row_hash == hash => Ok(()),
             Some(last) => Err(bad(
                 last.seq,
-                format!("the chain should end at row {seq}; rows after {} were deleted or added", last.seq.min(seq)),
+                format!(
+                    "the chain should end at row {seq}; rows after {} were deleted or added",
+                    last.seq.min(seq)
+                ),
             )),
-            None => Err(bad(seq, format!("the chain should end at row {seq} but has no rows (rows were deleted)"))),
+            None => Err(bad(
+                seq,
+                format!("the chain should end at row {seq} but has no rows (rows were deleted)"),
+            )),
         },
         None if rows.is_empty() => Ok(()),
-        None => Err(bad(rows[0].seq, "rows exist but no chain head was recorded".into())),
+        None => Err(bad(
+            rows[0].seq,
+            "rows exist but no chain head was recorded".into(),
+        )),
     }
 }
 
@@ -153,7 +172,10 @@ mod tests {
         forged.row_hash = row_hash(&forged);
         rows.insert(2, forged);
         let err = verify("vinh-an", &rows, Some((h.0, &h.1))).unwrap_err();
-        assert_eq!(err.seq, 99, "the forged row does not follow the row before it");
+        assert_eq!(
+            err.seq, 99,
+            "the forged row does not follow the row before it"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The airlog (as-run log): what really aired, as durable hash-chained rows per station.
 //!
 //! - [`chain`]: the hash chain and its verification (pure).
+//! - [`verify`]: verification of a whole store.
 //!
 //! A row is written before its audio starts (status `playing`) and closed when it ends;
 //! only closed rows join the chain, in the order the station closed them.
@@ -8,6 +9,7 @@
 use serde::Serialize;
 
 pub mod chain;
+pub mod verify;
 
 /// One airlog row as stored (instants as fixed-width RFC 3339 UTC text, as in the store).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]

@@ -11,12 +11,14 @@ use async_trait::async_trait;
 use crate::config::DatabaseUrl;
 use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Topic};
 
+pub mod airlog;
 pub mod postgres;
 mod queries;
 mod rows;
 pub mod schedules;
 pub mod sqlite;
 
+pub use airlog::{AirlogStore, Closing, NewRow};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
 
 /// Why a store call failed.
@@ -101,9 +103,10 @@ impl Added {
     }
 }
 
-/// Everything loa keeps in its database: the library here, schedules in [`ScheduleStore`].
+/// Everything loa keeps in its database: the library here, schedules in [`ScheduleStore`],
+/// the airlog in [`AirlogStore`].
 #[async_trait]
-pub trait Store: ScheduleStore + Send + Sync {
+pub trait Store: ScheduleStore + AirlogStore + Send + Sync {
     /// Which backend this is ("sqlite" or "postgres"), for logs.
     fn backend(&self) -> &'static str;
 

@@ -7,6 +7,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
 use crate::config::redact_url;
+use crate::store::airlog::impl_airlog_store;
 use crate::store::queries::impl_store;
 use crate::store::schedules::impl_schedule_store;
 use crate::store::StoreError;
@@ -51,3 +52,4 @@ impl PgStore {
 
 impl_store!(PgStore, sqlx::Postgres, "postgres");
 impl_schedule_store!(PgStore, sqlx::Postgres);
+impl_airlog_store!(PgStore, sqlx::Postgres);

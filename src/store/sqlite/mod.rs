@@ -9,6 +9,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+use crate::store::airlog::impl_airlog_store;
 use crate::store::queries::impl_store;
 use crate::store::schedules::impl_schedule_store;
 use crate::store::StoreError;
@@ -63,3 +64,4 @@ impl SqliteStore {
 
 impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
 impl_schedule_store!(SqliteStore, sqlx::Sqlite);
+impl_airlog_store!(SqliteStore, sqlx::Sqlite);

@@ -1,0 +1,285 @@
+//! Airlog persistence: a row is inserted (status `playing`) before its audio starts, its
+//! progress is updated as it plays, and closing it joins it to the station's hash chain in
+//! the same transaction that moves the chain head. [`AirlogStore`] is part of every
+//! [`super::Store`]; both backends get it from [`impl_airlog_store!`].
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::airlog::Record;
+
+use super::StoreError;
+
+/// A row as playout opens it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRow {
+    /// Station code.
+    pub station: String,
+    /// Start of the slot instance.
+    pub slot_start: DateTime<Utc>,
+    /// The bulletin, when the row is about one.
+    pub bulletin_id: Option<String>,
+    /// SHA-256 of the audio file.
+    pub sha256: Option<String>,
+    /// When it should start.
+    pub planned_start: DateTime<Utc>,
+    /// When it started (None for a row that never played).
+    pub actual_start: Option<DateTime<Utc>>,
+    /// schedule, manual, urgent, fallback, makeup.
+    pub source: String,
+    /// Why, when there is something to say.
+    pub reason: String,
+    /// Gain applied, dB.
+    pub gain_db: Option<f64>,
+    /// Operator or "loa".
+    pub who: String,
+    /// A related row.
+    pub link_seq: Option<i64>,
+}
+
+/// How a row ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Closing {
+    /// aired, partial, skipped, failed, interrupted.
+    pub status: String,
+    /// When it ended (None when it never played).
+    pub actual_end: Option<DateTime<Utc>>,
+    /// How much played, ms.
+    pub played_ms: u64,
+    /// Why, appended to what the row already says.
+    pub reason: String,
+}
+
+/// The airlog.
+#[async_trait]
+pub trait AirlogStore: Send + Sync {
+    /// Inserts an open row (status `playing`) durably and returns its sequence number.
+    async fn open_row(&self, row: &NewRow) -> Result<i64, StoreError>;
+
+    /// Records how much of an open row has played so far.
+    async fn progress(&self, seq: i64, played_ms: u64, at: DateTime<Utc>)
+        -> Result<(), StoreError>;
+
+    /// Closes an open row and joins it to its station's chain.
+    async fn close_row(&self, seq: i64, closing: &Closing) -> Result<Record, StoreError>;
+
+    /// Inserts and closes in one step a row that never played (skipped, failed).
+    async fn record(&self, row: &NewRow, closing: &Closing) -> Result<Record, StoreError>;
+
+    /// Rows still open (after a crash or power cut), oldest first.
+    async fn open_rows(&self) -> Result<Vec<Record>, StoreError>;
+
+    /// Rows of one station (or all) whose planned start is in `[from, to)`, by sequence.
+    async fn airlog(
+        &self,
+        station: Option<&str>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Record>, StoreError>;
+
+    /// Each station's chain head: (station, seq, row_hash).
+    async fn chain_heads(&self) -> Result<Vec<(String, i64, String)>, StoreError>;
+}
+
+pub(crate) const INSERT_ROW: &str = "INSERT INTO airlog (station, slot_start, bulletin_id, sha256, planned_start, actual_start, \
+     actual_end, played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, 'playing', $7, $8, $9, $10, $11, '', '') RETURNING seq";
+pub(crate) const PROGRESS: &str =
+    "UPDATE airlog SET played_ms = $2, actual_end = $3 WHERE seq = $1 AND status = 'playing'";
+pub(crate) const SELECT_ROW: &str = "SELECT seq, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
+     played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog WHERE seq = $1";
+pub(crate) const HEAD: &str = "SELECT row_hash FROM airlog_heads WHERE station = $1";
+pub(crate) const CLOSE_ROW: &str = "UPDATE airlog SET status = $2, actual_end = $3, played_ms = $4, reason = $5, prev_hash = $6, row_hash = $7 WHERE seq = $1";
+pub(crate) const SET_HEAD: &str =
+    "INSERT INTO airlog_heads (station, seq, row_hash) VALUES ($1, $2, $3) \
+     ON CONFLICT (station) DO UPDATE SET seq = excluded.seq, row_hash = excluded.row_hash";
+pub(crate) const OPEN_ROWS: &str = "SELECT seq, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
+     played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog WHERE status = 'playing' ORDER BY seq";
+pub(crate) const ROWS: &str = "SELECT seq, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
+     played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
+     WHERE ($1 IS NULL OR station = $1) AND ($2 IS NULL OR planned_start >= $2) AND ($3 IS NULL OR planned_start < $3) ORDER BY seq";
+pub(crate) const HEADS: &str = "SELECT station, seq, row_hash FROM airlog_heads ORDER BY station";
+
+/// Joins a closing to an open row: the closed row with its chain hashes.
+pub(crate) fn closed(mut r: Record, c: &Closing, prev_hash: String) -> Record {
+    r.status = c.status.clone();
+    if c.actual_end.is_some() {
+        r.actual_end = c.actual_end.map(super::rows::instant_text);
+    }
+    r.played_ms = i64::try_from(c.played_ms).unwrap_or(i64::MAX);
+    if !c.reason.is_empty() {
+        r.reason = if r.reason.is_empty() {
+            c.reason.clone()
+        } else {
+            format!("{}; {}", r.reason, c.reason)
+        };
+    }
+    r.prev_hash = prev_hash;
+    r.row_hash = crate::airlog::chain::row_hash(&r);
+    r
+}
+
+/// Implements [`AirlogStore`] for `$ty` (a struct with a sqlx `pool` of `$db` and a
+/// `sql()` placeholder converter in scope).
+macro_rules! impl_airlog_store {
+    ($ty:ty, $db:ty) => {
+        impl $ty {
+            /// Closes `seq` inside `tx`: reads the head, hashes, updates row and head.
+            async fn close_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                seq: i64,
+                closing: &$crate::store::airlog::Closing,
+            ) -> Result<$crate::airlog::Record, $crate::store::StoreError> {
+                use $crate::store::airlog::*;
+                let row = sqlx::query_as::<$db, $crate::airlog::Record>(&sql(SELECT_ROW))
+                    .bind(seq)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .ok_or_else(|| $crate::store::StoreError::Corrupt {
+                        id: format!("airlog {seq}"),
+                        reason: "no such row".into(),
+                    })?;
+                if row.status != "playing" {
+                    return Err($crate::store::StoreError::Corrupt {
+                        id: format!("airlog {seq}"),
+                        reason: format!("already closed as {}", row.status),
+                    });
+                }
+                let prev: Option<String> = sqlx::query_scalar::<$db, String>(&sql(HEAD))
+                    .bind(&row.station)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let prev = prev.unwrap_or_else(|| $crate::airlog::chain::genesis(&row.station));
+                let done = closed(row, closing, prev);
+                sqlx::query::<$db>(&sql(CLOSE_ROW))
+                    .bind(seq)
+                    .bind(&done.status)
+                    .bind(&done.actual_end)
+                    .bind(done.played_ms)
+                    .bind(&done.reason)
+                    .bind(&done.prev_hash)
+                    .bind(&done.row_hash)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query::<$db>(&sql(SET_HEAD))
+                    .bind(&done.station)
+                    .bind(seq)
+                    .bind(&done.row_hash)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(done)
+            }
+
+            async fn insert_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                row: &$crate::store::airlog::NewRow,
+            ) -> Result<i64, $crate::store::StoreError> {
+                use $crate::store::airlog::*;
+                use $crate::store::rows::instant_text;
+                Ok(sqlx::query_scalar::<$db, i64>(&sql(INSERT_ROW))
+                    .bind(&row.station)
+                    .bind(instant_text(row.slot_start))
+                    .bind(&row.bulletin_id)
+                    .bind(&row.sha256)
+                    .bind(instant_text(row.planned_start))
+                    .bind(row.actual_start.map(instant_text))
+                    .bind(&row.source)
+                    .bind(&row.reason)
+                    .bind(row.gain_db)
+                    .bind(&row.who)
+                    .bind(row.link_seq)
+                    .fetch_one(&mut **tx)
+                    .await?)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::airlog::AirlogStore for $ty {
+            async fn open_row(
+                &self,
+                row: &$crate::store::airlog::NewRow,
+            ) -> Result<i64, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let seq = Self::insert_in(&mut tx, row).await?;
+                tx.commit().await?;
+                Ok(seq)
+            }
+
+            async fn progress(
+                &self,
+                seq: i64,
+                played_ms: u64,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::airlog::*;
+                sqlx::query::<$db>(&sql(PROGRESS))
+                    .bind(seq)
+                    .bind(i64::try_from(played_ms).unwrap_or(i64::MAX))
+                    .bind($crate::store::rows::instant_text(at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn close_row(
+                &self,
+                seq: i64,
+                closing: &$crate::store::airlog::Closing,
+            ) -> Result<$crate::airlog::Record, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let done = Self::close_in(&mut tx, seq, closing).await?;
+                tx.commit().await?;
+                Ok(done)
+            }
+
+            async fn record(
+                &self,
+                row: &$crate::store::airlog::NewRow,
+                closing: &$crate::store::airlog::Closing,
+            ) -> Result<$crate::airlog::Record, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let seq = Self::insert_in(&mut tx, row).await?;
+                let done = Self::close_in(&mut tx, seq, closing).await?;
+                tx.commit().await?;
+                Ok(done)
+            }
+
+            async fn open_rows(
+                &self,
+            ) -> Result<Vec<$crate::airlog::Record>, $crate::store::StoreError> {
+                use $crate::store::airlog::*;
+                Ok(
+                    sqlx::query_as::<$db, $crate::airlog::Record>(&sql(OPEN_ROWS))
+                        .fetch_all(&self.pool)
+                        .await?,
+                )
+            }
+
+            async fn airlog(
+                &self,
+                station: Option<&str>,
+                from: Option<chrono::DateTime<chrono::Utc>>,
+                to: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> Result<Vec<$crate::airlog::Record>, $crate::store::StoreError> {
+                use $crate::store::airlog::*;
+                use $crate::store::rows::instant_text;
+                Ok(sqlx::query_as::<$db, $crate::airlog::Record>(&sql(ROWS))
+                    .bind(station)
+                    .bind(from.map(instant_text))
+                    .bind(to.map(instant_text))
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn chain_heads(
+                &self,
+            ) -> Result<Vec<(String, i64, String)>, $crate::store::StoreError> {
+                use $crate::store::airlog::*;
+                Ok(sqlx::query_as::<$db, (String, i64, String)>(&sql(HEADS))
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+        }
+    };
+}
+pub(crate) use impl_airlog_store;
