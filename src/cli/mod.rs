@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod airlog;
 mod init;
 mod library;
 mod output;
@@ -49,6 +50,9 @@ pub enum Command {
     /// Weekly playlists: build, show, pin, unpin, lock, unlock.
     #[command(subcommand)]
     Schedule(schedule::ScheduleCommand),
+    /// The airtime log: verify its integrity.
+    #[command(subcommand)]
+    Airlog(airlog::AirlogCommand),
 }
 
 /// Parses the process arguments, runs the command and returns the exit code.
@@ -85,6 +89,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Library(cmd) => library::run(&cli.data_dir, cmd).await,
         Command::Plan(cmd) => plan::run(cmd),
         Command::Schedule(cmd) => schedule::run(&cli.data_dir, cmd).await,
+        Command::Airlog(cmd) => airlog::run(&cli.data_dir, cmd).await,
     }
 }
 

@@ -1,0 +1,56 @@
+//! `loa airlog verify`: checks every station's hash chain; exit 1 naming the first bad row.
+
+use std::path::Path;
+
+use clap::Subcommand;
+
+use crate::airlog::verify::{verify, VerifyError};
+
+use super::library::open;
+use super::output::print_json;
+use super::Failure;
+
+/// `loa airlog` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AirlogCommand {
+    /// Check that no airlog row was edited, deleted or inserted.
+    Verify {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a `loa airlog` command.
+pub async fn run(data_dir: &Path, cmd: AirlogCommand) -> Result<(), Failure> {
+    let AirlogCommand::Verify { json } = cmd;
+    let (_, store) = open(data_dir).await?;
+    let result = verify(store.as_ref()).await;
+    store.close().await;
+    match result {
+        Ok(v) => {
+            if json {
+                print_json(
+                    &serde_json::json!({"ok": true, "stations": v.stations, "open": v.open}),
+                )?;
+            } else {
+                let rows: usize = v.stations.values().sum();
+                println!(
+                    "nhật ký phát sóng nguyên vẹn / airlog intact: {rows} row(s) at {} station(s){}",
+                    v.stations.len(),
+                    if v.open > 0 { format!(", {} open", v.open) } else { String::new() }
+                );
+            }
+            Ok(())
+        }
+        Err(VerifyError::Tampered(bad)) => {
+            if json {
+                print_json(
+                    &serde_json::json!({"ok": false, "station": bad.station, "seq": bad.seq, "problem": bad.what}),
+                )?;
+            }
+            Err(Failure::work(format!("airlog altered: {bad}")))
+        }
+        Err(VerifyError::Store(e)) => Err(e.into()),
+    }
+}
