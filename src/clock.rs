@@ -41,7 +41,10 @@ impl Clock for SystemClock {
                 if left <= chrono::Duration::zero() {
                     return;
                 }
-                let step = left.to_std().unwrap_or_default().min(std::time::Duration::from_secs(1));
+                let step = left
+                    .to_std()
+                    .unwrap_or_default()
+                    .min(std::time::Duration::from_secs(1));
                 tokio::time::sleep(step).await;
             }
         })

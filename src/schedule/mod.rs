@@ -15,6 +15,7 @@ use crate::library::{BulletinId, Kind, Topic};
 
 pub mod build;
 pub mod compliance;
+mod fill;
 pub mod service;
 pub mod week;
 
