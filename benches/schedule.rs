@@ -191,7 +191,7 @@ fn history(plan: &Plan, lib: &[Bulletin], week: IsoWeek) -> Vec<Airing> {
                 let mut push = |id: &BulletinId| {
                     out.push(Airing {
                         station: station.code.clone(),
-                        bulletin: id.clone(),
+                        bulletin: *id,
                         start,
                     })
                 };

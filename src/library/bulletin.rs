@@ -158,23 +158,34 @@ impl ApprovalState {
 /// A bulletin's identifier: the first 12 hex digits of the SHA-256 of its audio file.
 ///
 /// Content-addressed, so the same bytes always get the same id and adding them twice finds
-/// the existing bulletin.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// the existing bulletin. Held inline (12 ASCII bytes, no allocation): schedules and a
+/// year of airing history hold millions of them.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct BulletinId(String);
+pub struct BulletinId([u8; ID_LEN]);
+
+impl fmt::Debug for BulletinId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BulletinId({})", self.as_str())
+    }
+}
 
 /// How many hex digits of the SHA-256 make a bulletin id.
 pub const ID_LEN: usize = 12;
 
 impl BulletinId {
     /// The id of the audio whose SHA-256 (lower-case hex) is `sha256`.
+    ///
+    /// # Panics
+    /// When `sha256` is not hex of at least 12 digits (callers pass a computed digest).
     pub fn from_sha256(sha256: &str) -> BulletinId {
-        BulletinId(sha256[..ID_LEN].to_ascii_lowercase())
+        sha256[..ID_LEN].parse().expect("a SHA-256 digest is hex")
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only lower-case ASCII hex digits are ever stored (see `from_str`).
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
@@ -188,7 +199,9 @@ impl FromStr for BulletinId {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
         if t.len() == ID_LEN && t.bytes().all(|b| b.is_ascii_hexdigit()) {
-            Ok(BulletinId(t.to_ascii_lowercase()))
+            let mut id = [0u8; ID_LEN];
+            id.copy_from_slice(t.to_ascii_lowercase().as_bytes());
+            Ok(BulletinId(id))
         } else {
             Err(BadBulletinId(s.to_string()))
         }
@@ -204,13 +217,13 @@ impl TryFrom<String> for BulletinId {
 
 impl From<BulletinId> for String {
     fn from(id: BulletinId) -> String {
-        id.0
+        id.as_str().to_string()
     }
 }
 
 impl fmt::Display for BulletinId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&self.0)
+        f.pad(self.as_str())
     }
 }
 

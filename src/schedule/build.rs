@@ -243,7 +243,7 @@ fn station_week(
         let mut at = 0u64;
         let mut push = |b: &Bulletin, pinned: bool| {
             items.push(Item {
-                bulletin_id: b.id.clone(),
+                bulletin_id: b.id,
                 title: b.meta.title.clone(),
                 kind: b.meta.kind,
                 topic: b.meta.topic,

@@ -95,7 +95,7 @@ pub(crate) struct Pool<'a> {
 impl<'a> Pool<'a> {
     /// A pool of `items` (any order).
     pub fn new(mut items: Vec<&'a Bulletin>) -> Pool<'a> {
-        items.sort_by(|a, b| a.id.cmp(&b.id));
+        items.sort_by_key(|a| a.id);
         items.dedup_by(|a, b| a.id == b.id);
         let index = items.iter().enumerate().map(|(i, b)| (&b.id, i)).collect();
         Pool { items, index }

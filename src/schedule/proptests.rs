@@ -426,7 +426,7 @@ fn realise(c: &Case) -> Option<Built> {
         .iter()
         .map(|(i, s, minutes)| Airing {
             station: code(*s),
-            bulletin: library[i % library.len()].id.clone(),
+            bulletin: library[i % library.len()].id,
             start: from - Duration::minutes(*minutes),
         })
         .collect();

@@ -44,7 +44,7 @@ pub async fn history(store: &dyn Store, week: IsoWeek) -> Result<Vec<Airing>, St
                 for item in slot.items.iter().filter(|i| i.kind != Kind::Jingle) {
                     out.push(Airing {
                         station: saved.station.clone(),
-                        bulletin: item.bulletin_id.clone(),
+                        bulletin: item.bulletin_id,
                         start: slot.start.with_timezone(&Utc),
                     });
                 }
@@ -266,7 +266,7 @@ pub async fn pin(
     let pin = Pin {
         station: e.station.to_string(),
         slot_start: slot.start.with_timezone(&Utc),
-        bulletin: b.id.clone(),
+        bulletin: b.id,
     };
     // Before the outro jingle, if the slot ends with one.
     let at = if slot.items.last().is_some_and(|i| i.kind == Kind::Jingle) && slot.items.len() > 1 {
@@ -277,7 +277,7 @@ pub async fn pin(
     slot.items.insert(
         at,
         Item {
-            bulletin_id: b.id.clone(),
+            bulletin_id: b.id,
             title: b.meta.title.clone(),
             kind: b.meta.kind,
             topic: b.meta.topic,
@@ -320,7 +320,7 @@ pub async fn unpin(
     let pin = Pin {
         station: e.station.to_string(),
         slot_start: slot.start.with_timezone(&Utc),
-        bulletin: e.bulletin.clone(),
+        bulletin: *e.bulletin,
     };
     if was_pinned {
         store.delete_pin(&pin).await?;

@@ -276,7 +276,7 @@ fn the_least_gap_holds_across_the_week_boundary() {
     let last: DateTime<Utc> = "2023-03-12T09:30:00Z".parse().unwrap();
     let history = vec![Airing {
         station: "vinh-an".into(),
-        bulletin: lib[0].id.clone(),
+        bulletin: lib[0].id,
         start: last,
     }];
     let s = build(&Inputs {
@@ -322,8 +322,7 @@ fn a_pinned_bulletin_is_kept_and_an_excluded_one_stays_out() {
         .iter()
         .find(|i| matches!(i.kind, Kind::News | Kind::Article))
         .unwrap()
-        .bulletin_id
-        .clone();
+        .bulletin_id;
     let pinned = lib
         .iter()
         .find(|b| b.meta.kind == Kind::Article && !slot.items.iter().any(|i| i.bulletin_id == b.id))
@@ -331,12 +330,12 @@ fn a_pinned_bulletin_is_kept_and_an_excluded_one_stays_out() {
     let pins = vec![Pin {
         station: "vinh-an".into(),
         slot_start: start,
-        bulletin: pinned.id.clone(),
+        bulletin: pinned.id,
     }];
     let excl = vec![Pin {
         station: "vinh-an".into(),
         slot_start: start,
-        bulletin: out.clone(),
+        bulletin: out,
     }];
     let s = build(&Inputs {
         plan: &plan,
@@ -372,7 +371,7 @@ fn over_a_month_every_topic_is_covered() {
             for i in &slot.items {
                 history.push(Airing {
                     station: "vinh-an".into(),
-                    bulletin: i.bulletin_id.clone(),
+                    bulletin: i.bulletin_id,
                     start: slot.start.with_timezone(&Utc),
                 });
             }
