@@ -20,7 +20,16 @@ use loa::library::{analyze, IngestOptions};
 fn make_mp3(path: &Path, secs: u32) {
     let source = format!("anoisesrc=color=pink:amplitude=0.3:sample_rate=44100:duration={secs}");
     let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "lavfi", "-i"])
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
         .arg(&source)
         .args([
             "-af",
@@ -70,7 +79,11 @@ fn loa_check_max_rss_kb(path: &Path) -> u64 {
         .env("LOA_DATA_DIR", path.with_extension("no-data-dir"))
         .output()
         .expect("GNU time is required (apt-get install time)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stderr);
     text.lines()
         .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))

@@ -212,6 +212,12 @@ impl AudioDecoder {
         &self.tags
     }
 
+    /// Whether the end was checked against a length the container announced (for MP3 only
+    /// when it has a LAME/Xing header); when not, the caller may check the framing itself.
+    pub fn length_was_checked(&self) -> bool {
+        self.expected_frames.is_some()
+    }
+
     /// Frames handed out so far.
     pub fn frames(&self) -> u64 {
         self.frames

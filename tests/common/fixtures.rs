@@ -164,6 +164,9 @@ pub struct Good {
     pub frames: u64,
     /// How far the decoded length may be from `frames` (0: exact).
     pub frame_tolerance: u64,
+    /// Whether the file says how much encoder delay and padding to drop, so the decoded
+    /// length must be exactly `frames`.
+    pub gapless: bool,
     /// Leading and trailing silence in ms, when exact (lossless formats).
     pub silence_ms: Option<(u64, u64)>,
     /// Title tag expected (NFC).
@@ -200,6 +203,7 @@ pub fn good_fixtures(dir: &Path) -> Vec<Good> {
         channels: 2,
         frames,
         frame_tolerance: tol,
+        gapless: codec != "vorbis",
         silence_ms: silence,
         title,
     };
@@ -223,6 +227,7 @@ pub fn good_fixtures(dir: &Path) -> Vec<Good> {
         channels: 1,
         frames: 124_800,
         frame_tolerance: 0,
+        gapless: true,
         silence_ms: Some((100, 500)),
         title: None,
     });
@@ -237,6 +242,7 @@ pub fn good_fixtures(dir: &Path) -> Vec<Good> {
         channels: 2,
         frames: 148_800,
         frame_tolerance: 0,
+        gapless: true,
         silence_ms: Some((0, 100)),
         title: None,
     });
@@ -268,6 +274,27 @@ pub fn good_fixtures(dir: &Path) -> Vec<Good> {
         path_str(&cbr),
     ]);
     all.push(good(cbr, "mp3", "mp3", 1152, None, None));
+
+    // No Xing/LAME header: the decoder cannot know the encoder delay and padding (about
+    // 1105 + up to 1152 frames), and only the frame walk can tell a clean end.
+    let bare = dir.join("speech-no-xing.mp3");
+    run_ffmpeg(&[
+        "-i",
+        src,
+        "-map_metadata",
+        "-1",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        "128k",
+        "-write_xing",
+        "0",
+        path_str(&bare),
+    ]);
+    all.push(Good {
+        gapless: false,
+        ..good(bare, "mp3", "mp3", 2 * 1152, None, None)
+    });
 
     let vbr = dir.join("speech-vbr.mp3");
     run_ffmpeg(&[
@@ -403,6 +430,13 @@ pub fn bad_fixtures(dir: &Path, good: &[Good]) -> Vec<Bad> {
     let cut = mp3.len() / 3 + 200;
     let path = dir.join("truncated.mp3");
     std::fs::write(&path, &mp3[..cut]).expect("write");
+    all.push(Bad {
+        path,
+        says: "truncated",
+    });
+    let bare = find("mp3", "no-xing");
+    let path = dir.join("truncated-no-xing.mp3");
+    std::fs::write(&path, &bare[..bare.len() / 2 + 100]).expect("write");
     all.push(Bad {
         path,
         says: "truncated",
