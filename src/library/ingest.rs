@@ -15,7 +15,7 @@ use crate::library::audio_store::hash_file;
 use crate::library::bulletin::AudioFacts;
 use crate::library::decode::{AudioDecoder, DecodeFailure, OpenError};
 use crate::library::mp3_frames::ends_mid_frame;
-use crate::library::mp4_edit::read_trim;
+use crate::library::mp4_edit::{inspect, Index};
 use crate::library::sniff::{sniff, Sniffed, HEAD_LEN};
 use crate::text::nfc;
 
@@ -158,7 +158,16 @@ pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestEr
         });
     }
     let trim = match sniffed {
-        Sniffed::Audio("mp4") => read_trim(&mut file).map_err(io_err)?,
+        Sniffed::Audio("mp4") => match inspect(&mut file).map_err(io_err)? {
+            Index::Sound(trim) => trim,
+            Index::Damaged(why) => {
+                return Err(IngestError::DecodeFailed {
+                    path: path.to_path_buf(),
+                    position: format_position(0),
+                    reason: format!("the MP4 index is damaged: {why}"),
+                })
+            }
+        },
         _ => None,
     };
     file.seek(SeekFrom::Start(0)).map_err(io_err)?;
