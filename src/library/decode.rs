@@ -7,9 +7,11 @@
 //! before the length its header announces is a [`DecodeFailure`] at the frame where it
 //! happened. Only an end of file exactly at a packet boundary is a normal end.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io;
 use std::panic::AssertUnwindSafe;
+use std::sync::Once;
 
 use symphonia::core::audio::{SampleBuffer, SignalSpec};
 use symphonia::core::codecs::{
@@ -356,11 +358,37 @@ impl AudioDecoder {
     }
 }
 
+thread_local! {
+    /// Set while symphonia runs on this thread under [`guarded`]: its panics are reported
+    /// as refusals, so the panic hook keeps them off stderr.
+    static IN_GUARD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs (once) a panic hook that stays quiet for panics inside [`guarded`] (logging them
+/// at debug level) and hands every other panic to the hook that was there before.
+fn install_quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_GUARD.with(Cell::get) {
+                tracing::debug!(%info, "symphonia panicked on malformed data");
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs symphonia code, turning a panic into an error message: symphonia 0.5 still panics
 /// on some malformed input (e.g. arithmetic overflow in the MP4 and ADTS readers), and a
 /// damaged upload must be refused, not crash the daemon.
 fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+    install_quiet_hook();
+    let was = IN_GUARD.with(|g| g.replace(true));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(f));
+    IN_GUARD.with(|g| g.set(was));
+    result.map_err(|payload| {
         let what = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -403,5 +431,24 @@ fn collect_tags(rev: &MetadataRevision, tags: &mut Tags) {
         if !text.trim().is_empty() {
             *slot = Some(text);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_the_guard_becomes_an_error_naming_it() {
+        let result: Result<(), String> = guarded(|| panic!("attempt to subtract with overflow"));
+        let reason = result.unwrap_err();
+        assert!(reason.contains("malformed data"), "{reason}");
+        assert!(reason.contains("subtract with overflow"), "{reason}");
+        assert!(!IN_GUARD.with(Cell::get), "the guard is cleared afterwards");
+    }
+
+    #[test]
+    fn a_value_passes_through_the_guard() {
+        assert_eq!(guarded(|| 7), Ok(7));
     }
 }
