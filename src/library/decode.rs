@@ -15,8 +15,8 @@ use std::sync::Once;
 
 use symphonia::core::audio::{SampleBuffer, SignalSpec};
 use symphonia::core::codecs::{
-    Decoder, DecoderOptions, CODEC_TYPE_FLAC, CODEC_TYPE_MP1, CODEC_TYPE_MP2, CODEC_TYPE_MP3,
-    CODEC_TYPE_NULL,
+    CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_ALAC, CODEC_TYPE_FLAC, CODEC_TYPE_MP1,
+    CODEC_TYPE_MP2, CODEC_TYPE_MP3, CODEC_TYPE_NULL, CODEC_TYPE_OPUS,
 };
 use symphonia::core::errors::Error;
 use symphonia::core::formats::{FormatOptions, FormatReader};
@@ -147,10 +147,17 @@ impl AudioDecoder {
         let track_id = track.id;
         let codec = symphonia::default::get_codecs()
             .get_codec(params.codec)
-            .map_or_else(
-                || format!("codec {}", params.codec),
-                |d| d.short_name.to_string(),
-            );
+            .map(|d| d.short_name.to_string());
+        let Some(codec) = codec else {
+            let name = match params.codec {
+                CODEC_TYPE_OPUS => "Opus".to_string(),
+                CODEC_TYPE_ALAC => "Apple Lossless".to_string(),
+                other => format!("codec {other}"),
+            };
+            return Err(OpenError::Unsupported(format!(
+                "{name} is not supported; send MP3, AAC, FLAC, Ogg Vorbis or WAV"
+            )));
+        };
         let decoder = symphonia::default::get_codecs()
             .make(&params, &DecoderOptions { verify: true })
             .map_err(|e| OpenError::Unsupported(format!("{codec}: {}", describe(&e))))?;
@@ -160,7 +167,8 @@ impl AudioDecoder {
             Some(t) => Some(t.keep),
             None => params
                 .n_frames
-                .filter(|_| !is_mpeg || params.delay.is_some()),
+                .filter(|_| !is_mpeg || params.delay.is_some())
+                .filter(|n| !is_streamed_wav_length(&codec, &params, *n)),
         };
 
         // Container tags first, then tags found before the container (ID3v2 ahead of MP3).
@@ -396,6 +404,20 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .unwrap_or_else(|| "unknown".to_string());
         format!("the decoder gave up on malformed data: {what}")
     })
+}
+
+/// Whether `n_frames` of a PCM track comes from a WAV written to a pipe, whose data chunk
+/// size is the placeholder 0xFFFFFFFF: then it is no announced length to check against.
+fn is_streamed_wav_length(codec: &str, params: &CodecParameters, n_frames: u64) -> bool {
+    let bits = params.bits_per_coded_sample.or(params.bits_per_sample);
+    let channels = params.channels.map(|c| c.count());
+    match (codec.starts_with("pcm_"), bits, channels) {
+        (true, Some(bits), Some(channels)) => {
+            let frame_bytes = u64::from(bits.div_ceil(8)) * channels as u64;
+            n_frames.saturating_add(1).saturating_mul(frame_bytes) > u64::from(u32::MAX)
+        }
+        _ => false,
+    }
 }
 
 /// Symphonia's error in operator words.
