@@ -184,11 +184,11 @@ impl AudioDecoder {
             format,
             decoder,
             track_id,
+            // Rate and channels are filled from the first decoded buffer, just below.
             info: StreamInfo {
                 codec,
                 sample_rate: 0,
                 channels: 0,
-                // Filled from the first buffer below.
             },
             spec: SignalSpec::new(0, Default::default()),
             tags,
