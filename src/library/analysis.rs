@@ -117,7 +117,7 @@ impl Silence {
     pub fn add(&mut self, interleaved: &[f32]) {
         let t = self.threshold;
         // NaN counts as sound: it is not a level below the threshold.
-        let loud = |f: &[f32]| f.iter().any(|s| s.is_nan() || s.abs() >= t);
+        let loud = |f: &[f32]| f.iter().any(|s| s.abs() >= t || s.is_nan());
         let mut frames = interleaved.chunks_exact(self.channels);
         let n = frames.len() as u64;
         if self.first_loud.is_none() {

@@ -7,14 +7,16 @@
 //! before the length its header announces is a [`DecodeFailure`] at the frame where it
 //! happened. Only an end of file exactly at a packet boundary is a normal end.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io;
 use std::panic::AssertUnwindSafe;
+use std::sync::Once;
 
 use symphonia::core::audio::{SampleBuffer, SignalSpec};
 use symphonia::core::codecs::{
-    Decoder, DecoderOptions, CODEC_TYPE_FLAC, CODEC_TYPE_MP1, CODEC_TYPE_MP2, CODEC_TYPE_MP3,
-    CODEC_TYPE_NULL,
+    CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_ALAC, CODEC_TYPE_FLAC, CODEC_TYPE_MP1,
+    CODEC_TYPE_MP2, CODEC_TYPE_MP3, CODEC_TYPE_NULL, CODEC_TYPE_OPUS,
 };
 use symphonia::core::errors::Error;
 use symphonia::core::formats::{FormatOptions, FormatReader};
@@ -145,10 +147,17 @@ impl AudioDecoder {
         let track_id = track.id;
         let codec = symphonia::default::get_codecs()
             .get_codec(params.codec)
-            .map_or_else(
-                || format!("codec {}", params.codec),
-                |d| d.short_name.to_string(),
-            );
+            .map(|d| d.short_name.to_string());
+        let Some(codec) = codec else {
+            let name = match params.codec {
+                CODEC_TYPE_OPUS => "Opus".to_string(),
+                CODEC_TYPE_ALAC => "Apple Lossless".to_string(),
+                other => format!("codec {other}"),
+            };
+            return Err(OpenError::Unsupported(format!(
+                "{name} is not supported; send MP3, AAC, FLAC, Ogg Vorbis or WAV"
+            )));
+        };
         let decoder = symphonia::default::get_codecs()
             .make(&params, &DecoderOptions { verify: true })
             .map_err(|e| OpenError::Unsupported(format!("{codec}: {}", describe(&e))))?;
@@ -158,7 +167,8 @@ impl AudioDecoder {
             Some(t) => Some(t.keep),
             None => params
                 .n_frames
-                .filter(|_| !is_mpeg || params.delay.is_some()),
+                .filter(|_| !is_mpeg || params.delay.is_some())
+                .filter(|n| !is_streamed_wav_length(&codec, &params, *n)),
         };
 
         // Container tags first, then tags found before the container (ID3v2 ahead of MP3).
@@ -174,11 +184,11 @@ impl AudioDecoder {
             format,
             decoder,
             track_id,
+            // Rate and channels are filled from the first decoded buffer, just below.
             info: StreamInfo {
                 codec,
                 sample_rate: 0,
                 channels: 0,
-                // Filled from the first buffer below.
             },
             spec: SignalSpec::new(0, Default::default()),
             tags,
@@ -210,6 +220,12 @@ impl AudioDecoder {
     /// The title and artist tags.
     pub fn tags(&self) -> &Tags {
         &self.tags
+    }
+
+    /// Whether the end was checked against a length the container announced (for MP3 only
+    /// when it has a LAME/Xing header); when not, the caller may check the framing itself.
+    pub fn length_was_checked(&self) -> bool {
+        self.expected_frames.is_some()
     }
 
     /// Frames handed out so far.
@@ -350,11 +366,37 @@ impl AudioDecoder {
     }
 }
 
+thread_local! {
+    /// Set while symphonia runs on this thread under [`guarded`]: its panics are reported
+    /// as refusals, so the panic hook keeps them off stderr.
+    static IN_GUARD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs (once) a panic hook that stays quiet for panics inside [`guarded`] (logging them
+/// at debug level) and hands every other panic to the hook that was there before.
+fn install_quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_GUARD.with(Cell::get) {
+                tracing::debug!(%info, "symphonia panicked on malformed data");
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs symphonia code, turning a panic into an error message: symphonia 0.5 still panics
 /// on some malformed input (e.g. arithmetic overflow in the MP4 and ADTS readers), and a
 /// damaged upload must be refused, not crash the daemon.
 fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+    install_quiet_hook();
+    let was = IN_GUARD.with(|g| g.replace(true));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(f));
+    IN_GUARD.with(|g| g.set(was));
+    result.map_err(|payload| {
         let what = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -362,6 +404,20 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .unwrap_or_else(|| "unknown".to_string());
         format!("the decoder gave up on malformed data: {what}")
     })
+}
+
+/// Whether `n_frames` of a PCM track comes from a WAV written to a pipe, whose data chunk
+/// size is the placeholder 0xFFFFFFFF: then it is no announced length to check against.
+fn is_streamed_wav_length(codec: &str, params: &CodecParameters, n_frames: u64) -> bool {
+    let bits = params.bits_per_coded_sample.or(params.bits_per_sample);
+    let channels = params.channels.map(|c| c.count());
+    match (codec.starts_with("pcm_"), bits, channels) {
+        (true, Some(bits), Some(channels)) => {
+            let frame_bytes = u64::from(bits.div_ceil(8)) * channels as u64;
+            n_frames.saturating_add(1).saturating_mul(frame_bytes) > u64::from(u32::MAX)
+        }
+        _ => false,
+    }
 }
 
 /// Symphonia's error in operator words.
@@ -397,5 +453,24 @@ fn collect_tags(rev: &MetadataRevision, tags: &mut Tags) {
         if !text.trim().is_empty() {
             *slot = Some(text);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_the_guard_becomes_an_error_naming_it() {
+        let result: Result<(), String> = guarded(|| panic!("attempt to subtract with overflow"));
+        let reason = result.unwrap_err();
+        assert!(reason.contains("malformed data"), "{reason}");
+        assert!(reason.contains("subtract with overflow"), "{reason}");
+        assert!(!IN_GUARD.with(Cell::get), "the guard is cleared afterwards");
+    }
+
+    #[test]
+    fn a_value_passes_through_the_guard() {
+        assert_eq!(guarded(|| 7), Ok(7));
     }
 }

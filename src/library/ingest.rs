@@ -14,7 +14,8 @@ use crate::library::analysis::{frames_to_ms, Loudness, Silence};
 use crate::library::audio_store::hash_file;
 use crate::library::bulletin::AudioFacts;
 use crate::library::decode::{AudioDecoder, DecodeFailure, OpenError};
-use crate::library::mp4_edit::read_trim;
+use crate::library::mp3_frames::ends_mid_frame;
+use crate::library::mp4_edit::{inspect, Index};
 use crate::library::sniff::{sniff, Sniffed, HEAD_LEN};
 use crate::text::nfc;
 
@@ -157,7 +158,16 @@ pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestEr
         });
     }
     let trim = match sniffed {
-        Sniffed::Audio("mp4") => read_trim(&mut file).map_err(io_err)?,
+        Sniffed::Audio("mp4") => match inspect(&mut file).map_err(io_err)? {
+            Index::Sound(trim) => trim,
+            Index::Damaged(why) => {
+                return Err(IngestError::DecodeFailed {
+                    path: path.to_path_buf(),
+                    position: format_position(0),
+                    reason: format!("the MP4 index is damaged: {why}"),
+                })
+            }
+        },
         _ => None,
     };
     file.seek(SeekFrom::Start(0)).map_err(io_err)?;
@@ -207,6 +217,16 @@ pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestEr
     let sha256 = sha256
         .map_err(|_| io_err(std::io::Error::other("the hashing thread failed")))?
         .map_err(io_err)?;
+    if info.codec == "mp3" && !decoder.length_was_checked() {
+        let file = File::open(path).map_err(io_err)?;
+        if ends_mid_frame(file, size_bytes).map_err(io_err)? {
+            return Err(IngestError::DecodeFailed {
+                path: path.to_path_buf(),
+                position: format_position(frames_to_ms(frames, info.sample_rate)),
+                reason: "the file ends in the middle of an MPEG frame".to_string(),
+            });
+        }
+    }
     if frames == 0 {
         return Err(IngestError::ZeroDuration {
             path: path.to_path_buf(),

@@ -5,6 +5,7 @@
 //! - [`ingest`]: measures one file; refuses anything that is not cleanly decodable audio.
 //! - [`decode`]: symphonia behind a small streaming decoder (the only file that uses it).
 //! - [`analysis`]: loudness, true peak and silence over decoded samples.
+//! - [`mp3_frames`]: whether an MP3 without a length header ends part-way through a frame.
 //! - [`mp4_edit`]: the MP4 edit list that says how much AAC priming and padding to drop.
 //! - [`sniff`]: recognises non-audio content (text, HTML, images, archives) by its bytes.
 //! - [`audio_store`]: `ab/cdef….ext` files under the data dir, written durably.
@@ -17,6 +18,7 @@ pub mod bulletin;
 pub mod decode;
 pub mod ingest;
 pub mod manifest;
+pub mod mp3_frames;
 pub mod mp4_edit;
 pub mod service;
 pub mod sniff;

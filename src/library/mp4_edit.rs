@@ -2,12 +2,14 @@
 //! audio, so the exact length comes from the audio track's edit list (`moov/trak/edts/elst`),
 //! which encoders such as ffmpeg write: skip `media_time` frames, keep `segment_duration`.
 //!
-//! [`read_trim`] finds the `moov` box in the file (it may sit after `mdat`) and
-//! [`trim_from_moov`] reads the edit list from its bytes (pure, unit-tested).
+//! [`inspect`] finds the `moov` box in the file (it may sit after `mdat`), checks its tables
+//! against their box sizes (symphonia 0.5 trusts the counts and sizes its allocations by
+//! them: a damaged count can abort the process), and [`trim_from_moov`] reads the edit list
+//! from its bytes (pure, unit-tested).
 
 use std::io::{self, Read, Seek, SeekFrom};
 
-/// Largest `moov` box read into memory; beyond this the edit list is ignored.
+/// Largest `moov` or `moof` box accepted (an hour of AAC needs well under 1 MB).
 const MAX_MOOV: u64 = 16 * 1024 * 1024;
 
 /// Which decoded frames are the program: skip the first `skip`, then keep `keep`.
@@ -19,14 +21,27 @@ pub struct Trim {
     pub keep: u64,
 }
 
-/// The audio track's trim from the `moov` box of an MP4 file, when it has a simple edit list.
-pub fn read_trim<R: Read + Seek>(file: &mut R) -> io::Result<Option<Trim>> {
+/// What [`inspect`] found in an MP4 file's index boxes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Index {
+    /// The tables are consistent; the audio track's trim when it has a simple edit list.
+    Sound(Option<Trim>),
+    /// A table claims more entries than its box holds (or a box is too short for its
+    /// fields): symphonia 0.5 would size its allocation by the claim and could abort the
+    /// process, so the file is refused before it gets there. The words say which box.
+    Damaged(String),
+}
+
+/// Walks the top-level boxes of an MP4 file, checks the tables of `moov` (and of every
+/// `moof` fragment) against their box sizes, and reads the audio track's trim.
+pub fn inspect<R: Read + Seek>(file: &mut R) -> io::Result<Index> {
     file.seek(SeekFrom::Start(0))?;
     let mut pos = 0u64;
+    let mut trim = None;
     loop {
         let mut header = [0u8; 8];
         if read_full(file, &mut header)? < 8 {
-            return Ok(None);
+            return Ok(Index::Sound(trim));
         }
         let mut size = u64::from(u32::from_be_bytes([
             header[0], header[1], header[2], header[3],
@@ -35,36 +50,104 @@ pub fn read_trim<R: Read + Seek>(file: &mut R) -> io::Result<Option<Trim>> {
         if size == 1 {
             let mut large = [0u8; 8];
             if read_full(file, &mut large)? < 8 {
-                return Ok(None);
+                return Ok(Index::Sound(trim));
             }
             size = u64::from_be_bytes(large);
             header_len = 16;
         }
         if size != 0 && size < header_len {
-            return Ok(None);
+            return Ok(Index::Sound(trim));
         }
-        if &header[4..8] == b"moov" {
+        let kind = &header[4..8];
+        if kind == b"moov" || kind == b"moof" {
             let body_len = if size == 0 {
-                MAX_MOOV
+                MAX_MOOV + 1
             } else {
                 size - header_len
             };
-            if body_len > MAX_MOOV {
-                return Ok(None);
-            }
             let mut body = Vec::new();
-            file.take(body_len).read_to_end(&mut body)?;
-            return Ok(trim_from_moov(&body));
+            file.take(body_len.min(MAX_MOOV + 1))
+                .read_to_end(&mut body)?;
+            if body.len() as u64 > MAX_MOOV {
+                return Ok(Index::Damaged(format!(
+                    "its index box is larger than {} MB",
+                    MAX_MOOV >> 20
+                )));
+            }
+            if let Err(reason) = check_tables(&body, false) {
+                return Ok(Index::Damaged(reason));
+            }
+            if kind == b"moov" {
+                trim = trim_from_moov(&body);
+            }
         }
         if size == 0 {
-            return Ok(None);
+            return Ok(Index::Sound(trim));
         }
         pos = match pos.checked_add(size) {
             Some(p) => p,
-            None => return Ok(None),
+            None => return Ok(Index::Sound(trim)),
         };
         file.seek(SeekFrom::Start(pos))?;
     }
+}
+
+/// Boxes whose children are boxes, and how many bytes of fields come before the children.
+fn container_skip(kind: &[u8]) -> Option<usize> {
+    match kind {
+        b"moov" | b"trak" | b"mdia" | b"minf" | b"stbl" | b"edts" | b"mvex" | b"moof" | b"traf"
+        | b"udta" | b"ilst" | b"dinf" => Some(0),
+        b"meta" => Some(4),
+        _ => None,
+    }
+}
+
+/// Checks that every table in `data` (a box body) fits its box, recursively; `in_ilst` when
+/// `data` is the body of an `ilst`, whose children (`©nam`, `©ART`, `----`, …) hold boxes.
+fn check_tables(data: &[u8], in_ilst: bool) -> Result<(), String> {
+    for (kind, body) in boxes(data) {
+        if in_ilst {
+            check_tables(body, false)?;
+            continue;
+        }
+        let name = String::from_utf8_lossy(kind).into_owned();
+        let count = || be(body, 4, 4).unwrap_or(0);
+        let room = |fields: usize| body.len().saturating_sub(fields) as u64;
+        let too_many = |count: u64, each: u64, room: u64| {
+            Err(format!(
+                "its '{name}' table claims {count} entries of {each} bytes in {room} bytes"
+            ))
+        };
+        match kind {
+            b"stts" | b"ctts" if count().saturating_mul(8) > room(8) => {
+                return too_many(count(), 8, room(8))
+            }
+            b"stsc" if count().saturating_mul(12) > room(8) => {
+                return too_many(count(), 12, room(8))
+            }
+            b"stco" | b"stss" if count().saturating_mul(4) > room(8) => {
+                return too_many(count(), 4, room(8))
+            }
+            b"co64" if count().saturating_mul(8) > room(8) => return too_many(count(), 8, room(8)),
+            b"stsz" => {
+                let n = be(body, 8, 4).unwrap_or(0);
+                if be(body, 4, 4) == Some(0) && n.saturating_mul(4) > room(12) {
+                    return too_many(n, 4, room(12));
+                }
+            }
+            b"hdlr" if body.len() < 24 => return Err(format!("its '{name}' box is too short")),
+            b"data" if body.len() < 8 => return Err(format!("its '{name}' box is too short")),
+            b"mean" | b"name" if body.len() < 4 => {
+                return Err(format!("its '{name}' box is too short"))
+            }
+            k => {
+                if let Some(skip) = container_skip(k) {
+                    check_tables(body.get(skip..).unwrap_or_default(), k == b"ilst")?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reads until `buf` is full or the end; returns the bytes read.
@@ -188,6 +271,7 @@ mod tests {
         }
         let mut hdlr = vec![0u8; 8];
         hdlr.extend_from_slice(handler);
+        hdlr.extend_from_slice(&[0u8; 13]); // reserved, empty name
         let mdia = [bx(b"mdhd", &header(44_100)), bx(b"hdlr", &hdlr)].concat();
         let trak = [bx(b"edts", &bx(b"elst", &elst)), bx(b"mdia", &mdia)].concat();
         [bx(b"mvhd", &header(1000)), bx(b"trak", &trak)].concat()
@@ -226,14 +310,12 @@ mod tests {
             bx(b"moov", &moov(b"soun", &[(1000, 2048)])),
         ]
         .concat();
-        let trim = read_trim(&mut io::Cursor::new(file)).unwrap();
-        assert_eq!(
-            trim,
-            Some(Trim {
-                skip: 2048,
-                keep: 44_100
-            })
-        );
+        let index = inspect(&mut io::Cursor::new(file)).unwrap();
+        let trim = Trim {
+            skip: 2048,
+            keep: 44_100,
+        };
+        assert_eq!(index, Index::Sound(Some(trim)));
     }
 
     #[test]
@@ -241,6 +323,43 @@ mod tests {
         assert_eq!(trim_from_moov(&[0, 0, 0, 1, b'm', b'v', b'h', b'd']), None);
         assert_eq!(trim_from_moov(&[0xff; 64]), None);
         let file = [0u8, 0, 0, 3, b'f', b't', b'y', b'p'];
-        assert_eq!(read_trim(&mut io::Cursor::new(file)).unwrap(), None);
+        assert_eq!(
+            inspect(&mut io::Cursor::new(file)).unwrap(),
+            Index::Sound(None)
+        );
+    }
+
+    #[test]
+    fn a_sample_table_claiming_more_entries_than_it_holds_is_damaged() {
+        let mut stsc = vec![0u8; 4];
+        stsc.extend_from_slice(&0x8000_0001u32.to_be_bytes());
+        stsc.extend_from_slice(&[0u8; 12]);
+        let stbl = bx(b"stbl", &bx(b"stsc", &stsc));
+        let moov = [
+            bx(b"mvhd", &header(1000)),
+            bx(b"trak", &bx(b"mdia", &bx(b"minf", &stbl))),
+        ]
+        .concat();
+        let file = [bx(b"ftyp", b"M4A \0\0\0\0"), bx(b"moov", &moov)].concat();
+        match inspect(&mut io::Cursor::new(file)).unwrap() {
+            Index::Damaged(why) => assert!(why.contains("stsc"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_consistent_index_is_sound() {
+        let file = [
+            bx(b"ftyp", b"M4A \0\0\0\0"),
+            bx(b"moov", &moov(b"soun", &[(7000, 1024)])),
+        ]
+        .concat();
+        assert_eq!(
+            inspect(&mut io::Cursor::new(file)).unwrap(),
+            Index::Sound(Some(Trim {
+                skip: 1024,
+                keep: 308_700
+            }))
+        );
     }
 }

@@ -25,7 +25,6 @@ const NOT_AUDIO_MAGIC: &[(&[u8], &str)] = &[
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF87a", "a GIF image"),
     (b"GIF89a", "a GIF image"),
-    (b"BM", "a BMP image"),
     (b"PK\x03\x04", "a ZIP archive (or an office document)"),
     (b"PK\x05\x06", "a ZIP archive (empty)"),
     (b"\x1f\x8b", "a gzip archive"),
@@ -44,11 +43,13 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     if let Some(container) = audio_container(head) {
         return Sniffed::Audio(container);
     }
-    // "BM" is only two bytes; insist on a plausible BMP header before calling it an image.
     for (magic, what) in NOT_AUDIO_MAGIC {
-        if head.starts_with(magic) && (*magic != b"BM" || head.len() >= 26) {
+        if head.starts_with(magic) {
             return Sniffed::NotAudio(what);
         }
+    }
+    if is_bmp(head) {
+        return Sniffed::NotAudio("a BMP image");
     }
     if head.len() >= 12 && head.starts_with(b"RIFF") && &head[8..12] == b"WEBP" {
         return Sniffed::NotAudio("a WebP image");
@@ -60,6 +61,15 @@ pub fn sniff(head: &[u8]) -> Sniffed {
         return Sniffed::NotAudio(kind_of_text(&text));
     }
     Sniffed::Unknown
+}
+
+/// "BM" is only two bytes (and starts ordinary words): a BMP also needs a known DIB header
+/// size at offset 14.
+fn is_bmp(head: &[u8]) -> bool {
+    let dib = head
+        .get(14..18)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    head.starts_with(b"BM") && matches!(dib, Some(12 | 40 | 52 | 56 | 64 | 108 | 124))
 }
 
 /// The audio container whose signature starts `head`, if any.
@@ -220,6 +230,15 @@ mod tests {
             sniff(b"<html><head><title>502 Bad Gateway</title>"),
             Sniffed::NotAudio("an HTML page")
         );
+    }
+
+    #[test]
+    fn a_bmp_needs_its_dib_header_and_text_starting_with_bm_is_text() {
+        let mut bmp = b"BM\x36\x03\0\0\0\0\0\0\x36\0\0\0".to_vec();
+        bmp.extend_from_slice(&40u32.to_le_bytes());
+        assert_eq!(sniff(&bmp), Sniffed::NotAudio("a BMP image"));
+        let text = b"BMW and other brands in a plain text file";
+        assert_eq!(sniff(text), Sniffed::NotAudio("a text file"));
     }
 
     #[test]

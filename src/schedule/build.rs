@@ -90,8 +90,7 @@ fn prepare<'a>(
     let months: BTreeSet<(i32, u32)> = days.iter().map(|d| month(*d)).collect();
     for a in history.iter().filter(|a| a.start < from) {
         if let Some(&i) = pool.index.get(&a.bulletin) {
-            let last = st.last_aired[i].get_or_insert(a.start);
-            *last = (*last).max(a.start);
+            st.last_aired[i] = st.last_aired[i].max(a.start.timestamp_millis());
         }
         let Some(b) = by_id.get(&a.bulletin) else {
             continue;

@@ -18,6 +18,11 @@ fn k(kind: Kind) -> usize {
     Kind::ALL.iter().position(|x| *x == kind).unwrap_or(0)
 }
 
+/// Index of a topic in per-topic arrays.
+fn topic_index(t: Topic) -> usize {
+    Topic::ALL.iter().position(|x| *x == t).unwrap_or(0)
+}
+
 /// `(year, month)` of a date.
 pub(crate) fn month(d: NaiveDate) -> (i32, u32) {
     (d.year(), d.month())
@@ -102,10 +107,13 @@ impl<'a> Pool<'a> {
     }
 }
 
+/// `last_aired` of an item that never aired.
+pub(crate) const NEVER: i64 = i64::MIN;
+
 /// The running state of one station's week, by pool index.
 pub(crate) struct State {
-    /// Last airing (history, then this week's plan).
-    pub last_aired: Vec<Option<DateTime<Utc>>>,
+    /// Last airing as Unix ms (history, then this week's plan); [`NEVER`] when none.
+    pub last_aired: Vec<i64>,
     /// Airings planned this week.
     pub week_count: Vec<u32>,
     /// Topics aired per month (history of the months the week touches, then the plan).
@@ -120,7 +128,7 @@ impl State {
     /// A fresh state for a pool of `n` bulletins.
     pub fn new(n: usize) -> State {
         State {
-            last_aired: vec![None; n],
+            last_aired: vec![NEVER; n],
             week_count: vec![0; n],
             month_topics: BTreeMap::new(),
             column_days: BTreeSet::new(),
@@ -131,7 +139,7 @@ impl State {
     /// Records a planned airing of pool item `i`.
     pub fn record(&mut self, pool: &Pool, i: usize, start: DateTime<Utc>, date: NaiveDate) {
         let b = pool.items[i];
-        self.last_aired[i] = Some(start);
+        self.last_aired[i] = start.timestamp_millis();
         self.week_count[i] += 1;
         self.month_topics
             .entry(month(date))
@@ -215,13 +223,14 @@ pub(crate) struct SlotFill<'p> {
 }
 
 impl SlotFill<'_> {
-    fn gap_ok(&self, pool: &Pool, i: usize, st: &State) -> bool {
-        let gap = self.cad.gap_s[k(pool.items[i].meta.kind)];
-        st.last_aired[i].is_none_or(|last| (self.start - last).num_seconds() >= gap)
+    fn gap_ok(&self, pool: &Pool, i: usize, st: &State, start_ms: i64) -> bool {
+        let gap_ms = self.cad.gap_s[k(pool.items[i].meta.kind)] * 1000;
+        let last = st.last_aired[i];
+        last == NEVER || start_ms - last >= gap_ms
     }
 
     /// Whether the rules still want pool item `i` this week.
-    fn due(&self, pool: &Pool, day: &Day, i: usize, st: &State) -> bool {
+    fn due(&self, pool: &Pool, day: &Day, i: usize, st: &State, week_left_s: i64) -> bool {
         let b = pool.items[i];
         let count = st.week_count[i];
         match b.meta.kind {
@@ -234,9 +243,7 @@ impl SlotFill<'_> {
                 let times = self.cad.times[k(kind)] * day.boost[i];
                 let gap = self.cad.gap_s[k(kind)];
                 // A new item is due only when its repeats can still air this week.
-                let room = count > 0
-                    || (self.week_end - self.start).num_seconds()
-                        > gap * i64::from(times.saturating_sub(1));
+                let room = count > 0 || week_left_s > gap * i64::from(times.saturating_sub(1));
                 count < times && room
             }
         }
@@ -245,7 +252,8 @@ impl SlotFill<'_> {
     /// Chooses items until nothing more fits or is wanted.
     pub fn fill(&mut self, pool: &Pool, day: &Day, excluded: &[usize], st: &mut State) {
         let mut filler = false;
-        let never = i64::MIN;
+        let start_ms = self.start.timestamp_millis();
+        let week_left_s = (self.week_end - self.start).num_seconds();
         loop {
             let prev_topic = self
                 .chosen
@@ -255,6 +263,14 @@ impl SlotFill<'_> {
                 .find(|b| b.meta.kind != Kind::Spot)
                 .map(|b| b.meta.topic);
             let covered = st.month_topics.get(&month(self.date));
+            let mut topic_covered = [true; 5];
+            for (t, c) in Topic::ALL.iter().zip(topic_covered.iter_mut()) {
+                *c = !self.cad.topics.contains(t) || covered.is_some_and(|m| m.contains(t));
+            }
+            let mut topic_covered = [true; 5];
+            for (t, c) in Topic::ALL.iter().zip(topic_covered.iter_mut()) {
+                *c = !self.cad.topics.contains(t) || covered.is_some_and(|m| m.contains(t));
+            }
             // Between two items the rules want a spot: keep room for the shortest one.
             let reserve = if self.cad.spots_between && prev_topic.is_some() {
                 day.spots
@@ -269,18 +285,18 @@ impl SlotFill<'_> {
             let mut best: Option<((u32, i64, i64, usize), usize)> = None;
             for &i in &day.items {
                 let b = pool.items[i];
-                if (filler && b.meta.kind == Kind::Column)
-                    || b.audio.duration_ms + reserve > self.remaining
+                // Cheapest tests first: this loop runs for every candidate of every pick.
+                if b.audio.duration_ms + reserve > self.remaining
+                    || (filler && b.meta.kind == Kind::Column)
+                    || !self.gap_ok(pool, i, st, start_ms)
+                    || (!filler && !self.due(pool, day, i, st, week_left_s))
                     || self.chosen.iter().any(|(c, _)| *c == i)
                     || excluded.contains(&i)
-                    || !self.gap_ok(pool, i, st)
-                    || (!filler && !self.due(pool, day, i, st))
                 {
                     continue;
                 }
                 let aired = st.week_count[i];
-                let topic_covered = !self.cad.topics.contains(&b.meta.topic)
-                    || covered.is_some_and(|c| c.contains(&b.meta.topic));
+                let topic_covered = topic_covered[topic_index(b.meta.topic)];
                 // Flags and count packed high to low, `false` before `true`.
                 let flags = (priority_rank(b.meta.priority) << 28)
                     | (u32::from(b.meta.kind != Kind::Column) << 27)
@@ -289,8 +305,7 @@ impl SlotFill<'_> {
                     | (u32::from(day.boost[i] == 1) << 24)
                     | (u32::from(Some(b.meta.topic) == prev_topic) << 23)
                     | aired.min((1 << 23) - 1);
-                let last = st.last_aired[i].map_or(never, |t| t.timestamp_millis());
-                let key = (flags, last, -b.added.at.timestamp_millis(), i);
+                let key = (flags, st.last_aired[i], -b.added.at.timestamp_millis(), i);
                 if best.is_none_or(|(bk, _)| key < bk) {
                     best = Some((key, i));
                 }
@@ -320,7 +335,7 @@ impl SlotFill<'_> {
                         (
                             last_spot == Some(*s),
                             st.week_count[*s],
-                            st.last_aired[*s].map_or(never, |t| t.timestamp_millis()),
+                            st.last_aired[*s],
                             *s,
                         )
                     });

@@ -164,6 +164,9 @@ pub struct Good {
     pub frames: u64,
     /// How far the decoded length may be from `frames` (0: exact).
     pub frame_tolerance: u64,
+    /// Whether the file says how much encoder delay and padding to drop, so the decoded
+    /// length must be exactly `frames`.
+    pub gapless: bool,
     /// Leading and trailing silence in ms, when exact (lossless formats).
     pub silence_ms: Option<(u64, u64)>,
     /// Title tag expected (NFC).
@@ -200,6 +203,7 @@ pub fn good_fixtures(dir: &Path) -> Vec<Good> {
         channels: 2,
         frames,
         frame_tolerance: tol,
+        gapless: codec != "vorbis",
         silence_ms: silence,
         title,
     };
@@ -223,6 +227,7 @@ pub fn good_fixtures(dir: &Path) -> Vec<Good> {
         channels: 1,
         frames: 124_800,
         frame_tolerance: 0,
+        gapless: true,
         silence_ms: Some((100, 500)),
         title: None,
     });
@@ -237,90 +242,72 @@ pub fn good_fixtures(dir: &Path) -> Vec<Good> {
         channels: 2,
         frames: 148_800,
         frame_tolerance: 0,
+        gapless: true,
         silence_ms: Some((0, 100)),
         title: None,
     });
 
-    let src = wav16.to_str().expect("utf-8 temp path");
     let nfd = title_vi_nfd();
     let flac = dir.join("speech.flac");
-    run_ffmpeg(&[
-        "-i",
-        src,
-        "-c:a",
-        "flac",
-        "-metadata",
-        &format!("title={nfd}"),
-        path_str(&flac),
-    ]);
+    encode(&wav16, &flac, "-c:a flac", &[("title", &nfd)]);
     all.push(good(flac, "flac", "flac", 0, exact, Some(TITLE_VI)));
 
     let cbr = dir.join("speech-cbr.mp3");
-    run_ffmpeg(&[
-        "-i",
-        src,
-        "-map_metadata",
-        "-1",
-        "-c:a",
-        "libmp3lame",
-        "-b:a",
-        "128k",
-        path_str(&cbr),
-    ]);
+    encode(&wav16, &cbr, "-c:a libmp3lame -b:a 128k", &[]);
     all.push(good(cbr, "mp3", "mp3", 1152, None, None));
 
+    // No Xing/LAME header: the decoder cannot know the encoder delay and padding (about
+    // 1105 + up to 1152 frames), and only the frame walk can tell a clean end.
+    let bare = dir.join("speech-no-xing.mp3");
+    encode(
+        &wav16,
+        &bare,
+        "-c:a libmp3lame -b:a 128k -write_xing 0",
+        &[],
+    );
+    all.push(Good {
+        gapless: false,
+        ..good(bare, "mp3", "mp3", 2 * 1152, None, None)
+    });
+
     let vbr = dir.join("speech-vbr.mp3");
-    run_ffmpeg(&[
-        "-i",
-        src,
-        "-map_metadata",
-        "-1",
-        "-c:a",
-        "libmp3lame",
-        "-q:a",
-        "4",
-        "-id3v2_version",
-        "3",
-        "-metadata",
-        &format!("title={nfd}"),
-        "-metadata",
-        "artist=Đài Truyền thanh huyện",
-        path_str(&vbr),
-    ]);
+    encode(
+        &wav16,
+        &vbr,
+        "-c:a libmp3lame -q:a 4 -id3v2_version 3",
+        &[("title", &nfd), ("artist", "Đài Truyền thanh huyện")],
+    );
     all.push(good(vbr, "mp3", "mp3", 1152, None, Some(TITLE_VI)));
 
     let ogg = dir.join("speech.ogg");
-    run_ffmpeg(&[
-        "-i",
-        src,
-        "-map_metadata",
-        "-1",
-        "-c:a",
-        "libvorbis",
-        "-q:a",
-        "4",
-        "-metadata",
-        &format!("title={nfd}"),
-        path_str(&ogg),
-    ]);
+    encode(&wav16, &ogg, "-c:a libvorbis -q:a 4", &[("title", &nfd)]);
     all.push(good(ogg, "vorbis", "ogg", 1024, None, Some(TITLE_VI)));
 
     let m4a = dir.join("speech.m4a");
-    run_ffmpeg(&[
-        "-i",
-        src,
-        "-map_metadata",
-        "-1",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "128k",
-        "-metadata",
-        &format!("title={nfd}"),
-        path_str(&m4a),
-    ]);
+    encode(&wav16, &m4a, "-c:a aac -b:a 128k", &[("title", &nfd)]);
     all.push(good(m4a, "aac", "mp4", 1024, None, Some(TITLE_VI)));
     all
+}
+
+/// Encodes `src` to `out` with ffmpeg: `options` are space-separated words (codec and
+/// settings), `tags` become `-metadata key=value`; the source's own tags are dropped.
+fn encode(src: &Path, out: &Path, options: &str, tags: &[(&str, &str)]) {
+    let mut args = vec!["-i", path_str(src), "-map_metadata", "-1"];
+    args.extend(options.split_whitespace());
+    let tags: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    for t in &tags {
+        args.extend(["-metadata", t.as_str()]);
+    }
+    args.push(path_str(out));
+    run_ffmpeg(&args);
+}
+
+/// Renders the lavfi source `source` to `out` with the space-separated `options`.
+fn generate(source: &str, options: &str, out: &Path) {
+    let mut args = vec!["-f", "lavfi", "-i", source];
+    args.extend(options.split_whitespace());
+    args.push(path_str(out));
+    run_ffmpeg(&args);
 }
 
 /// A bad fixture and words its refusal must contain.
@@ -360,33 +347,13 @@ pub fn bad_fixtures(dir: &Path, good: &[Good]) -> Vec<Bad> {
     });
 
     let png = dir.join("cover.mp3");
-    run_ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=red:s=8x8",
-        "-frames:v",
-        "1",
-        "-f",
-        "image2",
-        "-c:v",
-        "png",
-        path_str(&png),
-    ]);
+    generate("color=c=red:s=8x8", "-frames:v 1 -f image2 -c:v png", &png);
     all.push(Bad {
         path: png,
         says: "PNG",
     });
     let video = dir.join("video-only.mp4");
-    run_ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=black:s=16x16:d=1",
-        "-c:v",
-        "mpeg4",
-        path_str(&video),
-    ]);
+    generate("color=c=black:s=16x16:d=1", "-c:v mpeg4", &video);
     all.push(Bad {
         path: video,
         says: "no audio track",
@@ -406,6 +373,24 @@ pub fn bad_fixtures(dir: &Path, good: &[Good]) -> Vec<Bad> {
     all.push(Bad {
         path,
         says: "truncated",
+    });
+    let bare = find("mp3", "no-xing");
+    let path = dir.join("truncated-no-xing.mp3");
+    std::fs::write(&path, &bare[..bare.len() / 2 + 100]).expect("write");
+    all.push(Bad {
+        path,
+        says: "truncated",
+    });
+    let mut m4a = find("aac", "");
+    if let Some(at) = m4a.windows(4).position(|w| w == b"stsc") {
+        // The entry count, 8 bytes after the type: claim two billion entries.
+        m4a[at + 8..at + 12].copy_from_slice(&0x8000_0001u32.to_be_bytes());
+    }
+    let path = dir.join("damaged-index.m4a");
+    std::fs::write(&path, &m4a).expect("write");
+    all.push(Bad {
+        path,
+        says: "index is damaged",
     });
     let flac = find("flac", "");
     let path = dir.join("truncated.flac");
