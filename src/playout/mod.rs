@@ -5,11 +5,14 @@
 //! - [`source`]: [`source::ItemSource`], one item decoded, checked against its SHA-256,
 //!   resampled and channel-mapped to the station's [`OutputFormat`], with the gain applied;
 //!   streaming, so memory stays bounded whatever the item's length.
+//! - [`sink`]: the audio seam, librespot style: the [`sink::Sink`] trait and its backends
+//!   (sound card, WAV capture, null), chosen by name from a table.
 //!
 //! The engine and runner that decide *what* plays *when* live beside these files; this
 //! module only knows how to turn one file into samples and how to hand samples to an output.
 
 pub mod gain;
+pub mod sink;
 pub mod source;
 
 use std::fmt;
