@@ -258,6 +258,7 @@ impl ItemSource {
 
     /// Fills `out` with interleaved output samples (whole frames only) and returns how
     /// many samples it wrote: fewer than asked only at the end, 0 once the item is over.
+    /// `out` must hold at least one frame; a shorter buffer reads nothing.
     pub fn read(&mut self, out: &mut [f32]) -> Result<usize, PlayError> {
         let ch = self.out_channels;
         let want = out.len() / ch * ch;

@@ -223,8 +223,9 @@ impl Sink for WavSink {
     }
 
     fn end(&mut self) -> Result<(), SinkError> {
+        // Nothing open: nothing to end (as with the other sinks).
         let Some(d) = self.day.as_mut() else {
-            return Err(SinkError::NoSegment(format!("wav:{}", self.dir.display())));
+            return Ok(());
         };
         let Some((start, first)) = d.open.take() else {
             return Ok(());
