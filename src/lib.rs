@@ -8,6 +8,8 @@
 //! - [`library`]: ingest, the audio store, bulletins and approval.
 //! - [`plan`]: the year's plan file: stations, slots, cadence rules, campaigns, blackouts.
 //! - [`schedule`]: the pure weekly builder and the compliance it forecasts.
+//! - [`playout`]: the audio path: item sources (decode, resample, gain) and sinks (sound
+//!   card, WAV capture, null).
 //! - [`airlog`]: the as-run log and its hash chain.
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
@@ -18,6 +20,7 @@ pub mod clock;
 pub mod config;
 pub mod library;
 pub mod plan;
+pub mod playout;
 pub mod schedule;
 pub mod store;
 pub mod text;

@@ -1,0 +1,142 @@
+//! Playout's audio path: from a stored bulletin file to samples at a sink.
+//!
+//! - [`gain`]: the pure loudness rule, the gain that brings an item to the target loudness
+//!   without letting its true peak pass the ceiling.
+//! - [`source`]: [`source::ItemSource`], one item decoded, checked against its SHA-256,
+//!   resampled and channel-mapped to the station's [`OutputFormat`], with the gain applied;
+//!   streaming, so memory stays bounded whatever the item's length.
+//! - [`sink`]: the audio seam, librespot style: the [`sink::Sink`] trait and its backends
+//!   (sound card, WAV capture, null), chosen by name from a table.
+//!
+//! The engine and runner that decide *what* plays *when* live beside these files; this
+//! module only knows how to turn one file into samples and how to hand samples to an output.
+
+pub mod gain;
+pub mod sink;
+pub mod source;
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// The sample format every sink of a station takes: interleaved `f32` at this rate and
+/// channel count. Items are converted to it on the way out, so sinks never resample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OutputFormat {
+    /// Sample frames per second.
+    pub sample_rate: u32,
+    /// Channels per frame.
+    pub channels: u16,
+}
+
+impl Default for OutputFormat {
+    /// 48 kHz stereo: what sound cards run at natively, so the device sink never converts.
+    fn default() -> Self {
+        OutputFormat {
+            sample_rate: 48_000,
+            channels: 2,
+        }
+    }
+}
+
+impl fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} Hz, {} channel(s)", self.sample_rate, self.channels)
+    }
+}
+
+impl OutputFormat {
+    /// Whether the format can be played at all (a rate and at least one channel).
+    pub fn is_usable(&self) -> bool {
+        (1..=768_000).contains(&self.sample_rate) && (1..=32).contains(&self.channels)
+    }
+
+    /// Frames to milliseconds at this rate (rounded down).
+    pub fn frames_to_ms(&self, frames: u64) -> u64 {
+        crate::library::analysis::frames_to_ms(frames, self.sample_rate)
+    }
+}
+
+/// Why an item could not be played. Every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PlayError {
+    /// The audio file is not where the library says it is.
+    #[error("{}: the audio file is missing", path.display())]
+    Missing {
+        /// The file looked for.
+        path: PathBuf,
+    },
+    /// Reading the file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file being read.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The file's bytes are not the ones the library approved.
+    #[error("{}: the file has changed since it was added to the library (SHA-256 {actual}, expected {expected}); it will not be aired", path.display())]
+    ShaMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The SHA-256 the library holds.
+        expected: String,
+        /// The SHA-256 of the file as it is now.
+        actual: String,
+    },
+    /// The file could not be opened as audio.
+    #[error("{}: cannot be decoded: {reason}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The decoder's reason, in words.
+        reason: String,
+    },
+    /// Decoding failed part-way.
+    #[error("{}: decoding failed at {position}: {reason}", path.display())]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// Where in the file (m:ss.mmm of the file's own audio).
+        position: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The file decodes to a different length than the library recorded.
+    #[error("{}: decodes to {actual} sample frames, the library recorded {expected}", path.display())]
+    Length {
+        /// The file.
+        path: PathBuf,
+        /// Frames the library recorded at ingest.
+        expected: u64,
+        /// Frames the decoder produced.
+        actual: u64,
+    },
+    /// The output format cannot be produced.
+    #[error("{}: cannot convert to {format}: {reason}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// The format asked for.
+        format: OutputFormat,
+        /// Why not.
+        reason: String,
+    },
+    /// The resampler refused its buffers (a bug in loa, not in the file).
+    #[error("{}: resampling failed: {reason}", path.display())]
+    Resample {
+        /// The file.
+        path: PathBuf,
+        /// rubato's words.
+        reason: String,
+    },
+    /// [`source::decode_all`] was asked for an item too long to hold in memory.
+    #[error("{}: {seconds} s is too long to decode into memory (limit {limit} s); stream it", path.display())]
+    TooLong {
+        /// The file.
+        path: PathBuf,
+        /// The item's length.
+        seconds: u64,
+        /// [`source::DECODE_ALL_MAX_SECONDS`].
+        limit: u64,
+    },
+}
