@@ -40,7 +40,7 @@ use sha2::{Digest, Sha256};
 use crate::library::analysis::frames_to_ms;
 use crate::library::decode::{AudioDecoder, DecodeFailure, OpenError};
 use crate::library::ingest::format_position;
-use crate::library::mp4_edit::read_trim;
+use crate::library::mp4_edit::{inspect, Index};
 use crate::library::sniff::{sniff, Sniffed, HEAD_LEN};
 use crate::playout::gain::db_to_linear;
 use crate::playout::{OutputFormat, PlayError};
@@ -528,7 +528,15 @@ fn open_decoder(path: &Path, file: &mut File) -> Result<AudioDecoder, PlayError>
                 reason: format!("the file is {what}, not audio"),
             })
         }
-        Sniffed::Audio("mp4") => read_trim(file).map_err(io_err)?,
+        Sniffed::Audio("mp4") => match inspect(file).map_err(io_err)? {
+            Index::Sound(trim) => trim,
+            Index::Damaged(why) => {
+                return Err(PlayError::Open {
+                    path: path.to_path_buf(),
+                    reason: format!("the MP4 index is damaged: {why}"),
+                })
+            }
+        },
         _ => None,
     };
     file.seek(SeekFrom::Start(0)).map_err(io_err)?;
