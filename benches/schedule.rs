@@ -181,6 +181,7 @@ fn history(plan: &Plan, lib: &[Bulletin], week: IsoWeek) -> Vec<Airing> {
             .map(|b| &b.id)
             .collect();
         let mut k = si * 7;
+        let station_code: std::sync::Arc<str> = station.code.as_str().into();
         for day in first.iter_days().take(52 * 7) {
             for (h, m) in [(5, 30), (16, 30)] {
                 let start = tz
@@ -190,7 +191,7 @@ fn history(plan: &Plan, lib: &[Bulletin], week: IsoWeek) -> Vec<Airing> {
                     .with_timezone(&Utc);
                 let mut push = |id: &BulletinId| {
                     out.push(Airing {
-                        station: station.code.clone(),
+                        station: station_code.clone(),
                         bulletin: *id,
                         start,
                     })
@@ -296,7 +297,7 @@ fn district() -> Case {
             for slot in st.slots {
                 for i in slot.items {
                     case.history.push(Airing {
-                        station: st.code.clone(),
+                        station: st.code.as_str().into(),
                         bulletin: i.bulletin_id,
                         start: slot.start.with_timezone(&Utc),
                     });

@@ -41,7 +41,7 @@ pub struct Inputs<'a> {
 pub fn build(inp: &Inputs) -> WeekSchedule {
     let mut history: HashMap<&str, Vec<&Airing>> = HashMap::new();
     for a in inp.history {
-        history.entry(a.station.as_str()).or_default().push(a);
+        history.entry(&*a.station).or_default().push(a);
     }
     let approved: Vec<&Bulletin> = inp
         .library
@@ -121,7 +121,7 @@ pub fn reforecast(inp: &Inputs, week: &mut StationWeek) {
     let history: Vec<&Airing> = inp
         .history
         .iter()
-        .filter(|a| a.station == station.code)
+        .filter(|a| *a.station == *station.code)
         .collect();
     let (pool, st) = prepare(inp, station, &history, &approved, &by_id);
     let mut aired = Vec::new();

@@ -25,8 +25,8 @@ pub use week::IsoWeek;
 /// One past airing (from the airlog or an earlier built week).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Airing {
-    /// Station code.
-    pub station: String,
+    /// Station code (shared: a year of history repeats each code many thousand times).
+    pub station: std::sync::Arc<str>,
     /// What aired.
     pub bulletin: BulletinId,
     /// When it started.

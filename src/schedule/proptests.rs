@@ -425,7 +425,7 @@ fn realise(c: &Case) -> Option<Built> {
         .history
         .iter()
         .map(|(i, s, minutes)| Airing {
-            station: code(*s),
+            station: code(*s).into(),
             bulletin: library[i % library.len()].id,
             start: from - Duration::minutes(*minutes),
         })
@@ -517,7 +517,7 @@ proptest! {
             let (from, _) = b.week.bounds(station.timezone);
             // (bulletin, start, in the week)
             let mut airings: Vec<(&BulletinId, DateTime<Utc>, bool)> = b.history.iter()
-                .filter(|a| a.station == st.code && a.start < from)
+                .filter(|a| *a.station == *st.code && a.start < from)
                 .map(|a| (&a.bulletin, a.start, false))
                 .collect();
             for slot in &st.slots {

@@ -40,10 +40,11 @@ pub async fn history(store: &dyn Store, week: IsoWeek) -> Result<Vec<Airing>, St
     for _ in 0..HISTORY_WEEKS {
         w = w.prev();
         for saved in store.latest_weeks(&w.to_string(), None).await? {
+            let station: std::sync::Arc<str> = saved.station.as_str().into();
             for slot in &saved.body.slots {
                 for item in slot.items.iter().filter(|i| i.kind != Kind::Jingle) {
                     out.push(Airing {
-                        station: saved.station.clone(),
+                        station: station.clone(),
                         bulletin: item.bulletin_id,
                         start: slot.start.with_timezone(&Utc),
                     });
