@@ -34,6 +34,19 @@ operator = ""
 [ingest]
 # Samples quieter than this (dBFS) count as silence at the start and end of a bulletin.
 silence_threshold_dbfs = -50.0
+
+[playout]
+# Where audio goes when a command does not say: "device" (the sound card), "device:NAME",
+# "wav:DIR" (capture files, one per station per day) or "null".
+sink = "device"
+# The output format every item is converted to.
+sample_rate = 48000
+channels = 2
+# Loudness target for outdoor speech loudspeakers (LUFS) and the true-peak ceiling (dBTP).
+target_lufs = -16.0
+ceiling_dbtp = -1.0
+# Make up an item that failed, was cut or was missed in the next slot with room.
+makeup = true
 "#;
 
 /// Raw config as written in TOML; unknown keys are errors.
@@ -48,6 +61,41 @@ struct RawConfig {
     operator: String,
     #[serde(default)]
     ingest: RawIngest,
+    #[serde(default)]
+    playout: RawPlayout,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawPlayout {
+    sink: String,
+    sample_rate: u32,
+    channels: u16,
+    target_lufs: f64,
+    ceiling_dbtp: f64,
+    makeup: bool,
+}
+
+impl Default for RawPlayout {
+    fn default() -> Self {
+        RawPlayout {
+            sink: "device".into(),
+            sample_rate: 48_000,
+            channels: 2,
+            target_lufs: -16.0,
+            ceiling_dbtp: -1.0,
+            makeup: true,
+        }
+    }
+}
+
+/// Playout settings from the config.
+#[derive(Debug, Clone)]
+pub struct PlayoutConfig {
+    /// The default sink.
+    pub sink: crate::playout::sink::SinkSpec,
+    /// Output format, loudness target, ceiling and makeup.
+    pub settings: crate::playout::runner::Settings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,6 +193,8 @@ pub struct Config {
     pub operator: String,
     /// Ingest measurement settings.
     pub ingest: crate::library::IngestOptions,
+    /// Playout settings.
+    pub playout: PlayoutConfig,
 }
 
 /// A config that cannot be used, naming the file or variable and the problem.
@@ -246,6 +296,40 @@ impl Config {
                 format!("ingest.silence_threshold_dbfs: {silence} is outside -120..0 dBFS"),
             ));
         }
+        let p = &raw.playout;
+        let sink = p
+            .sink
+            .parse::<crate::playout::sink::SinkSpec>()
+            .map_err(|e| invalid(&file, format!("playout.sink: {e}")))?;
+        let format = crate::playout::OutputFormat {
+            sample_rate: p.sample_rate,
+            channels: p.channels,
+        };
+        if !format.is_usable() {
+            return Err(invalid(
+                &file,
+                format!("playout: {format} is not an output format loa can play"),
+            ));
+        }
+        if !(-40.0..=0.0).contains(&p.target_lufs) || !(-20.0..=0.0).contains(&p.ceiling_dbtp) {
+            return Err(invalid(
+                &file,
+                format!(
+                "playout: target_lufs {} must be within -40..0 and ceiling_dbtp {} within -20..0",
+                p.target_lufs, p.ceiling_dbtp
+            ),
+            ));
+        }
+        let playout = PlayoutConfig {
+            sink,
+            settings: crate::playout::runner::Settings {
+                format,
+                target_lufs: p.target_lufs,
+                ceiling_dbtp: p.ceiling_dbtp,
+                makeup: p.makeup,
+                who: "loa".into(),
+            },
+        };
         let operator = if raw.operator.trim().is_empty() {
             std::env::var("USER").unwrap_or_else(|_| "operator".into())
         } else {
@@ -259,6 +343,7 @@ impl Config {
             ingest: crate::library::IngestOptions {
                 silence_threshold_dbfs: silence,
             },
+            playout,
         })
     }
 

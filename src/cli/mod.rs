@@ -12,6 +12,7 @@ mod init;
 mod library;
 mod output;
 mod plan;
+mod playout;
 mod schedule;
 
 pub use output::Failure;
@@ -50,6 +51,9 @@ pub enum Command {
     /// Weekly playlists: build, show, pin, unpin, lock, unlock.
     #[command(subcommand)]
     Schedule(schedule::ScheduleCommand),
+    /// Playout: play a date range (simulated or real time) and write the airlog.
+    #[command(subcommand)]
+    Playout(playout::PlayoutCommand),
     /// The airtime log: verify its integrity.
     #[command(subcommand)]
     Airlog(airlog::AirlogCommand),
@@ -90,6 +94,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Plan(cmd) => plan::run(cmd),
         Command::Schedule(cmd) => schedule::run(&cli.data_dir, cmd).await,
         Command::Airlog(cmd) => airlog::run(&cli.data_dir, cmd).await,
+        Command::Playout(cmd) => playout::run(&cli.data_dir, cmd).await,
     }
 }
 

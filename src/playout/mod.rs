@@ -8,10 +8,15 @@
 //! - [`sink`]: the audio seam, librespot style: the [`sink::Sink`] trait and its backends
 //!   (sound card, WAV capture, null), chosen by name from a table.
 //!
-//! The engine and runner that decide *what* plays *when* live beside these files; this
-//! module only knows how to turn one file into samples and how to hand samples to an output.
+//! - [`runner`]: what plays when: a station's slot instances on time, gapless, with late
+//!   joins, cuts at the slot's end, failures skipped, makeups and fallback.
+//! - [`ledger`]: the airlog as playout writes it, holding rows in memory while the store
+//!   cannot take them.
 
 pub mod gain;
+pub mod ledger;
+pub mod runner;
+pub mod service;
 pub mod sink;
 pub mod source;
 

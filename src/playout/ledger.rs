@@ -1,0 +1,192 @@
+//! The airlog as playout writes it: a row is opened durably before its audio starts and
+//! closed when it ends. When the database cannot be written (disk full, server gone) playout
+//! goes on: rows are held in memory, retried on every later write, and written with a note
+//! of the gap once the store answers again. Nothing already written is touched.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::store::{Closing, NewRow, Store};
+
+/// An open row: its sequence number once the store has it.
+#[derive(Debug, Clone)]
+pub struct OpenRow {
+    /// The row's sequence number; `None` while it is held in memory.
+    pub seq: Option<i64>,
+    /// What was opened.
+    pub row: NewRow,
+}
+
+/// A row the store could not take yet.
+#[derive(Debug, Clone)]
+struct Held {
+    row: NewRow,
+    closing: Option<Closing>,
+}
+
+/// Writes a station's airlog rows.
+pub struct Ledger {
+    /// The store.
+    store: Arc<dyn Store>,
+    /// Rows waiting for the store, oldest first.
+    held: Vec<Held>,
+    /// When writes started failing, while they fail.
+    failing_since: Option<DateTime<Utc>>,
+    /// Problems to raise as alerts (taken by the caller).
+    alerts: Vec<String>,
+}
+
+impl Ledger {
+    /// A ledger writing to `store`.
+    pub fn new(store: Arc<dyn Store>) -> Ledger {
+        Ledger {
+            store,
+            held: Vec::new(),
+            failing_since: None,
+            alerts: Vec::new(),
+        }
+    }
+
+    /// Alerts raised since the last call.
+    pub fn take_alerts(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.alerts)
+    }
+
+    /// Rows held in memory, waiting for the store.
+    pub fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    fn failed(&mut self, what: &str, e: impl std::fmt::Display, now: DateTime<Utc>) {
+        if self.failing_since.is_none() {
+            self.failing_since = Some(now);
+            let msg = format!("airlog cannot be written ({what}: {e}); playout goes on and rows are held in memory");
+            tracing::error!("{msg}");
+            self.alerts.push(msg);
+        }
+    }
+
+    /// Writes held rows, oldest first, as soon as the store takes writes again.
+    async fn flush(&mut self, now: DateTime<Utc>) -> bool {
+        while let Some(h) = self.held.first().cloned() {
+            let since = self.failing_since.unwrap_or(now);
+            let note = format!(
+                "written late: the airlog could not be written from {} to {}",
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+            let closing = match h.closing.clone() {
+                Some(mut c) => {
+                    c.reason = if c.reason.is_empty() {
+                        note
+                    } else {
+                        format!("{}; {note}", c.reason)
+                    };
+                    c
+                }
+                // Still playing when the store came back: keep it open from now on.
+                None => break,
+            };
+            match self.store.record(&h.row, &closing).await {
+                Ok(_) => {
+                    self.held.remove(0);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "airlog still cannot be written");
+                    return false;
+                }
+            }
+        }
+        if self.held.is_empty() && self.failing_since.take().is_some() {
+            let msg = "airlog writes work again; held rows are written".to_string();
+            tracing::info!("{msg}");
+            self.alerts.push(msg);
+        }
+        true
+    }
+
+    /// Opens a row before its audio starts. Returns at once either way: when the store
+    /// cannot take it, the row is held and playout goes on.
+    pub async fn open(&mut self, row: NewRow, now: DateTime<Utc>) -> OpenRow {
+        if self.flush(now).await {
+            match self.store.open_row(&row).await {
+                Ok(seq) => {
+                    return OpenRow {
+                        seq: Some(seq),
+                        row,
+                    }
+                }
+                Err(e) => self.failed("opening a row", e, now),
+            }
+        }
+        self.held.push(Held {
+            row: row.clone(),
+            closing: None,
+        });
+        OpenRow { seq: None, row }
+    }
+
+    /// Records progress of an open row (best effort: a crash loses at most this interval).
+    pub async fn progress(&mut self, open: &OpenRow, played_ms: u64, now: DateTime<Utc>) {
+        if let Some(seq) = open.seq {
+            if let Err(e) = self.store.progress(seq, played_ms, now).await {
+                self.failed("recording progress", e, now);
+            }
+        }
+    }
+
+    /// Closes a row; returns its sequence number when the store has it.
+    pub async fn close(
+        &mut self,
+        open: OpenRow,
+        closing: Closing,
+        now: DateTime<Utc>,
+    ) -> Option<i64> {
+        match open.seq {
+            Some(seq) => match self.store.close_row(seq, &closing).await {
+                Ok(_) => {
+                    self.flush(now).await;
+                    Some(seq)
+                }
+                Err(e) => {
+                    // The open row stays in the store; recovery closes it as interrupted.
+                    self.failed("closing a row", e, now);
+                    None
+                }
+            },
+            None => {
+                if let Some(h) = self
+                    .held
+                    .iter_mut()
+                    .rev()
+                    .find(|h| h.closing.is_none() && h.row == open.row)
+                {
+                    h.closing = Some(closing);
+                }
+                self.flush(now).await;
+                None
+            }
+        }
+    }
+
+    /// Writes a row that never played (missed, skipped, failed) in one step.
+    pub async fn record(
+        &mut self,
+        row: NewRow,
+        closing: Closing,
+        now: DateTime<Utc>,
+    ) -> Option<i64> {
+        if self.flush(now).await {
+            match self.store.record(&row, &closing).await {
+                Ok(r) => return Some(r.seq),
+                Err(e) => self.failed("writing a row", e, now),
+            }
+        }
+        self.held.push(Held {
+            row,
+            closing: Some(closing),
+        });
+        None
+    }
+}

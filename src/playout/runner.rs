@@ -1,0 +1,674 @@
+//! The runner: plays one station's slot instances on time, item after item with no gap,
+//! and writes the airlog as it goes. The same code renders a date range on a simulated
+//! clock (as fast as the machine can) and plays in real time for the daemon.
+//!
+//! The time of every frame is the segment's start plus frames written / sample rate (the
+//! sample clock), so logged instants are exact on a simulated clock and on a capture.
+//! On a non-realtime sink with the wall clock (capture while no sound card), writes are
+//! paced to the clock so that the airlog and the audio happen when they say.
+//!
+//! Rules kept here: a row is opened before its audio starts; a slot never runs past its
+//! end (an item that does not fit is cut and logged `partial`, or not started); a missing
+//! or undecodable file is logged `failed` and the next item plays at once; what failed,
+//! was cut or missed is made up in the next slot with room (source `makeup`, linked to the
+//! miss); an empty slot plays the plan's fallback and raises an alert.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::airlog::Record;
+use crate::clock::Clock;
+use crate::library::audio_store::AudioStore;
+use crate::library::{Bulletin, BulletinId};
+use crate::plan::{Plan, Station};
+use crate::playout::gain::gain_db;
+use crate::playout::ledger::Ledger;
+use crate::playout::sink::Sink;
+use crate::playout::source::ItemSource;
+use crate::playout::OutputFormat;
+use crate::schedule::SlotPlaylist;
+use crate::store::{Closing, NewRow, Store};
+
+/// How playout sounds and behaves.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The sink's format.
+    pub format: OutputFormat,
+    /// Loudness target, LUFS.
+    pub target_lufs: f64,
+    /// True-peak ceiling, dBTP.
+    pub ceiling_dbtp: f64,
+    /// Make up failed, cut or missed items in the next slot with room.
+    pub makeup: bool,
+    /// Who the daemon is in the airlog.
+    pub who: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            format: OutputFormat::default(),
+            target_lufs: crate::playout::gain::DEFAULT_TARGET_LUFS,
+            ceiling_dbtp: crate::playout::gain::DEFAULT_CEILING_DBTP,
+            makeup: true,
+            who: "loa".into(),
+        }
+    }
+}
+
+/// One thing to play.
+#[derive(Debug, Clone)]
+struct Cue {
+    bulletin: BulletinId,
+    planned_start: DateTime<Utc>,
+    source: &'static str,
+    link_seq: Option<i64>,
+    who: String,
+}
+
+/// An item to make up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Makeup {
+    /// The bulletin.
+    pub bulletin: BulletinId,
+    /// The row of the miss.
+    pub link_seq: Option<i64>,
+}
+
+/// What the station is doing, for status displays.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Status {
+    /// The item on air.
+    pub on_air: Option<OnAir>,
+    /// Items still to come in this slot.
+    pub next: Vec<String>,
+    /// Recent alerts, newest last.
+    pub alerts: Vec<String>,
+    /// Items waiting to be made up.
+    pub makeups: usize,
+}
+
+/// The item on air.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OnAir {
+    /// Bulletin id.
+    pub bulletin: String,
+    /// Its title.
+    pub title: String,
+    /// When it started.
+    pub started: DateTime<Utc>,
+    /// Where the source is.
+    pub source: String,
+}
+
+/// Frames per block written to the sink (100 ms at 48 kHz).
+const BLOCK_MS: u64 = 100;
+/// Shortest cut item worth starting: less would only be a fragment.
+const MIN_PARTIAL_MS: u64 = 3_000;
+/// Fade applied at a cut, so it does not click.
+const CUT_FADE_MS: u64 = 30;
+/// Items decoded whole and kept for reuse on a simulated render, at most this long.
+const CACHE_MAX_MS: u64 = 120_000;
+
+/// Plays one station.
+pub struct StationPlayer {
+    station: Station,
+    plan: Arc<Plan>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    audio: AudioStore,
+    library: Arc<HashMap<BulletinId, Bulletin>>,
+    sink: Box<dyn Sink>,
+    ledger: Ledger,
+    settings: Settings,
+    makeups: VecDeque<Makeup>,
+    /// Decoded items (simulated renders only).
+    cache: HashMap<BulletinId, Arc<Vec<f32>>>,
+    status: Arc<Mutex<Status>>,
+}
+
+/// Why a slot did not play at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The store failed where playout cannot go on without it (reading schedules).
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+fn closing(
+    status: &str,
+    end: Option<DateTime<Utc>>,
+    played_ms: u64,
+    reason: impl Into<String>,
+) -> Closing {
+    Closing {
+        status: status.into(),
+        actual_end: end,
+        played_ms,
+        reason: reason.into(),
+    }
+}
+
+impl StationPlayer {
+    /// A player for `station` writing to `sink`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        station: Station,
+        plan: Arc<Plan>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        audio: AudioStore,
+        library: Arc<HashMap<BulletinId, Bulletin>>,
+        sink: Box<dyn Sink>,
+        settings: Settings,
+    ) -> StationPlayer {
+        StationPlayer {
+            ledger: Ledger::new(store.clone()),
+            station,
+            plan,
+            store,
+            clock,
+            audio,
+            library,
+            sink,
+            settings,
+            makeups: VecDeque::new(),
+            cache: HashMap::new(),
+            status: Arc::new(Mutex::new(Status::default())),
+        }
+    }
+
+    /// The station's live status, shared with the control API.
+    pub fn status(&self) -> Arc<Mutex<Status>> {
+        self.status.clone()
+    }
+
+    /// Items waiting to be made up.
+    pub fn pending_makeups(&self) -> Vec<Makeup> {
+        self.makeups.iter().cloned().collect()
+    }
+
+    /// Queues items to make up (e.g. rows closed as interrupted after a crash).
+    pub fn queue_makeups(&mut self, m: impl IntoIterator<Item = Makeup>) {
+        if self.settings.makeup {
+            self.makeups.extend(m);
+        }
+    }
+
+    fn alert(&self, msg: String) {
+        tracing::warn!(station = %self.station.code, "{msg}");
+        let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        s.alerts.push(msg);
+        let n = s.alerts.len();
+        if n > 50 {
+            s.alerts.drain(..n - 50);
+        }
+    }
+
+    fn flush_ledger_alerts(&mut self) {
+        for a in self.ledger.take_alerts() {
+            self.alert(a);
+        }
+    }
+
+    fn row(
+        &self,
+        cue: &Cue,
+        slot_start: DateTime<Utc>,
+        b: Option<&Bulletin>,
+        start: Option<DateTime<Utc>>,
+        gain: Option<f64>,
+    ) -> NewRow {
+        NewRow {
+            station: self.station.code.clone(),
+            slot_start,
+            bulletin_id: Some(cue.bulletin.to_string()),
+            sha256: b.map(|b| b.audio.sha256.clone()),
+            planned_start: cue.planned_start,
+            actual_start: start,
+            source: cue.source.into(),
+            reason: String::new(),
+            gain_db: gain,
+            who: cue.who.clone(),
+            link_seq: cue.link_seq,
+        }
+    }
+
+    /// Records a cue that does not play, and queues it for makeup when `make_up`.
+    async fn not_played(
+        &mut self,
+        cue: &Cue,
+        slot_start: DateTime<Utc>,
+        status: &str,
+        reason: String,
+        make_up: bool,
+    ) {
+        let b = self.library.get(&cue.bulletin).cloned();
+        let row = self.row(cue, slot_start, b.as_ref(), None, None);
+        let now = self.clock.now();
+        let seq = self
+            .ledger
+            .record(row, closing(status, None, 0, reason), now)
+            .await;
+        if make_up && self.settings.makeup && cue.source != "fallback" {
+            self.makeups.push_back(Makeup {
+                bulletin: cue.bulletin,
+                link_seq: seq,
+            });
+        }
+    }
+
+    /// Samples of a whole item, decoded once per render (simulated clocks only).
+    fn cached(
+        &mut self,
+        b: &Bulletin,
+        gain: f64,
+    ) -> Result<Arc<Vec<f32>>, crate::playout::PlayError> {
+        if let Some(c) = self.cache.get(&b.id) {
+            return Ok(c.clone());
+        }
+        let mut src = self.open_source(b, gain)?;
+        let total = src.total_frames() as usize * usize::from(self.settings.format.channels);
+        let mut all = vec![0f32; total];
+        let mut at = 0;
+        while at < total {
+            let n = src.read(&mut all[at..])?;
+            if n == 0 {
+                break;
+            }
+            at += n;
+        }
+        all.truncate(at);
+        let all = Arc::new(all);
+        self.cache.insert(b.id, all.clone());
+        Ok(all)
+    }
+
+    fn open_source(
+        &self,
+        b: &Bulletin,
+        gain: f64,
+    ) -> Result<ItemSource, crate::playout::PlayError> {
+        let path = self.audio.path_of(&b.audio_path);
+        ItemSource::open_known_length(
+            &path,
+            Some(&b.audio.sha256),
+            b.audio.frames,
+            self.settings.format,
+            gain,
+        )
+    }
+
+    /// Airlog rows already written for this slot instance (a restart mid-slot must not
+    /// play again what aired).
+    async fn done_in_slot(
+        &self,
+        slot_start: DateTime<Utc>,
+        slot_end: DateTime<Utc>,
+    ) -> BTreeSet<(DateTime<Utc>, String)> {
+        let rows: Vec<Record> = self
+            .store
+            .airlog(Some(&self.station.code), Some(slot_start), Some(slot_end))
+            .await
+            .unwrap_or_default();
+        rows.into_iter()
+            .filter(|r| r.status != "playing")
+            .filter_map(|r| {
+                let t = DateTime::parse_from_rfc3339(&r.planned_start)
+                    .ok()?
+                    .with_timezone(&Utc);
+                Some((t, r.bulletin_id.unwrap_or_default()))
+            })
+            .collect()
+    }
+
+    /// Plays one slot instance.
+    pub async fn play_slot(&mut self, slot: &SlotPlaylist) -> Result<(), RunError> {
+        let start = slot.start.with_timezone(&Utc);
+        let end = start + Duration::seconds(i64::from(slot.length_s));
+        let cchc_ms = u64::from(slot.cchc_s) * 1000;
+        let mut cues: VecDeque<Cue> = slot
+            .items
+            .iter()
+            .map(|i| Cue {
+                bulletin: i.bulletin_id,
+                planned_start: start + Duration::milliseconds(i.offset_ms as i64),
+                source: "schedule",
+                link_seq: None,
+                who: self.settings.who.clone(),
+            })
+            .collect();
+        let mut used_ms: u64 = slot.items.iter().map(|i| i.duration_ms).sum();
+        if cues.is_empty() {
+            self.alert(format!(
+                "slot {} at {} has no content; playing the plan's fallback",
+                slot.name,
+                slot.start.format("%d/%m/%Y %H:%M")
+            ));
+            for id in &self.plan.fallback {
+                let Some(b) = self.library.get(id) else {
+                    continue;
+                };
+                if used_ms + b.audio.duration_ms > cchc_ms {
+                    break;
+                }
+                cues.push_back(Cue {
+                    bulletin: *id,
+                    planned_start: start + Duration::milliseconds(used_ms as i64),
+                    source: "fallback",
+                    link_seq: None,
+                    who: self.settings.who.clone(),
+                });
+                used_ms += b.audio.duration_ms;
+            }
+            if cues.is_empty() {
+                self.alert(format!(
+                    "slot {} at {}: no fallback fits; the slot stays silent",
+                    slot.name,
+                    slot.start.format("%d/%m/%Y %H:%M")
+                ));
+            }
+        }
+        // Makeups go after the scheduled items, inside the CCHC time.
+        let mut waiting = VecDeque::new();
+        while let Some(m) = self.makeups.pop_front() {
+            match self.library.get(&m.bulletin) {
+                Some(b)
+                    if used_ms + b.audio.duration_ms <= cchc_ms
+                        && b.meta.valid_on(slot.start.date_naive()) =>
+                {
+                    cues.push_back(Cue {
+                        bulletin: m.bulletin,
+                        planned_start: start + Duration::milliseconds(used_ms as i64),
+                        source: "makeup",
+                        link_seq: m.link_seq,
+                        who: self.settings.who.clone(),
+                    });
+                    used_ms += b.audio.duration_ms;
+                }
+                Some(_) => waiting.push_back(m),
+                None => {}
+            }
+        }
+        self.makeups = waiting;
+        let done = self.done_in_slot(start, end).await;
+        self.clock.sleep_until(start).await;
+        let fmt = self.settings.format;
+        let rate = u64::from(fmt.sample_rate);
+        let ch = usize::from(fmt.channels);
+        let frames_to = |ms: u64| ms * rate / 1000;
+        // The sample clock: when the next frame written airs.
+        let mut segment: Option<(DateTime<Utc>, u64)> = None;
+        let frame_time = |seg: (DateTime<Utc>, u64)| {
+            seg.0 + Duration::microseconds((seg.1 as i128 * 1_000_000 / rate as i128) as i64)
+        };
+        while let Some(cue) = cues.pop_front() {
+            {
+                let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+                s.next = cues.iter().map(|c| c.bulletin.to_string()).collect();
+                s.makeups = self.makeups.len();
+            }
+            if done.contains(&(cue.planned_start, cue.bulletin.to_string())) {
+                continue;
+            }
+            let Some(b) = self.library.get(&cue.bulletin).cloned() else {
+                self.not_played(
+                    &cue,
+                    start,
+                    "failed",
+                    format!("bulletin {} is no longer in the library", cue.bulletin),
+                    false,
+                )
+                .await;
+                continue;
+            };
+            let now = segment
+                .map(frame_time)
+                .unwrap_or_else(|| self.clock.now().max(start));
+            let planned_end =
+                cue.planned_start + Duration::milliseconds(b.audio.duration_ms as i64);
+            if cue.source == "schedule" && segment.is_none() && now >= planned_end {
+                let reason = format!(
+                    "missed: loa was not playing at {}",
+                    cue.planned_start
+                        .with_timezone(&self.station.timezone)
+                        .format("%H:%M:%S")
+                );
+                self.not_played(&cue, start, "skipped", reason, true).await;
+                continue;
+            }
+            // Joining late: the item that should be on air plays from where it should be.
+            let join_ms =
+                if cue.source == "schedule" && segment.is_none() && now > cue.planned_start {
+                    (now - cue.planned_start).num_milliseconds().max(0) as u64
+                } else {
+                    0
+                };
+            let left_ms = (end - now).num_milliseconds().max(0) as u64;
+            let wants_ms = b.audio.duration_ms.saturating_sub(join_ms);
+            if left_ms < wants_ms && left_ms < MIN_PARTIAL_MS.min(wants_ms) {
+                self.not_played(
+                    &cue,
+                    start,
+                    "skipped",
+                    "no time left before the end of the slot".into(),
+                    true,
+                )
+                .await;
+                continue;
+            }
+            let gain = gain_db(
+                b.audio.loudness_lufs,
+                b.audio.true_peak_dbtp,
+                self.settings.target_lufs,
+                self.settings.ceiling_dbtp,
+            );
+            let simulated = self.clock.simulated();
+            let mut streaming = None;
+            let mut whole = None;
+            let opened = if simulated && b.audio.duration_ms <= CACHE_MAX_MS {
+                self.cached(&b, gain).map(|c| whole = Some(c))
+            } else {
+                self.open_source(&b, gain).map(|s| streaming = Some(s))
+            };
+            if let Err(e) = opened {
+                self.not_played(&cue, start, "failed", e.to_string(), true)
+                    .await;
+                continue;
+            }
+            let mut pos = frames_to(join_ms);
+            if let Some(s) = streaming.as_mut() {
+                if let Err(e) = s.skip(pos) {
+                    self.not_played(&cue, start, "failed", e.to_string(), true)
+                        .await;
+                    continue;
+                }
+            }
+            let total = whole.as_ref().map_or_else(
+                || streaming.as_ref().map_or(0, |s| s.total_frames()),
+                |w| (w.len() / ch) as u64,
+            );
+            let limit = (pos + frames_to(left_ms)).min(total);
+            if segment.is_none() {
+                if let Err(e) = self.sink.begin(
+                    &self.station.code,
+                    now.with_timezone(&self.station.timezone).date_naive(),
+                    now,
+                ) {
+                    self.alert(format!("audio output failed: {e}"));
+                    self.not_played(
+                        &cue,
+                        start,
+                        "failed",
+                        format!("audio output failed: {e}"),
+                        true,
+                    )
+                    .await;
+                    continue;
+                }
+                segment = Some((now, 0));
+            }
+            let item_start = segment.map(frame_time).unwrap_or(now);
+            let open = self
+                .ledger
+                .open(
+                    self.row(&cue, start, Some(&b), Some(item_start), Some(gain)),
+                    self.clock.now(),
+                )
+                .await;
+            self.flush_ledger_alerts();
+            {
+                let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+                s.on_air = Some(OnAir {
+                    bulletin: b.id.to_string(),
+                    title: b.meta.title.clone(),
+                    started: item_start,
+                    source: cue.source.into(),
+                });
+            }
+            let first = pos;
+            let mut buf = vec![0f32; frames_to(BLOCK_MS) as usize * ch];
+            let mut failure: Option<String> = None;
+            let mut last_progress = 0u64;
+            while pos < limit {
+                let n_frames = (limit - pos).min(frames_to(BLOCK_MS)) as usize;
+                let block: &[f32] = if let Some(w) = whole.as_ref() {
+                    &w[pos as usize * ch..(pos as usize + n_frames) * ch]
+                } else {
+                    let want = &mut buf[..n_frames * ch];
+                    match streaming.as_mut().map(|s| s.read(want)) {
+                        Some(Ok(0)) | None => break,
+                        Some(Ok(n)) => &buf[..n],
+                        Some(Err(e)) => {
+                            failure = Some(e.to_string());
+                            break;
+                        }
+                    }
+                };
+                let frames = (block.len() / ch) as u64;
+                let mut faded;
+                let block = if pos + frames >= limit && limit < total {
+                    // A cut: fade the last few milliseconds out.
+                    faded = block.to_vec();
+                    let fade = frames_to(CUT_FADE_MS).min(frames).max(1) as usize;
+                    let n = faded.len() / ch;
+                    for f in 0..fade {
+                        let g = f as f32 / fade as f32;
+                        for c in 0..ch {
+                            faded[(n - 1 - f) * ch + c] *= g;
+                        }
+                    }
+                    &faded[..]
+                } else {
+                    block
+                };
+                let seg = segment.expect("begun above");
+                if !simulated && !self.sink.realtime() {
+                    // Capture on the wall clock: write when the audio is due.
+                    self.clock.sleep_until(frame_time(seg)).await;
+                }
+                if let Err(e) = self.sink.write(block) {
+                    failure = Some(format!("audio output failed: {e}"));
+                    break;
+                }
+                pos += frames;
+                segment = Some((seg.0, seg.1 + frames));
+                if simulated {
+                    self.clock
+                        .sleep_until(frame_time(segment.expect("set")))
+                        .await;
+                } else if (pos - first) * 1000 / rate >= last_progress + 1000 {
+                    last_progress = (pos - first) * 1000 / rate;
+                    self.ledger
+                        .progress(&open, last_progress, self.clock.now())
+                        .await;
+                }
+            }
+            let played_ms = (pos - first) * 1000 / rate;
+            let ended = segment.map(frame_time).unwrap_or(item_start);
+            let (status, reason, make_up) = match failure {
+                Some(f) => (if played_ms > 0 { "partial" } else { "failed" }, f, true),
+                None if pos < total => (
+                    "partial",
+                    if join_ms > 0 {
+                        format!(
+                            "joined late at {} and cut at the end of the slot",
+                            ms_text(join_ms)
+                        )
+                    } else {
+                        "cut at the end of the slot".into()
+                    },
+                    true,
+                ),
+                None if join_ms > 0 => (
+                    "partial",
+                    format!("joined late at {}", ms_text(join_ms)),
+                    true,
+                ),
+                None => ("aired", String::new(), false),
+            };
+            let seq = self
+                .ledger
+                .close(
+                    open,
+                    closing(status, Some(ended), played_ms, reason),
+                    self.clock.now(),
+                )
+                .await;
+            self.flush_ledger_alerts();
+            if make_up && self.settings.makeup && cue.source != "fallback" {
+                self.makeups.push_back(Makeup {
+                    bulletin: cue.bulletin,
+                    link_seq: seq,
+                });
+            }
+        }
+        if segment.is_some() {
+            if let Err(e) = self.sink.end() {
+                self.alert(format!("audio output failed at the end of the slot: {e}"));
+            }
+        }
+        let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        s.on_air = None;
+        s.next.clear();
+        s.makeups = self.makeups.len();
+        Ok(())
+    }
+}
+
+fn ms_text(ms: u64) -> String {
+    crate::library::ingest::format_position(ms)
+}
+
+/// Closes rows left open by a crash or power cut as `interrupted` with the time known to
+/// have played, and returns what to make up, per station.
+pub async fn recover(
+    store: &dyn Store,
+) -> Result<HashMap<String, Vec<Makeup>>, crate::store::StoreError> {
+    let mut out: HashMap<String, Vec<Makeup>> = HashMap::new();
+    for r in store.open_rows().await? {
+        let end = r
+            .actual_end
+            .as_deref()
+            .or(r.actual_start.as_deref())
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let c = closing(
+            "interrupted",
+            end,
+            r.played_ms.max(0) as u64,
+            "loa stopped while it played (crash or power cut)",
+        );
+        let closed = store.close_row(r.seq, &c).await?;
+        tracing::warn!(station = %closed.station, seq = closed.seq, played_ms = closed.played_ms, "closed an interrupted airlog row");
+        if let Some(id) = closed.bulletin_id.as_deref().and_then(|s| s.parse().ok()) {
+            out.entry(closed.station.clone()).or_default().push(Makeup {
+                bulletin: id,
+                link_seq: Some(closed.seq),
+            });
+        }
+    }
+    Ok(out)
+}
