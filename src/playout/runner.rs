@@ -329,17 +329,30 @@ impl StationPlayer {
         let start = slot.start.with_timezone(&Utc);
         let end = start + Duration::seconds(i64::from(slot.length_s));
         let cchc_ms = u64::from(slot.cchc_s) * 1000;
-        let mut cues: VecDeque<Cue> = slot
-            .items
-            .iter()
-            .map(|i| Cue {
+        // Planned instants on the sample clock: each item starts where the one before ends,
+        // to the frame (the schedule's offsets are the same rounded to milliseconds).
+        let rate = u64::from(self.settings.format.sample_rate);
+        let mut frames_before = 0u64;
+        let at_frame =
+            |f: u64| start + Duration::microseconds((f as i128 * 1_000_000 / rate as i128) as i64);
+        let mut cues: VecDeque<Cue> = VecDeque::new();
+        for i in &slot.items {
+            cues.push_back(Cue {
                 bulletin: i.bulletin_id,
-                planned_start: start + Duration::milliseconds(i.offset_ms as i64),
+                planned_start: at_frame(frames_before),
                 source: "schedule",
                 link_seq: None,
                 who: self.settings.who.clone(),
-            })
-            .collect();
+            });
+            frames_before += match self.library.get(&i.bulletin_id) {
+                Some(b) => crate::playout::source::output_length(
+                    b.audio.frames,
+                    b.audio.sample_rate,
+                    self.settings.format.sample_rate,
+                ),
+                None => i.duration_ms * rate / 1000,
+            };
+        }
         let mut used_ms: u64 = slot.items.iter().map(|i| i.duration_ms).sum();
         if cues.is_empty() {
             self.alert(format!(
@@ -396,7 +409,6 @@ impl StationPlayer {
         let done = self.done_in_slot(start, end).await;
         self.clock.sleep_until(start).await;
         let fmt = self.settings.format;
-        let rate = u64::from(fmt.sample_rate);
         let ch = usize::from(fmt.channels);
         let frames_to = |ms: u64| ms * rate / 1000;
         // The sample clock: when the next frame written airs.

@@ -12,7 +12,7 @@ use crate::clock::{Clock, SimClock, SystemClock};
 use crate::library::audio_store::AudioStore;
 use crate::library::{Bulletin, BulletinId, StateChange};
 use crate::plan::{Plan, Station};
-use crate::playout::runner::{recover, Settings, StationPlayer};
+use crate::playout::runner::{recover, Makeup, Settings, StationPlayer};
 use crate::playout::sink::{self, SinkSpec};
 use crate::schedule::service::{build_week, ScheduleError};
 use crate::schedule::{IsoWeek, SlotPlaylist};
@@ -90,13 +90,55 @@ pub async fn slots_between(
                 })?
             }
         };
+        // A slot still running at `from` is included: the runner joins it late.
         out.extend(body.slots.into_iter().filter(|s| {
             let t = s.start.with_timezone(&Utc);
-            t >= from && t < to
+            t + chrono::Duration::seconds(i64::from(s.length_s)) > from && t < to
         }));
         week = week.next();
     }
     Ok(out)
+}
+
+/// How far back a miss is still made up.
+const MAKEUP_WINDOW_DAYS: i64 = 7;
+
+/// Items of `station` that failed, were cut, missed or interrupted in the week before
+/// `from` and have not been made up yet (no later row links to them), oldest first. The
+/// airlog is the queue, so a restart forgets nothing.
+pub async fn pending_makeups(
+    store: &dyn Store,
+    station: &str,
+    from: DateTime<Utc>,
+) -> Result<Vec<Makeup>, crate::store::StoreError> {
+    let rows = store
+        .airlog(
+            Some(station),
+            Some(from - chrono::Duration::days(MAKEUP_WINDOW_DAYS)),
+            None,
+        )
+        .await?;
+    let linked: std::collections::HashSet<i64> = rows.iter().filter_map(|r| r.link_seq).collect();
+    Ok(rows
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.status.as_str(),
+                "failed" | "partial" | "skipped" | "interrupted"
+            )
+        })
+        .filter(|r| r.source != "fallback" && !linked.contains(&r.seq))
+        .filter(|r| {
+            DateTime::parse_from_rfc3339(&r.planned_start)
+                .is_ok_and(|t| t.with_timezone(&Utc) < from)
+        })
+        .filter_map(|r| {
+            Some(Makeup {
+                bulletin: r.bulletin_id.as_deref()?.parse().ok()?,
+                link_seq: Some(r.seq),
+            })
+        })
+        .collect())
 }
 
 /// The library as playout reads it.
@@ -151,9 +193,9 @@ pub async fn run_range(
             )));
         }
     }
-    let mut summary = Summary::default();
-    let mut makeups = recover(store.as_ref()).await?;
-    summary.recovered = makeups.values().map(Vec::len).sum();
+    // Rows a crash left open are closed first; what they were is made up from the airlog.
+    let recovered = recover(store.as_ref()).await?.values().map(Vec::len).sum();
+    let mut summary = Summary { recovered, ..Summary::default() };
     let library = library(store.as_ref()).await?;
     let built = StateChange {
         by: settings.who.clone(),
@@ -187,7 +229,7 @@ pub async fn run_range(
             sink,
             settings.clone(),
         );
-        player.queue_makeups(makeups.remove(&station.code).unwrap_or_default());
+        player.queue_makeups(pending_makeups(store.as_ref(), &station.code, from).await?);
         for slot in &slots {
             player.play_slot(slot).await.map_err(|e| match e {
                 crate::playout::runner::RunError::Store(e) => PlayoutError::Store(e),

@@ -239,18 +239,23 @@ fn station_week(
         }
         fill.fill(&pool, day, &excluded, &mut st);
         let mut items = Vec::new();
-        let mut at = 0u64;
+        // Offsets accumulate exact lengths (µs from frames) and round once, so a long slot
+        // does not drift from the gapless sample clock playout keeps.
+        let mut at_us = 0u64;
         let mut push = |b: &Bulletin, pinned: bool| {
             items.push(Item {
                 bulletin_id: b.id,
                 title: b.meta.title.clone(),
                 kind: b.meta.kind,
                 topic: b.meta.topic,
-                offset_ms: at,
+                offset_ms: at_us / 1000,
                 duration_ms: b.audio.duration_ms,
                 pinned,
             });
-            at += b.audio.duration_ms;
+            at_us += match u64::from(b.audio.sample_rate) {
+                0 => b.audio.duration_ms * 1000,
+                rate => b.audio.frames * 1_000_000 / rate,
+            };
         };
         // Jingles frame CCHC content; with no content there is nothing to frame.
         let framed = !fill.chosen.is_empty();

@@ -47,10 +47,10 @@ pub(crate) struct BulletinRow {
     pub retired_at: Option<String>,
 }
 
-/// Instants are stored as fixed-width RFC 3339 UTC text, so they sort as text and read the
-/// same in both backends.
+/// Instants are stored as fixed-width RFC 3339 UTC text to the microsecond, so they sort as
+/// text, read the same in both backends, and place an airing on its audio frame.
 pub(crate) fn instant_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 fn date_text(d: Option<NaiveDate>) -> Option<String> {

@@ -43,14 +43,16 @@ pub struct Segment {
     pub frames: u64,
 }
 
-/// The frame of the day's WAV that aired at instant `t`, if one did.
+/// The frame of the day's WAV that aired at instant `t`, if one did. The instant is rounded
+/// to the nearest frame, so an instant logged to the microsecond finds its frame exactly.
 pub fn frame_at(segments: &[Segment], sample_rate: u32, t: DateTime<Utc>) -> Option<u64> {
     segments.iter().find_map(|s| {
         let ns = (t - s.start).num_nanoseconds()?;
         if ns < 0 {
             return None;
         }
-        let offset = (i128::from(ns) * i128::from(sample_rate) / 1_000_000_000) as u64;
+        let offset =
+            ((i128::from(ns) * i128::from(sample_rate) + 500_000_000) / 1_000_000_000) as u64;
         (offset < s.frames).then_some(s.first_frame + offset)
     })
 }
