@@ -68,6 +68,63 @@ struct Cue {
     who: String,
 }
 
+/// An operator's command to a station's player (from the control API).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// End the item on air and go on with the next.
+    Skip {
+        /// Operator.
+        who: String,
+    },
+    /// End the slot: the item on air stops, the rest is not played.
+    StopSlot {
+        /// Operator.
+        who: String,
+    },
+    /// Play a bulletin now (interrupting what plays) or next.
+    Play {
+        /// The bulletin.
+        bulletin: BulletinId,
+        /// Now, or after the item on air.
+        now: bool,
+        /// Operator.
+        who: String,
+    },
+    /// An urgent announcement: interrupts whatever plays at once, then playout goes on.
+    Urgent {
+        /// The bulletin.
+        bulletin: BulletinId,
+        /// Operator.
+        who: String,
+    },
+}
+
+/// The player's link to the daemon: operator commands and the shutdown signal.
+pub struct Control {
+    /// Operator commands.
+    pub commands: tokio::sync::mpsc::Receiver<Command>,
+    /// Becomes `true` when the daemon stops.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Why the item on air stopped early.
+#[derive(Debug, Clone)]
+enum Interrupt {
+    Shutdown,
+    Skip(String),
+    Stop(String),
+    Replace(Cue, String),
+}
+
+/// How waiting for a slot ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    /// The instant came.
+    Reached,
+    /// The daemon is stopping.
+    Shutdown,
+}
+
 /// An item to make up.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Makeup {
@@ -127,6 +184,8 @@ pub struct StationPlayer {
     /// Decoded items (simulated renders only).
     cache: HashMap<BulletinId, Arc<Vec<f32>>>,
     status: Arc<Mutex<Status>>,
+    /// Operator commands and shutdown, when run by the daemon.
+    control: Option<Control>,
 }
 
 /// Why a slot did not play at all.
@@ -177,6 +236,99 @@ impl StationPlayer {
             makeups: VecDeque::new(),
             cache: HashMap::new(),
             status: Arc::new(Mutex::new(Status::default())),
+            control: None,
+        }
+    }
+
+    /// Takes operator commands and the shutdown signal from the daemon.
+    pub fn with_control(mut self, control: Control) -> StationPlayer {
+        self.control = Some(control);
+        self
+    }
+
+    fn stopping(&self) -> bool {
+        self.control.as_ref().is_some_and(|c| *c.shutdown.borrow())
+    }
+
+    /// A cue for an operator's bulletin, starting now.
+    fn operator_cue(
+        &self,
+        bulletin: BulletinId,
+        source: &'static str,
+        who: String,
+        link_seq: Option<i64>,
+    ) -> Cue {
+        Cue {
+            bulletin,
+            planned_start: self.clock.now(),
+            source,
+            link_seq,
+            who,
+        }
+    }
+
+    /// Waits until `t`, playing what operators ask for meanwhile (play, urgent); returns
+    /// early when the daemon stops.
+    pub async fn idle_until(&mut self, t: DateTime<Utc>) -> Waited {
+        loop {
+            if self.stopping() {
+                return Waited::Shutdown;
+            }
+            if self.clock.now() >= t {
+                return Waited::Reached;
+            }
+            let Some(control) = self.control.as_mut() else {
+                self.clock.sleep_until(t).await;
+                return Waited::Reached;
+            };
+            let wait = self.clock.sleep_until(t);
+            let cmd = tokio::select! {
+                _ = wait => return Waited::Reached,
+                _ = control.shutdown.changed() => continue,
+                cmd = control.commands.recv() => cmd,
+            };
+            match cmd {
+                Some(Command::Play { bulletin, who, .. }) => {
+                    self.play_now(bulletin, "manual", who).await
+                }
+                Some(Command::Urgent { bulletin, who }) => {
+                    self.play_now(bulletin, "urgent", who).await
+                }
+                Some(Command::Skip { who } | Command::StopSlot { who }) => {
+                    self.alert(format!(
+                        "{who} asked to skip or stop, but nothing is on air"
+                    ));
+                }
+                None => {
+                    self.clock.sleep_until(t).await;
+                    return Waited::Reached;
+                }
+            }
+        }
+    }
+
+    /// Plays one operator item at once, outside any slot.
+    async fn play_now(&mut self, bulletin: BulletinId, source: &'static str, who: String) {
+        let Some(b) = self.library.get(&bulletin).cloned() else {
+            self.alert(format!(
+                "{who} asked for bulletin {bulletin}, which is not in the library"
+            ));
+            return;
+        };
+        let now = self.clock.now();
+        let slot = SlotPlaylist {
+            name: format!("{source} ({who})"),
+            start: now.with_timezone(&self.station.timezone).fixed_offset(),
+            length_s: (b.audio.duration_ms / 1000 + 2) as u32,
+            cchc_s: (b.audio.duration_ms / 1000 + 2) as u32,
+            items: vec![],
+        };
+        let cue = self.operator_cue(bulletin, source, who, None);
+        if let Err(e) = self
+            .play_cues(&slot, VecDeque::from([cue]), BTreeSet::new())
+            .await
+        {
+            self.alert(format!("playing {bulletin} failed: {e}"));
         }
     }
 
@@ -407,7 +559,22 @@ impl StationPlayer {
         }
         self.makeups = waiting;
         let done = self.done_in_slot(start, end).await;
-        self.clock.sleep_until(start).await;
+        if self.idle_until(start).await == Waited::Shutdown {
+            return Ok(());
+        }
+        self.play_cues(slot, cues, done).await
+    }
+
+    /// Plays cues in order within a slot instance (the loop of [`StationPlayer::play_slot`]).
+    async fn play_cues(
+        &mut self,
+        slot: &SlotPlaylist,
+        mut cues: VecDeque<Cue>,
+        done: BTreeSet<(DateTime<Utc>, String)>,
+    ) -> Result<(), RunError> {
+        let start = slot.start.with_timezone(&Utc);
+        let end = start + Duration::seconds(i64::from(slot.length_s));
+        let rate = u64::from(self.settings.format.sample_rate);
         let fmt = self.settings.format;
         let ch = usize::from(fmt.channels);
         let frames_to = |ms: u64| ms * rate / 1000;
@@ -544,7 +711,66 @@ impl StationPlayer {
             let mut buf = vec![0f32; frames_to(BLOCK_MS) as usize * ch];
             let mut failure: Option<String> = None;
             let mut last_progress = 0u64;
+            let mut interrupt: Option<Interrupt> = None;
             while pos < limit {
+                if let Some(c) = self.control.as_mut() {
+                    if *c.shutdown.borrow() {
+                        interrupt = Some(Interrupt::Shutdown);
+                    }
+                    while interrupt.is_none() {
+                        let Ok(cmd) = c.commands.try_recv() else {
+                            break;
+                        };
+                        match cmd {
+                            Command::Skip { who } => interrupt = Some(Interrupt::Skip(who)),
+                            Command::StopSlot { who } => interrupt = Some(Interrupt::Stop(who)),
+                            Command::Play {
+                                bulletin,
+                                now: false,
+                                who,
+                            } => {
+                                let at = self.clock.now();
+                                cues.push_front(Cue {
+                                    bulletin,
+                                    planned_start: at,
+                                    source: "manual",
+                                    link_seq: None,
+                                    who,
+                                });
+                            }
+                            Command::Play {
+                                bulletin,
+                                now: true,
+                                who,
+                            } => {
+                                let c = Cue {
+                                    bulletin,
+                                    planned_start: self.clock.now(),
+                                    source: "manual",
+                                    link_seq: None,
+                                    who: who.clone(),
+                                };
+                                interrupt = Some(Interrupt::Replace(
+                                    c,
+                                    format!("interrupted by {who} for bulletin {bulletin}"),
+                                ));
+                            }
+                            Command::Urgent { bulletin, who } => {
+                                let c = Cue {
+                                    bulletin,
+                                    planned_start: self.clock.now(),
+                                    source: "urgent",
+                                    link_seq: None,
+                                    who: who.clone(),
+                                };
+                                interrupt = Some(Interrupt::Replace(c, format!("interrupted by an urgent announcement ({bulletin}) from {who}")));
+                            }
+                        }
+                    }
+                    if interrupt.is_some() {
+                        break;
+                    }
+                }
                 let n_frames = (limit - pos).min(frames_to(BLOCK_MS)) as usize;
                 let block: &[f32] = if let Some(w) = whole.as_ref() {
                     &w[pos as usize * ch..(pos as usize + n_frames) * ch]
@@ -600,9 +826,19 @@ impl StationPlayer {
             }
             let played_ms = (pos - first) * 1000 / rate;
             let ended = segment.map(frame_time).unwrap_or(item_start);
-            let (status, reason, make_up) = match failure {
-                Some(f) => (if played_ms > 0 { "partial" } else { "failed" }, f, true),
-                None if pos < total => (
+            let (status, reason, make_up) = match (&interrupt, failure) {
+                (Some(Interrupt::Shutdown), _) => (
+                    "interrupted",
+                    "loa was stopped while it played".to_string(),
+                    true,
+                ),
+                (Some(Interrupt::Skip(who)), _) => ("partial", format!("skipped by {who}"), false),
+                (Some(Interrupt::Stop(who)), _) => {
+                    ("partial", format!("slot stopped by {who}"), false)
+                }
+                (Some(Interrupt::Replace(_, why)), _) => ("interrupted", why.clone(), true),
+                (None, Some(f)) => (if played_ms > 0 { "partial" } else { "failed" }, f, true),
+                (None, None) if pos < total => (
                     "partial",
                     if join_ms > 0 {
                         format!(
@@ -614,12 +850,12 @@ impl StationPlayer {
                     },
                     true,
                 ),
-                None if join_ms > 0 => (
+                (None, None) if join_ms > 0 => (
                     "partial",
                     format!("joined late at {}", ms_text(join_ms)),
                     true,
                 ),
-                None => ("aired", String::new(), false),
+                (None, None) => ("aired", String::new(), false),
             };
             let seq = self
                 .ledger
@@ -635,6 +871,26 @@ impl StationPlayer {
                     bulletin: cue.bulletin,
                     link_seq: seq,
                 });
+            }
+            match interrupt {
+                Some(Interrupt::Shutdown) => break,
+                Some(Interrupt::Stop(who)) => {
+                    while let Some(rest) = cues.pop_front() {
+                        self.not_played(
+                            &rest,
+                            start,
+                            "skipped",
+                            format!("slot stopped by {who}"),
+                            false,
+                        )
+                        .await;
+                    }
+                }
+                Some(Interrupt::Replace(mut c, _)) => {
+                    c.link_seq = seq;
+                    cues.push_front(c);
+                }
+                Some(Interrupt::Skip(_)) | None => {}
             }
         }
         if segment.is_some() {
