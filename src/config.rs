@@ -47,6 +47,22 @@ target_lufs = -16.0
 ceiling_dbtp = -1.0
 # Make up an item that failed, was cut or was missed in the next slot with room.
 makeup = true
+
+[serve]
+# The plan `loa serve` plays when --plan is not given (e.g. /etc/loa/plan.toml).
+plan = ""
+# Stations this daemon plays (codes); empty plays every station of the plan.
+stations = []
+# Build the next week's playlists this many days before it starts.
+build_ahead_days = 3
+
+[http]
+# The control API (loa ctl, the console). Keep it on the loopback unless a firewall and
+# TLS proxy guard it.
+bind = "127.0.0.1:7010"
+# Required on every request as "Authorization: Bearer TOKEN". `loa init` writes a random
+# one; an empty token disables the API.
+token = ""
 "#;
 
 /// Raw config as written in TOML; unknown keys are errors.
@@ -63,6 +79,66 @@ struct RawConfig {
     ingest: RawIngest,
     #[serde(default)]
     playout: RawPlayout,
+    #[serde(default)]
+    serve: RawServe,
+    #[serde(default)]
+    http: RawHttp,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawServe {
+    plan: String,
+    stations: Vec<String>,
+    build_ahead_days: u32,
+}
+
+impl Default for RawServe {
+    fn default() -> Self {
+        RawServe { plan: String::new(), stations: vec![], build_ahead_days: 3 }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawHttp {
+    bind: String,
+    token: String,
+}
+
+impl Default for RawHttp {
+    fn default() -> Self {
+        RawHttp { bind: "127.0.0.1:7010".into(), token: String::new() }
+    }
+}
+
+/// `loa serve` settings.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The plan to play when the command line names none.
+    pub plan: Option<PathBuf>,
+    /// Stations to play (empty: all).
+    pub stations: Vec<String>,
+    /// Days ahead the next week is built.
+    pub build_ahead_days: u32,
+}
+
+/// The control API's settings. The token is a secret: never printed.
+#[derive(Clone)]
+pub struct HttpConfig {
+    /// Where it listens.
+    pub bind: std::net::SocketAddr,
+    /// The bearer token; `None` disables the API.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("bind", &self.bind)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,6 +271,10 @@ pub struct Config {
     pub ingest: crate::library::IngestOptions,
     /// Playout settings.
     pub playout: PlayoutConfig,
+    /// Daemon settings.
+    pub serve: ServeConfig,
+    /// Control API settings.
+    pub http: HttpConfig,
 }
 
 /// A config that cannot be used, naming the file or variable and the problem.
@@ -330,6 +410,21 @@ impl Config {
                 who: "loa".into(),
             },
         };
+        let bind = raw.http.bind.parse::<std::net::SocketAddr>().map_err(|_| {
+            invalid(&file, format!("http.bind: '{}' is not an address:port (e.g. 127.0.0.1:7010)", raw.http.bind))
+        })?;
+        let token = Some(raw.http.token.trim().to_string()).filter(|t| !t.is_empty());
+        if token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(invalid(&file, "http.token: too short (at least 16 characters)".into()));
+        }
+        let serve = ServeConfig {
+            plan: Some(raw.serve.plan.trim()).filter(|p| !p.is_empty()).map(|p| {
+                let p = PathBuf::from(p);
+                if p.is_absolute() { p } else { data_dir.join(p) }
+            }),
+            stations: raw.serve.stations.clone(),
+            build_ahead_days: raw.serve.build_ahead_days.min(6),
+        };
         let operator = if raw.operator.trim().is_empty() {
             std::env::var("USER").unwrap_or_else(|_| "operator".into())
         } else {
@@ -344,6 +439,8 @@ impl Config {
                 silence_threshold_dbfs: silence,
             },
             playout,
+            serve,
+            http: HttpConfig { bind, token },
         })
     }
 

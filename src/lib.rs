@@ -12,6 +12,8 @@
 //!   card, WAV capture, null).
 //! - [`airlog`]: the as-run log and its hash chain.
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
+//! - [`daemon`]: `loa serve`: every station on the wall clock, the control API, clean stops.
+//! - [`web`]: the control API (axum), token-guarded.
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
 pub mod airlog;
@@ -24,3 +26,5 @@ pub mod playout;
 pub mod schedule;
 pub mod store;
 pub mod text;
+pub mod daemon;
+pub mod web;

@@ -25,7 +25,9 @@ pub async fn run(data_dir: &Path, _args: InitArgs) -> Result<(), Failure> {
     let config_path = data_dir.join(CONFIG_FILE);
     let fresh = !config_path.exists();
     if fresh {
-        crate::library::audio_store::write_durably(&config_path, DEFAULT_CONFIG_TOML.as_bytes())
+        // A fresh random token for the control API, so it is never open by default.
+        let text = DEFAULT_CONFIG_TOML.replacen("token = \"\"", &format!("token = \"{}\"", random_token()), 1);
+        crate::library::audio_store::write_durably(&config_path, text.as_bytes())
             .map_err(|e| Failure::work(format!("{}: cannot write: {e}", config_path.display())))?;
     }
     let config = Config::load(data_dir)?;
@@ -48,4 +50,15 @@ pub async fn run(data_dir: &Path, _args: InitArgs) -> Result<(), Failure> {
         config.database
     );
     Ok(())
+}
+
+/// 32 random bytes as hex, from the kernel's generator.
+fn random_token() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)) {
+        Ok(()) => hex::encode(bytes),
+        // Without /dev/urandom the API stays disabled (empty token) rather than guessable.
+        Err(_) => String::new(),
+    }
 }

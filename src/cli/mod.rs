@@ -8,12 +8,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod airlog;
+mod ctl;
 mod init;
 mod library;
 mod output;
 mod plan;
 mod playout;
 mod schedule;
+mod serve;
 
 pub use output::Failure;
 
@@ -54,6 +56,11 @@ pub enum Command {
     /// Playout: play a date range (simulated or real time) and write the airlog.
     #[command(subcommand)]
     Playout(playout::PlayoutCommand),
+    /// The daemon: play every station on time, serve the control API.
+    Serve(serve::ServeArgs),
+    /// Control a running daemon: status, play, skip, stop, urgent.
+    #[command(subcommand)]
+    Ctl(ctl::CtlCommand),
     /// The airtime log: verify its integrity.
     #[command(subcommand)]
     Airlog(airlog::AirlogCommand),
@@ -95,6 +102,13 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Schedule(cmd) => schedule::run(&cli.data_dir, cmd).await,
         Command::Airlog(cmd) => airlog::run(&cli.data_dir, cmd).await,
         Command::Playout(cmd) => playout::run(&cli.data_dir, cmd).await,
+        Command::Serve(args) => serve::run(&cli.data_dir, args).await,
+        Command::Ctl(cmd) => {
+            let dir = cli.data_dir.clone();
+            tokio::task::spawn_blocking(move || ctl::run(&dir, cmd))
+                .await
+                .map_err(|e| Failure::work(format!("ctl failed: {e}")))?
+        }
     }
 }
 

@@ -250,6 +250,16 @@ impl StationPlayer {
         self.control.as_ref().is_some_and(|c| *c.shutdown.borrow())
     }
 
+    /// Whether the daemon that runs this player is stopping.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping()
+    }
+
+    /// Replaces the library snapshot (the daemon refreshes it before each slot).
+    pub fn set_library(&mut self, library: Arc<HashMap<BulletinId, Bulletin>>) {
+        self.library = library;
+    }
+
     /// A cue for an operator's bulletin, starting now.
     fn operator_cue(
         &self,
@@ -456,7 +466,7 @@ impl StationPlayer {
     /// Airlog rows already written for this slot instance (a restart mid-slot must not
     /// play again what aired).
     async fn done_in_slot(
-        &self,
+        &mut self,
         slot_start: DateTime<Utc>,
         slot_end: DateTime<Utc>,
     ) -> BTreeSet<(DateTime<Utc>, String)> {

@@ -1,0 +1,212 @@
+//! `loa serve`: the daemon. Plays every station it serves on the wall clock (one task and
+//! one [`StationPlayer`] per station), keeps the next week built ahead, serves the control
+//! API, and stops cleanly when `shutdown` resolves: the item on air is logged
+//! `interrupted` with its played time and nothing is left open.
+//!
+//! Shutdown is a parameter; only the command line listens for signals.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chrono::Duration;
+use tokio::sync::{mpsc, watch};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::library::audio_store::AudioStore;
+use crate::library::StateChange;
+use crate::plan::Plan;
+use crate::playout::runner::{recover, Command, Control, StationPlayer, Status, Waited};
+use crate::playout::service::{library, pending_makeups, slots_between};
+use crate::playout::sink::{self, SinkError, SinkSpec};
+use crate::store::Store;
+
+/// A station as the control API sees it.
+#[derive(Clone)]
+pub struct StationHandle {
+    /// Its name.
+    pub name: String,
+    /// Where operator commands go.
+    pub commands: mpsc::Sender<Command>,
+    /// What it is doing.
+    pub status: Arc<Mutex<Status>>,
+}
+
+/// What the daemon serves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The plan.
+    pub plan: Arc<Plan>,
+    /// Stations to play (empty: all of the plan's).
+    pub stations: Vec<String>,
+    /// The sink (default: the config's).
+    pub sink: Option<SinkSpec>,
+}
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// Bad options.
+    #[error("{0}")]
+    Refused(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// No sink could be opened.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    /// The control API could not listen.
+    #[error("cannot listen on {bind} for the control API: {source}")]
+    Listen {
+        /// The address.
+        bind: std::net::SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// Opens a station's sink; a missing sound card falls back to WAV capture in the data dir.
+fn open_sink(spec: &SinkSpec, config: &Config, fallback_said: &mut bool) -> Result<Box<dyn sink::Sink>, SinkError> {
+    match sink::open(spec, config.playout.settings.format) {
+        Err(SinkError::NoDevice(why)) => {
+            let dir: PathBuf = config.data_dir.join("capture");
+            if !*fallback_said {
+                tracing::warn!("no sound card ({why}): playing to WAV files in {}", dir.display());
+                *fallback_said = true;
+            }
+            sink::open(&SinkSpec::Wav(dir), config.playout.settings.format)
+        }
+        other => other,
+    }
+}
+
+/// Runs the daemon until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    store: Arc<dyn Store>,
+    options: Options,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
+    let plan = options.plan.clone();
+    let stations: Vec<_> = plan
+        .stations
+        .iter()
+        .filter(|s| options.stations.is_empty() || options.stations.contains(&s.code))
+        .cloned()
+        .collect();
+    for code in &options.stations {
+        if plan.station(code).is_none() {
+            return Err(DaemonError::Refused(format!("station '{code}' is not in the plan '{}'", plan.name)));
+        }
+    }
+    let recovered = recover(store.as_ref()).await?;
+    let n: usize = recovered.values().map(Vec::len).sum();
+    if n > 0 {
+        tracing::warn!(rows = n, "closed airlog rows left open by a crash or power cut as interrupted");
+    }
+    let spec = options.sink.clone().unwrap_or_else(|| config.playout.sink.clone());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut handles = BTreeMap::new();
+    let mut tasks = Vec::new();
+    let mut fallback_said = false;
+    let lib = library(store.as_ref()).await?;
+    for station in stations {
+        let sink = open_sink(&spec, &config, &mut fallback_said)?;
+        let (tx, rx) = mpsc::channel(16);
+        let mut player = StationPlayer::new(
+            station.clone(),
+            plan.clone(),
+            store.clone(),
+            clock.clone(),
+            AudioStore::new(config.audio_dir()),
+            lib.clone(),
+            sink,
+            config.playout.settings.clone(),
+        )
+        .with_control(Control { commands: rx, shutdown: stop_rx.clone() });
+        player.queue_makeups(pending_makeups(store.as_ref(), &station.code, clock.now()).await?);
+        handles.insert(station.code.clone(), StationHandle { name: station.name.clone(), commands: tx, status: player.status() });
+        let store = store.clone();
+        let plan = plan.clone();
+        let clock = clock.clone();
+        let ahead = i64::from(config.serve.build_ahead_days);
+        let who = config.playout.settings.who.clone();
+        tasks.push(tokio::spawn(async move {
+            // The start of the last slot instance played: each plays once.
+            let mut played: Option<chrono::DateTime<chrono::Utc>> = None;
+            loop {
+                if player.is_stopping() {
+                    break;
+                }
+                let now = clock.now();
+                if let Ok(l) = library(store.as_ref()).await {
+                    player.set_library(l);
+                }
+                let built = StateChange { by: who.clone(), at: now };
+                // Looking `ahead` days past today builds next week's playlists that early.
+                let until = now + Duration::days(1 + ahead);
+                let next = match slots_between(store.as_ref(), &plan, &station, now, until, &built).await {
+                    Ok(slots) => slots.into_iter().find(|s| played.is_none_or(|p| s.start.with_timezone(&chrono::Utc) > p)),
+                    Err(e) => {
+                        tracing::error!(station = %station.code, error = %e, "cannot read or build the schedule; retrying in a minute");
+                        if player.idle_until(now + Duration::minutes(1)).await == Waited::Shutdown {
+                            break;
+                        }
+                        continue;
+                    }
+                };
+                match next {
+                    Some(slot) => {
+                        played = Some(slot.start.with_timezone(&chrono::Utc));
+                        if let Err(e) = player.play_slot(&slot).await {
+                            tracing::error!(station = %station.code, error = %e, "slot failed");
+                        }
+                    }
+                    None => {
+                        if player.idle_until(now + Duration::hours(1)).await == Waited::Shutdown {
+                            break;
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    let handles = Arc::new(handles);
+    let api = match &config.http.token {
+        Some(token) => {
+            let listener = tokio::net::TcpListener::bind(config.http.bind)
+                .await
+                .map_err(|source| DaemonError::Listen { bind: config.http.bind, source })?;
+            let state = crate::web::AppState { stations: handles.clone(), store: store.clone(), token: token.clone() };
+            let mut stop = stop_rx.clone();
+            tracing::info!("control API on http://{}", config.http.bind);
+            Some(tokio::spawn(async move {
+                let app = crate::web::router(state);
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .await;
+            }))
+        }
+        None => {
+            tracing::warn!("http.token is empty: the control API is off");
+            None
+        }
+    };
+    tracing::info!(stations = handles.len(), plan = %plan.name, "loa serve is playing");
+    shutdown.await;
+    tracing::info!("stopping: closing what is on air");
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    if let Some(api) = api {
+        let _ = api.await;
+    }
+    store.close().await;
+    Ok(())
+}

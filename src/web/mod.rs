@@ -1,0 +1,160 @@
+//! The control API of a running daemon (axum): status, and operator commands to a station
+//! (play now or next, skip, stop the slot, urgent announcement). Every request needs the
+//! bearer token from the config; bad requests get a 4xx with one clear sentence.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::daemon::StationHandle;
+use crate::library::{ApprovalState, BulletinId};
+use crate::playout::runner::Command;
+use crate::store::Store;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The stations this daemon plays.
+    pub stations: Arc<BTreeMap<String, StationHandle>>,
+    /// The store (to check bulletins).
+    pub store: Arc<dyn Store>,
+    /// The bearer token.
+    pub token: String,
+}
+
+/// An API error: a status and one sentence.
+#[derive(Debug)]
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/status", get(status))
+        .route("/api/stations/{code}/skip", post(skip))
+        .route("/api/stations/{code}/stop", post(stop))
+        .route("/api/stations/{code}/play", post(play))
+        .route("/api/stations/{code}/urgent", post(urgent))
+        .with_state(state)
+}
+
+/// Checks the bearer token in constant time and returns the operator's name.
+fn authorise(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let (a, b) = (given.as_bytes(), state.token.as_bytes());
+    let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+    if !same {
+        return Err(ApiError(StatusCode::UNAUTHORIZED, "missing or wrong token (Authorization: Bearer TOKEN, from http.token in loa.toml)".into()));
+    }
+    let who = headers.get("x-loa-operator").and_then(|v| v.to_str().ok()).map(crate::text::nfc).unwrap_or_default();
+    Ok(if who.trim().is_empty() { "api".into() } else { who.trim().to_string() })
+}
+
+/// The stations a command is for: one code, or `all`.
+fn targets<'a>(state: &'a AppState, code: &str) -> Result<Vec<&'a StationHandle>, ApiError> {
+    if code == "all" {
+        return Ok(state.stations.values().collect());
+    }
+    state
+        .stations
+        .get(code)
+        .map(|h| vec![h])
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("station '{code}' is not played by this daemon")))
+}
+
+async fn send(handles: Vec<&StationHandle>, cmd: Command) -> Result<Json<serde_json::Value>, ApiError> {
+    for h in &handles {
+        h.commands
+            .send(cmd.clone())
+            .await
+            .map_err(|_| ApiError(StatusCode::SERVICE_UNAVAILABLE, format!("station {} is stopping", h.name)))?;
+    }
+    Ok(Json(serde_json::json!({ "ok": true, "stations": handles.len() })))
+}
+
+async fn status(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
+    authorise(&state, &headers)?;
+    let mut out = serde_json::Map::new();
+    for (code, h) in state.stations.iter() {
+        let s = h.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut v = serde_json::to_value(&s).unwrap_or_default();
+        v["name"] = serde_json::Value::String(h.name.clone());
+        out.insert(code.clone(), v);
+    }
+    Ok(Json(serde_json::json!({ "stations": out })))
+}
+
+async fn skip(State(state): State<AppState>, Path(code): Path<String>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
+    let who = authorise(&state, &headers)?;
+    send(targets(&state, &code)?, Command::Skip { who }).await
+}
+
+async fn stop(State(state): State<AppState>, Path(code): Path<String>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
+    let who = authorise(&state, &headers)?;
+    send(targets(&state, &code)?, Command::StopSlot { who }).await
+}
+
+/// The body of play and urgent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlayBody {
+    bulletin: String,
+    #[serde(default)]
+    next: bool,
+}
+
+/// Parses and checks a bulletin for airing: known and approved.
+async fn airable(state: &AppState, text: &str) -> Result<BulletinId, ApiError> {
+    let id: BulletinId = text.parse().map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}")))?;
+    let b = state
+        .store
+        .bulletin(&id)
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no bulletin with id {id} in the library")))?;
+    if b.state != ApprovalState::Approved {
+        return Err(ApiError(StatusCode::CONFLICT, format!("bulletin {id} is {}; only approved bulletins air", b.state)));
+    }
+    Ok(id)
+}
+
+async fn play(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let who = authorise(&state, &headers)?;
+    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("bad request body: {}", e.body_text())))?;
+    let handles = targets(&state, &code)?;
+    let bulletin = airable(&state, &body.bulletin).await?;
+    send(handles, Command::Play { bulletin, now: !body.next, who }).await
+}
+
+async fn urgent(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let who = authorise(&state, &headers)?;
+    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("bad request body: {}", e.body_text())))?;
+    let handles = targets(&state, &code)?;
+    let bulletin = airable(&state, &body.bulletin).await?;
+    send(handles, Command::Urgent { bulletin, who }).await
+}
