@@ -12,6 +12,7 @@
 //!   card, WAV capture, null).
 //! - [`airlog`]: the as-run log and its hash chain.
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
+//! - [`notify`]: systemd notifications (ready, status, stopping, watchdog); no-ops elsewhere.
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
 pub mod airlog;
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod library;
+pub mod notify;
 pub mod plan;
 pub mod playout;
 pub mod schedule;
