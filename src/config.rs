@@ -95,7 +95,11 @@ struct RawServe {
 
 impl Default for RawServe {
     fn default() -> Self {
-        RawServe { plan: String::new(), stations: vec![], build_ahead_days: 3 }
+        RawServe {
+            plan: String::new(),
+            stations: vec![],
+            build_ahead_days: 3,
+        }
     }
 }
 
@@ -108,7 +112,10 @@ struct RawHttp {
 
 impl Default for RawHttp {
     fn default() -> Self {
-        RawHttp { bind: "127.0.0.1:7010".into(), token: String::new() }
+        RawHttp {
+            bind: "127.0.0.1:7010".into(),
+            token: String::new(),
+        }
     }
 }
 
@@ -411,17 +418,32 @@ impl Config {
             },
         };
         let bind = raw.http.bind.parse::<std::net::SocketAddr>().map_err(|_| {
-            invalid(&file, format!("http.bind: '{}' is not an address:port (e.g. 127.0.0.1:7010)", raw.http.bind))
+            invalid(
+                &file,
+                format!(
+                    "http.bind: '{}' is not an address:port (e.g. 127.0.0.1:7010)",
+                    raw.http.bind
+                ),
+            )
         })?;
         let token = Some(raw.http.token.trim().to_string()).filter(|t| !t.is_empty());
         if token.as_ref().is_some_and(|t| t.len() < 16) {
-            return Err(invalid(&file, "http.token: too short (at least 16 characters)".into()));
+            return Err(invalid(
+                &file,
+                "http.token: too short (at least 16 characters)".into(),
+            ));
         }
         let serve = ServeConfig {
-            plan: Some(raw.serve.plan.trim()).filter(|p| !p.is_empty()).map(|p| {
-                let p = PathBuf::from(p);
-                if p.is_absolute() { p } else { data_dir.join(p) }
-            }),
+            plan: Some(raw.serve.plan.trim())
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let p = PathBuf::from(p);
+                    if p.is_absolute() {
+                        p
+                    } else {
+                        data_dir.join(p)
+                    }
+                }),
             stations: raw.serve.stations.clone(),
             build_ahead_days: raw.serve.build_ahead_days.min(6),
         };

@@ -14,17 +14,19 @@
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
 //! - [`daemon`]: `loa serve`: every station on the wall clock, the control API, clean stops.
 //! - [`web`]: the control API (axum), token-guarded.
+//! - [`notify`]: systemd notifications (ready, status, stopping, watchdog); no-ops elsewhere.
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
 pub mod airlog;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod daemon;
 pub mod library;
+pub mod notify;
 pub mod plan;
 pub mod playout;
 pub mod schedule;
 pub mod store;
 pub mod text;
-pub mod daemon;
 pub mod web;

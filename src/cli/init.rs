@@ -26,7 +26,11 @@ pub async fn run(data_dir: &Path, _args: InitArgs) -> Result<(), Failure> {
     let fresh = !config_path.exists();
     if fresh {
         // A fresh random token for the control API, so it is never open by default.
-        let text = DEFAULT_CONFIG_TOML.replacen("token = \"\"", &format!("token = \"{}\"", random_token()), 1);
+        let text = DEFAULT_CONFIG_TOML.replacen(
+            "token = \"\"",
+            &format!("token = \"{}\"", random_token()),
+            1,
+        );
         crate::library::audio_store::write_durably(&config_path, text.as_bytes())
             .map_err(|e| Failure::work(format!("{}: cannot write: {e}", config_path.display())))?;
     }

@@ -56,14 +56,31 @@ pub async fn run(data_dir: &Path, a: ServeArgs) -> Result<(), Failure> {
         .plan
         .clone()
         .or_else(|| config.serve.plan.clone())
-        .ok_or_else(|| Failure::input("no plan to play: give --plan PLAN.toml or set serve.plan in loa.toml"))?;
+        .ok_or_else(|| {
+            Failure::input("no plan to play: give --plan PLAN.toml or set serve.plan in loa.toml")
+        })?;
     let plan = Arc::new(super::plan::load(&plan_path)?);
-    let sink = a.sink.as_deref().map(str::parse::<SinkSpec>).transpose().map_err(Failure::input)?;
-    let stations = if a.stations.is_empty() { config.serve.stations.clone() } else { a.stations.clone() };
-    let options = Options { plan, stations, sink };
-    daemon::run(config, store, options, stop_signal()).await.map_err(|e| match e {
-        DaemonError::Refused(m) => Failure::input(m),
-        DaemonError::Sink(e) => Failure::input(e),
-        other => Failure::work(other),
-    })
+    let sink = a
+        .sink
+        .as_deref()
+        .map(str::parse::<SinkSpec>)
+        .transpose()
+        .map_err(Failure::input)?;
+    let stations = if a.stations.is_empty() {
+        config.serve.stations.clone()
+    } else {
+        a.stations.clone()
+    };
+    let options = Options {
+        plan,
+        stations,
+        sink,
+    };
+    daemon::run(config, store, options, stop_signal())
+        .await
+        .map_err(|e| match e {
+            DaemonError::Refused(m) => Failure::input(m),
+            DaemonError::Sink(e) => Failure::input(e),
+            other => Failure::work(other),
+        })
 }

@@ -68,12 +68,19 @@ pub enum DaemonError {
 }
 
 /// Opens a station's sink; a missing sound card falls back to WAV capture in the data dir.
-fn open_sink(spec: &SinkSpec, config: &Config, fallback_said: &mut bool) -> Result<Box<dyn sink::Sink>, SinkError> {
+fn open_sink(
+    spec: &SinkSpec,
+    config: &Config,
+    fallback_said: &mut bool,
+) -> Result<Box<dyn sink::Sink>, SinkError> {
     match sink::open(spec, config.playout.settings.format) {
         Err(SinkError::NoDevice(why)) => {
             let dir: PathBuf = config.data_dir.join("capture");
             if !*fallback_said {
-                tracing::warn!("no sound card ({why}): playing to WAV files in {}", dir.display());
+                tracing::warn!(
+                    "no sound card ({why}): playing to WAV files in {}",
+                    dir.display()
+                );
                 *fallback_said = true;
             }
             sink::open(&SinkSpec::Wav(dir), config.playout.settings.format)
@@ -98,20 +105,31 @@ pub async fn run(
         .collect();
     for code in &options.stations {
         if plan.station(code).is_none() {
-            return Err(DaemonError::Refused(format!("station '{code}' is not in the plan '{}'", plan.name)));
+            return Err(DaemonError::Refused(format!(
+                "station '{code}' is not in the plan '{}'",
+                plan.name
+            )));
         }
     }
     let recovered = recover(store.as_ref()).await?;
     let n: usize = recovered.values().map(Vec::len).sum();
     if n > 0 {
-        tracing::warn!(rows = n, "closed airlog rows left open by a crash or power cut as interrupted");
+        tracing::warn!(
+            rows = n,
+            "closed airlog rows left open by a crash or power cut as interrupted"
+        );
     }
-    let spec = options.sink.clone().unwrap_or_else(|| config.playout.sink.clone());
+    let spec = options
+        .sink
+        .clone()
+        .unwrap_or_else(|| config.playout.sink.clone());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut handles = BTreeMap::new();
     let mut tasks = Vec::new();
     let mut fallback_said = false;
+    // Station tasks alive; the watchdog is fed only while all of them are.
+    let alive = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let lib = library(store.as_ref()).await?;
     for station in stations {
         let sink = open_sink(&spec, &config, &mut fallback_said)?;
@@ -126,15 +144,35 @@ pub async fn run(
             sink,
             config.playout.settings.clone(),
         )
-        .with_control(Control { commands: rx, shutdown: stop_rx.clone() });
+        .with_control(Control {
+            commands: rx,
+            shutdown: stop_rx.clone(),
+        });
         player.queue_makeups(pending_makeups(store.as_ref(), &station.code, clock.now()).await?);
-        handles.insert(station.code.clone(), StationHandle { name: station.name.clone(), commands: tx, status: player.status() });
+        handles.insert(
+            station.code.clone(),
+            StationHandle {
+                name: station.name.clone(),
+                commands: tx,
+                status: player.status(),
+            },
+        );
         let store = store.clone();
         let plan = plan.clone();
         let clock = clock.clone();
         let ahead = i64::from(config.serve.build_ahead_days);
         let who = config.playout.settings.who.clone();
+        let alive_here = alive.clone();
+        alive.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         tasks.push(tokio::spawn(async move {
+            /// Counts the task out however it ends (return or panic).
+            struct Alive(Arc<std::sync::atomic::AtomicUsize>);
+            impl Drop for Alive {
+                fn drop(&mut self) {
+                    self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+            let _alive = Alive(alive_here);
             // The start of the last slot instance played: each plays once.
             let mut played: Option<chrono::DateTime<chrono::Utc>> = None;
             loop {
@@ -179,8 +217,15 @@ pub async fn run(
         Some(token) => {
             let listener = tokio::net::TcpListener::bind(config.http.bind)
                 .await
-                .map_err(|source| DaemonError::Listen { bind: config.http.bind, source })?;
-            let state = crate::web::AppState { stations: handles.clone(), store: store.clone(), token: token.clone() };
+                .map_err(|source| DaemonError::Listen {
+                    bind: config.http.bind,
+                    source,
+                })?;
+            let state = crate::web::AppState {
+                stations: handles.clone(),
+                store: store.clone(),
+                token: token.clone(),
+            };
             let mut stop = stop_rx.clone();
             tracing::info!("control API on http://{}", config.http.bind);
             Some(tokio::spawn(async move {
@@ -197,10 +242,33 @@ pub async fn run(
             None
         }
     };
-    tracing::info!(stations = handles.len(), plan = %plan.name, "loa serve is playing");
+    let count = handles.len();
+    tracing::info!(stations = count, plan = %plan.name, "loa serve is playing");
+    crate::notify::ready(&format!("playing {count} station(s) of {}", plan.name));
+    let watchdog = crate::notify::watchdog_interval().map(|every| {
+        let alive = alive.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            loop {
+                if alive.load(std::sync::atomic::Ordering::SeqCst) == count {
+                    crate::notify::watchdog_ping();
+                } else {
+                    tracing::error!("a station task has stopped; no longer feeding the watchdog so systemd restarts loa");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+            }
+        })
+    });
     shutdown.await;
     tracing::info!("stopping: closing what is on air");
+    crate::notify::stopping();
     let _ = stop_tx.send(true);
+    if let Some(w) = watchdog {
+        let _ = w.await;
+    }
     for t in tasks {
         let _ = t.await;
     }

@@ -59,10 +59,22 @@ fn authorise(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> 
     let (a, b) = (given.as_bytes(), state.token.as_bytes());
     let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
     if !same {
-        return Err(ApiError(StatusCode::UNAUTHORIZED, "missing or wrong token (Authorization: Bearer TOKEN, from http.token in loa.toml)".into()));
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong token (Authorization: Bearer TOKEN, from http.token in loa.toml)"
+                .into(),
+        ));
     }
-    let who = headers.get("x-loa-operator").and_then(|v| v.to_str().ok()).map(crate::text::nfc).unwrap_or_default();
-    Ok(if who.trim().is_empty() { "api".into() } else { who.trim().to_string() })
+    let who = headers
+        .get("x-loa-operator")
+        .and_then(|v| v.to_str().ok())
+        .map(crate::text::nfc)
+        .unwrap_or_default();
+    Ok(if who.trim().is_empty() {
+        "api".into()
+    } else {
+        who.trim().to_string()
+    })
 }
 
 /// The stations a command is for: one code, or `all`.
@@ -70,24 +82,35 @@ fn targets<'a>(state: &'a AppState, code: &str) -> Result<Vec<&'a StationHandle>
     if code == "all" {
         return Ok(state.stations.values().collect());
     }
-    state
-        .stations
-        .get(code)
-        .map(|h| vec![h])
-        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("station '{code}' is not played by this daemon")))
+    state.stations.get(code).map(|h| vec![h]).ok_or_else(|| {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            format!("station '{code}' is not played by this daemon"),
+        )
+    })
 }
 
-async fn send(handles: Vec<&StationHandle>, cmd: Command) -> Result<Json<serde_json::Value>, ApiError> {
+async fn send(
+    handles: Vec<&StationHandle>,
+    cmd: Command,
+) -> Result<Json<serde_json::Value>, ApiError> {
     for h in &handles {
-        h.commands
-            .send(cmd.clone())
-            .await
-            .map_err(|_| ApiError(StatusCode::SERVICE_UNAVAILABLE, format!("station {} is stopping", h.name)))?;
+        h.commands.send(cmd.clone()).await.map_err(|_| {
+            ApiError(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("station {} is stopping", h.name),
+            )
+        })?;
     }
-    Ok(Json(serde_json::json!({ "ok": true, "stations": handles.len() })))
+    Ok(Json(
+        serde_json::json!({ "ok": true, "stations": handles.len() }),
+    ))
 }
 
-async fn status(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
+async fn status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
     authorise(&state, &headers)?;
     let mut out = serde_json::Map::new();
     for (code, h) in state.stations.iter() {
@@ -99,12 +122,20 @@ async fn status(State(state): State<AppState>, headers: HeaderMap) -> Result<Jso
     Ok(Json(serde_json::json!({ "stations": out })))
 }
 
-async fn skip(State(state): State<AppState>, Path(code): Path<String>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
+async fn skip(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let who = authorise(&state, &headers)?;
     send(targets(&state, &code)?, Command::Skip { who }).await
 }
 
-async fn stop(State(state): State<AppState>, Path(code): Path<String>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
+async fn stop(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let who = authorise(&state, &headers)?;
     send(targets(&state, &code)?, Command::StopSlot { who }).await
 }
@@ -120,15 +151,25 @@ struct PlayBody {
 
 /// Parses and checks a bulletin for airing: known and approved.
 async fn airable(state: &AppState, text: &str) -> Result<BulletinId, ApiError> {
-    let id: BulletinId = text.parse().map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}")))?;
+    let id: BulletinId = text
+        .parse()
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}")))?;
     let b = state
         .store
         .bulletin(&id)
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no bulletin with id {id} in the library")))?;
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::NOT_FOUND,
+                format!("no bulletin with id {id} in the library"),
+            )
+        })?;
     if b.state != ApprovalState::Approved {
-        return Err(ApiError(StatusCode::CONFLICT, format!("bulletin {id} is {}; only approved bulletins air", b.state)));
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("bulletin {id} is {}; only approved bulletins air", b.state),
+        ));
     }
     Ok(id)
 }
@@ -140,10 +181,23 @@ async fn play(
     body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let who = authorise(&state, &headers)?;
-    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("bad request body: {}", e.body_text())))?;
+    let Json(body) = body.map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("bad request body: {}", e.body_text()),
+        )
+    })?;
     let handles = targets(&state, &code)?;
     let bulletin = airable(&state, &body.bulletin).await?;
-    send(handles, Command::Play { bulletin, now: !body.next, who }).await
+    send(
+        handles,
+        Command::Play {
+            bulletin,
+            now: !body.next,
+            who,
+        },
+    )
+    .await
 }
 
 async fn urgent(
@@ -153,7 +207,12 @@ async fn urgent(
     body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let who = authorise(&state, &headers)?;
-    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("bad request body: {}", e.body_text())))?;
+    let Json(body) = body.map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("bad request body: {}", e.body_text()),
+        )
+    })?;
     let handles = targets(&state, &code)?;
     let bulletin = airable(&state, &body.bulletin).await?;
     send(handles, Command::Urgent { bulletin, who }).await
