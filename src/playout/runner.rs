@@ -846,7 +846,8 @@ impl StationPlayer {
                 (Some(Interrupt::Stop(who)), _) => {
                     ("partial", format!("slot stopped by {who}"), false)
                 }
-                (Some(Interrupt::Replace(_, why)), _) => ("interrupted", why.clone(), true),
+                // Re-queued right after the operator's item (below), not made up later.
+                (Some(Interrupt::Replace(_, why)), _) => ("interrupted", why.clone(), false),
                 (None, Some(f)) => (if played_ms > 0 { "partial" } else { "failed" }, f, true),
                 (None, None) if pos < total => (
                     "partial",
@@ -897,7 +898,17 @@ impl StationPlayer {
                     }
                 }
                 Some(Interrupt::Replace(mut c, _)) => {
+                    // The operator's item airs at once; the interrupted one airs again after
+                    // it (a makeup linked to the cut), so the slot goes on as planned.
                     c.link_seq = seq;
+                    let again = Cue {
+                        bulletin: cue.bulletin,
+                        planned_start: c.planned_start,
+                        source: "makeup",
+                        link_seq: seq,
+                        who: cue.who.clone(),
+                    };
+                    cues.push_front(again);
                     cues.push_front(c);
                 }
                 Some(Interrupt::Skip(_)) | None => {}
