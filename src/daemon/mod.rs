@@ -67,13 +67,43 @@ pub enum DaemonError {
     },
 }
 
+/// Whether this Linux machine has no sound card at all (no ALSA playback device, no sound
+/// server socket); trying to open one would only fill the log with ALSA's complaints.
+fn no_sound_card() -> bool {
+    if !cfg!(target_os = "linux") {
+        return false;
+    }
+    let alsa = std::fs::read_dir("/dev/snd")
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("pcmC"))
+        })
+        .unwrap_or(false);
+    let server = std::env::var_os("PULSE_SERVER").is_some()
+        || std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| {
+            let d = PathBuf::from(d);
+            d.join("pulse/native").exists() || d.join("pipewire-0").exists()
+        });
+    !alsa && !server
+}
+
 /// Opens a station's sink; a missing sound card falls back to WAV capture in the data dir.
 fn open_sink(
     spec: &SinkSpec,
     config: &Config,
     fallback_said: &mut bool,
 ) -> Result<Box<dyn sink::Sink>, SinkError> {
-    match sink::open(spec, config.playout.settings.format) {
+    let tried = if *fallback_said && matches!(spec, SinkSpec::Device(_)) {
+        // Once there is no device, there is none for the next station either.
+        Err(SinkError::NoDevice("see above".into()))
+    } else if matches!(spec, SinkSpec::Device(None)) && no_sound_card() {
+        Err(SinkError::NoDevice(
+            "no ALSA playback device and no sound server".into(),
+        ))
+    } else {
+        sink::open(spec, config.playout.settings.format)
+    };
+    match tried {
         Err(SinkError::NoDevice(why)) => {
             let dir: PathBuf = config.data_dir.join("capture");
             if !*fallback_said {

@@ -199,7 +199,7 @@ macro_rules! impl_airlog_store {
                 &self,
                 row: &$crate::store::airlog::NewRow,
             ) -> Result<i64, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
                 let seq = Self::insert_in(&mut tx, row).await?;
                 tx.commit().await?;
                 Ok(seq)
@@ -226,7 +226,7 @@ macro_rules! impl_airlog_store {
                 seq: i64,
                 closing: &$crate::store::airlog::Closing,
             ) -> Result<$crate::airlog::Record, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
                 let done = Self::close_in(&mut tx, seq, closing).await?;
                 tx.commit().await?;
                 Ok(done)
@@ -237,7 +237,7 @@ macro_rules! impl_airlog_store {
                 row: &$crate::store::airlog::NewRow,
                 closing: &$crate::store::airlog::Closing,
             ) -> Result<$crate::airlog::Record, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
                 let seq = Self::insert_in(&mut tx, row).await?;
                 let done = Self::close_in(&mut tx, seq, closing).await?;
                 tx.commit().await?;

@@ -127,7 +127,7 @@ macro_rules! impl_store {
                 use $crate::store::rows::BulletinRow;
                 let insert = sql(&insert_bulletin_sql());
                 let by_sha = sql(SELECT_BY_SHA);
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
                 let mut out = Vec::with_capacity(new.len());
                 for b in new {
                     let row = BulletinRow::from_bulletin(b);
@@ -200,7 +200,7 @@ macro_rules! impl_store {
                 use $crate::library::ApprovalState;
                 use $crate::store::queries::*;
                 use $crate::store::StoreError;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
                 let current =
                     sqlx::query_as::<$db, $crate::store::rows::BulletinRow>(&sql(SELECT_BY_ID))
                         .bind(id.as_str())
@@ -254,7 +254,7 @@ macro_rules! impl_store {
             ) -> Result<$crate::library::Bulletin, $crate::store::StoreError> {
                 use $crate::store::queries::*;
                 use $crate::store::StoreError;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
                 let current =
                     sqlx::query_as::<$db, $crate::store::rows::BulletinRow>(&sql(SELECT_BY_ID))
                         .bind(id.as_str())

@@ -50,6 +50,9 @@ impl PgStore {
     }
 }
 
+/// How a write transaction starts. PostgreSQL locks rows as it goes; a plain BEGIN is right.
+const BEGIN_WRITE: &str = "BEGIN";
+
 impl_store!(PgStore, sqlx::Postgres, "postgres");
 impl_schedule_store!(PgStore, sqlx::Postgres);
 impl_airlog_store!(PgStore, sqlx::Postgres);

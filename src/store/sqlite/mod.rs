@@ -62,6 +62,9 @@ impl SqliteStore {
     }
 }
 
+/// How a write transaction starts. SQLite write transactions take the write lock at once: a deferred transaction that reads and then writes fails with SQLITE_BUSY_SNAPSHOT when another station wrote meanwhile, and no busy timeout helps.
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
 impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
 impl_schedule_store!(SqliteStore, sqlx::Sqlite);
 impl_airlog_store!(SqliteStore, sqlx::Sqlite);
