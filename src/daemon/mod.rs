@@ -240,6 +240,7 @@ pub async fn run(
                     }
                 }
             }
+            player.finish().await;
         }));
     }
     let handles = Arc::new(handles);

@@ -31,6 +31,8 @@ pub struct Ledger {
     store: Arc<dyn Store>,
     /// Rows waiting for the store, oldest first.
     held: Vec<Held>,
+    /// Rows the store has open whose closing it could not take yet.
+    closes: Vec<(i64, Closing)>,
     /// When writes started failing, while they fail.
     failing_since: Option<DateTime<Utc>>,
     /// Problems to raise as alerts (taken by the caller).
@@ -43,6 +45,7 @@ impl Ledger {
         Ledger {
             store,
             held: Vec::new(),
+            closes: Vec::new(),
             failing_since: None,
             alerts: Vec::new(),
         }
@@ -53,9 +56,16 @@ impl Ledger {
         std::mem::take(&mut self.alerts)
     }
 
-    /// Rows held in memory, waiting for the store.
+    /// Rows (or closings) held in memory, waiting for the store.
     pub fn held(&self) -> usize {
-        self.held.len()
+        self.held.len() + self.closes.len()
+    }
+
+    /// Tries again to write what is held.
+    pub async fn retry(&mut self, now: DateTime<Utc>) {
+        if self.held() > 0 {
+            self.flush(now).await;
+        }
     }
 
     fn failed(&mut self, what: &str, e: impl std::fmt::Display, now: DateTime<Utc>) {
@@ -69,6 +79,17 @@ impl Ledger {
 
     /// Writes held rows, oldest first, as soon as the store takes writes again.
     async fn flush(&mut self, now: DateTime<Utc>) -> bool {
+        while let Some((seq, c)) = self.closes.first().cloned() {
+            match self.store.close_row(seq, &c).await {
+                Ok(_) => {
+                    self.closes.remove(0);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "airlog still cannot be written");
+                    return false;
+                }
+            }
+        }
         while let Some(h) = self.held.first().cloned() {
             let since = self.failing_since.unwrap_or(now);
             let note = format!(
@@ -98,7 +119,7 @@ impl Ledger {
                 }
             }
         }
-        if self.held.is_empty() && self.failing_since.take().is_some() {
+        if self.held.is_empty() && self.closes.is_empty() && self.failing_since.take().is_some() {
             let msg = "airlog writes work again; held rows are written".to_string();
             tracing::info!("{msg}");
             self.alerts.push(msg);
@@ -144,17 +165,26 @@ impl Ledger {
         now: DateTime<Utc>,
     ) -> Option<i64> {
         match open.seq {
-            Some(seq) => match self.store.close_row(seq, &closing).await {
-                Ok(_) => {
-                    self.flush(now).await;
-                    Some(seq)
+            Some(seq) => {
+                // Earlier closings first, so the chain keeps the order rows ended in.
+                if !self.closes.is_empty() && !self.flush(now).await {
+                    self.closes.push((seq, closing));
+                    return Some(seq);
                 }
-                Err(e) => {
-                    // The open row stays in the store; recovery closes it as interrupted.
-                    self.failed("closing a row", e, now);
-                    None
+                match self.store.close_row(seq, &closing).await {
+                    Ok(_) => {
+                        self.flush(now).await;
+                        Some(seq)
+                    }
+                    Err(e) => {
+                        // Kept and retried; should loa stop first, recovery closes the
+                        // open row as interrupted with the progress it recorded.
+                        self.failed("closing a row", e, now);
+                        self.closes.push((seq, closing));
+                        Some(seq)
+                    }
                 }
-            },
+            }
             None => {
                 if let Some(h) = self
                     .held
@@ -167,6 +197,40 @@ impl Ledger {
                 self.flush(now).await;
                 None
             }
+        }
+    }
+
+    /// Last chance before the player stops: writes what is held, and when the store still
+    /// refuses, puts every held row in the log (the journal) as JSON so none is lost.
+    pub async fn drain(&mut self, now: DateTime<Utc>) {
+        for h in self.held.iter_mut().filter(|h| h.closing.is_none()) {
+            h.closing = Some(Closing {
+                status: "interrupted".into(),
+                actual_end: Some(now),
+                played_ms: 0,
+                reason: "loa stopped while it played; played time unknown (airlog unavailable)"
+                    .into(),
+            });
+        }
+        if self.flush(now).await {
+            return;
+        }
+        for h in self.held.drain(..) {
+            let row = serde_json::json!({
+                "station": h.row.station,
+                "slot_start": h.row.slot_start,
+                "bulletin_id": h.row.bulletin_id,
+                "sha256": h.row.sha256,
+                "planned_start": h.row.planned_start,
+                "actual_start": h.row.actual_start,
+                "source": h.row.source,
+                "who": h.row.who,
+                "status": h.closing.as_ref().map(|c| c.status.clone()),
+                "actual_end": h.closing.as_ref().and_then(|c| c.actual_end),
+                "played_ms": h.closing.as_ref().map(|c| c.played_ms),
+                "reason": h.closing.as_ref().map(|c| c.reason.clone()),
+            });
+            tracing::error!(row = %row, "airlog row that could not be written to the database");
         }
     }
 

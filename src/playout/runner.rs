@@ -162,6 +162,8 @@ pub struct OnAir {
 
 /// Frames per block written to the sink (100 ms at 48 kHz).
 const BLOCK_MS: u64 = 100;
+/// How late a start may be and still play the item from its beginning.
+const JOIN_TOLERANCE_MS: u64 = 1_000;
 /// Shortest cut item worth starting: less would only be a fragment.
 const MIN_PARTIAL_MS: u64 = 3_000;
 /// Fade applied at a cut, so it does not click.
@@ -240,6 +242,13 @@ impl StationPlayer {
         }
     }
 
+    /// Writes what the airlog still holds in memory (call when the player stops).
+    pub async fn finish(&mut self) {
+        let now = self.clock.now();
+        self.ledger.drain(now).await;
+        self.flush_ledger_alerts();
+    }
+
     /// Takes operator commands and the shutdown signal from the daemon.
     pub fn with_control(mut self, control: Control) -> StationPlayer {
         self.control = Some(control);
@@ -287,13 +296,24 @@ impl StationPlayer {
             if self.clock.now() >= t {
                 return Waited::Reached;
             }
-            let Some(control) = self.control.as_mut() else {
-                self.clock.sleep_until(t).await;
-                return Waited::Reached;
+            // While airlog rows wait for the store, wake every few seconds to retry.
+            let wake = if self.ledger.held() > 0 {
+                t.min(self.clock.now() + Duration::seconds(5))
+            } else {
+                t
             };
-            let wait = self.clock.sleep_until(t);
+            if wake < t {
+                let now = self.clock.now();
+                self.ledger.retry(now).await;
+                self.flush_ledger_alerts();
+            }
+            let Some(control) = self.control.as_mut() else {
+                self.clock.sleep_until(wake).await;
+                continue;
+            };
+            let wait = self.clock.sleep_until(wake);
             let cmd = tokio::select! {
-                _ = wait => return Waited::Reached,
+                _ = wait => continue,
                 _ = control.shutdown.changed() => continue,
                 cmd = control.commands.recv() => cmd,
             };
@@ -629,9 +649,12 @@ impl StationPlayer {
                 continue;
             }
             // Joining late: the item that should be on air plays from where it should be.
+            // A start a little late (the wall clock woke us a few ms after the slot) plays the
+            // item whole; only a real late join (a restart, a stepped clock) starts part-way.
+            let late_ms = (now - cue.planned_start).num_milliseconds().max(0) as u64;
             let join_ms =
-                if cue.source == "schedule" && segment.is_none() && now > cue.planned_start {
-                    (now - cue.planned_start).num_milliseconds().max(0) as u64
+                if cue.source == "schedule" && segment.is_none() && late_ms > JOIN_TOLERANCE_MS {
+                    late_ms
                 } else {
                     0
                 };
@@ -919,6 +942,8 @@ impl StationPlayer {
                 self.alert(format!("audio output failed at the end of the slot: {e}"));
             }
         }
+        self.ledger.retry(self.clock.now()).await;
+        self.flush_ledger_alerts();
         let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
         s.on_air = None;
         s.next.clear();

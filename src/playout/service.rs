@@ -239,6 +239,7 @@ pub async fn run_range(
             })?;
             summary.slots += 1;
         }
+        player.finish().await;
     }
     let tz = plan.timezone;
     let at = |d: NaiveDate| {

@@ -126,7 +126,7 @@ macro_rules! impl_airlog_store {
         impl $ty {
             /// Closes `seq` inside `tx`: reads the head, hashes, updates row and head.
             async fn close_in(
-                tx: &mut sqlx::Transaction<'_, $db>,
+                tx: &mut crate::store::write_tx::WriteTx<$db>,
                 seq: i64,
                 closing: &$crate::store::airlog::Closing,
             ) -> Result<$crate::airlog::Record, $crate::store::StoreError> {
@@ -171,7 +171,7 @@ macro_rules! impl_airlog_store {
             }
 
             async fn insert_in(
-                tx: &mut sqlx::Transaction<'_, $db>,
+                tx: &mut crate::store::write_tx::WriteTx<$db>,
                 row: &$crate::store::airlog::NewRow,
             ) -> Result<i64, $crate::store::StoreError> {
                 use $crate::store::airlog::*;
@@ -199,9 +199,9 @@ macro_rules! impl_airlog_store {
                 &self,
                 row: &$crate::store::airlog::NewRow,
             ) -> Result<i64, $crate::store::StoreError> {
-                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+                let mut tx = begin_write(&self.pool).await?;
                 let seq = Self::insert_in(&mut tx, row).await?;
-                tx.commit().await?;
+                commit_write(tx).await?;
                 Ok(seq)
             }
 
@@ -226,9 +226,9 @@ macro_rules! impl_airlog_store {
                 seq: i64,
                 closing: &$crate::store::airlog::Closing,
             ) -> Result<$crate::airlog::Record, $crate::store::StoreError> {
-                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+                let mut tx = begin_write(&self.pool).await?;
                 let done = Self::close_in(&mut tx, seq, closing).await?;
-                tx.commit().await?;
+                commit_write(tx).await?;
                 Ok(done)
             }
 
@@ -237,10 +237,10 @@ macro_rules! impl_airlog_store {
                 row: &$crate::store::airlog::NewRow,
                 closing: &$crate::store::airlog::Closing,
             ) -> Result<$crate::airlog::Record, $crate::store::StoreError> {
-                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+                let mut tx = begin_write(&self.pool).await?;
                 let seq = Self::insert_in(&mut tx, row).await?;
                 let done = Self::close_in(&mut tx, seq, closing).await?;
-                tx.commit().await?;
+                commit_write(tx).await?;
                 Ok(done)
             }
 

@@ -17,6 +17,7 @@ mod queries;
 mod rows;
 pub mod schedules;
 pub mod sqlite;
+mod write_tx;
 
 pub use airlog::{AirlogStore, Closing, NewRow};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};

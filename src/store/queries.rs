@@ -127,7 +127,7 @@ macro_rules! impl_store {
                 use $crate::store::rows::BulletinRow;
                 let insert = sql(&insert_bulletin_sql());
                 let by_sha = sql(SELECT_BY_SHA);
-                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+                let mut tx = begin_write(&self.pool).await?;
                 let mut out = Vec::with_capacity(new.len());
                 for b in new {
                     let row = BulletinRow::from_bulletin(b);
@@ -145,7 +145,7 @@ macro_rules! impl_store {
                         $crate::store::Added::Existing(stored)
                     });
                 }
-                tx.commit().await?;
+                commit_write(tx).await?;
                 Ok(out)
             }
 
@@ -200,7 +200,7 @@ macro_rules! impl_store {
                 use $crate::library::ApprovalState;
                 use $crate::store::queries::*;
                 use $crate::store::StoreError;
-                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+                let mut tx = begin_write(&self.pool).await?;
                 let current =
                     sqlx::query_as::<$db, $crate::store::rows::BulletinRow>(&sql(SELECT_BY_ID))
                         .bind(id.as_str())
@@ -232,7 +232,7 @@ macro_rules! impl_store {
                         .fetch_one(&mut *tx)
                         .await?
                         .into_bulletin()?;
-                tx.commit().await?;
+                commit_write(tx).await?;
                 Ok(updated)
             }
 
@@ -254,7 +254,7 @@ macro_rules! impl_store {
             ) -> Result<$crate::library::Bulletin, $crate::store::StoreError> {
                 use $crate::store::queries::*;
                 use $crate::store::StoreError;
-                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+                let mut tx = begin_write(&self.pool).await?;
                 let current =
                     sqlx::query_as::<$db, $crate::store::rows::BulletinRow>(&sql(SELECT_BY_ID))
                         .bind(id.as_str())
@@ -276,7 +276,7 @@ macro_rules! impl_store {
                     .bind(id.as_str())
                     .execute(&mut *tx)
                     .await?;
-                tx.commit().await?;
+                commit_write(tx).await?;
                 Ok(current)
             }
 

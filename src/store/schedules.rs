@@ -236,7 +236,7 @@ macro_rules! impl_schedule_store {
                 built: &$crate::library::StateChange,
             ) -> Result<Vec<u32>, $crate::store::StoreError> {
                 use $crate::store::schedules::*;
-                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+                let mut tx = begin_write(&self.pool).await?;
                 let mut versions = Vec::with_capacity(stations.len());
                 let at = $crate::store::rows::instant_text(built.at);
                 for st in stations {
@@ -263,7 +263,7 @@ macro_rules! impl_schedule_store {
                         .await?;
                     versions.push(u32::try_from(max + 1).unwrap_or(u32::MAX));
                 }
-                tx.commit().await?;
+                commit_write(tx).await?;
                 Ok(versions)
             }
 
@@ -339,7 +339,7 @@ macro_rules! impl_schedule_store {
                 locked: &$crate::library::StateChange,
             ) -> Result<(), $crate::store::StoreError> {
                 use $crate::store::schedules::*;
-                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+                let mut tx = begin_write(&self.pool).await?;
                 for s in stations {
                     sqlx::query::<$db>(&sql(LOCK))
                         .bind(week)
@@ -349,7 +349,7 @@ macro_rules! impl_schedule_store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                tx.commit().await?;
+                commit_write(tx).await?;
                 Ok(())
             }
 
@@ -359,7 +359,7 @@ macro_rules! impl_schedule_store {
                 stations: &[String],
             ) -> Result<(), $crate::store::StoreError> {
                 use $crate::store::schedules::*;
-                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+                let mut tx = begin_write(&self.pool).await?;
                 for s in stations {
                     sqlx::query::<$db>(&sql(UNLOCK))
                         .bind(week)
@@ -367,7 +367,7 @@ macro_rules! impl_schedule_store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                tx.commit().await?;
+                commit_write(tx).await?;
                 Ok(())
             }
 

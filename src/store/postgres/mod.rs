@@ -50,8 +50,8 @@ impl PgStore {
     }
 }
 
-/// How a write transaction starts. PostgreSQL locks rows as it goes; a plain BEGIN is right.
-const BEGIN_WRITE: &str = "BEGIN";
+// PostgreSQL locks rows as it goes; a plain BEGIN is right.
+crate::store::write_tx::write_tx_fns!(sqlx::Postgres, "BEGIN");
 
 impl_store!(PgStore, sqlx::Postgres, "postgres");
 impl_schedule_store!(PgStore, sqlx::Postgres);

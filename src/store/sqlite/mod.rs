@@ -62,8 +62,10 @@ impl SqliteStore {
     }
 }
 
-/// How a write transaction starts. SQLite write transactions take the write lock at once: a deferred transaction that reads and then writes fails with SQLITE_BUSY_SNAPSHOT when another station wrote meanwhile, and no busy timeout helps.
-const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+// SQLite write transactions take the write lock at once (`BEGIN IMMEDIATE`): a deferred
+// transaction that reads and then writes fails with SQLITE_BUSY_SNAPSHOT when another station
+// wrote meanwhile, and no busy timeout helps.
+crate::store::write_tx::write_tx_fns!(sqlx::Sqlite, "BEGIN IMMEDIATE");
 
 impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
 impl_schedule_store!(SqliteStore, sqlx::Sqlite);
