@@ -463,3 +463,86 @@ async fn kill_9_mid_item_is_closed_as_interrupted_with_the_time_played() {
     );
     loa.run(&["airlog", "verify"]).expect(0);
 }
+
+#[tokio::test]
+async fn a_clock_stepped_forward_joins_late_and_stepped_back_airs_nothing_twice() {
+    use std::sync::Arc;
+
+    use loa::clock::{Clock, SimClock};
+    use loa::library::audio_store::AudioStore;
+    use loa::playout::runner::{Settings, StationPlayer};
+    use loa::playout::service::{library, slots_between};
+
+    let loa = demo();
+    let plan =
+        Arc::new(loa::plan::check_file(&repo().join("schedules/vinh-loc-2023.toml")).unwrap());
+    let station = plan.station("vinh-hung").unwrap().clone();
+    let store: Arc<dyn Store> = Arc::new(loa.store().await);
+    let built = loa::library::StateChange {
+        by: "test".into(),
+        at: t("2023-03-10T00:00:00Z"),
+    };
+    let slots = slots_between(
+        store.as_ref(),
+        &plan,
+        &station,
+        t("2023-03-12T17:00:00Z"),
+        t("2023-03-13T17:00:00Z"),
+        &built,
+    )
+    .await
+    .unwrap();
+    let slot = slots
+        .iter()
+        .find(|s| s.items.len() >= 3)
+        .expect("a morning slot with items")
+        .clone();
+    let start = slot.start.with_timezone(&Utc);
+    let settings = Settings {
+        format: OutputFormat {
+            sample_rate: 8000,
+            channels: 1,
+        },
+        ..Settings::default()
+    };
+    // The clock jumps into the middle of the slot's second item before it plays (a step forward).
+    let mid = slot.items[1].offset_ms + slot.items[1].duration_ms / 2;
+    let step = chrono::Duration::milliseconds(mid as i64);
+    let clock = SimClock::new(start - chrono::Duration::hours(1));
+    let clock_dyn: Arc<dyn Clock> = Arc::new(clock.clone());
+    let sink = loa::playout::sink::open(&"null".parse().unwrap(), settings.format).unwrap();
+    let mut player = StationPlayer::new(
+        station.clone(),
+        plan.clone(),
+        store.clone(),
+        clock_dyn,
+        AudioStore::new(loa.data.join("audio")),
+        library(store.as_ref()).await.unwrap(),
+        sink,
+        settings,
+    );
+    clock.set(start + step);
+    player.play_slot(&slot).await.unwrap();
+    let first = rows(&loa).await;
+    assert_eq!(first.len(), slot.items.len(), "one row per scheduled item");
+    let missed: Vec<&Record> = first.iter().filter(|r| r.status == "skipped").collect();
+    assert!(
+        !missed.is_empty() && missed.iter().all(|r| r.reason.starts_with("missed")),
+        "{first:?}"
+    );
+    let joined = first
+        .iter()
+        .find(|r| r.status == "partial")
+        .expect("the item on air at the step is joined part-way");
+    assert!(joined.reason.contains("joined late"), "{}", joined.reason);
+    assert_eq!(t(joined.actual_start.as_deref().unwrap()), start + step);
+    // The clock steps back before the slot: playing it again airs nothing twice.
+    clock.set(start - chrono::Duration::minutes(10));
+    player.play_slot(&slot).await.unwrap();
+    player.finish().await;
+    let again = rows(&loa).await;
+    let aired_twice = again.iter().filter(|r| r.source == "schedule").count() > first.len();
+    assert!(!aired_twice, "rows after the step back: {again:?}");
+    store.close().await;
+    loa.run(&["airlog", "verify"]).expect(0);
+}
