@@ -546,3 +546,78 @@ async fn a_clock_stepped_forward_joins_late_and_stepped_back_airs_nothing_twice(
     store.close().await;
     loa.run(&["airlog", "verify"]).expect(0);
 }
+
+#[tokio::test]
+async fn a_slot_that_crosses_midnight_at_new_year_plays_through() {
+    let loa = Loa::init();
+    std::fs::write(
+        loa.data.join("loa.toml"),
+        "[playout]\nsink = \"null\"\nsample_rate = 8000\nchannels = 1\n",
+    )
+    .unwrap();
+    // The demo bulletins without their 2023 validity, so they may air on 1 January 2024 too.
+    let manifest = loa.dir.path().join("m.toml");
+    let text = std::fs::read_to_string(repo().join("audio/manifest.toml")).unwrap();
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("valid_"))
+        .map(|l| {
+            l.replace(
+                "file = \"",
+                &format!("file = \"{}/", repo().join("audio").display()),
+            ) + "\n"
+        })
+        .collect();
+    std::fs::write(&manifest, text).unwrap();
+    loa.run(&["library", "import", manifest.to_str().unwrap(), "--approve"])
+        .expect(0);
+    let plan = loa.dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        "[plan]\nname = \"Giao thừa\"\nyear = 2023\n\n[[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\n\n\
+         [[slot]]\nname = \"Đêm giao thừa\"\nstations = [\"all\"]\ncron = \"59 23 * * *\"\nlength = \"20m\"\ncchc = \"10m\"\n",
+    )
+    .unwrap();
+    let cap = loa.dir.path().join("cap");
+    loa.run(&[
+        "playout",
+        "run",
+        "--plan",
+        plan.to_str().unwrap(),
+        "--from",
+        "2023-12-31",
+        "--to",
+        "2024-01-01",
+        "--sink",
+        &format!("wav:{}", cap.display()),
+    ])
+    .expect(0);
+    let r = rows(&loa).await;
+    let new_year = t("2023-12-31T17:00:00Z"); // 00:00 on 1 January 2024 in Vietnam
+    let eve: Vec<&Record> = r
+        .iter()
+        .filter(|r| t(&r.slot_start) == t("2023-12-31T16:59:00Z"))
+        .collect();
+    assert!(eve.iter().all(|r| r.status == "aired"), "{eve:?}");
+    assert!(
+        eve.iter()
+            .any(|r| t(r.actual_start.as_deref().unwrap()) >= new_year),
+        "the slot runs past midnight: {eve:?}"
+    );
+    // Its audio stays in the capture of the day the slot began.
+    let (samples, segments) = read_capture(
+        &cap,
+        "vinh-an",
+        chrono::NaiveDate::from_ymd_opt(2023, 12, 31).unwrap(),
+    )
+    .unwrap();
+    let last = eve.last().unwrap();
+    let end = frame_at(
+        &segments,
+        8000,
+        t(last.actual_end.as_deref().unwrap()) - chrono::Duration::milliseconds(1),
+    )
+    .unwrap();
+    assert!((end as usize) < samples.len());
+    loa.run(&["airlog", "verify"]).expect(0);
+}
