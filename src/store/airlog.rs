@@ -79,6 +79,19 @@ pub trait AirlogStore: Send + Sync {
 
     /// Each station's chain head: (station, seq, row_hash).
     async fn chain_heads(&self) -> Result<Vec<(String, i64, String)>, StoreError>;
+
+    /// One page of a station's closed rows whose planned start is in `[from, to)`, in
+    /// (planned start, seq) order: at most `limit` rows after `after` (the planned start
+    /// text and seq of the previous page's last row). Exports page through any range with
+    /// it in constant memory, on the (station, planned_start) index.
+    async fn airlog_page(
+        &self,
+        station: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after: Option<(&str, i64)>,
+        limit: u32,
+    ) -> Result<Vec<Record>, StoreError>;
 }
 
 pub(crate) const INSERT_ROW: &str = "INSERT INTO airlog (station, slot_start, bulletin_id, sha256, planned_start, actual_start, \
@@ -98,6 +111,10 @@ pub(crate) const OPEN_ROWS: &str = "SELECT seq, station, slot_start, bulletin_id
 pub(crate) const ROWS: &str = "SELECT seq, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
      played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
      WHERE ($1 IS NULL OR station = $1) AND ($2 IS NULL OR planned_start >= $2) AND ($3 IS NULL OR planned_start < $3) ORDER BY seq";
+pub(crate) const PAGE: &str = "SELECT seq, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
+     played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
+     WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
+     AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6";
 pub(crate) const HEADS: &str = "SELECT station, seq, row_hash FROM airlog_heads ORDER BY station";
 
 /// Joins a closing to an open row: the closed row with its chain hashes.
@@ -276,6 +293,32 @@ macro_rules! impl_airlog_store {
             ) -> Result<Vec<(String, i64, String)>, $crate::store::StoreError> {
                 use $crate::store::airlog::*;
                 Ok(sqlx::query_as::<$db, (String, i64, String)>(&sql(HEADS))
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn airlog_page(
+                &self,
+                station: &str,
+                from: chrono::DateTime<chrono::Utc>,
+                to: chrono::DateTime<chrono::Utc>,
+                after: Option<(&str, i64)>,
+                limit: u32,
+            ) -> Result<Vec<$crate::airlog::Record>, $crate::store::StoreError> {
+                use $crate::store::airlog::*;
+                use $crate::store::rows::instant_text;
+                // The same start is bound twice ($2 and $4): SQLite's `?` cannot repeat one.
+                let (start, seq) = match after {
+                    Some((t, seq)) => (t.to_string(), seq),
+                    None => (instant_text(from), i64::MIN),
+                };
+                Ok(sqlx::query_as::<$db, $crate::airlog::Record>(&sql(PAGE))
+                    .bind(station)
+                    .bind(&start)
+                    .bind(instant_text(to))
+                    .bind(&start)
+                    .bind(seq)
+                    .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await?)
             }
