@@ -11,6 +11,8 @@
 //! - [`playout`]: the audio path: item sources (decode, resample, gain) and sinks (sound
 //!   card, WAV capture, null).
 //! - [`airlog`]: the as-run log and its hash chain.
+//! - [`report`]: exports for Phòng Nội vụ (CSV, XLSX, printable HTML) with an integrity
+//!   block, and their verification against the database.
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
@@ -21,6 +23,7 @@ pub mod config;
 pub mod library;
 pub mod plan;
 pub mod playout;
+pub mod report;
 pub mod schedule;
 pub mod store;
 pub mod text;
