@@ -13,6 +13,7 @@ mod library;
 mod output;
 mod plan;
 mod playout;
+mod report;
 mod schedule;
 
 pub use output::Failure;
@@ -54,7 +55,7 @@ pub enum Command {
     /// Playout: play a date range (simulated or real time) and write the airlog.
     #[command(subcommand)]
     Playout(playout::PlayoutCommand),
-    /// The airtime log: verify its integrity.
+    /// The airtime log: export it for reports, verify its integrity or an export's.
     #[command(subcommand)]
     Airlog(airlog::AirlogCommand),
 }
