@@ -195,7 +195,10 @@ pub async fn run_range(
     }
     // Rows a crash left open are closed first; what they were is made up from the airlog.
     let recovered = recover(store.as_ref()).await?.values().map(Vec::len).sum();
-    let mut summary = Summary { recovered, ..Summary::default() };
+    let mut summary = Summary {
+        recovered,
+        ..Summary::default()
+    };
     let library = library(store.as_ref()).await?;
     let built = StateChange {
         by: settings.who.clone(),

@@ -48,20 +48,27 @@ impl CsvWriter {
     }
 
     /// Writes the integrity block and closes the file.
-    pub fn finish(mut self, integrity: &Integrity) -> Result<(), ReportError> {
+    pub fn finish(self, integrity: &Integrity) -> Result<(), ReportError> {
         let p = self.path.clone();
-        self.out
-            .write_record(None::<&[u8]>)
-            .map_err(|e| csv_err(&p, e))?;
-        for (k, v) in integrity.pairs() {
-            self.out
-                .write_record([INTEGRITY_TAG, &k, &v])
-                .map_err(|e| csv_err(&p, e))?;
-        }
-        self.out.flush().map_err(|e| ReportError::Io {
+        let io = |e: std::io::Error| ReportError::Io {
             path: p.clone(),
             source: e,
-        })
+        };
+        // An empty line parts rows from the block (the writer would quote an empty record).
+        let mut f = self
+            .out
+            .into_inner()
+            .map_err(|e| io(std::io::Error::other(e.to_string())))?;
+        f.write_all(b"\r\n").map_err(io)?;
+        let mut out = csv::WriterBuilder::new()
+            .flexible(true)
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(f);
+        for (k, v) in integrity.pairs() {
+            out.write_record([INTEGRITY_TAG, &k, &v])
+                .map_err(|e| csv_err(&p, e))?;
+        }
+        out.flush().map_err(io)
     }
 }
 

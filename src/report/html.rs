@@ -47,7 +47,8 @@ body { font-family: "Times New Roman", "Liberation Serif", "DejaVu Serif", serif
 @media screen { body { padding: 10mm 0; } }
 .head { display: table; width: 100%; table-layout: fixed; margin-bottom: 6mm; }
 .head > div { display: table-cell; text-align: center; vertical-align: top; }
-.head .left { width: 42%; } .head .right { width: 58%; }
+.head { font-size: 11.5pt; }
+.head .left { width: 40%; } .head .right { width: 60%; }
 .head p { margin: 0; } .b { font-weight: bold; } .u { text-decoration: underline; }
 .date { font-style: italic; margin-top: 3mm !important; }
 h1 { font-size: 13pt; text-align: center; margin: 4mm 0 1mm; text-transform: uppercase; }
@@ -56,6 +57,13 @@ h2 { font-size: 12pt; margin: 5mm 0 2mm; page-break-after: avoid; break-after: a
 table.t { width: 100%; border-collapse: collapse; table-layout: fixed; font-size: 9pt; margin-bottom: 2mm; }
 table.t th, table.t td { border: 0.5pt solid #000; padding: 1mm 1.2mm; vertical-align: top;
   overflow-wrap: anywhere; word-break: break-word; }
+table.t th:first-child { width: 20%; }
+table.counts th { font-size: 8pt; }
+table.producers th:first-child { width: 50%; }
+table.compliance th:nth-child(2) { width: 20%; } table.compliance th:nth-child(8) { width: 26%; }
+table.compliance th:first-child { width: 14%; }
+table.incidents th:last-child { width: 30%; }
+table.incident-list th:nth-child(2) { width: 14%; } table.incident-list th:nth-child(3) { width: 28%; }
 table.t th { background: #eee; font-weight: bold; text-align: center; }
 table.t td.n { text-align: right; white-space: nowrap; }
 table.t tr { page-break-inside: avoid; break-inside: avoid; }
@@ -79,7 +87,7 @@ fn table_html(out: &mut String, t: &super::tables::Table, total_label: &str) {
         }
         return;
     }
-    out.push_str("<table class=\"t\"><thead><tr>");
+    out.push_str(&format!("<table class=\"t {}\"><thead><tr>", t.class));
     for h in &t.header {
         out.push_str(&format!("<th>{}</th>", escape(h)));
     }

@@ -29,6 +29,8 @@ pub struct Table {
     pub rows: Vec<Vec<Val>>,
     /// A line under the table (legend, or what was left out).
     pub note: Option<String>,
+    /// Which table it is (the page's CSS gives each its column widths).
+    pub class: &'static str,
 }
 
 /// The four kinds Phòng Nội vụ counts (jingles only frame them).
@@ -61,11 +63,17 @@ fn topics_row(name: &str, x: &Tally) -> Vec<Val> {
 
 fn rule_row(lang: Lang, station: &str, r: &RuleTotal) -> Vec<Val> {
     let w = words(lang);
-    let reasons: Vec<String> = r
-        .reasons
+    // The three most frequent reasons; the XLSX and the weekly forecasts have the rest.
+    let mut by_count: Vec<(&String, &u32)> = r.reasons.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut reasons: Vec<String> = by_count
         .iter()
+        .take(3)
         .map(|(why, n)| format!("{why} ({n})"))
         .collect();
+    if by_count.len() > 3 {
+        reasons.push("…".into());
+    }
     vec![
         t(station),
         t(format!("{} — {}", r.rule, r.clause)),
@@ -108,6 +116,7 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
         header,
         rows,
         note: None,
+        class: "counts",
     });
     // 2. By topic.
     let mut header = vec![w.station.to_string()];
@@ -129,6 +138,7 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
             legend.join("; "),
             w.airings.to_lowercase()
         )),
+        class: "topics",
     });
     // 3. By producer.
     let mut rows: Vec<Vec<Val>> = s
@@ -155,6 +165,7 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
         header: vec![w.producer.into(), w.airings.into(), w.minutes.into()],
         rows,
         note: None,
+        class: "producers",
     });
     // 4. Compliance.
     let mut rows = Vec::new();
@@ -178,6 +189,7 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
         .to_vec(),
         rows,
         note: (!s.has_plan).then(|| w.no_plan.to_string()),
+        class: "compliance",
     });
     // 5. Incidents: counts, slots not run, then the list.
     let statuses = super::summary::INCIDENT_STATUSES;
@@ -208,6 +220,7 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
         header,
         rows,
         note: None,
+        class: "incidents",
     });
     let more = s.incidents_total.saturating_sub(s.incidents.len() as u64);
     out.push(Table {
@@ -239,6 +252,7 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
         } else {
             None
         },
+        class: "incident-list",
     });
     out
 }
