@@ -8,7 +8,7 @@
 //! and skipped; valid hash chains and heads, so `verify` holds too.
 //!
 //! Run: `cargo bench --bench report` (docs/benchmarks.md, "Reports"). The data dir is kept
-//! in `LOA_BENCH_REPORT_DIR` (default `target/bench-report`) and reused when complete.
+//! in `REPORT_BENCH_DIR` (default `target/bench-report`) and reused when complete.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -269,7 +269,7 @@ fn timed(args: &[&str]) -> (f64, Option<f64>) {
 
 fn main() {
     // `cargo bench` passes `--bench`; any other argument filters nothing here.
-    let dir = std::env::var_os("LOA_BENCH_REPORT_DIR")
+    let dir = std::env::var_os("REPORT_BENCH_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -289,7 +289,11 @@ fn main() {
             .args(["--data-dir", &d, "init"])
             .output()
             .expect("loa init");
-        assert!(out.status.success());
+        assert!(
+            out.status.success(),
+            "loa init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let rows = tokio::runtime::Runtime::new()
             .expect("runtime")
             .block_on(generate(&data));

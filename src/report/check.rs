@@ -104,6 +104,10 @@ struct Compare {
 }
 
 impl RowSink for Compare {
+    fn wants_records(&self) -> bool {
+        true
+    }
+
     fn record(&mut self, r: &Record) -> Result<(), ReportError> {
         if self.first.is_none() && chain::row_hash(r) != r.row_hash {
             self.first = Some(format!(
@@ -268,7 +272,7 @@ pub async fn check(
         rows: 0,
         first: None,
     };
-    let walked = walk(store, &scope, &library, plan, &mut cmp).await?;
+    let walked = walk(store, &scope, &library, plan, false, &mut cmp).await?;
     if let Some(first) = cmp.first.take() {
         return Err(ReportError::Altered(first));
     }

@@ -7,7 +7,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use super::integrity::Integrity;
-use super::rows::{ExportRow, COLUMNS};
+use super::rows::{instant_text, ExportRow, COLUMNS};
 use super::walk::RowSink;
 use super::ReportError;
 
@@ -74,11 +74,36 @@ impl CsvWriter {
 
 impl RowSink for CsvWriter {
     fn row(&mut self, row: &ExportRow) -> Result<(), ReportError> {
-        let cells = row.cells();
+        let t = |o: Option<chrono::DateTime<chrono::FixedOffset>>| {
+            o.map(instant_text).unwrap_or_default()
+        };
+        let times = [
+            instant_text(row.slot_start),
+            instant_text(row.planned_start),
+            t(row.actual_start),
+            t(row.actual_end),
+        ];
+        let played = row.played_ms.to_string();
+        let record: [&str; 16] = [
+            &row.station_code,
+            &row.station_name,
+            &times[0],
+            &row.bulletin_id,
+            &row.title,
+            row.kind.map_or("", |k| k.as_str()),
+            row.topic.map_or("", |k| k.as_str()),
+            &row.producer,
+            &times[1],
+            &times[2],
+            &times[3],
+            &played,
+            &row.status,
+            &row.reason,
+            &row.sha256,
+            &row.row_hash,
+        ];
         let p = &self.path;
-        self.out
-            .write_record(cells.iter().map(|c| c.text()))
-            .map_err(|e| csv_err(p, e))
+        self.out.write_record(record).map_err(|e| csv_err(p, e))
     }
 }
 
@@ -166,7 +191,7 @@ mod tests {
             Topic::Other,
             title,
         )]);
-        let row = export_row(&record(1, "0123456789ab", "aired", 5), &station(), &lib).unwrap();
+        let row = export_row(record(1, "0123456789ab", "aired", 5), &station(), &lib).unwrap();
         let mut w = CsvWriter::create(&path).unwrap();
         w.row(&row).unwrap();
         let mut t = super::super::integrity::Tracker::default();
@@ -184,6 +209,8 @@ mod tests {
         let mut r = CsvReader::open(&path).unwrap();
         let (_, fields) = r.next_row().unwrap().unwrap();
         assert_eq!(fields[4], title);
+        let cells: Vec<String> = row.cells().iter().map(|c| c.text()).collect();
+        assert_eq!(fields, cells, "the CSV writes the cells the check compares");
         assert!(r.next_row().unwrap().is_none());
         assert!(r.pairs.iter().any(|(k, v)| k == "rows" && v == "1"));
     }

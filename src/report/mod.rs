@@ -337,19 +337,26 @@ pub async fn export(
     match spec.format {
         Format::Csv => {
             let mut w = csv::CsvWriter::create(spec.out)?;
-            let walked = walk::walk(store, &spec.scope, &library, spec.plan, &mut w).await?;
+            let walked = walk::walk(store, &spec.scope, &library, spec.plan, false, &mut w).await?;
             w.finish(&walked.integrity)?;
             Ok(walked)
         }
         Format::Xlsx => {
             let mut w = xlsx::XlsxWriter::create(spec.out, spec.lang)?;
-            let walked = walk::walk(store, &spec.scope, &library, spec.plan, &mut w).await?;
+            let walked = walk::walk(store, &spec.scope, &library, spec.plan, true, &mut w).await?;
             w.finish(&walked, &period, plan_name, spec.issued)?;
             Ok(walked)
         }
         Format::Html => {
-            let walked =
-                walk::walk(store, &spec.scope, &library, spec.plan, &mut html::NoRows).await?;
+            let walked = walk::walk(
+                store,
+                &spec.scope,
+                &library,
+                spec.plan,
+                true,
+                &mut html::NoRows,
+            )
+            .await?;
             let page = html::render(spec.lang, &walked, &period, plan_name, spec.issued);
             std::fs::write(spec.out, page).map_err(|e| ReportError::io(spec.out, e))?;
             Ok(walked)

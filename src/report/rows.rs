@@ -134,8 +134,65 @@ impl Cell {
 }
 
 /// RFC 3339 with the offset, to the microsecond: `2023-03-13T05:30:00.000000+07:00`.
+/// Written digit by digit: an export writes millions of them.
 pub fn instant_text(t: DateTime<FixedOffset>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string()
+    use chrono::{Datelike, Timelike};
+    fn put(b: &mut [u8], mut v: u32) {
+        for d in b.iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    let l = t.naive_local();
+    let off = t.offset().local_minus_utc();
+    let mut b = *b"0000-00-00T00:00:00.000000+00:00";
+    put(&mut b[0..4], l.year().clamp(0, 9999) as u32);
+    put(&mut b[5..7], l.month());
+    put(&mut b[8..10], l.day());
+    put(&mut b[11..13], l.hour());
+    put(&mut b[14..16], l.minute());
+    put(&mut b[17..19], l.second());
+    put(&mut b[20..26], l.nanosecond() % 1_000_000_000 / 1_000);
+    if off < 0 {
+        b[26] = b'-';
+    }
+    let off = off.unsigned_abs();
+    put(&mut b[27..29], off / 3600);
+    put(&mut b[30..32], off % 3600 / 60);
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+/// Parses a stored instant. The store writes fixed-width UTC text to the microsecond
+/// (`2023-03-12T22:30:00.000000Z`), read here without chrono's general parser; anything
+/// else goes through RFC 3339 parsing.
+fn parse_stored(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let fixed = b.len() == 27
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'.'
+        && b[26] == b'Z';
+    if fixed {
+        let date = chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+        let time = chrono::NaiveTime::from_hms_micro_opt(
+            num(11..13)?,
+            num(14..16)?,
+            num(17..19)?,
+            num(20..26)?,
+        )?;
+        return Some(date.and_time(time).and_utc());
+    }
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 impl ExportRow {
@@ -169,12 +226,9 @@ fn instant(
     s: &str,
     station: &StationScope,
 ) -> Result<DateTime<FixedOffset>, ReportError> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| {
-            t.with_timezone(&Utc)
-                .with_timezone(&station.timezone)
-                .fixed_offset()
-        })
+    parse_stored(s)
+        .map(|t| t.with_timezone(&station.timezone).fixed_offset())
+        .ok_or(())
         .map_err(|_| ReportError::BadRow {
             seq,
             reason: format!("{field} '{s}' is not an RFC 3339 instant"),
@@ -183,34 +237,47 @@ fn instant(
 
 /// The export row of a closed airlog record at `station`.
 pub fn export_row(
-    r: &Record,
+    r: Record,
     station: &StationScope,
     library: &Library,
 ) -> Result<ExportRow, ReportError> {
     let b = r.bulletin_id.as_deref().and_then(|id| library.get(id));
+    let (title, kind, topic, producer) = match b {
+        Some(b) => (
+            b.meta.title.clone(),
+            Some(b.meta.kind),
+            Some(b.meta.topic),
+            b.meta.producer.clone(),
+        ),
+        None => (String::new(), None, None, String::new()),
+    };
     let opt = |field: &str, v: &Option<String>| {
         v.as_deref()
             .map(|s| instant(r.seq, field, s, station))
             .transpose()
     };
+    let slot_start = instant(r.seq, "slot_start", &r.slot_start, station)?;
+    let planned_start = instant(r.seq, "planned_start", &r.planned_start, station)?;
+    let actual_start = opt("actual_start", &r.actual_start)?;
+    let actual_end = opt("actual_end", &r.actual_end)?;
     Ok(ExportRow {
         seq: r.seq,
-        station_code: r.station.clone(),
+        station_code: r.station,
         station_name: station.name.clone(),
-        slot_start: instant(r.seq, "slot_start", &r.slot_start, station)?,
-        bulletin_id: r.bulletin_id.clone().unwrap_or_default(),
-        title: b.map(|b| b.meta.title.clone()).unwrap_or_default(),
-        kind: b.map(|b| b.meta.kind),
-        topic: b.map(|b| b.meta.topic),
-        producer: b.map(|b| b.meta.producer.clone()).unwrap_or_default(),
-        planned_start: instant(r.seq, "planned_start", &r.planned_start, station)?,
-        actual_start: opt("actual_start", &r.actual_start)?,
-        actual_end: opt("actual_end", &r.actual_end)?,
+        slot_start,
+        bulletin_id: r.bulletin_id.unwrap_or_default(),
+        title,
+        kind,
+        topic,
+        producer,
+        planned_start,
+        actual_start,
+        actual_end,
         played_ms: r.played_ms,
-        status: r.status.clone(),
-        reason: r.reason.clone(),
-        sha256: r.sha256.clone().unwrap_or_default(),
-        row_hash: r.row_hash.clone(),
+        status: r.status,
+        reason: r.reason,
+        sha256: r.sha256.unwrap_or_default(),
+        row_hash: r.row_hash,
     })
 }
 
@@ -301,12 +368,7 @@ pub(crate) mod tests {
             Topic::Documents,
             "Tin",
         )]);
-        let row = export_row(
-            &record(7, "0123456789ab", "aired", 60_000),
-            &station(),
-            &lib,
-        )
-        .unwrap();
+        let row = export_row(record(7, "0123456789ab", "aired", 60_000), &station(), &lib).unwrap();
         let cells = row.cells();
         assert_eq!(cells[2].text(), "2023-03-13T05:30:00.000000+07:00");
         assert_eq!(cells[8].text(), "2023-03-13T05:30:10.250000+07:00");
@@ -316,9 +378,26 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn instants_are_written_as_chrono_would_write_them() {
+        for text in [
+            "2023-03-13T05:30:00.000000+07:00",
+            "2023-12-31T23:59:59.999999+07:00",
+            "2023-06-01T01:02:03.000450-03:30",
+            "2023-06-01T01:02:03.120000+00:00",
+        ] {
+            let t = DateTime::parse_from_rfc3339(text).unwrap();
+            assert_eq!(instant_text(t), text);
+            assert_eq!(
+                instant_text(t),
+                t.format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string()
+            );
+        }
+    }
+
+    #[test]
     fn a_bulletin_gone_from_the_library_leaves_its_metadata_empty() {
         let row = export_row(
-            &record(7, "0123456789ab", "aired", 1),
+            record(7, "0123456789ab", "aired", 1),
             &station(),
             &Library::default(),
         )
@@ -331,7 +410,7 @@ pub(crate) mod tests {
     fn an_unreadable_instant_names_the_row_and_field() {
         let mut r = record(9, "0123456789ab", "aired", 1);
         r.planned_start = "yesterday".into();
-        let e = export_row(&r, &station(), &Library::default()).unwrap_err();
+        let e = export_row(r, &station(), &Library::default()).unwrap_err();
         assert!(
             e.to_string().contains("row 9") && e.to_string().contains("planned_start"),
             "{e}"

@@ -67,7 +67,12 @@ impl Tally {
         self.rows += 1;
         self.airings += a;
         self.played_ms += row.played_ms;
-        *self.by_status.entry(row.status.clone()).or_default() += 1;
+        match self.by_status.get_mut(&row.status) {
+            Some(n) => *n += 1,
+            None => {
+                self.by_status.insert(row.status.clone(), 1);
+            }
+        }
         if let Some(k) = row.kind {
             self.airings_by_kind[kind_index(k)] += a;
             if aired && !self.items_by_kind[kind_index(k)].contains(&row.bulletin_id) {
@@ -358,7 +363,7 @@ mod tests {
         ];
         let rows = recs
             .iter()
-            .map(|r| export_row(r, &station(), &lib).unwrap())
+            .map(|r| export_row(r.clone(), &station(), &lib).unwrap())
             .collect();
         (lib, rows)
     }

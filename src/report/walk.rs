@@ -22,6 +22,12 @@ pub const PAGE: u32 = 5_000;
 
 /// Where exported rows go (a file writer, or the comparison of `verify --export`).
 pub trait RowSink {
+    /// Whether [`RowSink::record`] wants the stored records (the check does; files do not,
+    /// and the walk then moves each record into its row instead of copying it).
+    fn wants_records(&self) -> bool {
+        false
+    }
+
     /// Sees the stored record behind the next row (a check verifies its hash here).
     fn record(&mut self, _record: &crate::airlog::Record) -> Result<(), ReportError> {
         Ok(())
@@ -47,11 +53,14 @@ struct WeekAcc {
 }
 
 /// Walks the scope's rows in export order (station, then planned start, then seq).
+/// Compliance is evaluated when `judge` is set and a plan is given (the CSV and the check
+/// of an export need only the rows).
 pub async fn walk(
     store: &dyn Store,
     scope: &Scope,
     library: &Library,
     plan: Option<&Plan>,
+    judge: bool,
     sink: &mut dyn RowSink,
 ) -> Result<Walked, ReportError> {
     let heads: BTreeMap<String, (i64, String)> = store
@@ -61,12 +70,14 @@ pub async fn walk(
         .filter(|(s, _, _)| scope.stations.iter().any(|x| &x.code == s))
         .map(|(s, seq, h)| (s, (seq, h)))
         .collect();
-    let mut summary = Summary::new(scope, plan.is_some());
+    let mut summary = Summary::new(scope, judge && plan.is_some());
     let mut tracker = Tracker::default();
     let period = scope.period;
     for (i, st) in scope.stations.iter().enumerate() {
         let (pfrom, pto) = period.bounds(st.timezone);
-        let plan_station = plan.and_then(|p| p.station(&st.code).map(|s| (p, s)));
+        let plan_station = plan
+            .filter(|_| judge)
+            .and_then(|p| p.station(&st.code).map(|s| (p, s)));
         // With a plan, whole ISO weeks are read so the first and last weeks are judged
         // on all their airings; only rows inside the period are exported.
         let first_week = IsoWeek::of(period.from);
@@ -109,7 +120,16 @@ pub async fn walk(
                     PAGE,
                 )
                 .await?;
-            for r in &page {
+            let next = match page.last() {
+                Some(last) if page.len() == PAGE as usize => {
+                    Some((last.planned_start.clone(), last.seq))
+                }
+                _ => None,
+            };
+            for r in page {
+                if sink.wants_records() {
+                    sink.record(&r)?;
+                }
                 let row = export_row(r, st, library)?;
                 let planned = row.planned_start.with_timezone(&Utc);
                 if plan_station.is_some() {
@@ -123,17 +143,14 @@ pub async fn walk(
                     }
                 }
                 if planned >= pfrom && planned < pto {
-                    sink.record(r)?;
                     sink.row(&row)?;
                     summary.add_row(i, &row);
                     tracker.add(&row.station_code, &row.row_hash);
                 }
             }
-            match page.last() {
-                Some(last) if page.len() == PAGE as usize => {
-                    after = Some((last.planned_start.clone(), last.seq));
-                }
-                _ => break,
+            match next {
+                Some(n) => after = Some(n),
+                None => break,
             }
         }
         if plan_station.is_some() {

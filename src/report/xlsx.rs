@@ -135,26 +135,26 @@ impl RowSink for XlsxWriter {
         if self.row > ROWS_PER_SHEET {
             self.new_detail_sheet()?;
         }
-        let p = self.path.clone();
-        let (r, date) = (self.row, self.date.clone());
+        // Disjoint fields: the sheet borrows the workbook, the format and path stay shared.
+        let (p, r, date) = (&self.path, self.row, &self.date);
         let ws = self
             .wb
             .worksheet_from_index(self.sheet)
-            .map_err(|e| err(&p, e))?;
+            .map_err(|e| err(p, e))?;
         for (c, cell) in row.cells().iter().enumerate() {
             let c = c as u16;
             match cell {
                 Cell::Text(s) if s.is_empty() => {}
                 Cell::Text(s) => {
-                    ws.write_string(r, c, s).map_err(|e| err(&p, e))?;
+                    ws.write_string(r, c, s).map_err(|e| err(p, e))?;
                 }
                 Cell::Time(None) => {}
                 Cell::Time(Some(t)) => {
-                    ws.write_datetime_with_format(r, c, t.naive_local(), &date)
-                        .map_err(|e| err(&p, e))?;
+                    ws.write_datetime_with_format(r, c, t.naive_local(), date)
+                        .map_err(|e| err(p, e))?;
                 }
                 Cell::Number(n) => {
-                    ws.write_number(r, c, *n as f64).map_err(|e| err(&p, e))?;
+                    ws.write_number(r, c, *n as f64).map_err(|e| err(p, e))?;
                 }
             }
         }
