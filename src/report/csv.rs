@@ -191,7 +191,12 @@ mod tests {
             Topic::Other,
             title,
         )]);
-        let row = export_row(record(1, "0123456789ab", "aired", 5), &station(), &lib).unwrap();
+        let row = export_row(
+            record(1, "0123456789ab", "aired", 5).into(),
+            &station(),
+            &lib,
+        )
+        .unwrap();
         let mut w = CsvWriter::create(&path).unwrap();
         w.row(&row).unwrap();
         let mut t = super::super::integrity::Tracker::default();

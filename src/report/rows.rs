@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::airlog::Record;
 use crate::library::{Bulletin, BulletinId, Kind, Topic};
+use crate::store::ExportRecord;
 
 use super::{ReportError, StationScope};
 
@@ -235,9 +235,9 @@ fn instant(
         })
 }
 
-/// The export row of a closed airlog record at `station`.
+/// The export row of a closed airlog row at `station`.
 pub fn export_row(
-    r: Record,
+    r: ExportRecord,
     station: &StationScope,
     library: &Library,
 ) -> Result<ExportRow, ReportError> {
@@ -284,6 +284,7 @@ pub fn export_row(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::airlog::Record;
     use crate::library::{ApprovalState, AudioFacts, BulletinMeta, Priority, StateChange};
 
     pub(crate) fn bulletin(id: &str, kind: Kind, topic: Topic, title: &str) -> Bulletin {
@@ -368,7 +369,12 @@ pub(crate) mod tests {
             Topic::Documents,
             "Tin",
         )]);
-        let row = export_row(record(7, "0123456789ab", "aired", 60_000), &station(), &lib).unwrap();
+        let row = export_row(
+            record(7, "0123456789ab", "aired", 60_000).into(),
+            &station(),
+            &lib,
+        )
+        .unwrap();
         let cells = row.cells();
         assert_eq!(cells[2].text(), "2023-03-13T05:30:00.000000+07:00");
         assert_eq!(cells[8].text(), "2023-03-13T05:30:10.250000+07:00");
@@ -397,7 +403,7 @@ pub(crate) mod tests {
     #[test]
     fn a_bulletin_gone_from_the_library_leaves_its_metadata_empty() {
         let row = export_row(
-            record(7, "0123456789ab", "aired", 1),
+            record(7, "0123456789ab", "aired", 1).into(),
             &station(),
             &Library::default(),
         )
@@ -410,7 +416,7 @@ pub(crate) mod tests {
     fn an_unreadable_instant_names_the_row_and_field() {
         let mut r = record(9, "0123456789ab", "aired", 1);
         r.planned_start = "yesterday".into();
-        let e = export_row(r, &station(), &Library::default()).unwrap_err();
+        let e = export_row(r.into(), &station(), &Library::default()).unwrap_err();
         assert!(
             e.to_string().contains("row 9") && e.to_string().contains("planned_start"),
             "{e}"

@@ -363,7 +363,7 @@ mod tests {
         ];
         let rows = recs
             .iter()
-            .map(|r| export_row(r.clone(), &station(), &lib).unwrap())
+            .map(|r| export_row(r.clone().into(), &station(), &lib).unwrap())
             .collect();
         (lib, rows)
     }

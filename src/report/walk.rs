@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::plan::Plan;
 use crate::schedule::IsoWeek;
-use crate::store::Store;
+use crate::store::{ExportRecord, Store};
 
 use super::integrity::{Integrity, Tracker};
 use super::rows::{export_row, ExportRow, Library};
@@ -111,15 +111,24 @@ pub async fn walk(
         };
         let mut after: Option<(String, i64)> = None;
         loop {
-            let page = store
-                .airlog_page(
-                    &st.code,
-                    from,
-                    to,
-                    after.as_ref().map(|(t, s)| (t.as_str(), *s)),
-                    PAGE,
-                )
-                .await?;
+            let after_ref = after.as_ref().map(|(t, s)| (t.as_str(), *s));
+            // A check needs whole records (to verify their hashes); files need only what
+            // they show, fetched packed.
+            let page: Vec<ExportRecord> = if sink.wants_records() {
+                let records = store
+                    .airlog_page(&st.code, from, to, after_ref, PAGE)
+                    .await?;
+                let mut page = Vec::with_capacity(records.len());
+                for r in records {
+                    sink.record(&r)?;
+                    page.push(r.into());
+                }
+                page
+            } else {
+                store
+                    .export_page(&st.code, from, to, after_ref, PAGE)
+                    .await?
+            };
             let next = match page.last() {
                 Some(last) if page.len() == PAGE as usize => {
                     Some((last.planned_start.clone(), last.seq))
@@ -127,9 +136,6 @@ pub async fn walk(
                 _ => None,
             };
             for r in page {
-                if sink.wants_records() {
-                    sink.record(&r)?;
-                }
                 let row = export_row(r, st, library)?;
                 let planned = row.planned_start.with_timezone(&Utc);
                 if plan_station.is_some() {

@@ -18,7 +18,7 @@ mod rows;
 pub mod schedules;
 pub mod sqlite;
 
-pub use airlog::{AirlogStore, Closing, NewRow};
+pub use airlog::{AirlogStore, Closing, ExportRecord, NewRow};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
 
 /// Why a store call failed.
