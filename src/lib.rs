@@ -11,6 +11,8 @@
 //! - [`playout`]: the audio path: item sources (decode, resample, gain) and sinks (sound
 //!   card, WAV capture, null).
 //! - [`airlog`]: the as-run log and its hash chain.
+//! - [`report`]: exports for Phòng Nội vụ (CSV, XLSX, printable HTML) with an integrity
+//!   block, and their verification against the database.
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
 //! - [`daemon`]: `loa serve`: every station on the wall clock, the control API, clean stops.
 //! - [`web`]: the control API (axum), token-guarded.
@@ -26,6 +28,7 @@ pub mod library;
 pub mod notify;
 pub mod plan;
 pub mod playout;
+pub mod report;
 pub mod schedule;
 pub mod store;
 pub mod text;

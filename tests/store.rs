@@ -504,6 +504,61 @@ macro_rules! store_suite {
             }
 
             #[tokio::test]
+            async fn export_pages_walk_closed_rows_in_order_and_read_back_packed() {
+                use loa::store::{Closing, ExportRecord, NewRow};
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let x = bulletin(&sha(13), "Trang", Kind::News, Topic::Other);
+                s.add_bulletins(std::slice::from_ref(&x)).await.unwrap();
+                let start = at("2023-03-05T22:30:00Z");
+                let row = |n: i64| NewRow {
+                    station: "vinh-an".into(),
+                    slot_start: start,
+                    bulletin_id: (n != 2).then(|| x.id.to_string()),
+                    sha256: Some(x.audio.sha256.clone()),
+                    planned_start: start + chrono::Duration::seconds(n * 60),
+                    actual_start: None,
+                    source: "schedule".into(),
+                    reason: String::new(),
+                    gain_db: None,
+                    who: "loa".into(),
+                    link_seq: None,
+                };
+                for n in [3, 0, 4, 1, 2] {
+                    let closing = Closing {
+                        status: "failed".into(),
+                        actual_end: None,
+                        played_ms: 0,
+                        reason: format!("tệp \"{n}\", mất; lỗi\u{1f}x"),
+                    };
+                    s.record(&row(n), &closing).await.unwrap();
+                }
+                s.open_row(&row(5)).await.unwrap();
+                let (from, to) = (start, start + chrono::Duration::hours(1));
+                let mut full = Vec::new();
+                let mut packed: Vec<ExportRecord> = Vec::new();
+                let mut after: Option<(String, i64)> = None;
+                loop {
+                    let a = after.as_ref().map(|(t, q)| (t.as_str(), *q));
+                    let page = s.airlog_page("vinh-an", from, to, a, 2).await.unwrap();
+                    packed.extend(s.export_page("vinh-an", from, to, a, 2).await.unwrap());
+                    let Some(last) = page.last() else { break };
+                    after = Some((last.planned_start.clone(), last.seq));
+                    full.extend(page);
+                }
+                assert_eq!(full.len(), 5, "the open row is left out");
+                let starts: Vec<&str> = full.iter().map(|r| r.planned_start.as_str()).collect();
+                assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
+                let expected: Vec<ExportRecord> = full.into_iter().map(Into::into).collect();
+                assert_eq!(packed, expected);
+                assert_eq!(packed[2].bulletin_id, None);
+                assert!(packed[0].reason.contains("\u{1f}x"));
+                b.teardown().await;
+            }
+
+            #[tokio::test]
             async fn a_bulletin_that_has_aired_cannot_be_removed() {
                 let Some(b) = super::$backend().await else {
                     return;

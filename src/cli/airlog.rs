@@ -1,6 +1,8 @@
 //! `loa airlog verify`: checks every station's hash chain; exit 1 naming the first bad row.
+//! `loa airlog verify --export FILE` checks an export against the database instead, and
+//! `loa airlog export` writes one (both in [`super::report`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
@@ -15,15 +17,31 @@ use super::Failure;
 pub enum AirlogCommand {
     /// Check that no airlog row was edited, deleted or inserted.
     Verify {
+        /// Check this CSV or XLSX export against the database instead of the chains.
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// The plan, to compare station names too (with --export).
+        #[arg(long, requires = "export")]
+        plan: Option<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Export the airlog of a period as CSV, XLSX or a printable HTML report.
+    Export(super::report::ExportArgs),
 }
 
 /// Runs a `loa airlog` command.
 pub async fn run(data_dir: &Path, cmd: AirlogCommand) -> Result<(), Failure> {
-    let AirlogCommand::Verify { json } = cmd;
+    let json = match cmd {
+        AirlogCommand::Export(args) => return super::report::export(data_dir, args).await,
+        AirlogCommand::Verify {
+            export: Some(file),
+            plan,
+            json,
+        } => return super::report::verify_export(data_dir, &file, plan.as_deref(), json).await,
+        AirlogCommand::Verify { json, .. } => json,
+    };
     let (_, store) = open(data_dir).await?;
     let result = verify(store.as_ref()).await;
     store.close().await;

@@ -14,6 +14,7 @@ mod library;
 mod output;
 mod plan;
 mod playout;
+mod report;
 mod schedule;
 mod serve;
 
@@ -61,7 +62,7 @@ pub enum Command {
     /// Control a running daemon: status, play, skip, stop, urgent.
     #[command(subcommand)]
     Ctl(ctl::CtlCommand),
-    /// The airtime log: verify its integrity.
+    /// The airtime log: export it for reports, verify its integrity or an export's.
     #[command(subcommand)]
     Airlog(airlog::AirlogCommand),
 }

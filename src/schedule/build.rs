@@ -78,14 +78,11 @@ fn prepare<'a>(
 ) -> (Pool<'a>, State) {
     let (from, _) = inp.week.bounds(station.timezone);
     let days: Vec<NaiveDate> = inp.week.days().collect();
-    let pool = Pool::new(
-        approved
-            .iter()
-            .copied()
-            .filter(|b| b.meta.kind != Kind::Jingle)
-            .filter(|b| b.meta.targets(&station.code) && days.iter().any(|d| b.meta.valid_on(*d)))
-            .collect(),
-    );
+    let pool = Pool::new(compliance::week_library(
+        approved.iter().copied(),
+        station,
+        inp.week,
+    ));
     let mut st = State::new(pool.items.len());
     let months: BTreeSet<(i32, u32)> = days.iter().map(|d| month(*d)).collect();
     for a in history.iter().filter(|a| a.start < from) {

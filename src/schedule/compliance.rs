@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use crate::library::{Bulletin, Kind, Topic};
+use crate::library::{ApprovalState, Bulletin, Kind, Topic};
 use crate::plan::{Plan, RuleBody, Station};
 use crate::schedule::{IsoWeek, RuleResult, SkippedSlot};
 
@@ -25,6 +25,37 @@ pub struct Context<'a> {
     pub month_topics_before: &'a BTreeMap<(i32, u32), BTreeSet<Topic>>,
     /// Slot instances that did not run, with reasons.
     pub skipped: &'a [SkippedSlot],
+}
+
+/// The bulletins a station's week is judged against ([`Context::library`]): approved, not
+/// jingles, meant for the station and valid some day of the week. The builder pools the
+/// same ones; reports call this to build a [`Context`] for a week that aired.
+pub fn week_library<'a>(
+    library: impl IntoIterator<Item = &'a Bulletin>,
+    station: &Station,
+    week: IsoWeek,
+) -> Vec<&'a Bulletin> {
+    let days: Vec<NaiveDate> = week.days().collect();
+    library
+        .into_iter()
+        .filter(|b| b.state == ApprovalState::Approved && b.meta.kind != Kind::Jingle)
+        .filter(|b| b.meta.targets(&station.code) && days.iter().any(|d| b.meta.valid_on(*d)))
+        .collect()
+}
+
+/// The slot instances of a station's week that do not run, and why ([`Context::skipped`]).
+pub fn skipped_slots(plan: &Plan, station: &Station, week: IsoWeek) -> Vec<SkippedSlot> {
+    let (from, to) = week.bounds(station.timezone);
+    crate::plan::calendar::instances(plan, station, from, to)
+        .into_iter()
+        .filter_map(|i| {
+            i.skipped.map(|reason| SkippedSlot {
+                name: plan.slots[i.slot].name.clone(),
+                start: i.start.with_timezone(&station.timezone).fixed_offset(),
+                reason,
+            })
+        })
+        .collect()
 }
 
 fn kinds_vi(kinds: &[Kind]) -> String {

@@ -19,7 +19,7 @@ pub mod schedules;
 pub mod sqlite;
 mod write_tx;
 
-pub use airlog::{AirlogStore, Closing, NewRow};
+pub use airlog::{AirlogStore, Closing, ExportRecord, NewRow};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
 
 /// Why a store call failed.

@@ -1,0 +1,429 @@
+//! The summary of an export, aggregated row by row (pure): per station and in total, items
+//! and airings by kind, minutes on air, topics III.1–III.5, producer units, incidents, and
+//! compliance with the plan's rules summed over the period's weeks.
+//!
+//! Definitions (docs/en/reporting.md repeats them):
+//! - an **airing** is a row with status `aired`; `partial` rows are not airings — playout
+//!   makes them up later, so counting them would count one item twice;
+//! - **minutes on air** sum `played_ms` over every row, whatever its status (what the
+//!   loudspeakers really played);
+//! - **items** of a kind are the distinct bulletins of that kind aired at least once;
+//! - compliance is [`crate::schedule::compliance::evaluate`] on each ISO week whose Thursday
+//!   is in the period, with the week's airings (jingles aside) at their slot's start, as the
+//!   schedule's forecast passes them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
+
+use crate::library::{Bulletin, Kind, Topic};
+use crate::plan::{Plan, Station};
+use crate::schedule::compliance::{self, Context};
+use crate::schedule::{IsoWeek, RuleResult, SkippedSlot};
+
+use super::rows::{ExportRow, Library};
+use super::Scope;
+
+/// How many incidents a summary lists (the detail rows keep every one).
+pub const INCIDENT_LIST_MAX: usize = 200;
+
+/// How many distinct reasons a rule keeps for its unmet weeks.
+const REASONS_MAX: usize = 20;
+
+fn kind_index(k: Kind) -> usize {
+    Kind::ALL.iter().position(|x| *x == k).unwrap_or(0)
+}
+
+fn topic_index(t: Topic) -> usize {
+    Topic::ALL.iter().position(|x| *x == t).unwrap_or(0)
+}
+
+/// Counts over a set of rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    /// Rows seen (every status).
+    pub rows: u64,
+    /// Airings (status `aired`).
+    pub airings: u64,
+    /// Sum of `played_ms` over every row.
+    pub played_ms: i64,
+    /// Airings per kind, in [`Kind::ALL`] order.
+    pub airings_by_kind: [u64; 5],
+    /// Distinct bulletins aired per kind, in [`Kind::ALL`] order.
+    pub items_by_kind: [BTreeSet<String>; 5],
+    /// (airings, played ms) per topic, in [`Topic::ALL`] order.
+    pub by_topic: [(u64, i64); 5],
+    /// (airings, played ms) per producer unit.
+    pub by_producer: BTreeMap<String, (u64, i64)>,
+    /// Rows per status.
+    pub by_status: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    /// Adds one row.
+    pub fn add(&mut self, row: &ExportRow) {
+        let aired = row.status == "aired";
+        let a = u64::from(aired);
+        self.rows += 1;
+        self.airings += a;
+        self.played_ms += row.played_ms;
+        match self.by_status.get_mut(&row.status) {
+            Some(n) => *n += 1,
+            None => {
+                self.by_status.insert(row.status.clone(), 1);
+            }
+        }
+        if let Some(k) = row.kind {
+            self.airings_by_kind[kind_index(k)] += a;
+            if aired && !self.items_by_kind[kind_index(k)].contains(&row.bulletin_id) {
+                self.items_by_kind[kind_index(k)].insert(row.bulletin_id.clone());
+            }
+        }
+        if let Some(t) = row.topic {
+            let e = &mut self.by_topic[topic_index(t)];
+            e.0 += a;
+            e.1 += row.played_ms;
+        }
+        if row.kind.is_some() {
+            let p = match self.by_producer.get_mut(&row.producer) {
+                Some(p) => p,
+                None => self.by_producer.entry(row.producer.clone()).or_default(),
+            };
+            p.0 += a;
+            p.1 += row.played_ms;
+        }
+    }
+
+    /// Distinct items aired of a kind.
+    pub fn items(&self, k: Kind) -> usize {
+        self.items_by_kind[kind_index(k)].len()
+    }
+
+    /// Airings of a kind.
+    pub fn airings_of(&self, k: Kind) -> u64 {
+        self.airings_by_kind[kind_index(k)]
+    }
+
+    /// Minutes on air, one decimal.
+    pub fn minutes(&self) -> f64 {
+        minutes(self.played_ms)
+    }
+}
+
+/// Milliseconds as minutes rounded to one decimal.
+pub fn minutes(ms: i64) -> f64 {
+    (ms as f64 / 6_000.0).round() / 10.0
+}
+
+/// One rule's compliance summed over the period's weeks at a station (or all stations).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleTotal {
+    /// The rule's id.
+    pub rule: String,
+    /// The seed clause it implements.
+    pub clause: String,
+    /// Required, summed over weeks.
+    pub required: u64,
+    /// Aired, counted as the rule counts (capped per item where it caps), summed.
+    pub aired: u64,
+    /// Weeks evaluated.
+    pub weeks: u32,
+    /// Weeks in which the rule was met.
+    pub weeks_met: u32,
+    /// Why it was not met, with how many weeks said so.
+    pub reasons: BTreeMap<String, u32>,
+}
+
+impl RuleTotal {
+    /// Aired as a percentage of required (100 when nothing was required).
+    pub fn percent(&self) -> f64 {
+        if self.required == 0 {
+            100.0
+        } else {
+            (self.aired as f64 * 1000.0 / self.required as f64).round() / 10.0
+        }
+    }
+
+    /// Whether the period's totals meet the requirement.
+    pub fn met(&self) -> bool {
+        self.aired >= self.required
+    }
+
+    fn add(&mut self, r: &RuleResult) {
+        self.required += u64::from(r.required);
+        self.aired += u64::from(r.planned);
+        self.weeks += 1;
+        if r.met {
+            self.weeks_met += 1;
+        } else if self.reasons.len() < REASONS_MAX || self.reasons.contains_key(&r.reason) {
+            *self.reasons.entry(r.reason.clone()).or_default() += 1;
+        }
+    }
+
+    fn merge(&mut self, o: &RuleTotal) {
+        self.required += o.required;
+        self.aired += o.aired;
+        self.weeks += o.weeks;
+        self.weeks_met += o.weeks_met;
+    }
+}
+
+/// One station's summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StationSummary {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Its counts.
+    pub tally: Tally,
+    /// Its rules, in plan order.
+    pub rules: Vec<RuleTotal>,
+    /// Slot instances that did not run (blackouts, local limits), per reason.
+    pub skipped_slots: BTreeMap<String, u32>,
+}
+
+/// A row that did not air cleanly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    /// Station name.
+    pub station: String,
+    /// Planned start, station time.
+    pub planned_start: DateTime<FixedOffset>,
+    /// Title (or bulletin id).
+    pub title: String,
+    /// failed, partial, skipped or interrupted.
+    pub status: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The statuses listed as incidents.
+pub const INCIDENT_STATUSES: [&str; 4] = ["failed", "partial", "skipped", "interrupted"];
+
+/// The whole summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Per station, in export order.
+    pub stations: Vec<StationSummary>,
+    /// All stations.
+    pub total: Tally,
+    /// The first [`INCIDENT_LIST_MAX`] incidents, in export order.
+    pub incidents: Vec<Incident>,
+    /// Every incident counted.
+    pub incidents_total: u64,
+    /// Whether compliance was evaluated (a plan was given).
+    pub has_plan: bool,
+}
+
+impl Summary {
+    /// An empty summary of the scope's stations.
+    pub fn new(scope: &Scope, has_plan: bool) -> Summary {
+        Summary {
+            stations: scope
+                .stations
+                .iter()
+                .map(|s| StationSummary {
+                    code: s.code.clone(),
+                    name: s.name.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            has_plan,
+            ..Default::default()
+        }
+    }
+
+    /// Adds an exported row of station `i`.
+    pub fn add_row(&mut self, i: usize, row: &ExportRow) {
+        self.stations[i].tally.add(row);
+        self.total.add(row);
+        if INCIDENT_STATUSES.contains(&row.status.as_str()) {
+            self.incidents_total += 1;
+            if self.incidents.len() < INCIDENT_LIST_MAX {
+                self.incidents.push(Incident {
+                    station: row.station_name.clone(),
+                    planned_start: row.planned_start,
+                    title: if row.title.is_empty() {
+                        row.bulletin_id.clone()
+                    } else {
+                        row.title.clone()
+                    },
+                    status: row.status.clone(),
+                    reason: row.reason.clone(),
+                });
+            }
+        }
+    }
+
+    /// Adds one evaluated week of station `i`.
+    pub fn add_week(&mut self, i: usize, results: &[RuleResult], skipped: &[SkippedSlot]) {
+        let st = &mut self.stations[i];
+        for r in results {
+            let pos = match st.rules.iter().position(|t| t.rule == r.rule) {
+                Some(p) => p,
+                None => {
+                    st.rules.push(RuleTotal {
+                        rule: r.rule.clone(),
+                        clause: r.clause.clone(),
+                        ..Default::default()
+                    });
+                    st.rules.len() - 1
+                }
+            };
+            st.rules[pos].add(r);
+        }
+        for s in skipped {
+            *st.skipped_slots.entry(s.reason.clone()).or_default() += 1;
+        }
+    }
+
+    /// Each rule summed over every station, in the order rules first appear.
+    pub fn total_rules(&self) -> Vec<RuleTotal> {
+        let mut out: Vec<RuleTotal> = Vec::new();
+        for r in self.stations.iter().flat_map(|s| &s.rules) {
+            match out.iter_mut().find(|t| t.rule == r.rule) {
+                Some(t) => t.merge(r),
+                None => {
+                    let mut t = r.clone();
+                    t.reasons.clear();
+                    out.push(t);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Topics aired at a station earlier in each month (the compliance context's memory).
+pub type MonthTopics = BTreeMap<(i32, u32), BTreeSet<Topic>>;
+
+/// Evaluates one aired week of a station with the schedule's own compliance code. `aired`
+/// holds (bulletin id, slot start) of the week's airings; `month_topics` the topics aired
+/// before the week in its months, and gains the week's.
+pub fn evaluate_week(
+    plan: &Plan,
+    station: &Station,
+    week: IsoWeek,
+    library: &Library,
+    aired: &[(String, DateTime<Utc>)],
+    month_topics: &mut MonthTopics,
+) -> (Vec<RuleResult>, Vec<SkippedSlot>) {
+    let pool = compliance::week_library(library.all(), station, week);
+    let skipped = compliance::skipped_slots(plan, station, week);
+    let airings: Vec<(&Bulletin, DateTime<Utc>)> = aired
+        .iter()
+        .filter_map(|(id, at)| library.get(id).map(|b| (b, *at)))
+        .filter(|(b, _)| b.meta.kind != Kind::Jingle)
+        .collect();
+    let ctx = Context {
+        plan,
+        station,
+        week,
+        library: &pool,
+        month_topics_before: month_topics,
+        skipped: &skipped,
+    };
+    let results = compliance::evaluate(&ctx, &airings);
+    add_month_topics(station, &airings, month_topics);
+    (results, skipped)
+}
+
+/// Records the topics of airings in their months (station time).
+pub fn add_month_topics(
+    station: &Station,
+    airings: &[(&Bulletin, DateTime<Utc>)],
+    month_topics: &mut MonthTopics,
+) {
+    for (b, at) in airings {
+        let d = at.with_timezone(&station.timezone).date_naive();
+        month_topics
+            .entry((d.year(), d.month()))
+            .or_default()
+            .insert(b.meta.topic);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rows::export_row;
+    use super::super::rows::tests::{bulletin, record, station};
+    use super::*;
+
+    fn rows() -> (Library, Vec<ExportRow>) {
+        let lib = Library::new(vec![
+            bulletin("aaaaaaaaaaaa", Kind::News, Topic::EProcedures, "Tin"),
+            bulletin("bbbbbbbbbbbb", Kind::Article, Topic::Documents, "Bài"),
+        ]);
+        let recs = [
+            record(1, "aaaaaaaaaaaa", "aired", 60_000),
+            record(2, "aaaaaaaaaaaa", "aired", 60_000),
+            record(3, "bbbbbbbbbbbb", "partial", 30_000),
+            record(4, "bbbbbbbbbbbb", "failed", 0),
+        ];
+        let rows = recs
+            .iter()
+            .map(|r| export_row(r.clone().into(), &station(), &lib).unwrap())
+            .collect();
+        (lib, rows)
+    }
+
+    #[test]
+    fn airings_count_only_clean_rows_and_minutes_count_everything_played() {
+        let (_, rows) = rows();
+        let mut t = Tally::default();
+        rows.iter().for_each(|r| t.add(r));
+        assert_eq!((t.rows, t.airings), (4, 2));
+        assert_eq!(t.played_ms, 150_000);
+        assert_eq!(t.minutes(), 2.5);
+        assert_eq!(t.items(Kind::News), 1, "one news item aired twice");
+        assert_eq!(t.airings_of(Kind::News), 2);
+        assert_eq!(
+            t.items(Kind::Article),
+            0,
+            "a partial airing is not an airing"
+        );
+        assert_eq!(t.by_topic[topic_index(Topic::Documents)], (0, 30_000));
+        assert_eq!(t.by_producer["Phòng Tư pháp"], (2, 150_000));
+        assert_eq!(t.by_status["failed"], 1);
+    }
+
+    #[test]
+    fn incidents_are_listed_with_their_reasons_and_counted_beyond_the_list() {
+        let (_, rows) = rows();
+        let scope = Scope {
+            period: super::super::Period::year("2023").unwrap(),
+            stations: vec![station()],
+        };
+        let mut s = Summary::new(&scope, false);
+        rows.iter().for_each(|r| s.add_row(0, r));
+        assert_eq!(s.incidents_total, 2);
+        assert_eq!(s.incidents[1].status, "failed");
+        assert_eq!(s.total, s.stations[0].tally);
+    }
+
+    #[test]
+    fn rule_totals_sum_weeks_and_keep_the_reasons_of_unmet_ones() {
+        let scope = Scope {
+            period: super::super::Period::year("2023").unwrap(),
+            stations: vec![station()],
+        };
+        let mut s = Summary::new(&scope, true);
+        let r = |planned, reason: &str| RuleResult {
+            rule: "tin-bai".into(),
+            clause: "V.4".into(),
+            required: 3,
+            planned,
+            met: planned >= 3,
+            reason: reason.into(),
+        };
+        s.add_week(0, &[r(3, "ok")], &[]);
+        s.add_week(0, &[r(1, "the library has 1")], &[]);
+        let t = &s.stations[0].rules[0];
+        assert_eq!((t.required, t.aired, t.weeks, t.weeks_met), (6, 4, 2, 1));
+        assert_eq!(t.percent(), 66.7);
+        assert!(!t.met());
+        assert_eq!(t.reasons["the library has 1"], 1);
+        assert_eq!(s.total_rules()[0].required, 6);
+    }
+}

@@ -1,0 +1,173 @@
+//! The walk over the store behind every export and every check: station by station, pages
+//! of rows in (planned start, seq) order, each turned into an [`ExportRow`] and handed to a
+//! [`RowSink`], to the [`Summary`] and to the integrity [`Tracker`]. Compliance is
+//! evaluated as each ISO week closes. Memory holds one page and one week's airings of one
+//! station, whatever the range.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::plan::Plan;
+use crate::schedule::IsoWeek;
+use crate::store::{ExportRecord, Store};
+
+use super::integrity::{Integrity, Tracker};
+use super::rows::{export_row, ExportRow, Library};
+use super::summary::{evaluate_week, MonthTopics, Summary};
+use super::{ReportError, Scope};
+
+/// Rows fetched per store call.
+pub const PAGE: u32 = 5_000;
+
+/// Where exported rows go (a file writer, or the comparison of `verify --export`).
+pub trait RowSink {
+    /// Whether [`RowSink::record`] wants the stored records (the check does; files do not,
+    /// and the walk then moves each record into its row instead of copying it).
+    fn wants_records(&self) -> bool {
+        false
+    }
+
+    /// Sees the stored record behind the next row (a check verifies its hash here).
+    fn record(&mut self, _record: &crate::airlog::Record) -> Result<(), ReportError> {
+        Ok(())
+    }
+
+    /// Takes the next row, in export order.
+    fn row(&mut self, row: &ExportRow) -> Result<(), ReportError>;
+}
+
+/// What a walk gives besides the rows.
+#[derive(Debug, Clone)]
+pub struct Walked {
+    /// The summary.
+    pub summary: Summary,
+    /// The integrity block.
+    pub integrity: Integrity,
+}
+
+/// One station's week being gathered for compliance.
+struct WeekAcc {
+    week: IsoWeek,
+    aired: Vec<(String, DateTime<Utc>)>,
+}
+
+/// Walks the scope's rows in export order (station, then planned start, then seq).
+/// Compliance is evaluated when `judge` is set and a plan is given (the CSV and the check
+/// of an export need only the rows).
+pub async fn walk(
+    store: &dyn Store,
+    scope: &Scope,
+    library: &Library,
+    plan: Option<&Plan>,
+    judge: bool,
+    sink: &mut dyn RowSink,
+) -> Result<Walked, ReportError> {
+    let heads: BTreeMap<String, (i64, String)> = store
+        .chain_heads()
+        .await?
+        .into_iter()
+        .filter(|(s, _, _)| scope.stations.iter().any(|x| &x.code == s))
+        .map(|(s, seq, h)| (s, (seq, h)))
+        .collect();
+    let mut summary = Summary::new(scope, judge && plan.is_some());
+    let mut tracker = Tracker::default();
+    let period = scope.period;
+    for (i, st) in scope.stations.iter().enumerate() {
+        let (pfrom, pto) = period.bounds(st.timezone);
+        let plan_station = plan
+            .filter(|_| judge)
+            .and_then(|p| p.station(&st.code).map(|s| (p, s)));
+        // With a plan, whole ISO weeks are read so the first and last weeks are judged
+        // on all their airings; only rows inside the period are exported.
+        let first_week = IsoWeek::of(period.from);
+        let last_week = IsoWeek::of(period.to);
+        let (from, to) = match plan_station {
+            Some(_) => (
+                first_week.bounds(st.timezone).0.min(pfrom),
+                last_week.bounds(st.timezone).1.max(pto),
+            ),
+            None => (pfrom, pto),
+        };
+        let judged = |w: IsoWeek| {
+            let thu = w.monday() + chrono::Duration::days(3);
+            thu >= period.from && thu <= period.to
+        };
+        let mut month_topics = MonthTopics::new();
+        let mut acc = WeekAcc {
+            week: first_week,
+            aired: Vec::new(),
+        };
+        let mut close_week = |acc: &mut WeekAcc, summary: &mut Summary| {
+            if let Some((p, s)) = plan_station {
+                let (results, skipped) =
+                    evaluate_week(p, s, acc.week, library, &acc.aired, &mut month_topics);
+                if judged(acc.week) {
+                    summary.add_week(i, &results, &skipped);
+                }
+            }
+            acc.aired.clear();
+            acc.week = acc.week.next();
+        };
+        let mut after: Option<(String, i64)> = None;
+        loop {
+            let after_ref = after.as_ref().map(|(t, s)| (t.as_str(), *s));
+            // A check needs whole records (to verify their hashes); files need only what
+            // they show, fetched packed.
+            let page: Vec<ExportRecord> = if sink.wants_records() {
+                let records = store
+                    .airlog_page(&st.code, from, to, after_ref, PAGE)
+                    .await?;
+                let mut page = Vec::with_capacity(records.len());
+                for r in records {
+                    sink.record(&r)?;
+                    page.push(r.into());
+                }
+                page
+            } else {
+                store
+                    .export_page(&st.code, from, to, after_ref, PAGE)
+                    .await?
+            };
+            let next = match page.last() {
+                Some(last) if page.len() == PAGE as usize => {
+                    Some((last.planned_start.clone(), last.seq))
+                }
+                _ => None,
+            };
+            for r in page {
+                let row = export_row(r, st, library)?;
+                let planned = row.planned_start.with_timezone(&Utc);
+                if plan_station.is_some() {
+                    let local = planned.with_timezone(&st.timezone).date_naive();
+                    while acc.week < IsoWeek::of(local) {
+                        close_week(&mut acc, &mut summary);
+                    }
+                    if row.status == "aired" && !row.bulletin_id.is_empty() {
+                        acc.aired
+                            .push((row.bulletin_id.clone(), row.slot_start.with_timezone(&Utc)));
+                    }
+                }
+                if planned >= pfrom && planned < pto {
+                    sink.row(&row)?;
+                    summary.add_row(i, &row);
+                    tracker.add(&row.station_code, &row.row_hash);
+                }
+            }
+            match next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        if plan_station.is_some() {
+            while acc.week <= last_week {
+                close_week(&mut acc, &mut summary);
+            }
+        }
+    }
+    let codes = scope.stations.iter().map(|s| s.code.clone()).collect();
+    Ok(Walked {
+        summary,
+        integrity: tracker.finish(&period, codes, heads),
+    })
+}
