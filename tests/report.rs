@@ -7,78 +7,15 @@
 mod common;
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::OnceLock;
 
 use calamine::{open_workbook_auto, Data, Reader};
-use common::{repo, Loa};
+use common::report::{block_on, export, plan, played, MARKUP_PRODUCER, QUOTED_TITLE};
+use common::Loa;
 use loa::airlog::Record;
 use loa::library::{Bulletin, Kind, Topic};
 use loa::store::{AirlogStore, BulletinFilter, Store};
-
-const QUOTED_TITLE: &str = "Tin: \"Một cửa\", liên thông; dịch vụ công";
-const MARKUP_PRODUCER: &str = "Tổ <b>\"Một cửa\"</b> & CCHC";
-
-fn plan() -> String {
-    repo()
-        .join("schedules/vinh-loc-2023.toml")
-        .display()
-        .to_string()
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-/// A data dir with the demo library, one article's audio deleted, one title with quotes,
-/// and a played range.
-fn played(from: &str, to: &str, station: Option<&str>) -> Loa {
-    let loa = Loa::init();
-    std::fs::write(
-        loa.data.join("loa.toml"),
-        "[playout]\nsink = \"null\"\nsample_rate = 8000\nchannels = 1\n",
-    )
-    .unwrap();
-    loa.run(&[
-        "library",
-        "import",
-        repo().join("audio/manifest.toml").to_str().unwrap(),
-        "--approve",
-    ])
-    .expect(0);
-    block_on(async {
-        let store = loa.store().await;
-        let lib = store
-            .list_bulletins(&BulletinFilter::default())
-            .await
-            .unwrap();
-        let article = lib.iter().find(|b| b.meta.kind == Kind::Article).unwrap();
-        std::fs::remove_file(loa.data.join("audio").join(&article.audio_path)).unwrap();
-        let news = lib.iter().find(|b| b.meta.kind == Kind::News).unwrap();
-        sqlx::query("UPDATE bulletins SET title = ?, producer = ? WHERE id = ?")
-            .bind(QUOTED_TITLE)
-            .bind(MARKUP_PRODUCER)
-            .bind(news.id.as_str())
-            .execute(store.pool())
-            .await
-            .unwrap();
-        store.close().await;
-    });
-    let p = plan();
-    let mut args = vec![
-        "playout", "run", "--plan", &p, "--from", from, "--to", to, "--sink", "null",
-    ];
-    if let Some(s) = station {
-        args.extend(["--station", s]);
-    }
-    loa.run(&args).expect(0);
-    loa
-}
 
 /// The shared fixture: a simulated week at every station (made once, read by many tests).
 struct Week {
@@ -107,18 +44,6 @@ fn week() -> &'static Week {
             .collect();
         Week { loa, rows, library }
     })
-}
-
-fn export(loa: &Loa, format: &str, extra: &[&str]) -> PathBuf {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let out = loa.dir.path().join(format!("export-{n}.{format}"));
-    let mut args = vec!["airlog", "export", "--format", format, "--out"];
-    let o = out.display().to_string();
-    args.push(&o);
-    args.extend(extra);
-    loa.run(&args).expect(0);
-    out
 }
 
 fn week_args() -> Vec<&'static str> {
@@ -533,84 +458,4 @@ fn bad_export_input_exits_2_with_one_sentence_naming_it() {
         .run(&["airlog", "verify", "--export", "/nonexistent/x.html"])
         .expect(2);
     assert!(r.stderr.contains("x.html"), "{}", r.stderr);
-}
-
-/// Chromium, or a loud failure: the printed page is part of the product.
-fn chromium() -> &'static str {
-    for c in ["chromium", "chromium-browser"] {
-        if Command::new(c)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            return c;
-        }
-    }
-    panic!("chromium is required by the report rendering test (scripts/install-deps installs it)");
-}
-
-fn headless(args: &[&str]) -> std::process::Output {
-    let out = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--no-first-run",
-            "--disable-dev-shm-usage",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-#[test]
-fn the_printed_report_fits_an_a4_page_without_horizontal_overflow() {
-    let w = week();
-    let args = with_plan(vec!["--quarter", "2023-Q1"]);
-    let path = export(&w.loa, "html", &strs(&args));
-    // 165 mm (A4 less the margins) at 96 px per inch: the width the print layout has.
-    let probe = path.with_file_name("probe.html");
-    let html = std::fs::read_to_string(&path).unwrap().replace(
-        "</body>",
-        "<script>document.body.setAttribute('data-overflow', String(document.documentElement.scrollWidth - document.documentElement.clientWidth));</script></body>",
-    );
-    std::fs::write(&probe, html).unwrap();
-    let url = format!("file://{}", probe.display());
-    let dom = headless(&["--window-size=624,900", "--dump-dom", &url]);
-    let dom = String::from_utf8_lossy(&dom.stdout);
-    let overflow: i64 = dom
-        .split("data-overflow=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no measurement in the DOM"));
-    assert!(
-        overflow <= 0,
-        "the page is {overflow} px wider than the printable width"
-    );
-    let pdf = path.with_extension("pdf");
-    headless(&[
-        &format!("--print-to-pdf={}", pdf.display()),
-        "--no-pdf-header-footer",
-        &format!("file://{}", path.display()),
-    ]);
-    let info = Command::new("pdfinfo")
-        .arg(&pdf)
-        .output()
-        .expect("pdfinfo (poppler-utils) runs");
-    let info = String::from_utf8_lossy(&info.stdout);
-    assert!(info.contains("(A4)"), "{info}");
-    let pages: u32 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .map(|s| s.trim().parse().unwrap())
-        .unwrap();
-    assert!(pages >= 1, "{info}");
 }
