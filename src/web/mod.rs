@@ -174,26 +174,37 @@ async fn airable(state: &AppState, text: &str) -> Result<BulletinId, ApiError> {
     Ok(id)
 }
 
-async fn play(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
+/// A play or urgent request: who asks, for which stations, which checked bulletin.
+async fn play_request(
+    state: &AppState,
+    code: &str,
+    headers: &HeaderMap,
     body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let who = authorise(&state, &headers)?;
+) -> Result<(String, Vec<StationHandle>, BulletinId, bool), ApiError> {
+    let who = authorise(state, headers)?;
     let Json(body) = body.map_err(|e| {
         ApiError(
             StatusCode::BAD_REQUEST,
             format!("bad request body: {}", e.body_text()),
         )
     })?;
-    let handles = targets(&state, &code)?;
-    let bulletin = airable(&state, &body.bulletin).await?;
+    let handles = targets(state, code)?.into_iter().cloned().collect();
+    let bulletin = airable(state, &body.bulletin).await?;
+    Ok((who, handles, bulletin, body.next))
+}
+
+async fn play(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (who, handles, bulletin, next) = play_request(&state, &code, &headers, body).await?;
     send(
-        handles,
+        handles.iter().collect(),
         Command::Play {
             bulletin,
-            now: !body.next,
+            now: !next,
             who,
         },
     )
@@ -206,14 +217,6 @@ async fn urgent(
     headers: HeaderMap,
     body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let who = authorise(&state, &headers)?;
-    let Json(body) = body.map_err(|e| {
-        ApiError(
-            StatusCode::BAD_REQUEST,
-            format!("bad request body: {}", e.body_text()),
-        )
-    })?;
-    let handles = targets(&state, &code)?;
-    let bulletin = airable(&state, &body.bulletin).await?;
-    send(handles, Command::Urgent { bulletin, who }).await
+    let (who, handles, bulletin, _) = play_request(&state, &code, &headers, body).await?;
+    send(handles.iter().collect(), Command::Urgent { bulletin, who }).await
 }
