@@ -85,22 +85,22 @@ impl RowSink for CsvWriter {
         ];
         let played = row.played_ms.to_string();
         let record: [&str; 16] = [
-            &row.station_code,
-            &row.station_name,
+            row.station_code,
+            row.station_name,
             &times[0],
-            &row.bulletin_id,
-            &row.title,
+            row.bulletin_id,
+            row.title,
             row.kind.map_or("", |k| k.as_str()),
             row.topic.map_or("", |k| k.as_str()),
-            &row.producer,
+            row.producer,
             &times[1],
             &times[2],
             &times[3],
             &played,
-            &row.status,
-            &row.reason,
-            &row.sha256,
-            &row.row_hash,
+            row.status,
+            row.reason,
+            row.sha256,
+            row.row_hash,
         ];
         let p = &self.path;
         self.out.write_record(record).map_err(|e| csv_err(p, e))
@@ -191,16 +191,12 @@ mod tests {
             Topic::Other,
             title,
         )]);
-        let row = export_row(
-            record(1, "0123456789ab", "aired", 5).into(),
-            &station(),
-            &lib,
-        )
-        .unwrap();
+        let (r, st) = (record(1, "0123456789ab", "aired", 5), station());
+        let row = export_row((&r).into(), &st, &lib).unwrap();
         let mut w = CsvWriter::create(&path).unwrap();
         w.row(&row).unwrap();
         let mut t = super::super::integrity::Tracker::default();
-        t.add("vinh-an", &row.row_hash);
+        t.add("vinh-an", row.row_hash);
         let p = super::super::Period::year("2023").unwrap();
         w.finish(&t.finish(&p, vec!["vinh-an".into()], Default::default()))
             .unwrap();

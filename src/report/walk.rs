@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::plan::Plan;
 use crate::schedule::IsoWeek;
-use crate::store::{ExportRecord, Store};
+use crate::store::{sort_for_export, ExportFields, Store};
 
 use super::integrity::{Integrity, Tracker};
 use super::rows::{export_row, ExportRow, Library};
@@ -113,25 +113,28 @@ pub async fn walk(
         loop {
             let after_ref = after.as_ref().map(|(t, s)| (t.as_str(), *s));
             // A check needs whole records (to verify their hashes); files need only what
-            // they show, fetched packed.
-            let page: Vec<ExportRecord> = if sink.wants_records() {
-                let records = store
+            // they show, fetched packed. The rows borrow from either.
+            let records;
+            let packed;
+            let page: Vec<ExportFields> = if sink.wants_records() {
+                records = store
                     .airlog_page(&st.code, from, to, after_ref, PAGE)
                     .await?;
-                let mut page = Vec::with_capacity(records.len());
-                for r in records {
-                    sink.record(&r)?;
-                    page.push(r.into());
+                for r in &records {
+                    sink.record(r)?;
                 }
+                let mut page: Vec<ExportFields> = records.iter().map(Into::into).collect();
+                sort_for_export(&mut page);
                 page
             } else {
-                store
+                packed = store
                     .export_page(&st.code, from, to, after_ref, PAGE)
-                    .await?
+                    .await?;
+                packed.rows().collect()
             };
             let next = match page.last() {
                 Some(last) if page.len() == PAGE as usize => {
-                    Some((last.planned_start.clone(), last.seq))
+                    Some((last.planned_start.to_string(), last.seq))
                 }
                 _ => None,
             };
@@ -144,14 +147,16 @@ pub async fn walk(
                         close_week(&mut acc, &mut summary);
                     }
                     if row.status == "aired" && !row.bulletin_id.is_empty() {
-                        acc.aired
-                            .push((row.bulletin_id.clone(), row.slot_start.with_timezone(&Utc)));
+                        acc.aired.push((
+                            row.bulletin_id.to_string(),
+                            row.slot_start.with_timezone(&Utc),
+                        ));
                     }
                 }
                 if planned >= pfrom && planned < pto {
                     sink.row(&row)?;
                     summary.add_row(i, &row);
-                    tracker.add(&row.station_code, &row.row_hash);
+                    tracker.add(row.station_code, row.row_hash);
                 }
             }
             match next {
