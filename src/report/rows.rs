@@ -135,8 +135,13 @@ impl Cell<'_> {
 }
 
 /// RFC 3339 with the offset, to the microsecond: `2023-03-13T05:30:00.000000+07:00`.
-/// Written digit by digit: an export writes millions of them.
 pub fn instant_text(t: DateTime<FixedOffset>) -> String {
+    String::from_utf8_lossy(&instant_bytes(t)).into_owned()
+}
+
+/// [`instant_text`] as ASCII bytes, written digit by digit: an export writes millions of
+/// them.
+pub fn instant_bytes(t: DateTime<FixedOffset>) -> [u8; 32] {
     use chrono::{Datelike, Timelike};
     fn put(b: &mut [u8], mut v: u32) {
         for d in b.iter_mut().rev() {
@@ -160,7 +165,7 @@ pub fn instant_text(t: DateTime<FixedOffset>) -> String {
     let off = off.unsigned_abs();
     put(&mut b[27..29], off / 3600);
     put(&mut b[30..32], off % 3600 / 60);
-    String::from_utf8_lossy(&b).into_owned()
+    b
 }
 
 /// Parses a stored instant. The store writes fixed-width UTC text to the microsecond
