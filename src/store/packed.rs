@@ -101,7 +101,9 @@ impl<'a> From<&'a Record> for ExportFields<'a> {
 /// Puts rows in export order, (planned start, seq), comparing the planned starts byte by
 /// byte: SQLite's order (its BINARY collation), and any PostgreSQL collation's order for
 /// the fixed-width UTC text loa stores. Pages come out of the database in that order
-/// already; only a hand-edited instant (whose row then fails its own hash) could be moved.
+/// already. Only a hand-edited instant, whose row then fails its own hash, could order
+/// differently in a PostgreSQL collation, and be moved within its page (or, where it ends
+/// a full page, shift where the next page starts).
 pub fn sort_for_export(rows: &mut [ExportFields<'_>]) {
     fn key<'a>(r: &ExportFields<'a>) -> (&'a [u8], i64) {
         (r.planned_start.as_bytes(), r.seq)
@@ -174,7 +176,9 @@ impl ExportPage {
     }
 
     /// The rows, in export order, borrowed from the page.
-    pub fn rows(&self) -> impl ExactSizeIterator<Item = ExportFields<'_>> + '_ {
+    pub fn rows(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = ExportFields<'_>> + ExactSizeIterator + '_ {
         self.rows.iter().map(|r| {
             let text = |i: usize| r.texts[i].map(|(a, b)| &self.text[a as usize..b as usize]);
             ExportFields {
