@@ -1,7 +1,7 @@
 //! The pages behind a walk, read ahead: a task fetches the stations' rows page by page,
 //! in export order, while the walk formats and writes the page before (on SQLite the
 //! database's own work runs on sqlx's worker thread, so the two overlap). A bounded channel
-//! keeps at most [`AHEAD`] pages waiting: memory stays constant whatever the range.
+//! keeps at most two pages waiting: memory stays constant whatever the range.
 
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
-//! One export row: an airlog [`Record`] joined with its bulletin's metadata and shown in
-//! its station's local time. Pure: the same record, library and station always give the
-//! same row, which is what lets `verify --export` regenerate and compare.
+//! One export row: an airlog [`Record`](crate::airlog::Record) joined with its bulletin's
+//! metadata and shown in its station's local time. Pure: the same record, library and
+//! station always give the same row, which is what lets `verify --export` regenerate and
+//! compare.
 
 use std::collections::HashMap;
 
