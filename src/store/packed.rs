@@ -6,12 +6,13 @@
 //!
 //! # Format
 //!
-//! Each row is its `seq`, a space, its `played_ms`, a space, then ten fields and a line
-//! feed. A field is its length in UTF-8 bytes, a colon and its text (`7:vinh-an`); the empty
-//! text is `0:`, NULL a colon alone. The fields, in order: station, slot_start, bulletin_id,
-//! sha256, planned_start, actual_start, actual_end, status, row_hash, reason. Free text (the
-//! reason, or anything hand-edited into the store) may hold any character: the length, not
-//! a separator, says where a field ends.
+//! Each row is its `seq`, a space, its `played_ms`, a space, then nine fields and a line
+//! feed. A field is its length in UTF-8 bytes, a colon and its text (`6:failed`); the empty
+//! text is `0:`, NULL a colon alone. The fields, in order: slot_start, bulletin_id, sha256,
+//! planned_start, actual_start, actual_end, status, row_hash, reason. Free text (the reason,
+//! or anything hand-edited into the store) may hold any character: the length, not a
+//! separator, says where a field ends. The station is not repeated in every row: a page is
+//! one station's (`station = $1`, equal bytes), and [`ExportPage`] holds it once.
 //!
 //! [`PACKED_PAGE`] builds this with `concat` (which reads NULL as empty) and `octet_length`,
 //! and joins the rows with `string_agg`: SQLite (3.44 on; sqlx bundles 3.46) and PostgreSQL
@@ -35,7 +36,6 @@ use super::StoreError;
 /// after the key (`$4`, `$5`) in `[$2, $3)`, as one text value (NULL when the page is empty).
 pub(crate) const PACKED_PAGE: &str = "SELECT string_agg(packed, '') FROM (SELECT concat(\
      seq, ' ', played_ms, ' ', \
-     octet_length(station), ':', station, \
      octet_length(slot_start), ':', slot_start, \
      octet_length(bulletin_id), ':', bulletin_id, \
      octet_length(sha256), ':', sha256, \
@@ -118,14 +118,16 @@ pub fn sort_for_export(rows: &mut [ExportFields<'_>]) {
 struct Spans {
     seq: i64,
     played_ms: i64,
-    /// Byte ranges of the ten text fields, in the order of the module doc (None: NULL).
-    texts: [Option<(u32, u32)>; 10],
+    /// Byte ranges of the nine text fields, in the order of the module doc (None: NULL).
+    texts: [Option<(u32, u32)>; 9],
 }
 
 /// One page of rows, read back from the packed text the database returned: it can only
 /// hold rows that read back, in export order ([`sort_for_export`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExportPage {
+    /// The station whose rows these are.
+    station: String,
     /// The rows, in the format of the module doc.
     text: String,
     /// Each row's fields in `text`, in export order.
@@ -156,13 +158,17 @@ impl ExportPage {
         }
         // The same order as sort_for_export's.
         let key = |r: &Spans| {
-            let planned = r.texts[4].map_or(0..0, |(a, b)| a as usize..b as usize);
+            let planned = r.texts[3].map_or(0..0, |(a, b)| a as usize..b as usize);
             (&text.as_bytes()[planned], r.seq)
         };
         if !rows.is_sorted_by(|a, b| key(a) <= key(b)) {
             rows.sort_by(|a, b| key(a).cmp(&key(b)));
         }
-        Ok(ExportPage { text, rows })
+        Ok(ExportPage {
+            station: station.to_string(),
+            text,
+            rows,
+        })
     }
 
     /// How many rows the page has.
@@ -183,17 +189,17 @@ impl ExportPage {
             let text = |i: usize| r.texts[i].map(|(a, b)| &self.text[a as usize..b as usize]);
             ExportFields {
                 seq: r.seq,
-                station: text(0).unwrap_or_default(),
-                slot_start: text(1).unwrap_or_default(),
-                bulletin_id: text(2),
-                sha256: text(3),
-                planned_start: text(4).unwrap_or_default(),
-                actual_start: text(5),
-                actual_end: text(6),
+                station: &self.station,
+                slot_start: text(0).unwrap_or_default(),
+                bulletin_id: text(1),
+                sha256: text(2),
+                planned_start: text(3).unwrap_or_default(),
+                actual_start: text(4),
+                actual_end: text(5),
                 played_ms: r.played_ms,
-                status: text(7).unwrap_or_default(),
-                row_hash: text(8).unwrap_or_default(),
-                reason: text(9).unwrap_or_default(),
+                status: text(6).unwrap_or_default(),
+                row_hash: text(7).unwrap_or_default(),
+                reason: text(8).unwrap_or_default(),
             }
         })
     }
@@ -254,9 +260,8 @@ impl Cursor<'_> {
     fn row(&mut self) -> Result<Spans, String> {
         let seq = self.int("seq")?;
         let played_ms = self.int("played_ms")?;
-        let mut texts = [None; 10];
+        let mut texts = [None; 9];
         for (i, (what, nullable)) in [
-            ("station", false),
             ("slot_start", false),
             ("bulletin_id", true),
             ("sha256", true),
@@ -290,7 +295,7 @@ impl Cursor<'_> {
 mod tests {
     use super::*;
 
-    /// What [`PACKED_PAGE`] makes of a row, written in Rust.
+    /// What [`PACKED_PAGE`] makes of a row, written in Rust (the station is the page's).
     fn pack(r: &ExportFields, out: &mut String) {
         let field = |out: &mut String, f: Option<&str>| {
             if let Some(s) = f {
@@ -303,7 +308,6 @@ mod tests {
         };
         out.push_str(&format!("{} {} ", r.seq, r.played_ms));
         for f in [
-            Some(r.station),
             Some(r.slot_start),
             r.bulletin_id,
             r.sha256,
@@ -393,7 +397,7 @@ mod tests {
         let cut = good.len() - 3;
         for bad in [
             format!("{good}{}", &good[..cut]),
-            format!("{good}42 0 7:vinh-an"),
+            format!("{good}42 0 27:2023-03-12T22:30"),
             format!("{good}x 0 \n"),
             // A NULL where the column cannot be.
             format!("{good}{}", good.replace("5:aired", ":")),
@@ -425,7 +429,7 @@ mod tests {
             let mut text = String::new();
             pack(&r, &mut text);
             pack(&r, &mut text);
-            let page = ExportPage::parse("x", Some(text)).unwrap();
+            let page = ExportPage::parse(&station, Some(text)).unwrap();
             proptest::prop_assert_eq!(page.rows().collect::<Vec<_>>(), vec![r, r]);
         }
     }
