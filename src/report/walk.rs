@@ -14,7 +14,7 @@ use crate::store::{ExportRecord, Store};
 
 use super::integrity::{Integrity, Tracker};
 use super::rows::{export_row, ExportRow, Library};
-use super::summary::{evaluate_week, MonthTopics, Summary};
+use super::summary::{evaluate_week, MonthTopics, SlotRow, Summary};
 use super::{ReportError, Scope};
 
 /// Rows fetched per store call.
@@ -109,6 +109,16 @@ pub async fn walk(
             acc.aired.clear();
             acc.week = acc.week.next();
         };
+        // The station's slot rows (a few hundred a year) go to the summary in time order
+        // among its item rows, so that the incident list reads in order.
+        let mut slots = store
+            .slot_rows(&st.code, pfrom, pto)
+            .await?
+            .iter()
+            .filter_map(|r| SlotRow::of(r, st.timezone))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .peekable();
         let mut after: Option<(String, i64)> = None;
         loop {
             let after_ref = after.as_ref().map(|(t, s)| (t.as_str(), *s));
@@ -149,6 +159,9 @@ pub async fn walk(
                     }
                 }
                 if planned >= pfrom && planned < pto {
+                    while let Some(slot) = slots.next_if(|s| s.slot_start <= row.planned_start) {
+                        summary.add_slot(i, &slot);
+                    }
                     sink.row(&row)?;
                     summary.add_row(i, &row);
                     tracker.add(&row.station_code, &row.row_hash);
@@ -158,6 +171,9 @@ pub async fn walk(
                 Some(n) => after = Some(n),
                 None => break,
             }
+        }
+        for slot in slots {
+            summary.add_slot(i, &slot);
         }
         if plan_station.is_some() {
             while acc.week <= last_week {
