@@ -44,6 +44,8 @@ pub struct Settings {
     pub ceiling_dbtp: f64,
     /// Make up failed, cut or missed items in the next slot with room.
     pub makeup: bool,
+    /// How long a sound card takes to put a sample on air (None: what the sink says).
+    pub output_latency: Option<std::time::Duration>,
     /// Who the daemon is in the airlog.
     pub who: String,
 }
@@ -55,6 +57,7 @@ impl Default for Settings {
             target_lufs: crate::playout::gain::DEFAULT_TARGET_LUFS,
             ceiling_dbtp: crate::playout::gain::DEFAULT_CEILING_DBTP,
             makeup: true,
+            output_latency: None,
             who: "loa".into(),
         }
     }
@@ -302,6 +305,8 @@ const JOIN_TOLERANCE_MS: u64 = 1_000;
 const MIN_PARTIAL_MS: u64 = 3_000;
 /// Fade applied at a cut, so it does not click.
 const CUT_FADE_MS: u64 = 30;
+/// The most a slot is started early to make up for the sound card's latency.
+const MAX_PREROLL: std::time::Duration = std::time::Duration::from_secs(2);
 /// Items decoded whole and kept for reuse on a simulated render, at most this long.
 const CACHE_MAX_MS: u64 = 120_000;
 
@@ -769,7 +774,18 @@ impl StationPlayer {
         if !done.is_empty() && cues.is_empty() {
             return Ok(());
         }
-        if self.idle_until(start).await == Waited::Shutdown {
+        // On a sound card the slot starts early by the output's latency, so that its first
+        // sample is heard at the planned instant (the sample clock still counts from `start`).
+        let preroll = if self.clock.simulated() || !self.sink.realtime() {
+            std::time::Duration::ZERO
+        } else {
+            self.settings
+                .output_latency
+                .unwrap_or_else(|| self.sink.latency())
+                .min(MAX_PREROLL)
+        };
+        let preroll = Duration::from_std(preroll).unwrap_or_else(|_| Duration::zero());
+        if self.idle_until(start - preroll).await == Waited::Shutdown {
             return Ok(());
         }
         // The slot row, durable before the slot's first audio.
