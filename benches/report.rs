@@ -195,6 +195,7 @@ async fn generate(data: &Path) -> u64 {
                     seq += 1;
                     let mut r = Record {
                         seq,
+                        level: "item".into(),
                         station: station.clone(),
                         slot_start: text(slot),
                         bulletin_id: Some(b.id.to_string()),

@@ -47,6 +47,11 @@ target_lufs = -16.0
 ceiling_dbtp = -1.0
 # Make up an item that failed, was cut or was missed in the next slot with room.
 makeup = true
+# How long the sound card takes to put a sample on air (its buffer and the chain after it).
+# On a sound card, loa starts writing a slot this much early so its first sample is heard
+# at the planned instant. "auto" uses the buffer the device reports; set milliseconds when
+# you have measured your chain (docs/en/service.md, "Slot start accuracy").
+output_latency_ms = "auto"
 
 [serve]
 # The plan `loa serve` plays when --plan is not given (e.g. /etc/loa/plan.toml).
@@ -157,6 +162,15 @@ struct RawPlayout {
     target_lufs: f64,
     ceiling_dbtp: f64,
     makeup: bool,
+    output_latency_ms: Latency,
+}
+
+/// `output_latency_ms`: "auto" or milliseconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Latency {
+    Ms(u32),
+    Word(String),
 }
 
 impl Default for RawPlayout {
@@ -168,6 +182,7 @@ impl Default for RawPlayout {
             target_lufs: -16.0,
             ceiling_dbtp: -1.0,
             makeup: true,
+            output_latency_ms: Latency::Word("auto".into()),
         }
     }
 }
@@ -407,6 +422,18 @@ impl Config {
             ),
             ));
         }
+        let output_latency = match &p.output_latency_ms {
+            Latency::Ms(ms) if *ms <= 2_000 => Some(std::time::Duration::from_millis(u64::from(*ms))),
+            Latency::Word(w) if w == "auto" => None,
+            other => {
+                return Err(invalid(
+                    &file,
+                    format!(
+                        "playout.output_latency_ms: {other:?} is neither \"auto\" nor a number of milliseconds up to 2000"
+                    ),
+                ))
+            }
+        };
         let playout = PlayoutConfig {
             sink,
             settings: crate::playout::runner::Settings {
@@ -414,6 +441,7 @@ impl Config {
                 target_lufs: p.target_lufs,
                 ceiling_dbtp: p.ceiling_dbtp,
                 makeup: p.makeup,
+                output_latency,
                 who: "loa".into(),
             },
         };

@@ -79,11 +79,19 @@ async fn a_simulated_week_airs_every_scheduled_item_on_time_at_its_sample_positi
         .expect(0)
         .json();
     assert!(out["slots"].as_u64().unwrap() > 100, "{out}");
-    let airlog = rows(&loa).await;
+    let (airlog, slot_rows): (Vec<Record>, Vec<Record>) = rows(&loa)
+        .await
+        .into_iter()
+        .partition(|r| r.level == "item");
     assert!(
         airlog.iter().all(|r| r.status == "aired"),
         "{:?}",
         airlog.iter().find(|r| r.status != "aired")
+    );
+    assert_eq!(
+        slot_rows.len() as u64,
+        out["slots"].as_u64().unwrap(),
+        "one slot row per slot instance"
     );
     // Every item of every kept schedule is in the airlog in play order, at its planned
     // instant (the schedule's offset, to the millisecond), and it started exactly then.
@@ -103,6 +111,41 @@ async fn a_simulated_week_airs_every_scheduled_item_on_time_at_its_sample_positi
                     "{} {}",
                     kept.station,
                     slot.start
+                );
+                // The slot instance's own row: opened before its first item, on time, and
+                // closed with what its items carried.
+                let own: Vec<&Record> = slot_rows
+                    .iter()
+                    .filter(|r| r.station == kept.station && t(&r.slot_start) == slot_start)
+                    .collect();
+                assert_eq!(own.len(), 1, "{} {}", kept.station, slot.start);
+                let own = own[0];
+                assert_eq!(own.bulletin_id, None);
+                if slot.items.is_empty() {
+                    // The demo plan has no fallback: an empty slot is logged as silent.
+                    assert_eq!(own.status, "failed");
+                    assert!(own.reason.contains("stayed silent"), "{}", own.reason);
+                    assert_eq!(own.played_ms, 0);
+                    continue;
+                }
+                assert_eq!(own.status, "aired", "{own:?}");
+                assert_eq!(t(&own.planned_start), slot_start);
+                assert_eq!(own.actual_start.as_deref().map(t), Some(slot_start));
+                assert!(in_slot.iter().all(|r| r.seq > own.seq), "opened first");
+                assert_eq!(
+                    own.played_ms,
+                    in_slot.iter().map(|r| r.played_ms).sum::<i64>()
+                );
+                assert_eq!(
+                    own.actual_end,
+                    in_slot.last().and_then(|r| r.actual_end.clone())
+                );
+                assert!(own.reason.starts_with(&slot.name), "{}", own.reason);
+                assert!(
+                    own.reason
+                        .contains(&format!("{n} of {n} item(s) aired", n = slot.items.len())),
+                    "{}",
+                    own.reason
                 );
                 for (item, row) in slot.items.iter().zip(&in_slot) {
                     assert_eq!(row.bulletin_id.as_deref(), Some(item.bulletin_id.as_str()));
@@ -423,7 +466,10 @@ async fn kill_9_mid_item_is_closed_as_interrupted_with_the_time_played() {
     let deadline = Instant::now() + Duration::from_secs(20);
     let opened = loop {
         let r = rows(&loa).await;
-        if let Some(row) = r.into_iter().find(|r| r.status == "playing") {
+        if let Some(row) = r
+            .into_iter()
+            .find(|r| r.status == "playing" && r.level == "item")
+        {
             break row;
         }
         assert!(Instant::now() < deadline, "no row opened");
@@ -450,16 +496,26 @@ async fn kill_9_mid_item_is_closed_as_interrupted_with_the_time_played() {
         "null",
     ])
     .expect(0);
-    let r = rows(&loa)
-        .await
-        .into_iter()
-        .find(|r| r.seq == opened.seq)
-        .unwrap();
+    let after = rows(&loa).await;
+    let r = after.iter().find(|r| r.seq == opened.seq).unwrap();
     assert_eq!(r.status, "interrupted");
     assert!(
         (truth_ms - r.played_ms).abs() <= 1_000,
         "played {} ms, truth {truth_ms} ms",
         r.played_ms
+    );
+    // The slot instance's row is closed too, with what its items played.
+    let slot = after
+        .iter()
+        .find(|s| s.level == "slot" && s.slot_start == r.slot_start && s.seq < r.seq)
+        .expect("the slot row opened before the item");
+    assert_eq!(slot.status, "interrupted");
+    assert_eq!(slot.played_ms, r.played_ms);
+    assert_eq!(slot.actual_end, r.actual_end);
+    assert!(
+        slot.reason.contains("crash or power cut"),
+        "{}",
+        slot.reason
     );
     loa.run(&["airlog", "verify"]).expect(0);
 }
@@ -523,8 +579,18 @@ async fn a_clock_stepped_forward_joins_late_and_stepped_back_airs_nothing_twice(
     );
     clock.set(start + step);
     player.play_slot(&slot).await.unwrap();
-    let first = rows(&loa).await;
+    let (first, slot_rows): (Vec<Record>, Vec<Record>) = rows(&loa)
+        .await
+        .into_iter()
+        .partition(|r| r.level == "item");
     assert_eq!(first.len(), slot.items.len(), "one row per scheduled item");
+    assert_eq!(slot_rows.len(), 1, "{slot_rows:?}");
+    assert_eq!(slot_rows[0].status, "partial");
+    assert_eq!(
+        slot_rows[0].actual_start.as_deref().map(t),
+        Some(start + step),
+        "the slot row says when the slot really began"
+    );
     let missed: Vec<&Record> = first.iter().filter(|r| r.status == "skipped").collect();
     assert!(
         !missed.is_empty() && missed.iter().all(|r| r.reason.starts_with("missed")),
@@ -541,7 +607,11 @@ async fn a_clock_stepped_forward_joins_late_and_stepped_back_airs_nothing_twice(
     player.play_slot(&slot).await.unwrap();
     player.finish().await;
     let again = rows(&loa).await;
-    let aired_twice = again.iter().filter(|r| r.source == "schedule").count() > first.len();
+    let aired_twice = again
+        .iter()
+        .filter(|r| r.source == "schedule" && r.level == "item")
+        .count()
+        > first.len();
     assert!(!aired_twice, "rows after the step back: {again:?}");
     store.close().await;
     loa.run(&["airlog", "verify"]).expect(0);

@@ -79,8 +79,12 @@ fn a_csv_export_has_the_bom_the_header_and_one_quoted_row_per_airlog_row_in_stat
     let data = text.split("\r\n\r\n").next().unwrap();
     let mut r = csv::ReaderBuilder::new().from_reader(data.as_bytes());
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
-    let closed: Vec<&Record> = w.rows.iter().filter(|r| !r.row_hash.is_empty()).collect();
-    assert_eq!(rows.len(), closed.len(), "one line per airlog row");
+    let closed = closed_in_week(w);
+    assert_eq!(
+        rows.len(),
+        closed.len(),
+        "one line per item row of the airlog"
+    );
     let by_hash: HashMap<&str, &Record> =
         closed.iter().map(|r| (r.row_hash.as_str(), *r)).collect();
     let mut failed = 0;
@@ -119,8 +123,20 @@ fn a_csv_export_has_the_bom_the_header_and_one_quoted_row_per_airlog_row_in_stat
     assert!(text.contains("vinh-an,vinh-an,"));
 }
 
+/// The week's closed item rows (what exports list; slot rows feed only the summary).
 fn closed_in_week(w: &Week) -> Vec<&Record> {
-    w.rows.iter().filter(|r| !r.row_hash.is_empty()).collect()
+    w.rows
+        .iter()
+        .filter(|r| !r.row_hash.is_empty() && r.level == "item")
+        .collect()
+}
+
+/// The week's closed slot rows.
+fn slots_in_week(w: &Week) -> Vec<&Record> {
+    w.rows
+        .iter()
+        .filter(|r| !r.row_hash.is_empty() && r.level == "slot")
+        .collect()
 }
 
 fn sheet(path: &Path, i: usize) -> Vec<Vec<Data>> {
@@ -202,6 +218,25 @@ fn an_xlsx_export_reads_back_with_summary_totals_that_match_the_airlog() {
         .iter()
         .any(|r| r.len() > 2 && text(&r[1]).starts_with("tin-bai-hang-tuan")));
     assert!(summary.iter().any(|r| text(&r[0]) == "Xã Vĩnh An"));
+    // The slot instances as the airlog's slot rows tell them: total, then by status.
+    let slots = slots_in_week(w);
+    assert!(!slots.is_empty());
+    let at = summary
+        .iter()
+        .position(|r| r.len() > 1 && text(&r[1]) == "Buổi phát")
+        .expect("the slot instances table");
+    let total = summary[at..]
+        .iter()
+        .find(|r| r.first().map(text).as_deref() == Some("Tổng cộng"))
+        .unwrap();
+    assert_eq!(num(&total[1]), slots.len() as f64, "slot instances");
+    for (i, st) in ["aired", "partial", "skipped", "failed", "interrupted"]
+        .iter()
+        .enumerate()
+    {
+        let n = slots.iter().filter(|r| r.status == *st).count();
+        assert_eq!(num(&total[2 + i]), n as f64, "slots {st}");
+    }
     // Incidents name the failed rows' reasons.
     let failed = rows.iter().find(|r| r.status == "failed").unwrap();
     assert!(summary

@@ -126,7 +126,11 @@ async fn start() -> Daemon {
         token,
     };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !rows(&d.loa).await.iter().any(|r| r.status == "playing") {
+    while !rows(&d.loa)
+        .await
+        .iter()
+        .any(|r| r.status == "playing" && r.level == "item")
+    {
         assert!(
             Instant::now() < deadline,
             "the daemon did not start playing"
@@ -196,6 +200,33 @@ async fn the_daemon_plays_answers_ctl_and_stops_cleanly() {
         .expect(0)
         .json();
     let spot = lib[0]["id"].as_str().unwrap().to_string();
+    // An operator follows the station's events meanwhile.
+    let mut follower = Command::new(env!("CARGO_BIN_EXE_loa"))
+        .args([
+            "--data-dir",
+            d.loa.data.to_str().unwrap(),
+            "ctl",
+            "events",
+            "--station",
+            "vinh-an",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, events) = std::sync::mpsc::channel::<serde_json::Value>();
+    let out = follower.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    // Subscribed before the urgent request: the status answers once the stream is open.
+    std::thread::sleep(Duration::from_millis(500));
     d.loa
         .run(&["ctl", "urgent", &spot, "--station", "vinh-an"])
         .expect(0);
@@ -218,6 +249,36 @@ async fn the_daemon_plays_answers_ctl_and_stops_cleanly() {
     };
     assert_eq!(urgent.link_seq, Some(cut.seq));
     assert!(cut.reason.contains("urgent"), "{}", cut.reason);
+    // The event stream told the same story, in order.
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let story = |seen: &[serde_json::Value]| {
+        let at = |kind: &str, status: &str, source: &str| {
+            seen.iter().position(|e| {
+                e["event"] == kind
+                    && (status.is_empty() || e["status"] == status)
+                    && (source.is_empty() || e["source"] == source)
+            })
+        };
+        match (
+            at("item_ended", "interrupted", ""),
+            at("item_started", "", "urgent"),
+            at("item_ended", "aired", ""),
+        ) {
+            (Some(a), Some(b), Some(c)) => a < b && b < c,
+            _ => false,
+        }
+    };
+    while !story(&seen) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "events: {seen:?}");
+        if let Ok(e) = events.recv_timeout(left) {
+            assert_eq!(e["station"], "vinh-an", "{e}");
+            seen.push(e);
+        }
+    }
+    let _ = follower.kill();
+    let _ = follower.wait();
     std::thread::sleep(Duration::from_millis(1_500));
     // SIGTERM: the item on air is closed as interrupted with its played time; nothing open.
     let pid = d.child.id() as i32;
@@ -242,11 +303,20 @@ async fn the_daemon_plays_answers_ctl_and_stops_cleanly() {
         r.iter().all(|r| r.status != "playing"),
         "rows left open: {r:?}"
     );
-    let last = r.last().unwrap();
+    let last = r.iter().rev().find(|r| r.level == "item").unwrap();
     assert_eq!(last.status, "interrupted");
     assert!(
         last.reason.contains("stopped") && last.played_ms > 500,
         "{last:?}"
     );
+    // The slot instance's row closes after its items, interrupted too.
+    let slot = r.iter().find(|r| r.level == "slot").unwrap();
+    assert!(slot.seq < last.seq, "the slot row opened first");
+    assert_eq!(
+        (slot.level.as_str(), slot.status.as_str()),
+        ("slot", "interrupted")
+    );
+    assert!(slot.reason.contains("stopped during the slot"), "{slot:?}");
+    assert!(slot.played_ms >= last.played_ms, "{slot:?}");
     d.loa.run(&["airlog", "verify"]).expect(0);
 }

@@ -424,6 +424,7 @@ macro_rules! store_suite {
                 let x = bulletin(&sha(12), "Đã phát", Kind::News, Topic::Other);
                 s.add_bulletins(std::slice::from_ref(&x)).await.unwrap();
                 let row = |n: i64| NewRow {
+                    level: loa::airlog::Level::Item,
                     station: "vinh-an".into(),
                     slot_start: at("2023-03-05T22:30:00Z"),
                     bulletin_id: Some(x.id.to_string()),
@@ -462,10 +463,47 @@ macro_rules! store_suite {
                 };
                 let failed = s.record(&row(3), &skipped).await.unwrap();
                 assert_eq!(failed.status, "failed");
+                // The slot instance's own row joins the same chain.
+                let slot = NewRow {
+                    level: loa::airlog::Level::Slot,
+                    bulletin_id: None,
+                    sha256: None,
+                    gain_db: None,
+                    reason: "Bản tin sáng".into(),
+                    ..row(0)
+                };
+                let partial = Closing {
+                    status: "partial".into(),
+                    actual_end: Some(at("2023-03-05T22:40:00Z")),
+                    played_ms: 183_000,
+                    reason: "3 of 4 item(s) aired, 1 failed".into(),
+                };
+                let slot_row = s.record(&slot, &partial).await.unwrap();
+                assert_eq!(slot_row.level, "slot");
+                assert_eq!(
+                    slot_row.reason,
+                    "Bản tin sáng; 3 of 4 item(s) aired, 1 failed"
+                );
                 let open = s.open_row(&row(4)).await.unwrap();
                 assert_eq!(s.open_rows().await.unwrap().len(), 1);
                 let v = loa::airlog::verify::verify(s.as_ref()).await.unwrap();
-                assert_eq!((v.stations["vinh-an"], v.open), (4, 1));
+                assert_eq!((v.stations["vinh-an"], v.open), (5, 1));
+                // A slot row passed off as an item row is an edit.
+                b.exec(&format!(
+                    "UPDATE airlog SET level = 'item' WHERE seq = {}",
+                    slot_row.seq
+                ))
+                .await;
+                let err = loa::airlog::verify::verify(s.as_ref())
+                    .await
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains(&format!("row {}", slot_row.seq)), "{err}");
+                b.exec(&format!(
+                    "UPDATE airlog SET level = 'slot' WHERE seq = {}",
+                    slot_row.seq
+                ))
+                .await;
                 s.close_row(open, &aired(1)).await.unwrap();
                 assert!(
                     s.close_row(open, &aired(1)).await.is_err(),
@@ -514,6 +552,7 @@ macro_rules! store_suite {
                 s.add_bulletins(std::slice::from_ref(&x)).await.unwrap();
                 let start = at("2023-03-05T22:30:00Z");
                 let row = |n: i64| NewRow {
+                    level: loa::airlog::Level::Item,
                     station: "vinh-an".into(),
                     slot_start: start,
                     bulletin_id: (n != 2).then(|| x.id.to_string()),
@@ -540,6 +579,18 @@ macro_rules! store_suite {
                     s.record(&row(n), &closing).await.unwrap();
                 }
                 s.open_row(&row(5)).await.unwrap();
+                let slot = NewRow {
+                    level: loa::airlog::Level::Slot,
+                    bulletin_id: None,
+                    ..row(0)
+                };
+                let closing = Closing {
+                    status: "failed".into(),
+                    actual_end: None,
+                    played_ms: 0,
+                    reason: String::new(),
+                };
+                s.record(&slot, &closing).await.unwrap();
                 let (from, to) = (start, start + chrono::Duration::hours(1));
                 let mut full = Vec::new();
                 let mut packed: Vec<ExportPage> = Vec::new();
@@ -552,7 +603,7 @@ macro_rules! store_suite {
                     after = Some((last.planned_start.clone(), last.seq));
                     full.extend(page);
                 }
-                assert_eq!(full.len(), 5, "the open row is left out");
+                assert_eq!(full.len(), 5, "the open row and the slot row are left out");
                 let starts: Vec<&str> = full.iter().map(|r| r.planned_start.as_str()).collect();
                 assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
                 assert_eq!(

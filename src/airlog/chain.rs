@@ -15,10 +15,12 @@ pub fn genesis(station: &str) -> String {
 }
 
 /// The hash of a closed row: SHA-256 over its fields in a fixed order, separated by the
-/// ASCII unit separator, ending with `prev_hash`.
+/// ASCII unit separator, then `prev_hash`; a row of any level but `item` ends with its
+/// level too (item rows hash as they did before levels existed, so older logs verify,
+/// and changing a row's level changes its hash).
 pub fn row_hash(r: &Record) -> String {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
-    let fields: Vec<String> = vec![
+    let mut fields: Vec<String> = vec![
         r.seq.to_string(),
         r.station.clone(),
         r.slot_start.clone(),
@@ -36,6 +38,9 @@ pub fn row_hash(r: &Record) -> String {
         r.link_seq.map(|l| l.to_string()).unwrap_or_default(),
         r.prev_hash.clone(),
     ];
+    if r.level != crate::airlog::Level::Item.as_str() {
+        fields.push(r.level.clone());
+    }
     hex::encode(Sha256::digest(fields.join("\u{1f}").as_bytes()))
 }
 
@@ -51,51 +56,105 @@ pub struct BadRow {
     pub what: String,
 }
 
-/// Checks one station's closed rows, in sequence order, against the recorded chain head
-/// (`(seq, hash)` of the last row, when one was recorded).
+/// Checks one station's closed rows against the recorded chain head (`(seq, hash)` of
+/// the last row closed, when one was recorded).
+///
+/// Rows join the chain in the order they closed, which is not always the order of their
+/// sequence numbers (a slot row opens before its items and closes after them), so the
+/// chain is followed through each row's `prev_hash`: back from the head, and forward from
+/// the genesis where the way back breaks. Every problem found is gathered and the one on
+/// the lowest row is named: a row whose content does not match its hash (edited), a row
+/// whose predecessor is missing (a row was deleted before it), a row on neither way
+/// (inserted), a head that names no row (the last rows were deleted).
 pub fn verify(station: &str, rows: &[Record], head: Option<(i64, &str)>) -> Result<(), BadRow> {
-    let bad = |seq: i64, what: String| BadRow {
+    use std::collections::{HashMap, HashSet};
+    let bad = |seq: i64, what: &str| BadRow {
         station: station.to_string(),
         seq,
-        what,
+        what: what.to_string(),
     };
-    let mut prev = genesis(station);
-    for r in rows {
-        if r.prev_hash != prev {
-            return Err(bad(
-                r.seq,
-                "does not follow the row before it (a row was deleted or inserted before it)"
-                    .into(),
-            ));
+    const NOT_FOLLOWING: &str =
+        "does not follow the row before it (a row was deleted or inserted before it)";
+    let Some((head_seq, head_hash)) = head else {
+        return match rows.first() {
+            None => Ok(()),
+            Some(r) => Err(bad(r.seq, "rows exist but no chain head was recorded")),
+        };
+    };
+    let Some(last) = rows.iter().max_by_key(|r| r.seq) else {
+        return Err(bad(
+            head_seq,
+            &format!("the chain should end at row {head_seq} but has no rows (rows were deleted)"),
+        ));
+    };
+    let by_hash: HashMap<&str, &Record> = rows.iter().map(|r| (r.row_hash.as_str(), r)).collect();
+    let genesis = genesis(station);
+    let mut problems: Vec<BadRow> = Vec::new();
+    // Back from the head.
+    let mut back: HashSet<i64> = HashSet::new();
+    match by_hash.get(head_hash) {
+        Some(r) if r.seq == head_seq => {
+            let mut r = *r;
+            loop {
+                if !back.insert(r.seq) {
+                    problems.push(bad(r.seq, "the chain loops back on itself"));
+                    break;
+                }
+                if r.prev_hash == genesis {
+                    break;
+                }
+                match by_hash.get(r.prev_hash.as_str()) {
+                    Some(p) => r = p,
+                    None => {
+                        problems.push(bad(r.seq, NOT_FOLLOWING));
+                        break;
+                    }
+                }
+            }
         }
-        if row_hash(r) != r.row_hash {
-            return Err(bad(
-                r.seq,
-                "its content does not match its hash (the row was edited)".into(),
-            ));
-        }
-        prev = r.row_hash.clone();
-    }
-    match head {
-        Some((seq, hash)) => match rows.last() {
-            Some(last) if last.seq == seq && last.row_hash == hash => Ok(()),
-            Some(last) => Err(bad(
-                last.seq,
-                format!(
-                    "the chain should end at row {seq}; rows after {} were deleted or added",
-                    last.seq.min(seq)
+        _ => {
+            let at = last.seq.min(head_seq);
+            problems.push(bad(
+                at,
+                &format!(
+                    "the chain should end at row {head_seq}; rows after {at} were deleted or added"
                 ),
-            )),
-            None => Err(bad(
-                seq,
-                format!("the chain should end at row {seq} but has no rows (rows were deleted)"),
-            )),
-        },
-        None if rows.is_empty() => Ok(()),
-        None => Err(bad(
-            rows[0].seq,
-            "rows exist but no chain head was recorded".into(),
-        )),
+            ));
+        }
+    }
+    // Forward from the genesis (at a fork, the way the head comes back along).
+    let mut next: HashMap<&str, Vec<&Record>> = HashMap::new();
+    for r in rows {
+        next.entry(r.prev_hash.as_str()).or_default().push(r);
+    }
+    let mut on_chain = back.clone();
+    let mut at = genesis.as_str();
+    while let Some(followers) = next.get(at) {
+        let Some(r) = followers
+            .iter()
+            .find(|r| back.contains(&r.seq))
+            .or_else(|| followers.iter().min_by_key(|r| r.seq))
+        else {
+            break;
+        };
+        if back.contains(&r.seq) || !on_chain.insert(r.seq) {
+            break;
+        }
+        at = r.row_hash.as_str();
+    }
+    for r in rows {
+        if !on_chain.contains(&r.seq) {
+            problems.push(bad(r.seq, NOT_FOLLOWING));
+        } else if row_hash(r) != r.row_hash {
+            problems.push(bad(
+                r.seq,
+                "its content does not match its hash (the row was edited)",
+            ));
+        }
+    }
+    match problems.into_iter().min_by_key(|p| p.seq) {
+        Some(p) => Err(p),
+        None => Ok(()),
     }
 }
 
@@ -109,6 +168,7 @@ mod tests {
             .map(|i| {
                 let mut r = Record {
                     seq: i as i64 + 1,
+                    level: "item".into(),
                     station: "vinh-an".into(),
                     slot_start: "2023-03-06T22:30:00.000Z".into(),
                     bulletin_id: Some("0123456789ab".into()),
@@ -179,6 +239,56 @@ mod tests {
     }
 
     #[test]
+    fn an_item_row_hashes_as_before_levels_existed_and_a_level_change_is_an_edit() {
+        let rows = chain(2);
+        // The hash of this row as computed before the `level` column was added.
+        let mut fields = vec![
+            "1".to_string(),
+            "vinh-an".into(),
+            "2023-03-06T22:30:00.000Z".into(),
+            "0123456789ab".into(),
+            "ab".repeat(32),
+            "2023-03-06T22:30:00.000Z".into(),
+            "2023-03-06T22:30:00.000Z".into(),
+            "2023-03-06T22:30:30.000Z".into(),
+            "30000".into(),
+            "aired".into(),
+            "schedule".into(),
+            String::new(),
+            "2.50".into(),
+            "loa".into(),
+            String::new(),
+        ];
+        fields.push(genesis("vinh-an"));
+        let old = hex::encode(Sha256::digest(fields.join("\u{1f}").as_bytes()));
+        assert_eq!(rows[0].row_hash, old);
+        let mut edited = rows.clone();
+        edited[1].level = "slot".into();
+        let h = (rows[1].seq, rows[1].row_hash.as_str());
+        let err = verify("vinh-an", &edited, Some(h)).unwrap_err();
+        assert_eq!(err.seq, 2);
+        assert!(err.what.contains("edited"));
+    }
+
+    #[test]
+    fn slot_rows_chain_with_item_rows() {
+        let mut rows = chain(3);
+        // The slot row opened first (lowest seq) and closed last.
+        let mut slot = rows[2].clone();
+        slot.seq = 0;
+        slot.level = "slot".into();
+        slot.bulletin_id = None;
+        slot.sha256 = None;
+        slot.prev_hash = rows[2].row_hash.clone();
+        slot.row_hash = row_hash(&slot);
+        let mut as_item = slot.clone();
+        as_item.level = "item".into();
+        assert_ne!(row_hash(&as_item), slot.row_hash);
+        rows.push(slot);
+        assert_eq!(verify("vinh-an", &rows, head(&rows)), Ok(()));
+    }
+
+    #[test]
     fn deleting_the_last_rows_is_found_through_the_head() {
         let mut rows = chain(5);
         let h = (rows[4].seq, rows[4].row_hash.clone());
@@ -190,5 +300,45 @@ mod tests {
     fn a_row_moved_to_another_station_does_not_verify_there() {
         let rows = chain(1);
         assert!(verify("vinh-hung", &rows, head(&rows)).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn chains_closed_in_any_order_verify_and_any_one_tamper_is_found(
+            n in 1usize..12,
+            order in proptest::collection::vec(0u32..1000, 12),
+            tamper in 0u8..4,
+            at in 0usize..12,
+        ) {
+            // Rows closed in chain order, with sequence numbers in another order.
+            let mut rows = chain(n);
+            let mut seqs: Vec<(u32, usize)> = (0..n).map(|i| (order[i], i)).collect();
+            seqs.sort();
+            let mut prev = genesis("vinh-an");
+            for (new_seq, (_, i)) in seqs.iter().enumerate() {
+                rows[*i].seq = new_seq as i64;
+            }
+            for r in rows.iter_mut() {
+                r.prev_hash = prev.clone();
+                r.row_hash = row_hash(r);
+                prev = r.row_hash.clone();
+            }
+            let h = (rows[n - 1].seq, rows[n - 1].row_hash.clone());
+            proptest::prop_assert_eq!(verify("vinh-an", &rows, Some((h.0, &h.1))), Ok(()));
+            let at = at % n;
+            match tamper {
+                0 => rows[at].played_ms += 1,
+                1 => { rows.remove(at); }
+                2 => {
+                    let mut forged = rows[at].clone();
+                    forged.seq = 1000;
+                    forged.reason = "forged".into();
+                    forged.row_hash = row_hash(&forged);
+                    rows.push(forged);
+                }
+                _ => rows[at].level = "slot".into(),
+            }
+            proptest::prop_assert!(verify("vinh-an", &rows, Some((h.0, &h.1))).is_err());
+        }
     }
 }

@@ -5,6 +5,10 @@
 //!
 //! A row is written before its audio starts (status `playing`) and closed when it ends;
 //! only closed rows join the chain, in the order the station closed them.
+//!
+//! Rows come at two levels ([`Level`]): one per item that aired or was attempted, and one
+//! per slot instance, opened when the slot begins and closed when it ends with what the
+//! slot as a whole did (its status, the audio time it carried, and a count of its items).
 
 use serde::Serialize;
 
@@ -16,6 +20,8 @@ pub mod verify;
 pub struct Record {
     /// Sequence number, increasing across the whole log.
     pub seq: i64,
+    /// `item` or `slot` ([`Level`]).
+    pub level: String,
     /// Station code.
     pub station: String,
     /// Start of the slot instance the item belonged to.
@@ -48,4 +54,25 @@ pub struct Record {
     pub prev_hash: String,
     /// Hash of this row (empty while it is open).
     pub row_hash: String,
+}
+
+/// What an airlog row is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// One item (a bulletin, jingle, makeup, operator item) that aired or was attempted.
+    Item,
+    /// One slot instance as a whole (no bulletin): it opens before the slot's first item
+    /// and closes after its last.
+    Slot,
+}
+
+impl Level {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Item => "item",
+            Level::Slot => "slot",
+        }
+    }
 }

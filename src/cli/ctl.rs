@@ -1,8 +1,8 @@
-//! `loa ctl status|play|skip|stop|urgent`: talks to a running daemon's control API on the
-//! address and with the token of the data dir's loa.toml. A small HTTP/1.1 client over a
-//! TCP stream: the API is on the loopback and answers JSON.
+//! `loa ctl status|events|play|skip|stop|urgent`: talks to a running daemon's control API
+//! on the address and with the token of the data dir's loa.toml. A small HTTP/1.1 client
+//! over a TCP stream: the API is on the loopback and answers JSON (and server-sent events).
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
@@ -20,6 +20,16 @@ pub enum CtlCommand {
     /// What every station is playing, what comes next, alerts.
     Status {
         /// Print the JSON as the API gives it.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Follow what the stations do as it happens (slots and items starting and ending,
+    /// alerts), one line an event, until the daemon stops or Ctrl-C.
+    Events {
+        /// Only this station.
+        #[arg(long)]
+        station: Option<String>,
+        /// One JSON object a line, as the API sends them.
         #[arg(long)]
         json: bool,
     },
@@ -56,13 +66,13 @@ pub enum CtlCommand {
     },
 }
 
-/// One request to the API; returns the status code and the JSON body.
-fn request(
+/// Connects to the API and sends one request; the stream then holds the answer.
+fn send(
     config: &Config,
     method: &str,
     path: &str,
     body: Option<serde_json::Value>,
-) -> Result<(u16, serde_json::Value), Failure> {
+) -> Result<TcpStream, Failure> {
     let token =
         config.http.token.as_ref().ok_or_else(|| {
             Failure::input("http.token is empty in loa.toml: the control API is off")
@@ -87,6 +97,26 @@ fn request(
     stream
         .write_all(req.as_bytes())
         .map_err(|e| Failure::work(format!("cannot send to {addr}: {e}")))?;
+    Ok(stream)
+}
+
+/// The status code of an answer's first line.
+fn status_code(line: &str) -> u16 {
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// One request to the API; returns the status code and the JSON body.
+fn request(
+    config: &Config,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<(u16, serde_json::Value), Failure> {
+    let addr = config.http.bind;
+    let mut stream = send(config, method, path, body)?;
     let mut raw = Vec::new();
     stream
         .read_to_end(&mut raw)
@@ -95,11 +125,7 @@ fn request(
     let (head, rest) = text
         .split_once("\r\n\r\n")
         .ok_or_else(|| Failure::work(format!("{addr} answered something that is not HTTP")))?;
-    let code: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
+    let code = status_code(head);
     // The daemon answers with Content-Length or chunked; take the JSON object in the body.
     let json_text = rest
         .find('{')
@@ -109,10 +135,100 @@ fn request(
     Ok((code, json))
 }
 
+/// Refusal of a request: exit 2 for the caller's mistakes (4xx), 1 otherwise.
+fn refused(code: u16, answer: &serde_json::Value) -> Failure {
+    Failure {
+        code: if (400..500).contains(&code) { 2 } else { 1 },
+        lines: vec![answer["error"]
+            .as_str()
+            .unwrap_or("the daemon refused the request")
+            .to_string()],
+    }
+}
+
+/// One event as a line for people: station time is the daemon's; times here are UTC.
+fn event_line(v: &serde_json::Value) -> String {
+    let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+    let station = s("station");
+    match v["event"].as_str().unwrap_or("") {
+        "slot_started" => format!("{station:<14} ▶ {} ({})", s("slot"), s("at")),
+        "slot_ended" => format!(
+            "{station:<14} ■ {}: {} — {}",
+            s("slot"),
+            s("status"),
+            s("summary")
+        ),
+        "item_started" => format!("{station:<14}   ▷ {} [{}]", s("title"), s("source")),
+        "item_ended" => {
+            let why = s("reason");
+            format!(
+                "{station:<14}   □ {} {} ({} ms){}",
+                s("bulletin"),
+                s("status"),
+                v["played_ms"],
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {why}")
+                }
+            )
+        }
+        "alert" => format!("{station:<14} ! {}", s("message")),
+        "lagged" => format!(
+            "… {} event(s) missed (this listener was too slow)",
+            v["missed"]
+        ),
+        other => format!("{station:<14} {other}"),
+    }
+}
+
+/// Follows the event stream, printing each event, until the daemon closes it.
+fn follow(config: &Config, station: Option<&str>, json: bool) -> Result<(), Failure> {
+    let path = match station {
+        Some(c) => format!("/api/events?station={c}"),
+        None => "/api/events".to_string(),
+    };
+    let addr = config.http.bind;
+    let stream = send(config, "GET", &path, None)?;
+    // The daemon sends a keep-alive comment every 15 s; a minute of nothing means it is gone.
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+    let mut lines = BufReader::new(stream).lines();
+    let first = lines.next().transpose().ok().flatten().unwrap_or_default();
+    let code = status_code(&first);
+    if code != 200 {
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        let body = rest.join(
+            "
+",
+        );
+        let answer = body
+            .find('{')
+            .and_then(|i| serde_json::from_str(&body[i..=body.rfind('}')?]).ok())
+            .unwrap_or(serde_json::Value::Null);
+        return Err(refused(code, &answer));
+    }
+    for line in lines {
+        let line =
+            line.map_err(|e| Failure::work(format!("the event stream from {addr} broke: {e}")))?;
+        // Chunk sizes, headers, `event:` lines and keep-alive comments are skipped; the
+        // JSON in `data:` carries the event's kind too.
+        let Some(data) = line.strip_prefix("data: ") else {
+            continue;
+        };
+        if json {
+            println!("{data}");
+        } else if let Ok(v) = serde_json::from_str::<serde_json::Value>(data) {
+            println!("{}", event_line(&v));
+        }
+    }
+    Ok(())
+}
+
 /// Runs a `loa ctl` command.
 pub fn run(data_dir: &Path, cmd: CtlCommand) -> Result<(), Failure> {
     let config = Config::load(data_dir)?;
     let (method, path, body, json) = match &cmd {
+        CtlCommand::Events { station, json } => return follow(&config, station.as_deref(), *json),
         CtlCommand::Status { json } => ("GET", "/api/status".to_string(), None, *json),
         CtlCommand::Play {
             bulletin,
@@ -139,14 +255,7 @@ pub fn run(data_dir: &Path, cmd: CtlCommand) -> Result<(), Failure> {
     };
     let (code, answer) = request(&config, method, &path, body)?;
     if !(200..300).contains(&code) {
-        let msg = answer["error"]
-            .as_str()
-            .unwrap_or("the daemon refused the request")
-            .to_string();
-        return Err(Failure {
-            code: if (400..500).contains(&code) { 2 } else { 1 },
-            lines: vec![msg],
-        });
+        return Err(refused(code, &answer));
     }
     if json {
         return print_json(&answer);

@@ -103,15 +103,25 @@ pub async fn run(data_dir: &Path, cmd: PlayoutCommand) -> Result<(), Failure> {
             .iter()
             .map(|(k, v)| format!("{v} {k}"))
             .collect();
+        let slots: Vec<String> = summary
+            .slot_rows
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
         println!(
-            "{} slot(s) played, {} to {}: {}{}",
+            "{} slot(s) played, {} to {}: items {}; slots {}{}",
             summary.slots,
             from.format("%d/%m/%Y"),
             to.format("%d/%m/%Y"),
             if rows.is_empty() {
-                "no airlog rows".to_string()
+                "none".to_string()
             } else {
                 rows.join(", ")
+            },
+            if slots.is_empty() {
+                "none".to_string()
+            } else {
+                slots.join(", ")
             },
             if summary.recovered > 0 {
                 format!(" ({} interrupted row(s) closed first)", summary.recovered)

@@ -156,6 +156,8 @@ pub async fn run(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut handles = BTreeMap::new();
+    // Every station's events, for the control API's event stream.
+    let (events, _) = tokio::sync::broadcast::channel(1024);
     let mut tasks = Vec::new();
     let mut fallback_said = false;
     // Station tasks alive; the watchdog is fed only while all of them are.
@@ -177,7 +179,8 @@ pub async fn run(
         .with_control(Control {
             commands: rx,
             shutdown: stop_rx.clone(),
-        });
+        })
+        .with_events(events.clone());
         player.queue_makeups(pending_makeups(store.as_ref(), &station.code, clock.now()).await?);
         handles.insert(
             station.code.clone(),
@@ -256,6 +259,7 @@ pub async fn run(
                 stations: handles.clone(),
                 store: store.clone(),
                 token: token.clone(),
+                events: events.clone(),
             };
             let mut stop = stop_rx.clone();
             tracing::info!("control API on http://{}", config.http.bind);

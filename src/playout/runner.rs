@@ -11,14 +11,16 @@
 //! end (an item that does not fit is cut and logged `partial`, or not started); a missing
 //! or undecodable file is logged `failed` and the next item plays at once; what failed,
 //! was cut or missed is made up in the next slot with room (source `makeup`, linked to the
-//! miss); an empty slot plays the plan's fallback and raises an alert.
+//! miss); an empty slot plays the plan's fallback and raises an alert. Each slot instance
+//! gets a slot-level row too, opened before its first item and closed after its last with
+//! what the slot as a whole did.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::airlog::Record;
+use crate::airlog::{Level, Record};
 use crate::clock::Clock;
 use crate::library::audio_store::AudioStore;
 use crate::library::{Bulletin, BulletinId};
@@ -42,6 +44,8 @@ pub struct Settings {
     pub ceiling_dbtp: f64,
     /// Make up failed, cut or missed items in the next slot with room.
     pub makeup: bool,
+    /// How long a sound card takes to put a sample on air (None: what the sink says).
+    pub output_latency: Option<std::time::Duration>,
     /// Who the daemon is in the airlog.
     pub who: String,
 }
@@ -53,6 +57,7 @@ impl Default for Settings {
             target_lufs: crate::playout::gain::DEFAULT_TARGET_LUFS,
             ceiling_dbtp: crate::playout::gain::DEFAULT_CEILING_DBTP,
             makeup: true,
+            output_latency: None,
             who: "loa".into(),
         }
     }
@@ -134,6 +139,138 @@ pub struct Makeup {
     pub link_seq: Option<i64>,
 }
 
+/// What one run of a slot instance did, item by item, for its slot row.
+#[derive(Debug, Clone, Default)]
+struct SlotRun {
+    /// Items by how they ended.
+    statuses: BTreeMap<&'static str, usize>,
+    /// Audio time carried, ms.
+    played_ms: u64,
+    /// When the last audio ended.
+    last_end: Option<DateTime<Utc>>,
+    /// Fallback items played because the slot had no content.
+    fallback: bool,
+    /// The operator who stopped the slot.
+    stopped_by: Option<String>,
+    /// The daemon stopped during the slot.
+    shutdown: bool,
+}
+
+impl SlotRun {
+    fn count(&mut self, status: &str, played_ms: u64) {
+        let status = match status {
+            "aired" => "aired",
+            "partial" => "partial",
+            "skipped" => "skipped",
+            "failed" => "failed",
+            _ => "interrupted",
+        };
+        *self.statuses.entry(status).or_default() += 1;
+        self.played_ms += played_ms;
+    }
+
+    /// The slot row's status and what its reason adds.
+    fn closing(&self) -> (&'static str, String) {
+        let items: usize = self.statuses.values().sum();
+        let aired = self.statuses.get("aired").copied().unwrap_or(0);
+        let mut what = format!("{aired} of {items} item(s) aired");
+        for (k, n) in &self.statuses {
+            if *k != "aired" {
+                what += &format!(", {n} {k}");
+            }
+        }
+        if self.fallback {
+            what += "; no scheduled content, the plan's fallback played";
+        }
+        if let Some(who) = &self.stopped_by {
+            what += &format!("; slot stopped by {who}");
+        }
+        let status = if self.shutdown {
+            what += "; loa was stopped during the slot";
+            "interrupted"
+        } else if items == 0 {
+            what = "no content and no fallback fits: the slot stayed silent".into();
+            "failed"
+        } else if aired == items {
+            "aired"
+        } else if self.played_ms > 0 {
+            "partial"
+        } else if self.statuses.contains_key("failed") {
+            "failed"
+        } else {
+            "skipped"
+        };
+        (status, what)
+    }
+}
+
+/// What a station's player announces as it happens, to whoever listens (the control API's
+/// event stream, `loa ctl events`). Sent after the airlog has the row it speaks of.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A slot instance began (its slot row is open).
+    SlotStarted {
+        /// Station code.
+        station: String,
+        /// Slot name.
+        slot: String,
+        /// Planned start.
+        planned: DateTime<Utc>,
+        /// When it really began.
+        at: DateTime<Utc>,
+    },
+    /// An item went on air (its row is open).
+    ItemStarted {
+        /// Station code.
+        station: String,
+        /// Bulletin id.
+        bulletin: String,
+        /// Its title.
+        title: String,
+        /// schedule, manual, urgent, fallback, makeup.
+        source: String,
+        /// When it started, on the sample clock.
+        at: DateTime<Utc>,
+    },
+    /// An item ended or did not play (its row is closed).
+    ItemEnded {
+        /// Station code.
+        station: String,
+        /// Bulletin id.
+        bulletin: String,
+        /// aired, partial, skipped, failed, interrupted.
+        status: String,
+        /// How much played, ms.
+        played_ms: u64,
+        /// Why, when it did not air cleanly.
+        reason: String,
+    },
+    /// A slot instance ended (its slot row is closed).
+    SlotEnded {
+        /// Station code.
+        station: String,
+        /// Slot name.
+        slot: String,
+        /// aired, partial, skipped, failed, interrupted.
+        status: String,
+        /// Audio time carried, ms.
+        played_ms: u64,
+        /// What the slot did.
+        summary: String,
+    },
+    /// Something an operator should know.
+    Alert {
+        /// Station code.
+        station: String,
+        /// The alert.
+        message: String,
+    },
+}
+
+/// How many events wait for a slow listener before it misses the oldest.
+const EVENTS_BUFFER: usize = 256;
+
 /// What the station is doing, for status displays.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Status {
@@ -168,6 +305,8 @@ const JOIN_TOLERANCE_MS: u64 = 1_000;
 const MIN_PARTIAL_MS: u64 = 3_000;
 /// Fade applied at a cut, so it does not click.
 const CUT_FADE_MS: u64 = 30;
+/// The most a slot is started early to make up for the sound card's latency.
+const MAX_PREROLL: std::time::Duration = std::time::Duration::from_secs(2);
 /// Items decoded whole and kept for reuse on a simulated render, at most this long.
 const CACHE_MAX_MS: u64 = 120_000;
 
@@ -188,6 +327,10 @@ pub struct StationPlayer {
     status: Arc<Mutex<Status>>,
     /// Operator commands and shutdown, when run by the daemon.
     control: Option<Control>,
+    /// What the slot instance being played has done so far.
+    run: SlotRun,
+    /// Where events go (nobody need listen).
+    events: tokio::sync::broadcast::Sender<Event>,
 }
 
 /// Why a slot did not play at all.
@@ -239,7 +382,25 @@ impl StationPlayer {
             cache: HashMap::new(),
             status: Arc::new(Mutex::new(Status::default())),
             control: None,
+            run: SlotRun::default(),
+            events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0,
         }
+    }
+
+    /// The station's events, from now on.
+    pub fn events(&self) -> tokio::sync::broadcast::Sender<Event> {
+        self.events.clone()
+    }
+
+    /// Sends events to `sender` (the daemon gives every station one channel).
+    pub fn with_events(mut self, sender: tokio::sync::broadcast::Sender<Event>) -> StationPlayer {
+        self.events = sender;
+        self
+    }
+
+    fn emit(&self, e: Event) {
+        // No listener is not an error.
+        let _ = self.events.send(e);
     }
 
     /// Writes what the airlog still holds in memory (call when the player stops).
@@ -354,12 +515,15 @@ impl StationPlayer {
             items: vec![],
         };
         let cue = self.operator_cue(bulletin, source, who, None);
+        // Outside any slot instance: no slot row, and nothing counted for one.
+        let outer = std::mem::take(&mut self.run);
         if let Err(e) = self
             .play_cues(&slot, VecDeque::from([cue]), BTreeSet::new())
             .await
         {
             self.alert(format!("playing {bulletin} failed: {e}"));
         }
+        self.run = outer;
     }
 
     /// The station's live status, shared with the control API.
@@ -381,6 +545,10 @@ impl StationPlayer {
 
     fn alert(&self, msg: String) {
         tracing::warn!(station = %self.station.code, "{msg}");
+        self.emit(Event::Alert {
+            station: self.station.code.clone(),
+            message: msg.clone(),
+        });
         let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
         s.alerts.push(msg);
         let n = s.alerts.len();
@@ -404,6 +572,7 @@ impl StationPlayer {
         gain: Option<f64>,
     ) -> NewRow {
         NewRow {
+            level: Level::Item,
             station: self.station.code.clone(),
             slot_start,
             bulletin_id: Some(cue.bulletin.to_string()),
@@ -432,8 +601,16 @@ impl StationPlayer {
         let now = self.clock.now();
         let seq = self
             .ledger
-            .record(row, closing(status, None, 0, reason), now)
+            .record(row, closing(status, None, 0, reason.clone()), now)
             .await;
+        self.run.count(status, 0);
+        self.emit(Event::ItemEnded {
+            station: self.station.code.clone(),
+            bulletin: cue.bulletin.to_string(),
+            status: status.into(),
+            played_ms: 0,
+            reason,
+        });
         if make_up && self.settings.makeup && cue.source != "fallback" {
             self.makeups.push_back(Makeup {
                 bulletin: cue.bulletin,
@@ -496,7 +673,7 @@ impl StationPlayer {
             .await
             .unwrap_or_default();
         rows.into_iter()
-            .filter(|r| r.status != "playing")
+            .filter(|r| r.status != "playing" && r.level == Level::Item.as_str())
             .filter_map(|r| {
                 let t = DateTime::parse_from_rfc3339(&r.planned_start)
                     .ok()?
@@ -517,6 +694,7 @@ impl StationPlayer {
         let mut frames_before = 0u64;
         let at_frame =
             |f: u64| start + Duration::microseconds((f as i128 * 1_000_000 / rate as i128) as i64);
+        self.run = SlotRun::default();
         let mut cues: VecDeque<Cue> = VecDeque::new();
         for i in &slot.items {
             cues.push_back(Cue {
@@ -557,6 +735,7 @@ impl StationPlayer {
                     who: self.settings.who.clone(),
                 });
                 used_ms += b.audio.duration_ms;
+                self.run.fallback = true;
             }
             if cues.is_empty() {
                 self.alert(format!(
@@ -589,10 +768,81 @@ impl StationPlayer {
         }
         self.makeups = waiting;
         let done = self.done_in_slot(start, end).await;
-        if self.idle_until(start).await == Waited::Shutdown {
+        // After a restart mid-slot only what is left plays; a slot instance that had
+        // finished its items before the restart gets no second slot row.
+        cues.retain(|c| !done.contains(&(c.planned_start, c.bulletin.to_string())));
+        if !done.is_empty() && cues.is_empty() {
             return Ok(());
         }
-        self.play_cues(slot, cues, done).await
+        // On a sound card the slot starts early by the output's latency, so that its first
+        // sample is heard at the planned instant (the sample clock still counts from `start`).
+        let preroll = if self.clock.simulated() || !self.sink.realtime() {
+            std::time::Duration::ZERO
+        } else {
+            self.settings
+                .output_latency
+                .unwrap_or_else(|| self.sink.latency())
+                .min(MAX_PREROLL)
+        };
+        let preroll = Duration::from_std(preroll).unwrap_or_else(|_| Duration::zero());
+        if self.idle_until(start - preroll).await == Waited::Shutdown {
+            return Ok(());
+        }
+        // The slot row, durable before the slot's first audio.
+        let now = self.clock.now();
+        let mut reason = slot.name.clone();
+        if !done.is_empty() {
+            reason += &format!(
+                "; resumed: {} item row(s) of this slot instance were already in the airlog",
+                done.len()
+            );
+        }
+        let open = self
+            .ledger
+            .open(
+                NewRow {
+                    level: Level::Slot,
+                    station: self.station.code.clone(),
+                    slot_start: start,
+                    bulletin_id: None,
+                    sha256: None,
+                    planned_start: start,
+                    actual_start: Some(now.max(start)),
+                    source: "schedule".into(),
+                    reason,
+                    gain_db: None,
+                    who: self.settings.who.clone(),
+                    link_seq: None,
+                },
+                now,
+            )
+            .await;
+        self.flush_ledger_alerts();
+        self.emit(Event::SlotStarted {
+            station: self.station.code.clone(),
+            slot: slot.name.clone(),
+            planned: start,
+            at: now.max(start),
+        });
+        let played = self.play_cues(slot, cues, done).await;
+        let run = std::mem::take(&mut self.run);
+        let (status, what) = run.closing();
+        self.ledger
+            .close(
+                open,
+                closing(status, run.last_end, run.played_ms, what.clone()),
+                self.clock.now(),
+            )
+            .await;
+        self.flush_ledger_alerts();
+        self.emit(Event::SlotEnded {
+            station: self.station.code.clone(),
+            slot: slot.name.clone(),
+            status: status.into(),
+            played_ms: run.played_ms,
+            summary: what,
+        });
+        played
     }
 
     /// Plays cues in order within a slot instance (the loop of [`StationPlayer::play_slot`]).
@@ -740,6 +990,13 @@ impl StationPlayer {
                     source: cue.source.into(),
                 });
             }
+            self.emit(Event::ItemStarted {
+                station: self.station.code.clone(),
+                bulletin: b.id.to_string(),
+                title: b.meta.title.clone(),
+                source: cue.source.into(),
+                at: item_start,
+            });
             let first = pos;
             let mut buf = vec![0f32; frames_to(BLOCK_MS) as usize * ch];
             let mut failure: Option<String> = None;
@@ -895,11 +1152,25 @@ impl StationPlayer {
                 .ledger
                 .close(
                     open,
-                    closing(status, Some(ended), played_ms, reason),
+                    closing(status, Some(ended), played_ms, reason.clone()),
                     self.clock.now(),
                 )
                 .await;
             self.flush_ledger_alerts();
+            self.emit(Event::ItemEnded {
+                station: self.station.code.clone(),
+                bulletin: b.id.to_string(),
+                status: status.into(),
+                played_ms,
+                reason,
+            });
+            self.run.count(status, played_ms);
+            self.run.last_end = Some(ended);
+            match &interrupt {
+                Some(Interrupt::Shutdown) => self.run.shutdown = true,
+                Some(Interrupt::Stop(who)) => self.run.stopped_by = Some(who.clone()),
+                _ => {}
+            }
             if make_up && self.settings.makeup && cue.source != "fallback" {
                 self.makeups.push_back(Makeup {
                     bulletin: cue.bulletin,
@@ -957,18 +1228,29 @@ fn ms_text(ms: u64) -> String {
 }
 
 /// Closes rows left open by a crash or power cut as `interrupted` with the time known to
-/// have played, and returns what to make up, per station.
+/// have played, and returns what to make up, per station. Item rows close first; an open
+/// slot row then closes with what its items played (their progress is written every
+/// second, so the slot's accounting loses no more than theirs).
 pub async fn recover(
     store: &dyn Store,
 ) -> Result<HashMap<String, Vec<Makeup>>, crate::store::StoreError> {
     let mut out: HashMap<String, Vec<Makeup>> = HashMap::new();
-    for r in store.open_rows().await? {
+    let (items, slots): (Vec<Record>, Vec<Record>) = store
+        .open_rows()
+        .await?
+        .into_iter()
+        .partition(|r| r.level != Level::Slot.as_str());
+    let parse = |t: &str| {
+        DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    for r in items {
         let end = r
             .actual_end
             .as_deref()
             .or(r.actual_start.as_deref())
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc));
+            .and_then(parse);
         let c = closing(
             "interrupted",
             end,
@@ -984,5 +1266,76 @@ pub async fn recover(
             });
         }
     }
+    for r in slots {
+        let mut run = SlotRun::default();
+        for i in store
+            .airlog(Some(&r.station), parse(&r.slot_start), None)
+            .await?
+            .iter()
+            .filter(|i| {
+                i.level == Level::Item.as_str() && i.slot_start == r.slot_start && i.seq > r.seq
+            })
+        {
+            run.count(&i.status, i.played_ms.max(0) as u64);
+            let end = i.actual_end.as_deref().and_then(parse);
+            run.last_end = run.last_end.max(end);
+        }
+        run.shutdown = true;
+        let (_, what) = run.closing();
+        let what = what.replace(
+            "loa was stopped during the slot",
+            "loa stopped during the slot (crash or power cut)",
+        );
+        let c = closing("interrupted", run.last_end, run.played_ms, what);
+        let closed = store.close_row(r.seq, &c).await?;
+        tracing::warn!(station = %closed.station, seq = closed.seq, played_ms = closed.played_ms, "closed an interrupted slot row");
+    }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(items: &[(&str, u64)]) -> SlotRun {
+        let mut r = SlotRun::default();
+        for (status, ms) in items {
+            r.count(status, *ms);
+        }
+        r
+    }
+
+    #[test]
+    fn a_slot_row_says_what_its_items_did() {
+        let all = run(&[("aired", 1000), ("aired", 2000)]);
+        assert_eq!(all.closing(), ("aired", "2 of 2 item(s) aired".into()));
+        let some = run(&[("aired", 1000), ("failed", 0), ("partial", 500)]);
+        assert_eq!(
+            some.closing(),
+            (
+                "partial",
+                "1 of 3 item(s) aired, 1 failed, 1 partial".into()
+            )
+        );
+        assert_eq!(some.played_ms, 1500);
+        assert_eq!(run(&[("failed", 0), ("skipped", 0)]).closing().0, "failed");
+        assert_eq!(run(&[("skipped", 0)]).closing().0, "skipped");
+        let silent = run(&[]);
+        assert_eq!(silent.closing().0, "failed");
+        assert!(silent.closing().1.contains("stayed silent"));
+    }
+
+    #[test]
+    fn a_stopped_or_shut_down_slot_says_so() {
+        let mut r = run(&[("aired", 1000), ("partial", 10)]);
+        r.stopped_by = Some("Chị Lan".into());
+        assert_eq!(r.closing().0, "partial");
+        assert!(r.closing().1.ends_with("slot stopped by Chị Lan"));
+        r.shutdown = true;
+        assert_eq!(r.closing().0, "interrupted");
+        let mut f = run(&[("aired", 1000)]);
+        f.fallback = true;
+        assert_eq!(f.closing().0, "aired");
+        assert!(f.closing().1.contains("fallback"));
+    }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
+use crate::airlog::Level;
 use crate::clock::{Clock, SimClock, SystemClock};
 use crate::library::audio_store::AudioStore;
 use crate::library::{Bulletin, BulletinId, StateChange};
@@ -55,8 +56,10 @@ pub enum PlayoutError {
 pub struct Summary {
     /// Slot instances played.
     pub slots: usize,
-    /// Airlog rows by status (aired, partial, skipped, failed, interrupted).
+    /// Item rows of the airlog by status (aired, partial, skipped, failed, interrupted).
     pub rows: BTreeMap<String, usize>,
+    /// Slot rows of the airlog by status.
+    pub slot_rows: BTreeMap<String, usize>,
     /// Rows closed as interrupted after a crash, before playing.
     pub recovered: usize,
 }
@@ -127,6 +130,7 @@ pub async fn pending_makeups(
                 "failed" | "partial" | "skipped" | "interrupted"
             )
         })
+        .filter(|r| r.level == Level::Item.as_str())
         .filter(|r| r.source != "fallback" && !linked.contains(&r.seq))
         .filter(|r| {
             DateTime::parse_from_rfc3339(&r.planned_start)
@@ -255,7 +259,12 @@ pub async fn run_range(
         )
         .await?
     {
-        *summary.rows.entry(r.status).or_default() += 1;
+        let by = if r.level == Level::Slot.as_str() {
+            &mut summary.slot_rows
+        } else {
+            &mut summary.rows
+        };
+        *by.entry(r.status).or_default() += 1;
     }
     Ok(summary)
 }

@@ -183,17 +183,35 @@ async fn fetch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::airlog::Level;
     use crate::store::sqlite::SqliteStore;
     use crate::store::{AirlogStore, Closing, NewRow};
 
-    /// A store with `n` closed rows at each station, a minute apart.
+    /// A store with `n` closed item rows at each station, a minute apart, each station's
+    /// items within a slot row (which exports do not list).
     async fn store(dir: &std::path::Path, stations: &[(&str, i64)]) -> Arc<dyn Store> {
         let store = SqliteStore::open(&dir.join("loa.db")).await.unwrap();
         let start: DateTime<Utc> = "2023-03-05T22:30:00Z".parse().unwrap();
         for (station, n) in stations {
+            let slot = NewRow {
+                level: Level::Slot,
+                station: station.to_string(),
+                slot_start: start,
+                bulletin_id: None,
+                sha256: None,
+                planned_start: start,
+                actual_start: Some(start),
+                source: "schedule".into(),
+                reason: "Bản tin sáng".into(),
+                gain_db: None,
+                who: "loa".into(),
+                link_seq: None,
+            };
+            let slot = store.open_row(&slot).await.unwrap();
             // Inserted last row first: pages follow planned start, not insertion.
             for i in (0..*n).rev() {
                 let row = NewRow {
+                    level: Level::Item,
                     station: station.to_string(),
                     slot_start: start,
                     bulletin_id: None,
@@ -214,6 +232,13 @@ mod tests {
                 };
                 store.record(&row, &closing).await.unwrap();
             }
+            let closing = Closing {
+                status: "aired".into(),
+                actual_end: Some(start + chrono::Duration::minutes(*n)),
+                played_ms: 0,
+                reason: String::new(),
+            };
+            store.close_row(slot, &closing).await.unwrap();
         }
         Arc::new(store)
     }

@@ -338,6 +338,7 @@ pub(crate) mod tests {
     pub(crate) fn record(seq: i64, id: &str, status: &str, played_ms: i64) -> Record {
         Record {
             seq,
+            level: "item".into(),
             station: "vinh-an".into(),
             slot_start: "2023-03-12T22:30:00.000000Z".into(),
             bulletin_id: Some(id.into()),

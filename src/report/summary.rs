@@ -57,6 +57,8 @@ pub struct Tally {
     pub by_producer: BTreeMap<String, (u64, i64)>,
     /// Rows per status.
     pub by_status: BTreeMap<String, u64>,
+    /// Slot instances (slot rows of the airlog) per status.
+    pub slots: BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -201,6 +203,34 @@ pub struct Incident {
     pub reason: String,
 }
 
+/// A slot row as a report shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlotRow {
+    /// Start of the slot instance, station time.
+    pub slot_start: DateTime<FixedOffset>,
+    /// The slot's name (the first part of the row's reason).
+    pub name: String,
+    /// What the slot did (the rest of the reason).
+    pub what: String,
+    /// aired, partial, failed, skipped or interrupted.
+    pub status: String,
+}
+
+impl SlotRow {
+    /// The report's view of a stored slot row at a station in `tz`; None when its start
+    /// does not read (the chain check names such a row).
+    pub fn of(r: &crate::airlog::Record, tz: chrono_tz::Tz) -> Option<SlotRow> {
+        let start = DateTime::parse_from_rfc3339(&r.slot_start).ok()?;
+        let (name, what) = r.reason.split_once("; ").unwrap_or((&r.reason, ""));
+        Some(SlotRow {
+            slot_start: start.with_timezone(&tz).fixed_offset(),
+            name: name.to_string(),
+            what: what.to_string(),
+            status: r.status.clone(),
+        })
+    }
+}
+
 /// The statuses listed as incidents.
 pub const INCIDENT_STATUSES: [&str; 4] = ["failed", "partial", "skipped", "interrupted"];
 
@@ -254,6 +284,26 @@ impl Summary {
                     },
                     status: row.status.to_string(),
                     reason: row.reason.to_string(),
+                });
+            }
+        }
+    }
+
+    /// Adds a slot row of station `i` (its slot instance as a whole); one that did not air
+    /// whole is listed among the incidents under the slot's name.
+    pub fn add_slot(&mut self, i: usize, slot: &SlotRow) {
+        for t in [&mut self.stations[i].tally, &mut self.total] {
+            *t.slots.entry(slot.status.clone()).or_default() += 1;
+        }
+        if INCIDENT_STATUSES.contains(&slot.status.as_str()) {
+            self.incidents_total += 1;
+            if self.incidents.len() < INCIDENT_LIST_MAX {
+                self.incidents.push(Incident {
+                    station: self.stations[i].name.clone(),
+                    planned_start: slot.slot_start,
+                    title: slot.name.clone(),
+                    status: slot.status.clone(),
+                    reason: slot.what.clone(),
                 });
             }
         }

@@ -222,6 +222,32 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
         note: None,
         class: "incidents",
     });
+    // The slot instances as the airlog's slot rows tell them.
+    let slot_statuses = ["aired", "partial", "skipped", "failed", "interrupted"];
+    let mut header = vec![w.station.to_string(), w.slots_col.to_string()];
+    header.extend(slot_statuses.iter().map(|st| labels::status(lang, st)));
+    let slot_row = |name: &str, x: &Tally| {
+        let mut row = vec![t(name), Val::Int(x.slots.values().sum::<u64>() as i64)];
+        row.extend(
+            slot_statuses
+                .iter()
+                .map(|st| Val::Int(x.slots.get(*st).copied().unwrap_or(0) as i64)),
+        );
+        row
+    };
+    let mut rows: Vec<Vec<Val>> = s
+        .stations
+        .iter()
+        .map(|st| slot_row(&st.name, &st.tally))
+        .collect();
+    rows.push(slot_row(w.total, &s.total));
+    out.push(Table {
+        heading: w.slots_heading.to_string(),
+        header,
+        rows,
+        note: None,
+        class: "slots",
+    });
     let more = s.incidents_total.saturating_sub(s.incidents.len() as u64);
     out.push(Table {
         heading: String::new(),

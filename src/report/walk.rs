@@ -17,7 +17,7 @@ use crate::store::Store;
 use super::integrity::{Integrity, Tracker};
 use super::pages::{Pages, Span, PAGE};
 use super::rows::{export_row, ExportRow, Library};
-use super::summary::{evaluate_week, MonthTopics, Summary};
+use super::summary::{evaluate_week, MonthTopics, SlotRow, Summary};
 use super::{ReportError, Scope, StationScope};
 
 /// Where exported rows go (a file writer, or the comparison of `verify --export`).
@@ -124,6 +124,16 @@ pub async fn walk(
             acc.aired.clear();
             acc.week = acc.week.next();
         };
+        // The station's slot rows (a few hundred a year) go to the summary in time order
+        // among its item rows, so that the incident list reads in order.
+        let mut slots = store
+            .slot_rows(&st.code, pfrom, pto)
+            .await?
+            .iter()
+            .filter_map(|r| SlotRow::of(r, st.timezone))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .peekable();
         loop {
             let page = pages.next().await?;
             debug_assert_eq!(page.station, i, "pages come in station order");
@@ -146,6 +156,9 @@ pub async fn walk(
                     }
                 }
                 if planned >= pfrom && planned < pto {
+                    while let Some(slot) = slots.next_if(|s| s.slot_start <= row.planned_start) {
+                        summary.add_slot(i, &slot);
+                    }
                     sink.row(&row)?;
                     summary.add_row(i, &row);
                     tracker.add(row.station_code, row.row_hash);
@@ -154,6 +167,9 @@ pub async fn walk(
             if page.last {
                 break;
             }
+        }
+        for slot in slots {
+            summary.add_slot(i, &slot);
         }
         if plan_station.is_some() {
             while acc.week <= last_week {

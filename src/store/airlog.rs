@@ -14,6 +14,8 @@ use super::StoreError;
 /// A row as playout opens it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRow {
+    /// An item or a slot instance.
+    pub level: crate::airlog::Level,
     /// Station code.
     pub station: String,
     /// Start of the slot instance.
@@ -81,8 +83,18 @@ pub trait AirlogStore: Send + Sync {
     /// Each station's chain head: (station, seq, row_hash).
     async fn chain_heads(&self) -> Result<Vec<(String, i64, String)>, StoreError>;
 
+    /// A station's closed slot rows whose slot starts in `[from, to)`, in slot order (two
+    /// or three a day, so a year of one station is a few hundred rows).
+    async fn slot_rows(
+        &self,
+        station: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Record>, StoreError>;
+
     /// One page of a station's closed rows whose planned start is in `[from, to)`, in
-    /// (planned start, seq) order: at most `limit` rows after `after` (the planned start
+    /// (planned start, seq) order, item rows only (what exports list): at most `limit`
+    /// rows after `after` (the planned start
     /// text and seq of the previous page's last row). Exports page through any range with
     /// it in constant memory, on the (station, planned_start) index.
     async fn airlog_page(
@@ -94,9 +106,10 @@ pub trait AirlogStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Record>, StoreError>;
 
-    /// [`AirlogStore::airlog_page`] with only the fields an export shows, the whole page
-    /// fetched as one packed text value ([`ExportPage`]): the driver then hands over one
-    /// value a page instead of one row at a time, which was most of an export's time.
+    /// [`AirlogStore::airlog_page`] (item rows) with only the fields an export shows, the
+    /// whole page fetched as one packed text value ([`ExportPage`]): the driver then hands
+    /// over one value a page instead of one row at a time, which was most of an export's
+    /// time.
     async fn export_page(
         &self,
         station: &str,
@@ -108,26 +121,30 @@ pub trait AirlogStore: Send + Sync {
 }
 
 pub(crate) const INSERT_ROW: &str = "INSERT INTO airlog (station, slot_start, bulletin_id, sha256, planned_start, actual_start, \
-     actual_end, played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, 'playing', $7, $8, $9, $10, $11, '', '') RETURNING seq";
+     actual_end, played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash, level) \
+     VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, 'playing', $7, $8, $9, $10, $11, '', '', $12) RETURNING seq";
 pub(crate) const PROGRESS: &str =
     "UPDATE airlog SET played_ms = $2, actual_end = $3 WHERE seq = $1 AND status = 'playing'";
-pub(crate) const SELECT_ROW: &str = "SELECT seq, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
+pub(crate) const SELECT_ROW: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
      played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog WHERE seq = $1";
 pub(crate) const HEAD: &str = "SELECT row_hash FROM airlog_heads WHERE station = $1";
 pub(crate) const CLOSE_ROW: &str = "UPDATE airlog SET status = $2, actual_end = $3, played_ms = $4, reason = $5, prev_hash = $6, row_hash = $7 WHERE seq = $1";
 pub(crate) const SET_HEAD: &str =
     "INSERT INTO airlog_heads (station, seq, row_hash) VALUES ($1, $2, $3) \
      ON CONFLICT (station) DO UPDATE SET seq = excluded.seq, row_hash = excluded.row_hash";
-pub(crate) const OPEN_ROWS: &str = "SELECT seq, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
+pub(crate) const OPEN_ROWS: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
      played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog WHERE status = 'playing' ORDER BY seq";
-pub(crate) const ROWS: &str = "SELECT seq, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
+pub(crate) const ROWS: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
      played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
      WHERE ($1 IS NULL OR station = $1) AND ($2 IS NULL OR planned_start >= $2) AND ($3 IS NULL OR planned_start < $3) ORDER BY seq";
-pub(crate) const PAGE: &str = "SELECT seq, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
+pub(crate) const PAGE: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
      played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
      WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
-     AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6";
+     AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6";
+pub(crate) const SLOT_ROWS: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
+     played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
+     WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND level = 'slot' AND row_hash <> '' \
+     ORDER BY planned_start, seq";
 pub(crate) const HEADS: &str = "SELECT station, seq, row_hash FROM airlog_heads ORDER BY station";
 
 /// Joins a closing to an open row: the closed row with its chain hashes.
@@ -218,6 +235,7 @@ macro_rules! impl_airlog_store {
                     .bind(row.gain_db)
                     .bind(&row.who)
                     .bind(row.link_seq)
+                    .bind(row.level.as_str())
                     .fetch_one(&mut **tx)
                     .await?)
             }
@@ -308,6 +326,24 @@ macro_rules! impl_airlog_store {
                 Ok(sqlx::query_as::<$db, (String, i64, String)>(&sql(HEADS))
                     .fetch_all(&self.pool)
                     .await?)
+            }
+
+            async fn slot_rows(
+                &self,
+                station: &str,
+                from: chrono::DateTime<chrono::Utc>,
+                to: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<$crate::airlog::Record>, $crate::store::StoreError> {
+                use $crate::store::airlog::*;
+                use $crate::store::rows::instant_text;
+                Ok(
+                    sqlx::query_as::<$db, $crate::airlog::Record>(&sql(SLOT_ROWS))
+                        .bind(station)
+                        .bind(instant_text(from))
+                        .bind(instant_text(to))
+                        .fetch_all(&self.pool)
+                        .await?,
+                )
             }
 
             async fn airlog_page(

@@ -32,7 +32,7 @@ use crate::airlog::Record;
 
 use super::StoreError;
 
-/// One page of a station's closed rows in (planned start, seq) order, at most `$6` rows
+/// One page of a station's closed item rows in (planned start, seq) order, at most `$6` rows
 /// after the key (`$4`, `$5`) in `[$2, $3)`, as one text value (NULL when the page is empty).
 pub(crate) const PACKED_PAGE: &str = "SELECT string_agg(packed, '') FROM (SELECT concat(\
      seq, ' ', played_ms, ' ', \
@@ -47,7 +47,7 @@ pub(crate) const PACKED_PAGE: &str = "SELECT string_agg(packed, '') FROM (SELECT
      octet_length(reason), ':', reason, \
      '\n') AS packed, planned_start, seq FROM airlog \
      WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
-     AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6) AS page";
+     AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6) AS page";
 
 /// The fields of a closed airlog row that exports show (not the chain's own fields),
 /// borrowed from an [`ExportPage`] or a [`Record`].

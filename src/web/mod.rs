@@ -1,6 +1,7 @@
-//! The control API of a running daemon (axum): status, and operator commands to a station
-//! (play now or next, skip, stop the slot, urgent announcement). Every request needs the
-//! bearer token from the config; bad requests get a 4xx with one clear sentence.
+//! The control API of a running daemon (axum): status, the stations' events as a
+//! server-sent event stream, and operator commands to a station (play now or next, skip,
+//! stop the slot, urgent announcement). Every request needs the bearer token from the
+//! config; bad requests get a 4xx with one clear sentence.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The bearer token.
     pub token: String,
+    /// Every station's events.
+    pub events: tokio::sync::broadcast::Sender<crate::playout::runner::Event>,
 }
 
 /// An API error: a status and one sentence.
@@ -42,6 +45,7 @@ impl IntoResponse for ApiError {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/status", get(status))
+        .route("/api/events", get(events))
         .route("/api/stations/{code}/skip", post(skip))
         .route("/api/stations/{code}/stop", post(stop))
         .route("/api/stations/{code}/play", post(play))
@@ -120,6 +124,54 @@ async fn status(
         out.insert(code.clone(), v);
     }
     Ok(Json(serde_json::json!({ "stations": out })))
+}
+
+/// Which station's events to stream (`?station=CODE`; all by default).
+#[derive(Debug, Deserialize)]
+struct EventsQuery {
+    station: Option<String>,
+}
+
+/// The stations' events as they happen, as server-sent events (`event:` the kind, `data:`
+/// the JSON). A listener too slow to keep up is told how many it missed.
+async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<EventsQuery>,
+) -> Result<Response, ApiError> {
+    use axum::response::sse::{Event as Sse, KeepAlive};
+    use tokio::sync::broadcast::error::RecvError;
+    authorise(&state, &headers)?;
+    if let Some(code) = &q.station {
+        targets(&state, code)?;
+    }
+    let only = q.station.filter(|c| c != "all");
+    let rx = state.events.subscribe();
+    let stream = futures_util::stream::unfold((rx, only), |(mut rx, only)| async move {
+        loop {
+            let sse = match rx.recv().await {
+                Ok(e) => {
+                    let v = serde_json::to_value(&e).unwrap_or_default();
+                    if only
+                        .as_deref()
+                        .is_some_and(|c| v["station"].as_str() != Some(c))
+                    {
+                        continue;
+                    }
+                    let kind = v["event"].as_str().unwrap_or("event").to_string();
+                    Sse::default().event(kind).data(v.to_string())
+                }
+                Err(RecvError::Lagged(n)) => Sse::default()
+                    .event("lagged")
+                    .data(serde_json::json!({ "event": "lagged", "missed": n }).to_string()),
+                Err(RecvError::Closed) => return None,
+            };
+            return Some((Ok::<_, std::convert::Infallible>(sse), (rx, only)));
+        }
+    });
+    Ok(axum::response::Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 async fn skip(

@@ -343,6 +343,13 @@ impl Sink for DeviceSink {
         true
     }
 
+    fn latency(&self) -> Duration {
+        Duration::from_micros(
+            self.tail / u64::from(self.format.channels).max(1) * 1_000_000
+                / u64::from(self.format.sample_rate).max(1),
+        )
+    }
+
     fn begin(
         &mut self,
         station: &str,
@@ -478,6 +485,12 @@ mod tests {
             samples,
             "every sample, in order, once"
         );
+    }
+
+    #[test]
+    fn its_latency_is_the_device_buffer() {
+        let (sink, _feed) = DeviceSink::detached(OutputFormat::default(), 2_400, STALL);
+        assert_eq!(sink.latency(), Duration::from_millis(50));
     }
 
     #[test]

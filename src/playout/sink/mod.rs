@@ -34,6 +34,12 @@ pub trait Sink: Send {
     /// for backpressure and `end` waits until the audio has been heard.
     fn realtime(&self) -> bool;
 
+    /// How long after [`Sink::write`] takes a sample it is heard, as far as the sink knows
+    /// (a sound card's buffer); zero for sinks that are not heard.
+    fn latency(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
     /// Starts a contiguous segment of audio for `station` whose first frame airs at `at`;
     /// `day` is the station-local date it belongs to. A segment still open is ended first.
     fn begin(&mut self, station: &str, day: NaiveDate, at: DateTime<Utc>) -> Result<(), SinkError>;
