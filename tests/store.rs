@@ -543,7 +543,7 @@ macro_rules! store_suite {
 
             #[tokio::test]
             async fn export_pages_walk_closed_rows_in_order_and_read_back_packed() {
-                use loa::store::{Closing, ExportRecord, NewRow};
+                use loa::store::{Closing, ExportFields, ExportPage, NewRow};
                 let Some(b) = super::$backend().await else {
                     return;
                 };
@@ -556,7 +556,7 @@ macro_rules! store_suite {
                     station: "vinh-an".into(),
                     slot_start: start,
                     bulletin_id: (n != 2).then(|| x.id.to_string()),
-                    sha256: Some(x.audio.sha256.clone()),
+                    sha256: (n != 3).then(|| x.audio.sha256.clone()),
                     planned_start: start + chrono::Duration::seconds(n * 60),
                     actual_start: None,
                     source: "schedule".into(),
@@ -570,7 +570,11 @@ macro_rules! store_suite {
                         status: "failed".into(),
                         actual_end: None,
                         played_ms: 0,
-                        reason: format!("tệp \"{n}\", mất; lỗi\u{1f}x"),
+                        // The packed format's own separators, and none at all.
+                        reason: match n {
+                            4 => String::new(),
+                            _ => format!("tệp \"{n}\", mất; lỗi\u{1f}x 12:ab\n3 :"),
+                        },
                     };
                     s.record(&row(n), &closing).await.unwrap();
                 }
@@ -589,12 +593,12 @@ macro_rules! store_suite {
                 s.record(&slot, &closing).await.unwrap();
                 let (from, to) = (start, start + chrono::Duration::hours(1));
                 let mut full = Vec::new();
-                let mut packed: Vec<ExportRecord> = Vec::new();
+                let mut packed: Vec<ExportPage> = Vec::new();
                 let mut after: Option<(String, i64)> = None;
                 loop {
                     let a = after.as_ref().map(|(t, q)| (t.as_str(), *q));
                     let page = s.airlog_page("vinh-an", from, to, a, 2).await.unwrap();
-                    packed.extend(s.export_page("vinh-an", from, to, a, 2).await.unwrap());
+                    packed.push(s.export_page("vinh-an", from, to, a, 2).await.unwrap());
                     let Some(last) = page.last() else { break };
                     after = Some((last.planned_start.clone(), last.seq));
                     full.extend(page);
@@ -602,10 +606,18 @@ macro_rules! store_suite {
                 assert_eq!(full.len(), 5, "the open row and the slot row are left out");
                 let starts: Vec<&str> = full.iter().map(|r| r.planned_start.as_str()).collect();
                 assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
-                let expected: Vec<ExportRecord> = full.into_iter().map(Into::into).collect();
-                assert_eq!(packed, expected);
-                assert_eq!(packed[2].bulletin_id, None);
-                assert!(packed[0].reason.contains("\u{1f}x"));
+                assert_eq!(
+                    packed.len(),
+                    4,
+                    "three pages of two, two and one, then none"
+                );
+                let rows: Vec<ExportFields> = packed.iter().flat_map(|p| p.rows()).collect();
+                let expected: Vec<ExportFields> = full.iter().map(Into::into).collect();
+                assert_eq!(rows, expected);
+                assert_eq!(rows[2].bulletin_id, None);
+                assert_eq!(rows[3].sha256, None);
+                assert_eq!(rows[4].reason, "");
+                assert!(rows[0].reason.contains("\u{1f}x 12:ab\n3 :"));
                 b.teardown().await;
             }
 

@@ -124,7 +124,7 @@ pub async fn export(data_dir: &Path, a: ExportArgs) -> Result<(), Failure> {
                 .with_timezone(&plan.as_ref().map_or(report::DEFAULT_TZ, |p| p.timezone))
                 .date_naive(),
         };
-        report::export(store.as_ref(), &spec).await
+        report::export(&store, &spec).await
     }
     .await;
     store.close().await;
@@ -162,7 +162,7 @@ pub async fn verify_export(
 ) -> Result<(), Failure> {
     let plan = plan.map(super::plan::load).transpose()?;
     let (_, store) = open(data_dir).await?;
-    let result = report::check::check(store.as_ref(), file, plan.as_ref()).await;
+    let result = report::check::check(&store, file, plan.as_ref()).await;
     store.close().await;
     match result {
         Ok(c) => {

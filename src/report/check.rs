@@ -212,7 +212,7 @@ fn read_xlsx(path: &Path) -> Result<XlsxContent, ReportError> {
 
 /// Checks an export against the store. `plan` (optional) lets station names be compared.
 pub async fn check(
-    store: &dyn Store,
+    store: &std::sync::Arc<dyn Store>,
     path: &Path,
     plan: Option<&Plan>,
 ) -> Result<Checked, ReportError> {

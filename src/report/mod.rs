@@ -8,8 +8,9 @@
 //!   plan's compliance from [`crate::schedule::compliance::evaluate`] (pure).
 //! - [`integrity`]: the range, row count, chain heads and the SHA-256 over the exported
 //!   rows (pure).
-//! - [`walk`]: pages through the store one station-week at a time, feeding a sink, the
-//!   summary and the integrity block (the I/O edge; constant memory for any range).
+//! - [`walk`]: pages through the store station by station, feeding a sink, the summary
+//!   and the integrity block (the I/O edge; constant memory for any range).
+//! - [`pages`]: the store's pages for a walk, fetched by a task ahead of the writing.
 //! - [`tables`]: the summary as titled tables in a language (pure), for XLSX and HTML.
 //! - [`labels`]: the words of the reports in Vietnamese and English.
 //! - [`csv`], [`xlsx`], [`html`]: the three formats.
@@ -25,6 +26,7 @@ pub mod csv;
 pub mod html;
 pub mod integrity;
 pub mod labels;
+pub mod pages;
 pub mod rows;
 pub mod summary;
 pub mod tables;
@@ -75,6 +77,9 @@ pub enum ReportError {
         /// Why not.
         reason: String,
     },
+    /// The task reading the airlog ahead of the writer ended before the last page.
+    #[error("the airlog reader stopped before the end of the export")]
+    ReaderStopped,
 }
 
 impl ReportError {
@@ -328,7 +333,7 @@ pub struct ExportSpec<'a> {
 
 /// Writes an export; returns its walk (summary and integrity).
 pub async fn export(
-    store: &dyn crate::store::Store,
+    store: &std::sync::Arc<dyn crate::store::Store>,
     spec: &ExportSpec<'_>,
 ) -> Result<walk::Walked, ReportError> {
     let library = rows::Library::new(store.list_bulletins(&Default::default()).await?);

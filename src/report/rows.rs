@@ -1,13 +1,14 @@
-//! One export row: an airlog [`Record`] joined with its bulletin's metadata and shown in
-//! its station's local time. Pure: the same record, library and station always give the
-//! same row, which is what lets `verify --export` regenerate and compare.
+//! One export row: an airlog [`Record`](crate::airlog::Record) joined with its bulletin's
+//! metadata and shown in its station's local time. Pure: the same record, library and
+//! station always give the same row, which is what lets `verify --export` regenerate and
+//! compare.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::library::{Bulletin, BulletinId, Kind, Topic};
-use crate::store::ExportRecord;
+use crate::store::ExportFields;
 
 use super::{ReportError, StationScope};
 
@@ -72,27 +73,28 @@ impl Library {
     }
 }
 
-/// One row of an export.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExportRow {
+/// One row of an export, borrowing its texts from the fetched page, the station and the
+/// library (an export makes millions of them).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExportRow<'a> {
     /// The store's sequence number (not exported; names rows in messages).
     pub seq: i64,
     /// Station code.
-    pub station_code: String,
+    pub station_code: &'a str,
     /// Station name.
-    pub station_name: String,
+    pub station_name: &'a str,
     /// Start of the slot instance, station time.
     pub slot_start: DateTime<FixedOffset>,
     /// The bulletin (empty for a slot-level row).
-    pub bulletin_id: String,
+    pub bulletin_id: &'a str,
     /// Its title (empty when the library no longer has it).
-    pub title: String,
+    pub title: &'a str,
     /// Its kind.
     pub kind: Option<Kind>,
     /// Its topic.
     pub topic: Option<Topic>,
     /// Its producer unit.
-    pub producer: String,
+    pub producer: &'a str,
     /// When it should have started.
     pub planned_start: DateTime<FixedOffset>,
     /// When it started.
@@ -102,31 +104,31 @@ pub struct ExportRow {
     /// How much played, ms.
     pub played_ms: i64,
     /// aired, partial, skipped, failed, interrupted.
-    pub status: String,
+    pub status: &'a str,
     /// Why, for anything but a clean airing.
-    pub reason: String,
+    pub reason: &'a str,
     /// SHA-256 of the audio that played.
-    pub sha256: String,
+    pub sha256: &'a str,
     /// The row's hash in its station's chain.
-    pub row_hash: String,
+    pub row_hash: &'a str,
 }
 
 /// One cell of a row, typed so that XLSX can write real dates and numbers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
     /// Text.
-    Text(String),
+    Text(&'a str),
     /// An instant in station time (None: empty cell).
     Time(Option<DateTime<FixedOffset>>),
     /// A whole number.
     Number(i64),
 }
 
-impl Cell {
+impl Cell<'_> {
     /// The cell as CSV text: instants RFC 3339 with the station's offset, to the µs.
     pub fn text(&self) -> String {
         match self {
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => s.to_string(),
             Cell::Time(t) => t.map(instant_text).unwrap_or_default(),
             Cell::Number(n) => n.to_string(),
         }
@@ -134,8 +136,13 @@ impl Cell {
 }
 
 /// RFC 3339 with the offset, to the microsecond: `2023-03-13T05:30:00.000000+07:00`.
-/// Written digit by digit: an export writes millions of them.
 pub fn instant_text(t: DateTime<FixedOffset>) -> String {
+    String::from_utf8_lossy(&instant_bytes(t)).into_owned()
+}
+
+/// [`instant_text`] as ASCII bytes, written digit by digit: an export writes millions of
+/// them.
+pub fn instant_bytes(t: DateTime<FixedOffset>) -> [u8; 32] {
     use chrono::{Datelike, Timelike};
     fn put(b: &mut [u8], mut v: u32) {
         for d in b.iter_mut().rev() {
@@ -159,7 +166,7 @@ pub fn instant_text(t: DateTime<FixedOffset>) -> String {
     let off = off.unsigned_abs();
     put(&mut b[27..29], off / 3600);
     put(&mut b[30..32], off % 3600 / 60);
-    String::from_utf8_lossy(&b).into_owned()
+    b
 }
 
 /// Parses a stored instant. The store writes fixed-width UTC text to the microsecond
@@ -195,27 +202,27 @@ fn parse_stored(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-impl ExportRow {
+impl<'a> ExportRow<'a> {
     /// The cells, in [`COLUMNS`] order.
-    pub fn cells(&self) -> [Cell; 16] {
-        let t = |s: &str| Cell::Text(s.to_string());
+    pub fn cells(&self) -> [Cell<'a>; 16] {
+        let t = Cell::Text;
         [
-            t(&self.station_code),
-            t(&self.station_name),
+            t(self.station_code),
+            t(self.station_name),
             Cell::Time(Some(self.slot_start)),
-            t(&self.bulletin_id),
-            t(&self.title),
+            t(self.bulletin_id),
+            t(self.title),
             t(self.kind.map_or("", |k| k.as_str())),
             t(self.topic.map_or("", |k| k.as_str())),
-            t(&self.producer),
+            t(self.producer),
             Cell::Time(Some(self.planned_start)),
             Cell::Time(self.actual_start),
             Cell::Time(self.actual_end),
             Cell::Number(self.played_ms),
-            t(&self.status),
-            t(&self.reason),
-            t(&self.sha256),
-            t(&self.row_hash),
+            t(self.status),
+            t(self.reason),
+            t(self.sha256),
+            t(self.row_hash),
         ]
     }
 }
@@ -236,34 +243,31 @@ fn instant(
 }
 
 /// The export row of a closed airlog row at `station`.
-pub fn export_row(
-    r: ExportRecord,
-    station: &StationScope,
-    library: &Library,
-) -> Result<ExportRow, ReportError> {
-    let b = r.bulletin_id.as_deref().and_then(|id| library.get(id));
+pub fn export_row<'a>(
+    r: ExportFields<'a>,
+    station: &'a StationScope,
+    library: &'a Library,
+) -> Result<ExportRow<'a>, ReportError> {
+    let b = r.bulletin_id.and_then(|id| library.get(id));
     let (title, kind, topic, producer) = match b {
         Some(b) => (
-            b.meta.title.clone(),
+            b.meta.title.as_str(),
             Some(b.meta.kind),
             Some(b.meta.topic),
-            b.meta.producer.clone(),
+            b.meta.producer.as_str(),
         ),
-        None => (String::new(), None, None, String::new()),
+        None => ("", None, None, ""),
     };
-    let opt = |field: &str, v: &Option<String>| {
-        v.as_deref()
-            .map(|s| instant(r.seq, field, s, station))
-            .transpose()
-    };
-    let slot_start = instant(r.seq, "slot_start", &r.slot_start, station)?;
-    let planned_start = instant(r.seq, "planned_start", &r.planned_start, station)?;
-    let actual_start = opt("actual_start", &r.actual_start)?;
-    let actual_end = opt("actual_end", &r.actual_end)?;
+    let opt =
+        |field: &str, v: Option<&str>| v.map(|s| instant(r.seq, field, s, station)).transpose();
+    let slot_start = instant(r.seq, "slot_start", r.slot_start, station)?;
+    let planned_start = instant(r.seq, "planned_start", r.planned_start, station)?;
+    let actual_start = opt("actual_start", r.actual_start)?;
+    let actual_end = opt("actual_end", r.actual_end)?;
     Ok(ExportRow {
         seq: r.seq,
         station_code: r.station,
-        station_name: station.name.clone(),
+        station_name: &station.name,
         slot_start,
         bulletin_id: r.bulletin_id.unwrap_or_default(),
         title,
@@ -370,12 +374,8 @@ pub(crate) mod tests {
             Topic::Documents,
             "Tin",
         )]);
-        let row = export_row(
-            record(7, "0123456789ab", "aired", 60_000).into(),
-            &station(),
-            &lib,
-        )
-        .unwrap();
+        let (r, st) = (record(7, "0123456789ab", "aired", 60_000), station());
+        let row = export_row((&r).into(), &st, &lib).unwrap();
         let cells = row.cells();
         assert_eq!(cells[2].text(), "2023-03-13T05:30:00.000000+07:00");
         assert_eq!(cells[8].text(), "2023-03-13T05:30:10.250000+07:00");
@@ -403,13 +403,13 @@ pub(crate) mod tests {
 
     #[test]
     fn a_bulletin_gone_from_the_library_leaves_its_metadata_empty() {
-        let row = export_row(
-            record(7, "0123456789ab", "aired", 1).into(),
-            &station(),
-            &Library::default(),
-        )
-        .unwrap();
-        assert_eq!((row.title.as_str(), row.kind), ("", None));
+        let (r, st, lib) = (
+            record(7, "0123456789ab", "aired", 1),
+            station(),
+            Library::default(),
+        );
+        let row = export_row((&r).into(), &st, &lib).unwrap();
+        assert_eq!((row.title, row.kind), ("", None));
         assert_eq!(row.bulletin_id, "0123456789ab");
     }
 
@@ -417,7 +417,7 @@ pub(crate) mod tests {
     fn an_unreadable_instant_names_the_row_and_field() {
         let mut r = record(9, "0123456789ab", "aired", 1);
         r.planned_start = "yesterday".into();
-        let e = export_row(r.into(), &station(), &Library::default()).unwrap_err();
+        let e = export_row((&r).into(), &station(), &Library::default()).unwrap_err();
         assert!(
             e.to_string().contains("row 9") && e.to_string().contains("planned_start"),
             "{e}"

@@ -69,16 +69,16 @@ impl Tally {
         self.rows += 1;
         self.airings += a;
         self.played_ms += row.played_ms;
-        match self.by_status.get_mut(&row.status) {
+        match self.by_status.get_mut(row.status) {
             Some(n) => *n += 1,
             None => {
-                self.by_status.insert(row.status.clone(), 1);
+                self.by_status.insert(row.status.to_string(), 1);
             }
         }
         if let Some(k) = row.kind {
             self.airings_by_kind[kind_index(k)] += a;
-            if aired && !self.items_by_kind[kind_index(k)].contains(&row.bulletin_id) {
-                self.items_by_kind[kind_index(k)].insert(row.bulletin_id.clone());
+            if aired && !self.items_by_kind[kind_index(k)].contains(row.bulletin_id) {
+                self.items_by_kind[kind_index(k)].insert(row.bulletin_id.to_string());
             }
         }
         if let Some(t) = row.topic {
@@ -87,9 +87,12 @@ impl Tally {
             e.1 += row.played_ms;
         }
         if row.kind.is_some() {
-            let p = match self.by_producer.get_mut(&row.producer) {
+            let p = match self.by_producer.get_mut(row.producer) {
                 Some(p) => p,
-                None => self.by_producer.entry(row.producer.clone()).or_default(),
+                None => self
+                    .by_producer
+                    .entry(row.producer.to_string())
+                    .or_default(),
             };
             p.0 += a;
             p.1 += row.played_ms;
@@ -268,19 +271,19 @@ impl Summary {
     pub fn add_row(&mut self, i: usize, row: &ExportRow) {
         self.stations[i].tally.add(row);
         self.total.add(row);
-        if INCIDENT_STATUSES.contains(&row.status.as_str()) {
+        if INCIDENT_STATUSES.contains(&row.status) {
             self.incidents_total += 1;
             if self.incidents.len() < INCIDENT_LIST_MAX {
                 self.incidents.push(Incident {
-                    station: row.station_name.clone(),
+                    station: row.station_name.to_string(),
                     planned_start: row.planned_start,
                     title: if row.title.is_empty() {
-                        row.bulletin_id.clone()
+                        row.bulletin_id.to_string()
                     } else {
-                        row.title.clone()
+                        row.title.to_string()
                     },
-                    status: row.status.clone(),
-                    reason: row.reason.clone(),
+                    status: row.status.to_string(),
+                    reason: row.reason.to_string(),
                 });
             }
         }
@@ -400,27 +403,37 @@ mod tests {
     use super::super::rows::tests::{bulletin, record, station};
     use super::*;
 
-    fn rows() -> (Library, Vec<ExportRow>) {
+    /// A library, four records and their station.
+    struct Fixture(
+        Library,
+        Vec<crate::airlog::Record>,
+        super::super::StationScope,
+    );
+
+    fn fixture() -> Fixture {
         let lib = Library::new(vec![
             bulletin("aaaaaaaaaaaa", Kind::News, Topic::EProcedures, "Tin"),
             bulletin("bbbbbbbbbbbb", Kind::Article, Topic::Documents, "Bài"),
         ]);
-        let recs = [
+        let recs = vec![
             record(1, "aaaaaaaaaaaa", "aired", 60_000),
             record(2, "aaaaaaaaaaaa", "aired", 60_000),
             record(3, "bbbbbbbbbbbb", "partial", 30_000),
             record(4, "bbbbbbbbbbbb", "failed", 0),
         ];
-        let rows = recs
-            .iter()
-            .map(|r| export_row(r.clone().into(), &station(), &lib).unwrap())
-            .collect();
-        (lib, rows)
+        Fixture(lib, recs, station())
+    }
+
+    fn rows(f: &Fixture) -> Vec<ExportRow<'_>> {
+        f.1.iter()
+            .map(|r| export_row(r.into(), &f.2, &f.0).unwrap())
+            .collect()
     }
 
     #[test]
     fn airings_count_only_clean_rows_and_minutes_count_everything_played() {
-        let (_, rows) = rows();
+        let f = fixture();
+        let rows = rows(&f);
         let mut t = Tally::default();
         rows.iter().for_each(|r| t.add(r));
         assert_eq!((t.rows, t.airings), (4, 2));
@@ -440,7 +453,8 @@ mod tests {
 
     #[test]
     fn incidents_are_listed_with_their_reasons_and_counted_beyond_the_list() {
-        let (_, rows) = rows();
+        let f = fixture();
+        let rows = rows(&f);
         let scope = Scope {
             period: super::super::Period::year("2023").unwrap(),
             stations: vec![station()],

@@ -1,24 +1,24 @@
 //! The walk over the store behind every export and every check: station by station, pages
 //! of rows in (planned start, seq) order, each turned into an [`ExportRow`] and handed to a
 //! [`RowSink`], to the [`Summary`] and to the integrity [`Tracker`]. Compliance is
-//! evaluated as each ISO week closes. Memory holds one page and one week's airings of one
-//! station, whatever the range.
+//! evaluated as each ISO week closes. Memory holds a few pages (the one being written and
+//! those read ahead, see [`super::pages`]) and one week's airings of one station, whatever
+//! the range.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use crate::plan::Plan;
 use crate::schedule::IsoWeek;
-use crate::store::{ExportRecord, Store};
+use crate::store::Store;
 
 use super::integrity::{Integrity, Tracker};
+use super::pages::{Pages, Span, PAGE};
 use super::rows::{export_row, ExportRow, Library};
 use super::summary::{evaluate_week, MonthTopics, SlotRow, Summary};
-use super::{ReportError, Scope};
-
-/// Rows fetched per store call.
-pub const PAGE: u32 = 5_000;
+use super::{ReportError, Scope, StationScope};
 
 /// Where exported rows go (a file writer, or the comparison of `verify --export`).
 pub trait RowSink {
@@ -54,9 +54,9 @@ struct WeekAcc {
 
 /// Walks the scope's rows in export order (station, then planned start, then seq).
 /// Compliance is evaluated when `judge` is set and a plan is given (the CSV and the check
-/// of an export need only the rows).
+/// of an export need only the rows). The store is read ahead of the sink ([`Pages`]).
 pub async fn walk(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     scope: &Scope,
     library: &Library,
     plan: Option<&Plan>,
@@ -73,22 +73,37 @@ pub async fn walk(
     let mut summary = Summary::new(scope, judge && plan.is_some());
     let mut tracker = Tracker::default();
     let period = scope.period;
+    let first_week = IsoWeek::of(period.from);
+    let last_week = IsoWeek::of(period.to);
+    let plan_station = |st: &StationScope| {
+        plan.filter(|_| judge)
+            .and_then(|p| p.station(&st.code).map(|s| (p, s)))
+    };
+    // With a plan, whole ISO weeks are read so the first and last weeks are judged on all
+    // their airings; only rows inside the period are exported.
+    let spans = scope
+        .stations
+        .iter()
+        .map(|st| {
+            let (pfrom, pto) = period.bounds(st.timezone);
+            let (from, to) = match plan_station(st) {
+                Some(_) => (
+                    first_week.bounds(st.timezone).0.min(pfrom),
+                    last_week.bounds(st.timezone).1.max(pto),
+                ),
+                None => (pfrom, pto),
+            };
+            Span {
+                code: st.code.clone(),
+                from,
+                to,
+            }
+        })
+        .collect();
+    let mut pages = Pages::start(Arc::clone(store), spans, sink.wants_records(), PAGE);
     for (i, st) in scope.stations.iter().enumerate() {
         let (pfrom, pto) = period.bounds(st.timezone);
-        let plan_station = plan
-            .filter(|_| judge)
-            .and_then(|p| p.station(&st.code).map(|s| (p, s)));
-        // With a plan, whole ISO weeks are read so the first and last weeks are judged
-        // on all their airings; only rows inside the period are exported.
-        let first_week = IsoWeek::of(period.from);
-        let last_week = IsoWeek::of(period.to);
-        let (from, to) = match plan_station {
-            Some(_) => (
-                first_week.bounds(st.timezone).0.min(pfrom),
-                last_week.bounds(st.timezone).1.max(pto),
-            ),
-            None => (pfrom, pto),
-        };
+        let plan_station = plan_station(st);
         let judged = |w: IsoWeek| {
             let thu = w.monday() + chrono::Duration::days(3);
             thu >= period.from && thu <= period.to
@@ -119,33 +134,13 @@ pub async fn walk(
             .collect::<Vec<_>>()
             .into_iter()
             .peekable();
-        let mut after: Option<(String, i64)> = None;
         loop {
-            let after_ref = after.as_ref().map(|(t, s)| (t.as_str(), *s));
-            // A check needs whole records (to verify their hashes); files need only what
-            // they show, fetched packed.
-            let page: Vec<ExportRecord> = if sink.wants_records() {
-                let records = store
-                    .airlog_page(&st.code, from, to, after_ref, PAGE)
-                    .await?;
-                let mut page = Vec::with_capacity(records.len());
-                for r in records {
-                    sink.record(&r)?;
-                    page.push(r.into());
-                }
-                page
-            } else {
-                store
-                    .export_page(&st.code, from, to, after_ref, PAGE)
-                    .await?
-            };
-            let next = match page.last() {
-                Some(last) if page.len() == PAGE as usize => {
-                    Some((last.planned_start.clone(), last.seq))
-                }
-                _ => None,
-            };
-            for r in page {
+            let page = pages.next().await?;
+            debug_assert_eq!(page.station, i, "pages come in station order");
+            for r in page.fetched.records() {
+                sink.record(r)?;
+            }
+            for r in page.fetched.rows() {
                 let row = export_row(r, st, library)?;
                 let planned = row.planned_start.with_timezone(&Utc);
                 if plan_station.is_some() {
@@ -154,8 +149,10 @@ pub async fn walk(
                         close_week(&mut acc, &mut summary);
                     }
                     if row.status == "aired" && !row.bulletin_id.is_empty() {
-                        acc.aired
-                            .push((row.bulletin_id.clone(), row.slot_start.with_timezone(&Utc)));
+                        acc.aired.push((
+                            row.bulletin_id.to_string(),
+                            row.slot_start.with_timezone(&Utc),
+                        ));
                     }
                 }
                 if planned >= pfrom && planned < pto {
@@ -164,12 +161,11 @@ pub async fn walk(
                     }
                     sink.row(&row)?;
                     summary.add_row(i, &row);
-                    tracker.add(&row.station_code, &row.row_hash);
+                    tracker.add(row.station_code, row.row_hash);
                 }
             }
-            match next {
-                Some(n) => after = Some(n),
-                None => break,
+            if page.last {
+                break;
             }
         }
         for slot in slots {

@@ -144,9 +144,9 @@ impl RowSink for XlsxWriter {
         for (c, cell) in row.cells().iter().enumerate() {
             let c = c as u16;
             match cell {
-                Cell::Text(s) if s.is_empty() => {}
+                Cell::Text("") => {}
                 Cell::Text(s) => {
-                    ws.write_string(r, c, s).map_err(|e| err(p, e))?;
+                    ws.write_string(r, c, *s).map_err(|e| err(p, e))?;
                 }
                 Cell::Time(None) => {}
                 Cell::Time(Some(t)) => {

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::airlog::Record;
 
+use super::packed::ExportPage;
 use super::StoreError;
 
 /// A row as playout opens it.
@@ -105,9 +106,10 @@ pub trait AirlogStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Record>, StoreError>;
 
-    /// [`AirlogStore::airlog_page`] (item rows) with only the fields an export shows
-    /// ([`ExportRecord`]), each row fetched as one packed text value: the driver then
-    /// copies one value a row instead of seventeen, which is most of an export's time.
+    /// [`AirlogStore::airlog_page`] (item rows) with only the fields an export shows, the
+    /// whole page fetched as one packed text value ([`ExportPage`]): the driver then hands
+    /// over one value a page instead of one row at a time, which was most of an export's
+    /// time.
     async fn export_page(
         &self,
         station: &str,
@@ -115,84 +117,7 @@ pub trait AirlogStore: Send + Sync {
         to: DateTime<Utc>,
         after: Option<(&str, i64)>,
         limit: u32,
-    ) -> Result<Vec<ExportRecord>, StoreError>;
-}
-
-/// The fields of a closed airlog row that exports show (not the chain's own fields).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExportRecord {
-    /// Sequence number.
-    pub seq: i64,
-    /// Station code.
-    pub station: String,
-    /// Start of the slot instance (stored text).
-    pub slot_start: String,
-    /// The bulletin.
-    pub bulletin_id: Option<String>,
-    /// SHA-256 of the audio.
-    pub sha256: Option<String>,
-    /// When it should have started.
-    pub planned_start: String,
-    /// When it started.
-    pub actual_start: Option<String>,
-    /// When it ended.
-    pub actual_end: Option<String>,
-    /// How much played, ms.
-    pub played_ms: i64,
-    /// Its status.
-    pub status: String,
-    /// Why.
-    pub reason: String,
-    /// Its hash.
-    pub row_hash: String,
-}
-
-impl From<Record> for ExportRecord {
-    fn from(r: Record) -> ExportRecord {
-        ExportRecord {
-            seq: r.seq,
-            station: r.station,
-            slot_start: r.slot_start,
-            bulletin_id: r.bulletin_id,
-            sha256: r.sha256,
-            planned_start: r.planned_start,
-            actual_start: r.actual_start,
-            actual_end: r.actual_end,
-            played_ms: r.played_ms,
-            status: r.status,
-            reason: r.reason,
-            row_hash: r.row_hash,
-        }
-    }
-}
-
-/// The separator of [`PACKED_PAGE`]'s fields (ASCII unit separator).
-const SEP: char = '\u{1f}';
-
-/// Reads one [`PACKED_PAGE`] value: fields joined by [`SEP`], optional ones prefixed `=`
-/// (empty for NULL), the reason (free text) last so that it may hold anything.
-pub(crate) fn unpack(packed: &str) -> Result<ExportRecord, StoreError> {
-    let bad = || StoreError::Corrupt {
-        id: format!("airlog row '{}'", packed.split(SEP).next().unwrap_or("")),
-        reason: "its packed export fields do not read back".into(),
-    };
-    let mut f = packed.splitn(12, SEP);
-    let mut next = || f.next().ok_or_else(bad);
-    let opt = |s: &str| s.strip_prefix('=').map(str::to_string);
-    Ok(ExportRecord {
-        seq: next()?.parse().map_err(|_| bad())?,
-        station: next()?.to_string(),
-        slot_start: next()?.to_string(),
-        bulletin_id: opt(next()?),
-        sha256: opt(next()?),
-        planned_start: next()?.to_string(),
-        actual_start: opt(next()?),
-        actual_end: opt(next()?),
-        played_ms: next()?.parse().map_err(|_| bad())?,
-        status: next()?.to_string(),
-        row_hash: next()?.to_string(),
-        reason: next()?.to_string(),
-    })
+    ) -> Result<ExportPage, StoreError>;
 }
 
 pub(crate) const INSERT_ROW: &str = "INSERT INTO airlog (station, slot_start, bulletin_id, sha256, planned_start, actual_start, \
@@ -214,14 +139,6 @@ pub(crate) const ROWS: &str = "SELECT seq, level, station, slot_start, bulletin_
      WHERE ($1 IS NULL OR station = $1) AND ($2 IS NULL OR planned_start >= $2) AND ($3 IS NULL OR planned_start < $3) ORDER BY seq";
 pub(crate) const PAGE: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
      played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
-     WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
-     AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6";
-pub(crate) const PACKED_PAGE: &str =
-    "SELECT CAST(seq AS TEXT) || '\u{1f}' || station || '\u{1f}' || slot_start \
-     || '\u{1f}' || coalesce('=' || bulletin_id, '') || '\u{1f}' || coalesce('=' || sha256, '') \
-     || '\u{1f}' || planned_start || '\u{1f}' || coalesce('=' || actual_start, '') \
-     || '\u{1f}' || coalesce('=' || actual_end, '') || '\u{1f}' || CAST(played_ms AS TEXT) \
-     || '\u{1f}' || status || '\u{1f}' || row_hash || '\u{1f}' || reason FROM airlog \
      WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
      AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6";
 pub(crate) const SLOT_ROWS: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
@@ -462,47 +379,25 @@ macro_rules! impl_airlog_store {
                 to: chrono::DateTime<chrono::Utc>,
                 after: Option<(&str, i64)>,
                 limit: u32,
-            ) -> Result<Vec<$crate::store::airlog::ExportRecord>, $crate::store::StoreError> {
-                use $crate::store::airlog::*;
+            ) -> Result<$crate::store::ExportPage, $crate::store::StoreError> {
+                use $crate::store::packed::PACKED_PAGE;
                 use $crate::store::rows::instant_text;
                 let (start, seq) = match after {
                     Some((t, seq)) => (t.to_string(), seq),
                     None => (instant_text(from), i64::MIN),
                 };
-                sqlx::query_scalar::<$db, String>(&sql(PACKED_PAGE))
+                let text = sqlx::query_scalar::<$db, Option<String>>(&sql(PACKED_PAGE))
                     .bind(station)
                     .bind(&start)
                     .bind(instant_text(to))
                     .bind(&start)
                     .bind(seq)
                     .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(|p| unpack(p))
-                    .collect()
+                    .fetch_one(&self.pool)
+                    .await?;
+                $crate::store::ExportPage::parse(station, text)
             }
         }
     };
 }
 pub(crate) use impl_airlog_store;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_packed_row_reads_back_with_nulls_and_a_reason_holding_the_separator() {
-        let packed = "42\u{1f}vinh-an\u{1f}2023-03-12T22:30:00.000000Z\u{1f}=0123456789ab\u{1f}\
-                      \u{1f}2023-03-12T22:30:00.000000Z\u{1f}\u{1f}\u{1f}0\u{1f}failed\u{1f}abcd\u{1f}\
-                      file missing\u{1f}again";
-        let r = unpack(packed).unwrap();
-        assert_eq!(r.seq, 42);
-        assert_eq!(r.bulletin_id.as_deref(), Some("0123456789ab"));
-        assert_eq!((r.sha256, r.actual_start, r.actual_end), (None, None, None));
-        assert_eq!(r.status, "failed");
-        assert_eq!(r.row_hash, "abcd");
-        assert_eq!(r.reason, "file missing\u{1f}again");
-        assert!(unpack("x\u{1f}y").is_err());
-    }
-}

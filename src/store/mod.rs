@@ -12,6 +12,7 @@ use crate::config::DatabaseUrl;
 use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Topic};
 
 pub mod airlog;
+mod packed;
 pub mod postgres;
 mod queries;
 mod rows;
@@ -19,7 +20,8 @@ pub mod schedules;
 pub mod sqlite;
 mod write_tx;
 
-pub use airlog::{AirlogStore, Closing, ExportRecord, NewRow};
+pub use airlog::{AirlogStore, Closing, NewRow};
+pub use packed::{sort_for_export, ExportFields, ExportPage};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
 
 /// Why a store call failed.
