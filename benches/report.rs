@@ -1,11 +1,12 @@
 //! Benchmark of the report exports: a year of airlog for a 600-station province (about
-//! 2.2 million rows) generated straight into a SQLite data dir, then `loa airlog export
+//! 2.2 million item rows and 438,000 slot rows) generated straight into a SQLite data dir, then `loa airlog export
 //! --year 2023` run as the release binary under GNU time for CSV and XLSX (and HTML, and
 //! `verify --export` of the CSV), printing wall time and peak resident memory.
 //!
 //! Rows: for each of 600 commune stations and each day of 2023, two slots (05:30, 16:30
-//! local), each three news/articles and two spots; 97 % aired, 1 % each failed, partial
-//! and skipped; valid hash chains and heads, so `verify` holds too.
+//! local), each three news/articles and two spots (97 % aired, 1 % each failed, partial
+//! and skipped) and the slot's own row, which opens first and closes last as playout
+//! writes it; valid hash chains and heads, so `verify` holds too.
 //!
 //! Run: `cargo bench --bench report` (docs/benchmarks.md, "Reports"). The data dir is kept
 //! in `REPORT_BENCH_DIR` (default `target/bench-report`) and reused when complete.
@@ -127,9 +128,9 @@ async fn generate(data: &Path) -> u64 {
     let mut tx = pool.begin().await.expect("tx");
     const PER: usize = 50;
     let insert = |n: usize| {
-        let one = format!("({})", vec!["?"; 17].join(","));
+        let one = format!("({})", vec!["?"; 18].join(","));
         format!(
-            "INSERT INTO airlog (seq, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
+            "INSERT INTO airlog (seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
              played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash) VALUES {}",
             vec![one; n].join(",")
         )
@@ -145,6 +146,7 @@ async fn generate(data: &Path) -> u64 {
         for r in batch.iter() {
             q = q
                 .bind(r.seq)
+                .bind(&r.level)
                 .bind(&r.station)
                 .bind(&r.slot_start)
                 .bind(&r.bulletin_id)
@@ -169,6 +171,7 @@ async fn generate(data: &Path) -> u64 {
     for s in 1..=STATIONS {
         let station = code(s);
         let mut prev = chain::genesis(&station);
+        let mut head_seq = 0;
         let mut k = s as u64;
         let mut day = NaiveDate::from_ymd_opt(2023, 1, 1).expect("date");
         while day.year() == 2023 {
@@ -178,6 +181,11 @@ async fn generate(data: &Path) -> u64 {
                     .unwrap()
                     .with_timezone(&Utc);
                 let mut at = slot;
+                // The slot row opens before its items and closes (joins the chain) after them.
+                seq += 1;
+                let slot_seq = seq;
+                let mut slot_played = 0;
+                let mut slot_aired = 0;
                 for i in 0..5 {
                     k = k.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
                     let b = if i % 2 == 1 {
@@ -216,10 +224,39 @@ async fn generate(data: &Path) -> u64 {
                     r.row_hash = chain::row_hash(&r);
                     prev = r.row_hash.clone();
                     at += Duration::milliseconds(len);
+                    slot_played += played;
+                    slot_aired += usize::from(status == "aired");
                     batch.push(r);
                     if batch.len() == PER {
                         flush(&mut tx, &full, &mut batch).await;
                     }
+                }
+                let mut r = Record {
+                    seq: slot_seq,
+                    level: "slot".into(),
+                    station: station.clone(),
+                    slot_start: text(slot),
+                    bulletin_id: None,
+                    sha256: None,
+                    planned_start: text(slot),
+                    actual_start: Some(text(slot)),
+                    actual_end: Some(text(at)),
+                    played_ms: slot_played,
+                    status: if slot_aired == 5 { "aired" } else { "partial" }.into(),
+                    source: "schedule".into(),
+                    reason: format!("Bản tin loa truyền thanh; {slot_aired} of 5 item(s) aired"),
+                    gain_db: None,
+                    who: "loa".into(),
+                    link_seq: None,
+                    prev_hash: prev.clone(),
+                    row_hash: String::new(),
+                };
+                r.row_hash = chain::row_hash(&r);
+                prev = r.row_hash.clone();
+                head_seq = slot_seq;
+                batch.push(r);
+                if batch.len() == PER {
+                    flush(&mut tx, &full, &mut batch).await;
                 }
             }
             day = day.succ_opt().expect("date");
@@ -228,7 +265,7 @@ async fn generate(data: &Path) -> u64 {
             let sql = insert(batch.len());
             flush(&mut tx, &sql, &mut batch).await;
         }
-        heads.push((station, seq, prev));
+        heads.push((station, head_seq, prev));
     }
     for (station, seq, hash) in heads {
         sqlx::query("INSERT INTO airlog_heads (station, seq, row_hash) VALUES (?, ?, ?)")

@@ -219,7 +219,7 @@ pub struct SlotRow {
 impl SlotRow {
     /// The report's view of a stored slot row at a station in `tz`; None when its start
     /// does not read (the chain check names such a row).
-    pub fn of(r: &crate::airlog::Record, tz: chrono_tz::Tz) -> Option<SlotRow> {
+    pub fn of(r: &crate::store::SlotRecord, tz: chrono_tz::Tz) -> Option<SlotRow> {
         let start = DateTime::parse_from_rfc3339(&r.slot_start).ok()?;
         let (name, what) = r.reason.split_once("; ").unwrap_or((&r.reason, ""));
         Some(SlotRow {

@@ -53,8 +53,9 @@ struct WeekAcc {
 }
 
 /// Walks the scope's rows in export order (station, then planned start, then seq).
-/// Compliance is evaluated when `judge` is set and a plan is given (the CSV and the check
-/// of an export need only the rows). The store is read ahead of the sink ([`Pages`]).
+/// `judge` asks for the whole summary (the XLSX and the printed report): compliance when a
+/// plan is given, and the slot rows; the CSV and the check of an export need only the rows
+/// and their counts. The store is read ahead of the sink ([`Pages`]).
 pub async fn walk(
     store: &Arc<dyn Store>,
     scope: &Scope,
@@ -126,9 +127,11 @@ pub async fn walk(
         };
         // The station's slot rows (a few hundred a year) go to the summary in time order
         // among its item rows, so that the incident list reads in order.
-        let mut slots = store
-            .slot_rows(&st.code, pfrom, pto)
-            .await?
+        let slot_rows = match judge {
+            true => store.slot_rows(&st.code, pfrom, pto).await?,
+            false => Vec::new(),
+        };
+        let mut slots = slot_rows
             .iter()
             .filter_map(|r| SlotRow::of(r, st.timezone))
             .collect::<Vec<_>>()

@@ -83,14 +83,14 @@ pub trait AirlogStore: Send + Sync {
     /// Each station's chain head: (station, seq, row_hash).
     async fn chain_heads(&self) -> Result<Vec<(String, i64, String)>, StoreError>;
 
-    /// A station's closed slot rows whose slot starts in `[from, to)`, in slot order (two
-    /// or three a day, so a year of one station is a few hundred rows).
+    /// What reports show of a station's closed slot rows whose slot starts in `[from, to)`,
+    /// in slot order (two or three a day, so a year of one station is a few hundred rows).
     async fn slot_rows(
         &self,
         station: &str,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<Record>, StoreError>;
+    ) -> Result<Vec<SlotRecord>, StoreError>;
 
     /// One page of a station's closed rows whose planned start is in `[from, to)`, in
     /// (planned start, seq) order, item rows only (what exports list): at most `limit`
@@ -120,6 +120,17 @@ pub trait AirlogStore: Send + Sync {
     ) -> Result<ExportPage, StoreError>;
 }
 
+/// What reports show of a closed slot row.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SlotRecord {
+    /// Start of the slot instance (stored text).
+    pub slot_start: String,
+    /// aired, partial, skipped, failed, interrupted.
+    pub status: String,
+    /// The slot's name, then what it did.
+    pub reason: String,
+}
+
 pub(crate) const INSERT_ROW: &str = "INSERT INTO airlog (station, slot_start, bulletin_id, sha256, planned_start, actual_start, \
      actual_end, played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash, level) \
      VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, 'playing', $7, $8, $9, $10, $11, '', '', $12) RETURNING seq";
@@ -141,8 +152,7 @@ pub(crate) const PAGE: &str = "SELECT seq, level, station, slot_start, bulletin_
      played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
      WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
      AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6";
-pub(crate) const SLOT_ROWS: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
-     played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
+pub(crate) const SLOT_ROWS: &str = "SELECT slot_start, status, reason FROM airlog \
      WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND level = 'slot' AND row_hash <> '' \
      ORDER BY planned_start, seq";
 pub(crate) const HEADS: &str = "SELECT station, seq, row_hash FROM airlog_heads ORDER BY station";
@@ -333,17 +343,15 @@ macro_rules! impl_airlog_store {
                 station: &str,
                 from: chrono::DateTime<chrono::Utc>,
                 to: chrono::DateTime<chrono::Utc>,
-            ) -> Result<Vec<$crate::airlog::Record>, $crate::store::StoreError> {
+            ) -> Result<Vec<$crate::store::airlog::SlotRecord>, $crate::store::StoreError> {
                 use $crate::store::airlog::*;
                 use $crate::store::rows::instant_text;
-                Ok(
-                    sqlx::query_as::<$db, $crate::airlog::Record>(&sql(SLOT_ROWS))
-                        .bind(station)
-                        .bind(instant_text(from))
-                        .bind(instant_text(to))
-                        .fetch_all(&self.pool)
-                        .await?,
-                )
+                Ok(sqlx::query_as::<$db, SlotRecord>(&sql(SLOT_ROWS))
+                    .bind(station)
+                    .bind(instant_text(from))
+                    .bind(instant_text(to))
+                    .fetch_all(&self.pool)
+                    .await?)
             }
 
             async fn airlog_page(

@@ -20,7 +20,7 @@ pub mod schedules;
 pub mod sqlite;
 mod write_tx;
 
-pub use airlog::{AirlogStore, Closing, NewRow};
+pub use airlog::{AirlogStore, Closing, NewRow, SlotRecord};
 pub use packed::{sort_for_export, ExportFields, ExportPage};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
 
