@@ -1,7 +1,7 @@
 //! `loa airlog verify` over a store: every station's closed rows checked against its chain
 //! and its recorded head.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::airlog::chain::{self, BadRow};
 use crate::airlog::Record;
@@ -27,32 +27,28 @@ pub enum VerifyError {
     Store(#[from] StoreError),
 }
 
-/// Verifies every station's chain.
+/// Verifies every station's chain, one station in memory at a time.
 pub async fn verify(store: &dyn Store) -> Result<Verified, VerifyError> {
-    let rows = store.airlog(None, None, None).await?;
     let heads: BTreeMap<String, (i64, String)> = store
         .chain_heads()
         .await?
         .into_iter()
         .map(|(s, seq, h)| (s, (seq, h)))
         .collect();
-    let mut by_station: BTreeMap<String, Vec<Record>> = BTreeMap::new();
-    let mut open = 0;
-    for r in rows {
-        if r.status == "playing" && r.row_hash.is_empty() {
-            open += 1;
-            continue;
-        }
-        by_station.entry(r.station.clone()).or_default().push(r);
-    }
-    for station in heads.keys() {
-        by_station.entry(station.clone()).or_default();
-    }
+    let mut codes: BTreeSet<String> = store.airlog_stations().await?.into_iter().collect();
+    codes.extend(heads.keys().cloned());
     let mut stations = BTreeMap::new();
-    for (station, rows) in &by_station {
-        let head = heads.get(station).map(|(seq, h)| (*seq, h.as_str()));
-        chain::verify(station, rows, head)?;
-        stations.insert(station.clone(), rows.len());
+    let mut open = 0;
+    for station in codes {
+        let (playing, rows): (Vec<Record>, Vec<Record>) = store
+            .airlog(Some(&station), None, None)
+            .await?
+            .into_iter()
+            .partition(|r| r.status == "playing" && r.row_hash.is_empty());
+        open += playing.len();
+        let head = heads.get(&station).map(|(seq, h)| (*seq, h.as_str()));
+        chain::verify(&station, &rows, head)?;
+        stations.insert(station, rows.len());
     }
     Ok(Verified { stations, open })
 }

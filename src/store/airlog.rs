@@ -83,6 +83,9 @@ pub trait AirlogStore: Send + Sync {
     /// Each station's chain head: (station, seq, row_hash).
     async fn chain_heads(&self) -> Result<Vec<(String, i64, String)>, StoreError>;
 
+    /// The stations that have airlog rows, by code.
+    async fn airlog_stations(&self) -> Result<Vec<String>, StoreError>;
+
     /// What reports show of a station's closed slot rows whose slot starts in `[from, to)`,
     /// in slot order (two or three a day, so a year of one station is a few hundred rows).
     async fn slot_rows(
@@ -155,6 +158,12 @@ pub(crate) const PAGE: &str = "SELECT seq, level, station, slot_start, bulletin_
 pub(crate) const SLOT_ROWS: &str = "SELECT slot_start, status, reason FROM airlog \
      WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND level = 'slot' AND row_hash <> '' \
      ORDER BY planned_start, seq";
+/// [`ROWS`] for one station: `station = $1` lets the database use its station index (the
+/// `$1 IS NULL OR` form of [`ROWS`] scans the whole log).
+pub(crate) const STATION_ROWS: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
+     played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
+     WHERE station = $1 AND ($2 IS NULL OR planned_start >= $2) AND ($3 IS NULL OR planned_start < $3) ORDER BY seq";
+pub(crate) const STATIONS: &str = "SELECT DISTINCT station FROM airlog ORDER BY station";
 pub(crate) const HEADS: &str = "SELECT station, seq, row_hash FROM airlog_heads ORDER BY station";
 
 /// Joins a closing to an open row: the closed row with its chain hashes.
@@ -321,10 +330,22 @@ macro_rules! impl_airlog_store {
             ) -> Result<Vec<$crate::airlog::Record>, $crate::store::StoreError> {
                 use $crate::store::airlog::*;
                 use $crate::store::rows::instant_text;
-                Ok(sqlx::query_as::<$db, $crate::airlog::Record>(&sql(ROWS))
+                let text = if station.is_some() {
+                    STATION_ROWS
+                } else {
+                    ROWS
+                };
+                Ok(sqlx::query_as::<$db, $crate::airlog::Record>(&sql(text))
                     .bind(station)
                     .bind(from.map(instant_text))
                     .bind(to.map(instant_text))
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn airlog_stations(&self) -> Result<Vec<String>, $crate::store::StoreError> {
+                use $crate::store::airlog::*;
+                Ok(sqlx::query_scalar::<$db, String>(&sql(STATIONS))
                     .fetch_all(&self.pool)
                     .await?)
             }
