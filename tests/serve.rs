@@ -163,6 +163,10 @@ async fn the_daemon_plays_answers_ctl_and_stops_cleanly() {
         status["stations"]["vinh-an"]["on_air"]["title"].is_string(),
         "{status}"
     );
+    assert_eq!(
+        status["stations"]["vinh-an"]["state"]["playing"]["slot"], "Bây giờ",
+        "{status}"
+    );
     // Bad requests: wrong token, unknown station, unknown or malformed bulletin.
     assert_eq!(raw(d.port, "GET", "/api/status", "wrong", "").0, 401);
     assert_eq!(

@@ -271,9 +271,27 @@ pub enum Event {
 /// How many events wait for a slow listener before it misses the oldest.
 const EVENTS_BUFFER: usize = 256;
 
+/// Where a station's player is.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlayerState {
+    /// Between slots, waiting for the next (operator items may still play).
+    #[default]
+    Idle,
+    /// Playing a slot instance, or an operator's item outside any slot.
+    Playing {
+        /// The slot's name, or what the operator asked for.
+        slot: String,
+    },
+    /// The daemon is stopping; nothing more starts.
+    Stopping,
+}
+
 /// What the station is doing, for status displays.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Status {
+    /// Where the player is.
+    pub state: PlayerState,
     /// The item on air.
     pub on_air: Option<OnAir>,
     /// Items still to come in this slot.
@@ -417,7 +435,18 @@ impl StationPlayer {
     }
 
     fn stopping(&self) -> bool {
-        self.control.as_ref().is_some_and(|c| *c.shutdown.borrow())
+        let stopping = self.control.as_ref().is_some_and(|c| *c.shutdown.borrow());
+        if stopping {
+            self.set_state(PlayerState::Stopping);
+        }
+        stopping
+    }
+
+    fn set_state(&self, state: PlayerState) {
+        let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        if s.state != PlayerState::Stopping {
+            s.state = state;
+        }
     }
 
     /// Whether the daemon that runs this player is stopping.
@@ -517,6 +546,9 @@ impl StationPlayer {
         let cue = self.operator_cue(bulletin, source, who, None);
         // Outside any slot instance: no slot row, and nothing counted for one.
         let outer = std::mem::take(&mut self.run);
+        self.set_state(PlayerState::Playing {
+            slot: slot.name.clone(),
+        });
         if let Err(e) = self
             .play_cues(&slot, VecDeque::from([cue]), BTreeSet::new())
             .await
@@ -524,6 +556,7 @@ impl StationPlayer {
             self.alert(format!("playing {bulletin} failed: {e}"));
         }
         self.run = outer;
+        self.set_state(PlayerState::Idle);
     }
 
     /// The station's live status, shared with the control API.
@@ -818,6 +851,9 @@ impl StationPlayer {
             )
             .await;
         self.flush_ledger_alerts();
+        self.set_state(PlayerState::Playing {
+            slot: slot.name.clone(),
+        });
         self.emit(Event::SlotStarted {
             station: self.station.code.clone(),
             slot: slot.name.clone(),
@@ -835,6 +871,7 @@ impl StationPlayer {
             )
             .await;
         self.flush_ledger_alerts();
+        self.set_state(PlayerState::Idle);
         self.emit(Event::SlotEnded {
             station: self.station.code.clone(),
             slot: slot.name.clone(),
