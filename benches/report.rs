@@ -16,43 +16,18 @@ use std::process::Command;
 use std::time::Instant;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use common::code;
 use loa::airlog::{chain, Record};
-use loa::library::{
-    ApprovalState, AudioFacts, Bulletin, BulletinId, BulletinMeta, Kind, Priority, StateChange,
-    Topic,
-};
+use loa::library::{Bulletin, Kind, Topic};
 use loa::store::Store;
+
+mod common;
 
 const STATIONS: usize = 600;
 const BULLETINS: u64 = 200;
 
-fn code(i: usize) -> String {
-    format!("xa-{i:03}")
-}
-
-fn plan_text() -> String {
-    let district = include_str!("../schedules/vinh-loc-2023.toml");
-    let rules = &district[district.find("# Cadence rules.").expect("rules section")..];
-    let mut t = String::from(
-        "[plan]\nname = \"Kế hoạch tuyên truyền CCHC năm 2023 — huyện Thử Tải\"\nyear = 2023\n\
-         timezone = \"Asia/Ho_Chi_Minh\"\n\n[limits]\nmax_sessions_per_day = 3\n\
-         max_minutes_per_session = 60\napplies_to = \"communes\"\n\n",
-    );
-    for i in 1..=STATIONS {
-        t += &format!(
-            "[[station]]\ncode = \"{}\"\nname = \"Xã {i}\"\nlevel = \"commune\"\n\n",
-            code(i)
-        );
-    }
-    for (name, cron) in [("sáng", "30 5 * * *"), ("chiều", "30 16 * * *")] {
-        t += &format!(
-            "[[slot]]\nname = \"Bản tin loa truyền thanh buổi {name}\"\nstations = [\"communes\"]\n\
-             cron = \"{cron}\"\nlength = \"30m\"\ncchc = \"10m\"\nintro = \"auto\"\n\n"
-        );
-    }
-    t + rules
-}
-
+/// Bulletin `n` of the library: half news, then articles, columns and spots, titles with
+/// commas and quotes, three producer units.
 fn bulletin(n: u64) -> Bulletin {
     let kind = match n % 10 {
         0..=4 => Kind::News,
@@ -60,53 +35,15 @@ fn bulletin(n: u64) -> Bulletin {
         8 => Kind::Column,
         _ => Kind::Spot,
     };
-    let sha = format!("{n:012x}{}", "0".repeat(52));
     let seconds = if kind == Kind::Spot { 30 } else { 60 + n % 120 };
-    Bulletin {
-        id: BulletinId::from_sha256(&sha),
-        meta: BulletinMeta {
-            title: format!(
-                "{} số {n}: thủ tục \"một cửa\", liên thông",
-                kind.label_vi()
-            ),
-            kind,
-            topic: Topic::ALL[(n % 5) as usize],
-            priority: Priority::Normal,
-            producer: ["Phòng Nội vụ", "Phòng Tư pháp", "Trung tâm VH-TT-TT&DL"][(n % 3) as usize]
-                .into(),
-            language: "vi".into(),
-            valid_from: None,
-            valid_until: None,
-            stations: vec![],
-            notes: String::new(),
-        },
-        audio: AudioFacts {
-            sha256: sha,
-            size_bytes: seconds * 16_000,
-            codec: "mp3".into(),
-            container: "mp3".into(),
-            sample_rate: 44_100,
-            channels: 1,
-            duration_ms: seconds * 1000,
-            frames: seconds * 44_100,
-            loudness_lufs: Some(-18.0),
-            loudness_range_lu: Some(5.0),
-            true_peak_dbtp: Some(-2.0),
-            leading_silence_ms: 0,
-            trailing_silence_ms: 0,
-            tag_title: None,
-            tag_artist: None,
-        },
-        audio_path: String::new(),
-        original_name: String::new(),
-        state: ApprovalState::Approved,
-        added: StateChange {
-            by: "bench".into(),
-            at: DateTime::from_timestamp(1_640_995_200, 0).expect("time"),
-        },
-        approved: None,
-        retired: None,
-    }
+    let mut b = common::bulletin(n, kind, Topic::ALL[(n % 5) as usize], seconds);
+    b.meta.title = format!(
+        "{} số {n}: thủ tục \"một cửa\", liên thông",
+        kind.label_vi()
+    );
+    b.meta.producer =
+        ["Phòng Nội vụ", "Phòng Tư pháp", "Trung tâm VH-TT-TT&DL"][(n % 3) as usize].into();
+    b
 }
 
 fn text(t: DateTime<Utc>) -> String {
@@ -318,7 +255,7 @@ fn main() {
     let done = dir.join("generated");
     let plan = dir.join("province.toml");
     std::fs::create_dir_all(&dir).expect("bench dir");
-    std::fs::write(&plan, plan_text()).expect("plan");
+    std::fs::write(&plan, common::province_plan_text(STATIONS)).expect("plan");
     let d = data.display().to_string();
     if !done.exists() {
         let _ = std::fs::remove_dir_all(&data);
