@@ -134,37 +134,59 @@ pub struct SlotRecord {
     pub reason: String,
 }
 
+/// `SELECT` of every column of [`Record`] `FROM airlog`, for the queries that read whole rows.
+macro_rules! select_record {
+    () => {
+        "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, \
+         actual_end, played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash \
+         FROM airlog"
+    };
+}
+
 pub(crate) const INSERT_ROW: &str = "INSERT INTO airlog (station, slot_start, bulletin_id, sha256, planned_start, actual_start, \
      actual_end, played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash, level) \
      VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, 'playing', $7, $8, $9, $10, $11, '', '', $12) RETURNING seq";
 pub(crate) const PROGRESS: &str =
     "UPDATE airlog SET played_ms = $2, actual_end = $3 WHERE seq = $1 AND status = 'playing'";
-pub(crate) const SELECT_ROW: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
-     played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog WHERE seq = $1";
+pub(crate) const SELECT_ROW: &str = concat!(select_record!(), " WHERE seq = $1");
 pub(crate) const HEAD: &str = "SELECT row_hash FROM airlog_heads WHERE station = $1";
 pub(crate) const CLOSE_ROW: &str = "UPDATE airlog SET status = $2, actual_end = $3, played_ms = $4, reason = $5, prev_hash = $6, row_hash = $7 WHERE seq = $1";
 pub(crate) const SET_HEAD: &str =
     "INSERT INTO airlog_heads (station, seq, row_hash) VALUES ($1, $2, $3) \
      ON CONFLICT (station) DO UPDATE SET seq = excluded.seq, row_hash = excluded.row_hash";
-pub(crate) const OPEN_ROWS: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
-     played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog WHERE status = 'playing' ORDER BY seq";
-pub(crate) const ROWS: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
-     played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
-     WHERE ($1 IS NULL OR station = $1) AND ($2 IS NULL OR planned_start >= $2) AND ($3 IS NULL OR planned_start < $3) ORDER BY seq";
-pub(crate) const PAGE: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
-     played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
-     WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
-     AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6";
+pub(crate) const OPEN_ROWS: &str =
+    concat!(select_record!(), " WHERE status = 'playing' ORDER BY seq");
+pub(crate) const ROWS: &str = concat!(
+    select_record!(),
+    " WHERE ($1 IS NULL OR station = $1) AND ($2 IS NULL OR planned_start >= $2) \
+     AND ($3 IS NULL OR planned_start < $3) ORDER BY seq"
+);
+pub(crate) const PAGE: &str = concat!(
+    select_record!(),
+    " WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
+     AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6"
+);
 pub(crate) const SLOT_ROWS: &str = "SELECT slot_start, status, reason FROM airlog \
      WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND level = 'slot' AND row_hash <> '' \
      ORDER BY planned_start, seq";
 /// [`ROWS`] for one station: `station = $1` lets the database use its station index (the
 /// `$1 IS NULL OR` form of [`ROWS`] scans the whole log).
-pub(crate) const STATION_ROWS: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, actual_end, \
-     played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash FROM airlog \
-     WHERE station = $1 AND ($2 IS NULL OR planned_start >= $2) AND ($3 IS NULL OR planned_start < $3) ORDER BY seq";
+pub(crate) const STATION_ROWS: &str = concat!(
+    select_record!(),
+    " WHERE station = $1 AND ($2 IS NULL OR planned_start >= $2) \
+     AND ($3 IS NULL OR planned_start < $3) ORDER BY seq"
+);
 pub(crate) const STATIONS: &str = "SELECT DISTINCT station FROM airlog ORDER BY station";
 pub(crate) const HEADS: &str = "SELECT station, seq, row_hash FROM airlog_heads ORDER BY station";
+
+/// Where a keyset page starts: after `after` (the previous page's last planned start and
+/// seq), or at `from`. The start is bound twice ($2 and $4): SQLite's `?N` cannot repeat one.
+pub(crate) fn page_start(from: DateTime<Utc>, after: Option<(&str, i64)>) -> (String, i64) {
+    match after {
+        Some((t, seq)) => (t.to_string(), seq),
+        None => (super::rows::instant_text(from), i64::MIN),
+    }
+}
 
 /// Joins a closing to an open row: the closed row with its chain hashes.
 pub(crate) fn closed(mut r: Record, c: &Closing, prev_hash: String) -> Record {
@@ -385,11 +407,7 @@ macro_rules! impl_airlog_store {
             ) -> Result<Vec<$crate::airlog::Record>, $crate::store::StoreError> {
                 use $crate::store::airlog::*;
                 use $crate::store::rows::instant_text;
-                // The same start is bound twice ($2 and $4): SQLite's `?` cannot repeat one.
-                let (start, seq) = match after {
-                    Some((t, seq)) => (t.to_string(), seq),
-                    None => (instant_text(from), i64::MIN),
-                };
+                let (start, seq) = page_start(from, after);
                 Ok(sqlx::query_as::<$db, $crate::airlog::Record>(&sql(PAGE))
                     .bind(station)
                     .bind(&start)
@@ -411,10 +429,7 @@ macro_rules! impl_airlog_store {
             ) -> Result<$crate::store::ExportPage, $crate::store::StoreError> {
                 use $crate::store::packed::PACKED_PAGE;
                 use $crate::store::rows::instant_text;
-                let (start, seq) = match after {
-                    Some((t, seq)) => (t.to_string(), seq),
-                    None => (instant_text(from), i64::MIN),
-                };
+                let (start, seq) = $crate::store::airlog::page_start(from, after);
                 let text = sqlx::query_scalar::<$db, Option<String>>(&sql(PACKED_PAGE))
                     .bind(station)
                     .bind(&start)
