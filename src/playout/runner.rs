@@ -152,8 +152,8 @@ struct SlotRun {
     fallback: bool,
     /// The operator who stopped the slot.
     stopped_by: Option<String>,
-    /// The daemon stopped during the slot.
-    shutdown: bool,
+    /// Why the slot was cut short (the daemon stopped, or a crash).
+    interrupted: Option<&'static str>,
 }
 
 impl SlotRun {
@@ -185,8 +185,9 @@ impl SlotRun {
         if let Some(who) = &self.stopped_by {
             what += &format!("; slot stopped by {who}");
         }
-        let status = if self.shutdown {
-            what += "; loa was stopped during the slot";
+        let status = if let Some(why) = self.interrupted {
+            what += "; ";
+            what += why;
             "interrupted"
         } else if items == 0 {
             what = "no content and no fallback fits: the slot stayed silent".into();
@@ -1204,7 +1205,9 @@ impl StationPlayer {
             self.run.count(status, played_ms);
             self.run.last_end = Some(ended);
             match &interrupt {
-                Some(Interrupt::Shutdown) => self.run.shutdown = true,
+                Some(Interrupt::Shutdown) => {
+                    self.run.interrupted = Some("loa was stopped during the slot")
+                }
                 Some(Interrupt::Stop(who)) => self.run.stopped_by = Some(who.clone()),
                 _ => {}
             }
@@ -1317,13 +1320,9 @@ pub async fn recover(
             let end = i.actual_end.as_deref().and_then(parse);
             run.last_end = run.last_end.max(end);
         }
-        run.shutdown = true;
-        let (_, what) = run.closing();
-        let what = what.replace(
-            "loa was stopped during the slot",
-            "loa stopped during the slot (crash or power cut)",
-        );
-        let c = closing("interrupted", run.last_end, run.played_ms, what);
+        run.interrupted = Some("loa stopped during the slot (crash or power cut)");
+        let (status, what) = run.closing();
+        let c = closing(status, run.last_end, run.played_ms, what);
         let closed = store.close_row(r.seq, &c).await?;
         tracing::warn!(station = %closed.station, seq = closed.seq, played_ms = closed.played_ms, "closed an interrupted slot row");
     }
@@ -1368,7 +1367,7 @@ mod tests {
         r.stopped_by = Some("Chị Lan".into());
         assert_eq!(r.closing().0, "partial");
         assert!(r.closing().1.ends_with("slot stopped by Chị Lan"));
-        r.shutdown = true;
+        r.interrupted = Some("loa was stopped during the slot");
         assert_eq!(r.closing().0, "interrupted");
         let mut f = run(&[("aired", 1000)]);
         f.fallback = true;

@@ -227,7 +227,7 @@ impl<'a> ExportRow<'a> {
     }
 }
 
-fn instant(
+pub(super) fn instant(
     seq: i64,
     field: &str,
     s: &str,

@@ -217,13 +217,16 @@ pub struct SlotRow {
 }
 
 impl SlotRow {
-    /// The report's view of a stored slot row at a station in `tz`; None when its start
-    /// does not read (the chain check names such a row).
-    pub fn of(r: &crate::store::SlotRecord, tz: chrono_tz::Tz) -> Option<SlotRow> {
-        let start = DateTime::parse_from_rfc3339(&r.slot_start).ok()?;
+    /// The report's view of a stored slot row at `station`; a start that does not read is
+    /// refused naming the row, as for item rows.
+    pub fn of(
+        r: &crate::store::SlotRecord,
+        station: &super::StationScope,
+    ) -> Result<SlotRow, super::ReportError> {
+        let slot_start = super::rows::instant(r.seq, "slot_start", &r.slot_start, station)?;
         let (name, what) = r.reason.split_once("; ").unwrap_or((&r.reason, ""));
-        Some(SlotRow {
-            slot_start: start.with_timezone(&tz).fixed_offset(),
+        Ok(SlotRow {
+            slot_start,
             name: name.to_string(),
             what: what.to_string(),
             status: r.status.clone(),

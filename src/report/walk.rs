@@ -133,8 +133,8 @@ pub async fn walk(
         };
         let mut slots = slot_rows
             .iter()
-            .filter_map(|r| SlotRow::of(r, st.timezone))
-            .collect::<Vec<_>>()
+            .map(|r| SlotRow::of(r, st))
+            .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .peekable();
         loop {

@@ -126,6 +126,8 @@ pub trait AirlogStore: Send + Sync {
 /// What reports show of a closed slot row.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SlotRecord {
+    /// Sequence number.
+    pub seq: i64,
     /// Start of the slot instance (stored text).
     pub slot_start: String,
     /// aired, partial, skipped, failed, interrupted.
@@ -166,7 +168,7 @@ pub(crate) const PAGE: &str = concat!(
     " WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
      AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6"
 );
-pub(crate) const SLOT_ROWS: &str = "SELECT slot_start, status, reason FROM airlog \
+pub(crate) const SLOT_ROWS: &str = "SELECT seq, slot_start, status, reason FROM airlog \
      WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND level = 'slot' AND row_hash <> '' \
      ORDER BY planned_start, seq";
 /// [`ROWS`] for one station: `station = $1` lets the database use its station index (the
