@@ -96,18 +96,7 @@ async fn a_full_disk_delays_airlog_rows_but_loses_none() {
     // all be missed if the daemon joined late).
     let now =
         (Utc::now() + chrono::Duration::minutes(1)).with_timezone(&chrono_tz::Asia::Ho_Chi_Minh);
-    let plan = outer.dir.path().join("plan.toml");
-    std::fs::write(
-        &plan,
-        format!(
-            "[plan]\nname = \"Thử\"\nyear = {}\n\n[[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\n\n\
-             [[slot]]\nname = \"Bây giờ\"\nstations = [\"all\"]\ncron = \"{} {} * * *\"\nlength = \"10m\"\ncchc = \"5m\"\n",
-            now.format("%Y"),
-            now.format("%M").to_string().parse::<u32>().unwrap(),
-            now.format("%H").to_string().parse::<u32>().unwrap(),
-        ),
-    )
-    .unwrap();
+    let plan = common::plan_at(outer.dir.path(), now);
     let mut child = Command::new(env!("CARGO_BIN_EXE_loa"))
         .arg("--data-dir")
         .arg(&data)

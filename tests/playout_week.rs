@@ -48,6 +48,25 @@ fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
+/// Plays one day of the district plan at Vĩnh An to the null sink (simulated clock).
+fn play_vinh_an(loa: &Loa, day: &str) {
+    loa.run(&[
+        "playout",
+        "run",
+        "--plan",
+        &plan(),
+        "--from",
+        day,
+        "--to",
+        day,
+        "--station",
+        "vinh-an",
+        "--sink",
+        "null",
+    ])
+    .expect(0);
+}
+
 async fn rows(loa: &Loa) -> Vec<Record> {
     let store = loa.store().await;
     let r = store.airlog(None, None, None).await.unwrap();
@@ -257,21 +276,7 @@ async fn a_deleted_and_a_corrupt_file_are_logged_failed_and_made_up_later() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;
     std::fs::write(&column_path, &bytes).unwrap();
-    loa.run(&[
-        "playout",
-        "run",
-        "--plan",
-        &plan(),
-        "--from",
-        "2023-03-13",
-        "--to",
-        "2023-03-13",
-        "--station",
-        "vinh-an",
-        "--sink",
-        "null",
-    ])
-    .expect(0);
+    play_vinh_an(&loa, "2023-03-13");
     let airlog = rows(&loa).await;
     let failed: Vec<&Record> = airlog.iter().filter(|r| r.status == "failed").collect();
     assert!(
@@ -292,21 +297,7 @@ async fn a_deleted_and_a_corrupt_file_are_logged_failed_and_made_up_later() {
     assert!(airlog.iter().filter(|r| r.status == "aired").count() > 3);
     // Restore the article; the next day makes it up, linked to the miss.
     std::fs::write(&article_path, saved).unwrap();
-    loa.run(&[
-        "playout",
-        "run",
-        "--plan",
-        &plan(),
-        "--from",
-        "2023-03-14",
-        "--to",
-        "2023-03-14",
-        "--station",
-        "vinh-an",
-        "--sink",
-        "null",
-    ])
-    .expect(0);
+    play_vinh_an(&loa, "2023-03-14");
     let airlog = rows(&loa).await;
     // The same day's evening tried again (still missing: failed, linked to the first miss);
     // the next day it aired, linked to the last miss.
@@ -333,21 +324,7 @@ async fn a_deleted_and_a_corrupt_file_are_logged_failed_and_made_up_later() {
 #[tokio::test]
 async fn an_edited_a_deleted_and_an_inserted_airlog_row_are_caught() {
     let loa = demo();
-    loa.run(&[
-        "playout",
-        "run",
-        "--plan",
-        &plan(),
-        "--from",
-        "2023-03-13",
-        "--to",
-        "2023-03-13",
-        "--station",
-        "vinh-an",
-        "--sink",
-        "null",
-    ])
-    .expect(0);
+    play_vinh_an(&loa, "2023-03-13");
     loa.run(&["airlog", "verify"]).expect(0);
     let airlog = rows(&loa).await;
     assert!(airlog.len() >= 4);
@@ -428,18 +405,7 @@ async fn kill_9_mid_item_is_closed_as_interrupted_with_the_time_played() {
     .expect(0);
     let now = Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh);
     let today = now.date_naive();
-    let plan = loa.dir.path().join("plan.toml");
-    std::fs::write(
-        &plan,
-        format!(
-            "[plan]\nname = \"Thử\"\nyear = {y}\n\n[[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\n\n\
-             [[slot]]\nname = \"Bây giờ\"\nstations = [\"all\"]\ncron = \"{m} {h} * * *\"\nlength = \"10m\"\ncchc = \"5m\"\n",
-            y = now.format("%Y"),
-            m = now.format("%M").to_string().trim_start_matches('0').parse::<u32>().unwrap_or(0),
-            h = now.format("%H").to_string().trim_start_matches('0').parse::<u32>().unwrap_or(0),
-        ),
-    )
-    .unwrap();
+    let plan = common::plan_at(loa.dir.path(), now);
     let day = today.format("%Y-%m-%d").to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_loa"))
         .args([

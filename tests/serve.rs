@@ -95,18 +95,7 @@ async fn start() -> Daemon {
     ])
     .expect(0);
     let now = Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh);
-    let plan = loa.dir.path().join("plan.toml");
-    std::fs::write(
-        &plan,
-        format!(
-            "[plan]\nname = \"Thử\"\nyear = {}\n\n[[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\n\n\
-             [[slot]]\nname = \"Bây giờ\"\nstations = [\"all\"]\ncron = \"{} {} * * *\"\nlength = \"10m\"\ncchc = \"5m\"\n",
-            now.format("%Y"),
-            now.format("%M").to_string().parse::<u32>().unwrap(),
-            now.format("%H").to_string().parse::<u32>().unwrap(),
-        ),
-    )
-    .unwrap();
+    let plan = common::plan_at(loa.dir.path(), now);
     let child = Command::new(env!("CARGO_BIN_EXE_loa"))
         .args([
             "--data-dir",

@@ -57,6 +57,25 @@ impl Run {
 }
 
 /// The repository root.
+/// Writes `dir/plan.toml`: one commune station, `vinh-an`, and one slot "Bây giờ" (10m, 5m
+/// of CCHC) every day at the minute of `at` (station time); returns its path.
+#[allow(dead_code)]
+pub fn plan_at(dir: &Path, at: chrono::DateTime<chrono_tz::Tz>) -> PathBuf {
+    let plan = dir.join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "[plan]\nname = \"Thử\"\nyear = {}\n\n[[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\n\n\
+             [[slot]]\nname = \"Bây giờ\"\nstations = [\"all\"]\ncron = \"{} {} * * *\"\nlength = \"10m\"\ncchc = \"5m\"\n",
+            at.format("%Y"),
+            chrono::Timelike::minute(&at),
+            chrono::Timelike::hour(&at),
+        ),
+    )
+    .unwrap();
+    plan
+}
+
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
