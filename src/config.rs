@@ -34,6 +34,8 @@ operator = ""
 [ingest]
 # Samples quieter than this (dBFS) count as silence at the start and end of a bulletin.
 silence_threshold_dbfs = -50.0
+# Audio shorter than this (milliseconds) is refused: a click or a cut-off export.
+min_duration_ms = 500
 
 [playout]
 # Where audio goes when a command does not say: "device" (the sound card), "device:NAME",
@@ -52,6 +54,17 @@ makeup = true
 # at the planned instant. "auto" uses the buffer the device reports; set milliseconds when
 # you have measured your chain (docs/en/service.md, "Slot start accuracy").
 output_latency_ms = "auto"
+
+[playout.capture]
+# WAV capture ("wav:DIR", and the fallback when there is no sound card): the station renders
+# in this rate and channels. 16 kHz mono 16-bit ("s16") is about 110 MB an airtime hour;
+# "f32" keeps the played samples bit for bit (four times the size at the same rate).
+sample_rate = 16000
+channels = 1
+sample_format = "s16"
+# Capture stops (playout and the airlog go on, with an alert) when the disk holding the
+# capture folder has less free space than this, in MB; an alert comes first at twice it.
+min_free_mb = 500
 
 [serve]
 # The plan `loa serve` plays when --plan is not given (e.g. /etc/loa/plan.toml).
@@ -163,6 +176,29 @@ struct RawPlayout {
     ceiling_dbtp: f64,
     makeup: bool,
     output_latency_ms: Latency,
+    capture: RawCapture,
+}
+
+/// `[playout.capture]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawCapture {
+    sample_rate: u32,
+    channels: u16,
+    sample_format: String,
+    min_free_mb: u64,
+}
+
+impl Default for RawCapture {
+    fn default() -> Self {
+        let d = crate::playout::sink::CaptureOptions::default();
+        RawCapture {
+            sample_rate: d.format.sample_rate,
+            channels: d.format.channels,
+            sample_format: d.sample.to_string(),
+            min_free_mb: d.min_free_bytes / (1024 * 1024),
+        }
+    }
 }
 
 /// `output_latency_ms`: "auto" or milliseconds.
@@ -183,6 +219,7 @@ impl Default for RawPlayout {
             ceiling_dbtp: -1.0,
             makeup: true,
             output_latency_ms: Latency::Word("auto".into()),
+            capture: RawCapture::default(),
         }
     }
 }
@@ -194,6 +231,8 @@ pub struct PlayoutConfig {
     pub sink: crate::playout::sink::SinkSpec,
     /// Output format, loudness target, ceiling and makeup.
     pub settings: crate::playout::runner::Settings,
+    /// What WAV captures store and the free space they leave.
+    pub capture: crate::playout::sink::CaptureOptions,
 }
 
 #[derive(Debug, Deserialize)]
@@ -201,14 +240,21 @@ pub struct PlayoutConfig {
 struct RawIngest {
     #[serde(default = "default_silence")]
     silence_threshold_dbfs: f64,
+    #[serde(default = "default_min_duration")]
+    min_duration_ms: u64,
 }
 
 impl Default for RawIngest {
     fn default() -> Self {
         RawIngest {
             silence_threshold_dbfs: default_silence(),
+            min_duration_ms: default_min_duration(),
         }
     }
+}
+
+fn default_min_duration() -> u64 {
+    crate::library::ingest::DEFAULT_MIN_DURATION_MS
 }
 
 fn default_database_url() -> String {
@@ -398,6 +444,15 @@ impl Config {
                 format!("ingest.silence_threshold_dbfs: {silence} is outside -120..0 dBFS"),
             ));
         }
+        if raw.ingest.min_duration_ms > 3_600_000 {
+            return Err(invalid(
+                &file,
+                format!(
+                    "ingest.min_duration_ms: {} is more than an hour",
+                    raw.ingest.min_duration_ms
+                ),
+            ));
+        }
         let p = &raw.playout;
         let sink = p
             .sink
@@ -434,7 +489,29 @@ impl Config {
                 ))
             }
         };
+        let c = &p.capture;
+        let capture = crate::playout::sink::CaptureOptions {
+            format: crate::playout::OutputFormat {
+                sample_rate: c.sample_rate,
+                channels: c.channels,
+            },
+            sample: c
+                .sample_format
+                .parse()
+                .map_err(|m| invalid(&file, format!("playout.capture.sample_format: {m}")))?,
+            min_free_bytes: c.min_free_mb.saturating_mul(1024 * 1024),
+        };
+        if !capture.format.is_usable() {
+            return Err(invalid(
+                &file,
+                format!(
+                    "playout.capture: {} is not a format loa can capture",
+                    capture.format
+                ),
+            ));
+        }
         let playout = PlayoutConfig {
+            capture,
             sink,
             settings: crate::playout::runner::Settings {
                 format,
@@ -487,6 +564,7 @@ impl Config {
             operator,
             ingest: crate::library::IngestOptions {
                 silence_threshold_dbfs: silence,
+                min_duration_ms: raw.ingest.min_duration_ms,
             },
             playout,
             serve,
@@ -557,6 +635,33 @@ mod tests {
         assert_eq!(c.database, DatabaseUrl::Sqlite(PathBuf::from("/d/loa.db")));
         assert_eq!(c.timezone, chrono_tz::Asia::Ho_Chi_Minh);
         assert_eq!(c.ingest.silence_threshold_dbfs, -50.0);
+        assert_eq!(c.ingest.min_duration_ms, 500);
+        assert_eq!(
+            c.playout.capture,
+            crate::playout::sink::CaptureOptions::default()
+        );
+    }
+
+    #[test]
+    fn a_capture_format_is_set_in_its_section_or_the_environment_and_checked() {
+        let c = load(
+            "[playout.capture]\nsample_format = \"f32\"\n",
+            &[("LOA_PLAYOUT__CAPTURE__SAMPLE_RATE", "48000")],
+        )
+        .unwrap();
+        assert_eq!(
+            c.playout.capture.sample,
+            crate::playout::sink::SampleFormat::F32
+        );
+        assert_eq!(c.playout.capture.format.sample_rate, 48_000);
+        assert_eq!(c.playout.capture.format.channels, 1);
+        let err = load("[playout.capture]\nsample_format = \"s24\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "/d/loa.toml: playout.capture.sample_format: 's24' is not a capture sample format (expected \"s16\" or \"f32\")"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use loa::library::edit::{EditError, Field, MetaEdit};
 use loa::library::{
     ApprovalState, AudioFacts, Bulletin, BulletinId, BulletinMeta, Kind, Priority, StateChange,
     Topic,
@@ -643,6 +644,86 @@ macro_rules! store_suite {
                 assert!(s.bulletin(&aired.id).await.unwrap().is_some());
                 assert_eq!(s.remove_bulletin(&never.id).await.unwrap(), never);
                 assert!(s.bulletin(&never.id).await.unwrap().is_none());
+                b.teardown().await;
+            }
+
+            #[tokio::test]
+            async fn an_edit_after_airing_changes_the_metadata_and_records_who_changed_what() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let aired = bulletin(&sha(11), "Tiêu đề sai", Kind::News, Topic::Other);
+                s.add_bulletins(std::slice::from_ref(&aired)).await.unwrap();
+                b.air(&aired.id).await;
+                let edit = MetaEdit {
+                    title: Some("Tiêu đề đúng".into()),
+                    valid_until: Some(NaiveDate::from_ymd_opt(2023, 12, 31)),
+                    stations: Some(vec!["vinh-an".into()]),
+                    notes: Some(String::new()),
+                    ..MetaEdit::default()
+                };
+                let who = StateChange {
+                    by: "Nguyễn Văn A".into(),
+                    at: at("2023-03-20T01:02:03.456789Z"),
+                };
+                let edited = s.edit_bulletin(&aired.id, &edit, &who).await.unwrap();
+                assert_eq!(edited.bulletin.meta.title, "Tiêu đề đúng");
+                assert_eq!(
+                    edited.changes.iter().map(|c| c.field).collect::<Vec<_>>(),
+                    vec![
+                        Field::Title,
+                        Field::ValidUntil,
+                        Field::Stations,
+                        Field::Notes
+                    ]
+                );
+                let mut expected = aired.clone();
+                expected.meta.title = "Tiêu đề đúng".into();
+                expected.meta.valid_until = NaiveDate::from_ymd_opt(2023, 12, 31);
+                expected.meta.stations = vec!["vinh-an".into()];
+                expected.meta.notes = String::new();
+                assert_eq!(s.bulletin(&aired.id).await.unwrap(), Some(expected));
+                let history = s.bulletin_edits(&aired.id).await.unwrap();
+                assert_eq!(history.len(), 4);
+                assert_eq!(history[0].change.old, "Tiêu đề sai");
+                assert_eq!(history[0].change.new, "Tiêu đề đúng");
+                assert_eq!(history[1].change.new, "2023-12-31");
+                assert_eq!(history[2].change.old, "vinh-hung,vinh-tien");
+                assert_eq!(history[2].change.new, "vinh-an");
+                assert_eq!(history[3].change.old, "Ghi chú");
+                assert_eq!(history[3].change.new, "");
+                assert!(history
+                    .iter()
+                    .all(|h| h.by == "Nguyễn Văn A" && h.at == who.at));
+                assert_eq!(s.airing_count(&aired.id).await.unwrap(), 1);
+                b.teardown().await;
+            }
+
+            #[tokio::test]
+            async fn an_edit_that_would_break_the_metadata_or_names_no_bulletin_changes_nothing() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let one = bulletin(&sha(12), "Một", Kind::News, Topic::Other);
+                s.add_bulletins(std::slice::from_ref(&one)).await.unwrap();
+                let who = StateChange {
+                    by: "x".into(),
+                    at: at("2023-03-20T00:00:00Z"),
+                };
+                let long = MetaEdit {
+                    title: Some("ữ".repeat(201)),
+                    producer: Some("Phòng mới".into()),
+                    ..MetaEdit::default()
+                };
+                let err = s.edit_bulletin(&one.id, &long, &who).await.unwrap_err();
+                assert!(matches!(err, EditError::Text { .. }), "{err}");
+                let missing = BulletinId::from_sha256(&sha(13));
+                let err = s.edit_bulletin(&missing, &long, &who).await.unwrap_err();
+                assert!(matches!(err, EditError::NotFound(_)), "{err}");
+                assert_eq!(s.bulletin(&one.id).await.unwrap(), Some(one.clone()));
+                assert!(s.bulletin_edits(&one.id).await.unwrap().is_empty());
                 b.teardown().await;
             }
         }

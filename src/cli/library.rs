@@ -1,5 +1,5 @@
 //! `loa library …`: check files without storing them, add (all-or-nothing), list, show,
-//! approve, retire and remove bulletins.
+//! approve, retire and remove bulletins (`edit` is in [`super::library_edit`]).
 
 use std::path::{Path, PathBuf};
 
@@ -68,6 +68,8 @@ pub enum LibraryCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Correct a bulletin's title, producer, validity, stations or notes (recorded).
+    Edit(super::library_edit::EditArgs),
     /// Approve bulletins for broadcast.
     Approve {
         /// Bulletin ids.
@@ -186,18 +188,26 @@ pub async fn run(data_dir: &Path, cmd: LibraryCommand) -> Result<(), Failure> {
         LibraryCommand::Show { id, json } => {
             let id = parse_id(&id)?;
             let (config, store) = open(data_dir).await?;
-            let b = store.bulletin(&id).await?;
+            let b = store.bulletin(&id).await;
+            let edits = store.bulletin_edits(&id).await;
             store.close().await;
-            let b = b.ok_or_else(|| {
+            let b = b?.ok_or_else(|| {
                 Failure::input(format!("no bulletin with id {id} in the library"))
             })?;
+            let edits = edits?;
             if json {
-                print_json(&b)
+                let mut v = serde_json::to_value(&b).unwrap_or_default();
+                v["edits"] = serde_json::to_value(&edits).unwrap_or_default();
+                print_json(&v)
             } else {
                 print_details(&config, &b);
+                for line in super::library_edit::history_lines(config.timezone, &edits) {
+                    println!("Sửa / edited:            {line}");
+                }
                 Ok(())
             }
         }
+        LibraryCommand::Edit(args) => super::library_edit::run(data_dir, args).await,
         LibraryCommand::Approve { ids } => {
             change_state(data_dir, &ids, ApprovalState::Approved).await
         }
@@ -413,15 +423,18 @@ async fn import(
 async fn add_batch(data_dir: &Path, req: AddRequest, json: bool) -> Result<(), Failure> {
     let (config, store) = open(data_dir).await?;
     let audio = AudioStore::new(config.audio_dir());
-    let result = service::add_files(
+    let bar = super::progress::Bar::steps("đo tệp / measuring files");
+    let result = service::add_files_with(
         store.as_ref(),
         &audio,
         &config.ingest,
         &req,
         &config.operator,
         SystemClock.now(),
+        bar.progress(),
     )
     .await;
+    bar.done();
     store.close().await;
     let added = result.map_err(|e| match e {
         AddError::Refused(errors) => {

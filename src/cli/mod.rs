@@ -11,9 +11,11 @@ mod airlog;
 mod ctl;
 mod init;
 mod library;
+mod library_edit;
 mod output;
 mod plan;
 mod playout;
+mod progress;
 mod report;
 mod schedule;
 mod serve;
@@ -45,7 +47,7 @@ pub struct Cli {
 pub enum Command {
     /// Create the data dir, its config and database.
     Init(init::InitArgs),
-    /// The bulletin library: check, add, list, show, approve, retire, remove.
+    /// The bulletin library: check, add, import, list, show, edit, approve, retire, remove.
     #[command(subcommand)]
     Library(library::LibraryCommand),
     /// The year's plan: check a plan file.

@@ -38,6 +38,9 @@ pub struct StreamInfo {
     pub sample_rate: u32,
     /// Channels per frame (1..=32).
     pub channels: u16,
+    /// Where the channels play, as a WAVE channel mask (bit 0 front left, 1 front right,
+    /// 2 centre, 3 LFE, …), as the file declares them or the container's default.
+    pub channel_mask: u32,
 }
 
 /// The title and artist tags as the file holds them (not yet normalised).
@@ -189,6 +192,7 @@ impl AudioDecoder {
                 codec,
                 sample_rate: 0,
                 channels: 0,
+                channel_mask: 0,
             },
             spec: SignalSpec::new(0, Default::default()),
             tags,
@@ -316,6 +320,7 @@ impl AudioDecoder {
                 }
                 self.info.sample_rate = spec.rate;
                 self.info.channels = channels as u16;
+                self.info.channel_mask = spec.channels.bits();
                 self.spec = spec;
             } else if spec != self.spec {
                 return Err(self.fail(format!(

@@ -14,8 +14,10 @@ use crate::library::analysis::{frames_to_ms, Loudness, Silence};
 use crate::library::audio_store::hash_file;
 use crate::library::bulletin::AudioFacts;
 use crate::library::decode::{AudioDecoder, DecodeFailure, OpenError};
+use crate::library::limits::TITLE_MAX;
 use crate::library::mp3_frames::ends_mid_frame;
 use crate::library::mp4_edit::{inspect, Index};
+use crate::library::regular::{open_regular, Opened};
 use crate::library::sniff::{sniff, Sniffed, HEAD_LEN};
 use crate::text::nfc;
 
@@ -24,12 +26,18 @@ use crate::text::nfc;
 pub struct IngestOptions {
     /// Samples below this level (dBFS) count as silence at the head and tail.
     pub silence_threshold_dbfs: f64,
+    /// Audio shorter than this is refused: a click or a cut-off export is not a bulletin.
+    pub min_duration_ms: u64,
 }
+
+/// The shortest audio ingest accepts unless the config says otherwise: half a second.
+pub const DEFAULT_MIN_DURATION_MS: u64 = 500;
 
 impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             silence_threshold_dbfs: -50.0,
+            min_duration_ms: DEFAULT_MIN_DURATION_MS,
         }
     }
 }
@@ -45,6 +53,14 @@ pub enum IngestError {
         path: PathBuf,
         /// The OS error.
         source: std::io::Error,
+    },
+    /// A named pipe, a device, a socket or a folder: reading it could block or never end.
+    #[error("{path}: not a regular file: it is {what}; give the path of an audio file")]
+    NotRegular {
+        /// The path.
+        path: PathBuf,
+        /// What it is, e.g. "a named pipe (FIFO)".
+        what: &'static str,
     },
     /// Zero bytes.
     #[error("{path}: the file is empty (0 bytes)")]
@@ -100,6 +116,25 @@ pub enum IngestError {
         /// The file.
         path: PathBuf,
     },
+    /// A sample that is not a number (NaN) or is infinite: it would reach the loudspeakers
+    /// as a full-scale click or silence the output.
+    #[error("{path}: the audio holds a sample that is not a finite number (NaN or infinity) at {position}; export it again from the editor")]
+    NonFinite {
+        /// The file.
+        path: PathBuf,
+        /// Where, as `m:ss.mmm` into the audio.
+        position: String,
+    },
+    /// Decoded to less than the configured minimum.
+    #[error("{path}: the audio lasts {length}, shorter than the {minimum} a bulletin must last (ingest.min_duration_ms)")]
+    TooShort {
+        /// The file.
+        path: PathBuf,
+        /// Its length, `m:ss.mmm`.
+        length: String,
+        /// The minimum, `m:ss.mmm`.
+        minimum: String,
+    },
 }
 
 impl IngestError {
@@ -107,6 +142,9 @@ impl IngestError {
     pub fn path(&self) -> &Path {
         match self {
             IngestError::Io { path, .. }
+            | IngestError::NotRegular { path, .. }
+            | IngestError::NonFinite { path, .. }
+            | IngestError::TooShort { path, .. }
             | IngestError::Empty { path }
             | IngestError::NotAudio { path, .. }
             | IngestError::UnknownFormat { path, .. }
@@ -142,7 +180,13 @@ pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestEr
         path: path.to_path_buf(),
         source,
     };
-    let mut file = File::open(path).map_err(io_err)?;
+    let mut file = open_regular(path).map_err(|e| match e {
+        Opened::NotRegular(what) => IngestError::NotRegular {
+            path: path.to_path_buf(),
+            what,
+        },
+        Opened::Io(source) => io_err(source),
+    })?;
     let size_bytes = file.metadata().map_err(io_err)?.len();
     if size_bytes == 0 {
         return Err(IngestError::Empty {
@@ -205,10 +249,16 @@ pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestEr
         (decoded, measured, hasher.join())
     });
 
-    let frames = decoded.map_err(|f| IngestError::DecodeFailed {
-        path: path.to_path_buf(),
-        position: format_position(frames_to_ms(f.at_frame, info.sample_rate)),
-        reason: f.reason,
+    let frames = decoded.map_err(|f| match f {
+        Pumped::Failed(f) => IngestError::DecodeFailed {
+            path: path.to_path_buf(),
+            position: format_position(frames_to_ms(f.at_frame, info.sample_rate)),
+            reason: f.reason,
+        },
+        Pumped::NonFinite { at_frame } => IngestError::NonFinite {
+            path: path.to_path_buf(),
+            position: format_position(frames_to_ms(at_frame, info.sample_rate)),
+        },
     })?;
     let (loud, quiet) = measured.map_err(|_| IngestError::Undecodable {
         path: path.to_path_buf(),
@@ -233,6 +283,13 @@ pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestEr
         });
     }
     let rate = info.sample_rate;
+    if u128::from(frames) * 1000 < u128::from(opts.min_duration_ms) * u128::from(rate) {
+        return Err(IngestError::TooShort {
+            path: path.to_path_buf(),
+            length: format_position(frames_to_ms(frames, rate)),
+            minimum: format_position(opts.min_duration_ms),
+        });
+    }
     Ok(AudioFacts {
         sha256,
         size_bytes,
@@ -252,17 +309,38 @@ pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestEr
     })
 }
 
+/// Why [`pump`] stopped early.
+enum Pumped {
+    /// The decoder failed.
+    Failed(DecodeFailure),
+    /// A sample was NaN or infinite, in this frame.
+    NonFinite {
+        /// The frame of the first such sample.
+        at_frame: u64,
+    },
+}
+
 /// Moves the decoder's output to the meter in blocks of about [`BLOCK_FRAMES`] frames,
-/// reusing the blocks the meter hands back. Returns the frames decoded.
+/// reusing the blocks the meter hands back. Returns the frames decoded; stops at the first
+/// sample that is not a finite number.
 fn pump(
     decoder: &mut AudioDecoder,
     channels: usize,
     to_meter: &mpsc::SyncSender<Vec<f32>>,
     spare: &mpsc::Receiver<Vec<f32>>,
-) -> Result<u64, DecodeFailure> {
+) -> Result<u64, Pumped> {
     let block_len = BLOCK_FRAMES * channels;
     let mut block = Vec::with_capacity(block_len);
-    while let Some(samples) = decoder.next_block()? {
+    loop {
+        let before = decoder.frames();
+        let Some(samples) = decoder.next_block().map_err(Pumped::Failed)? else {
+            break;
+        };
+        if let Some(i) = samples.iter().position(|s| !s.is_finite()) {
+            return Err(Pumped::NonFinite {
+                at_frame: before + (i / channels.max(1)) as u64,
+            });
+        }
         block.extend_from_slice(samples);
         if block.len() >= block_len {
             let mut next = spare
@@ -279,6 +357,21 @@ fn pump(
         let _ = to_meter.send(block);
     }
     Ok(decoder.frames())
+}
+
+/// Refuses a path that is not a regular file, without opening it for long: for inputs other
+/// than audio (a manifest) that are then read whole.
+pub fn check_regular(path: &Path) -> Result<(), IngestError> {
+    open_regular(path).map(drop).map_err(|e| match e {
+        Opened::NotRegular(what) => IngestError::NotRegular {
+            path: path.to_path_buf(),
+            what,
+        },
+        Opened::Io(source) => IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+    })
 }
 
 /// Up to [`HEAD_LEN`] bytes from the start of the file.
@@ -326,10 +419,17 @@ fn container_of_codec(codec: &str) -> &'static str {
     }
 }
 
-/// A tag as stored: NFC, trimmed (NULs too, which some taggers leave), empty → `None`.
+/// A tag as stored: NFC, trimmed (NULs too, which some taggers leave), empty → `None`, and
+/// cut to [`TITLE_MAX`] characters (a tag is a default, not an operator's words to refuse).
 fn clean_tag(raw: Option<&str>) -> Option<String> {
     let t = raw?.trim_matches(|c: char| c.is_whitespace() || c == '\0');
-    (!t.is_empty()).then(|| nfc(t))
+    (!t.is_empty()).then(|| {
+        let t = nfc(t);
+        match t.char_indices().nth(TITLE_MAX) {
+            Some((cut, _)) => t[..cut].trim_end().to_string(),
+            None => t,
+        }
+    })
 }
 
 #[cfg(test)]

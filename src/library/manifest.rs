@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::library::bulletin::{Kind, Priority, Topic};
+use crate::library::regular::{open_regular, Opened};
 use crate::library::service::{AddItem, AddRequest};
 use crate::text::nfc;
 
@@ -71,10 +72,20 @@ pub enum ManifestError {
 
 /// Reads a manifest; file paths are resolved against the manifest's folder.
 pub fn read(path: &Path, approve: bool) -> Result<AddRequest, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
+    use std::io::Read;
+    let io = |source| ManifestError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    let mut file = open_regular(path).map_err(|e| match e {
+        Opened::NotRegular(what) => ManifestError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("not a regular file: it is {what}; give the path of a manifest"),
+        },
+        Opened::Io(source) => io(source),
     })?;
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(io)?;
     parse(&text, path, approve)
 }
 

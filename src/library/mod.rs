@@ -7,6 +7,9 @@
 //! - [`analysis`]: loudness, true peak and silence over decoded samples.
 //! - [`mp3_frames`]: whether an MP3 without a length header ends part-way through a frame.
 //! - [`mp4_edit`]: the MP4 edit list that says how much AAC priming and padding to drop.
+//! - [`regular`]: opens an input only when it is a regular file (no FIFO, device, socket).
+//! - [`limits`]: how long titles, producers, notes and other operator text may be.
+//! - [`edit`]: correcting a bulletin's metadata after it was added (`loa library edit`).
 //! - [`sniff`]: recognises non-audio content (text, HTML, images, archives) by its bytes.
 //! - [`audio_store`]: `ab/cdef….ext` files under the data dir, written durably.
 //! - [`manifest`]: TOML lists of files with their metadata, for `loa library import`.
@@ -16,10 +19,13 @@ pub mod analysis;
 pub mod audio_store;
 pub mod bulletin;
 pub mod decode;
+pub mod edit;
 pub mod ingest;
+pub mod limits;
 pub mod manifest;
 pub mod mp3_frames;
 pub mod mp4_edit;
+pub mod regular;
 pub mod service;
 pub mod sniff;
 

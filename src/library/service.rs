@@ -3,6 +3,7 @@
 //! database refuses), and removal (database row first, then the audio).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -12,6 +13,8 @@ use crate::library::bulletin::{
     Topic,
 };
 use crate::library::ingest::{analyze, IngestError, IngestOptions};
+use crate::library::limits;
+use crate::progress::{Progress, Quiet};
 use crate::store::{Added, Store, StoreError};
 use crate::text::nfc;
 
@@ -80,6 +83,7 @@ fn validate(req: &AddRequest) -> Result<(), AddError> {
     }
     for item in &req.items {
         let name = item.file.display();
+        check_texts(item).map_err(|e| AddError::BadRequest(format!("{name}: {e}")))?;
         if let (Some(f), Some(u)) = (item.valid_from, item.valid_until) {
             if u < f {
                 return Err(AddError::BadRequest(format!(
@@ -96,6 +100,24 @@ fn validate(req: &AddRequest) -> Result<(), AddError> {
                 )));
             }
         }
+    }
+    Ok(())
+}
+
+/// The operator's text of one item against the [`limits`]; a title taken from a tag or the
+/// file name is cut to length instead (see [`record`]).
+fn check_texts(item: &AddItem) -> Result<(), limits::TextError> {
+    if let Some(t) = &item.title {
+        limits::check_len("title", &nfc(t.trim()), limits::TITLE_MAX)?;
+    }
+    limits::check_len("producer", &nfc(item.producer.trim()), limits::PRODUCER_MAX)?;
+    limits::check_len("notes", &nfc(&item.notes), limits::NOTES_MAX)?;
+    limits::check_len("language", item.language.trim(), limits::LANGUAGE_MAX)?;
+    if item.stations.len() > limits::STATIONS_MAX {
+        return Err(limits::TextError::TooManyStations {
+            count: item.stations.len(),
+            max: limits::STATIONS_MAX,
+        });
     }
     Ok(())
 }
@@ -132,6 +154,10 @@ fn record(
         .clone()
         .or_else(|| facts.tag_title.clone().filter(|t| !t.trim().is_empty()))
         .unwrap_or(stem);
+    let title = match title.char_indices().nth(limits::TITLE_MAX) {
+        Some((cut, _)) => title[..cut].trim_end().to_string(),
+        None => title,
+    };
     let change = StateChange {
         by: by.to_string(),
         at: now,
@@ -174,11 +200,32 @@ pub async fn add_files(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Added>, AddError> {
+    add_files_with(store, audio, opts, req, by, now, Arc::new(Quiet)).await
+}
+
+/// [`add_files`], telling `progress` of each file measured.
+pub async fn add_files_with(
+    store: &dyn Store,
+    audio: &AudioStore,
+    opts: &IngestOptions,
+    req: &AddRequest,
+    by: &str,
+    now: DateTime<Utc>,
+    progress: Arc<dyn Progress>,
+) -> Result<Vec<Added>, AddError> {
     validate(req)?;
     let files: Vec<PathBuf> = req.items.iter().map(|i| i.file.clone()).collect();
     let opts2 = opts.clone();
+    progress.more(files.len() as u64);
     let measured = tokio::task::spawn_blocking(move || {
-        files.iter().map(|f| analyze(f, &opts2)).collect::<Vec<_>>()
+        files
+            .iter()
+            .map(|f| {
+                let m = analyze(f, &opts2);
+                progress.advance(1);
+                m
+            })
+            .collect::<Vec<_>>()
     })
     .await
     .map_err(|e| AddError::BadRequest(format!("the measuring task failed: {e}")))?;
@@ -294,6 +341,42 @@ mod tests {
         r.items[0].valid_until = NaiveDate::from_ymd_opt(2023, 2, 1);
         let msg = validate(&r).unwrap_err().to_string();
         assert!(msg.contains("01/02/2023"), "{msg}");
+    }
+
+    #[test]
+    fn a_title_over_the_limit_is_refused_naming_the_file_and_the_length() {
+        let mut r = req(&["tin.mp3"]);
+        r.items[0].title = Some("Tiêu đề ".repeat(400));
+        let msg = validate(&r).unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            "tin.mp3: the title is 3199 characters long; at most 200 are allowed"
+        );
+    }
+
+    #[test]
+    fn a_title_from_a_long_file_name_is_cut_to_the_limit() {
+        let mut item = req(&["x.wav"]).items.remove(0);
+        item.file = PathBuf::from(format!("{}.wav", "b".repeat(250)));
+        let facts = AudioFacts {
+            sha256: "a".repeat(64),
+            size_bytes: 1,
+            codec: "pcm_s16le".into(),
+            container: "wav".into(),
+            sample_rate: 8000,
+            channels: 1,
+            duration_ms: 1000,
+            frames: 8000,
+            loudness_lufs: None,
+            loudness_range_lu: None,
+            true_peak_dbtp: None,
+            leading_silence_ms: 0,
+            trailing_silence_ms: 0,
+            tag_title: None,
+            tag_artist: None,
+        };
+        let b = record(&item, false, facts, "t", DateTime::<Utc>::UNIX_EPOCH);
+        assert_eq!(b.meta.title.chars().count(), limits::TITLE_MAX);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The loudness rule, pure: how many dB to turn an item up or down so it plays at the
-//! station's target loudness, without letting its true peak pass the ceiling.
+//! station's target loudness, without letting its true peak pass the ceiling; and the
+//! [`Stage`] that applies it to samples and cannot let a NaN, an infinity or a sample past
+//! the ceiling through.
 //!
 //! Outdoor horn loudspeakers carry speech over street noise, so the target is louder than
 //! broadcast's -23 LUFS: -16 LUFS by default, with peaks kept 1 dB below full scale so the
@@ -43,6 +45,53 @@ pub fn gain_db(
 pub fn db_to_linear(db: f64) -> f32 {
     10f64.powf(db / 20.0) as f32
 }
+
+/// The last stage before a sink: the item's gain, then a hard limit at the ceiling.
+///
+/// Whatever the file holds or the library recorded, no sample leaves it as NaN or infinity
+/// (those become silence) or beyond ±ceiling. For an item measured right, the gain already
+/// keeps the peaks under the ceiling and the limit changes nothing; it is the guarantee for
+/// the rest (a true peak the meter underestimated, a non-finite sample in a file added
+/// before ingest refused them).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage {
+    /// Linear gain, finite.
+    gain: f32,
+    /// Largest magnitude a sample may have, linear, in (0, 1].
+    ceiling: f32,
+}
+
+impl Stage {
+    /// A stage of `gain_db` limited at `ceiling_dbtp` (at most full scale, 0 dBFS). A
+    /// non-finite gain counts as 0 dB and a non-finite ceiling as full scale.
+    pub fn new(gain_db: f64, ceiling_dbtp: f64) -> Stage {
+        let gain = if gain_db.is_finite() {
+            db_to_linear(gain_db.min(FULL_SCALE_GAIN_DB))
+        } else {
+            1.0
+        };
+        let ceiling = if ceiling_dbtp.is_finite() {
+            db_to_linear(ceiling_dbtp.min(0.0)).max(f32::MIN_POSITIVE)
+        } else {
+            1.0
+        };
+        Stage { gain, ceiling }
+    }
+
+    /// Applies the gain and the limit to samples in place.
+    pub fn apply(&self, samples: &mut [f32]) {
+        let (g, c) = (self.gain, self.ceiling);
+        for s in samples {
+            let v = *s * g;
+            // `clamp` keeps NaN, so non-finite values are replaced first.
+            *s = if v.is_finite() { v.clamp(-c, c) } else { 0.0 };
+        }
+    }
+}
+
+/// The largest gain a stage applies (+60 dB): more only ever amplifies noise, and keeps the
+/// product of a sample and the gain finite.
+const FULL_SCALE_GAIN_DB: f64 = 60.0;
 
 #[cfg(test)]
 mod tests {
@@ -90,6 +139,40 @@ mod tests {
     #[test]
     fn an_item_at_the_target_is_left_alone() {
         assert!(approx(gain_db(Some(-16.0), Some(-3.0), -16.0, -1.0), 0.0));
+    }
+
+    #[test]
+    fn the_stage_turns_nan_and_infinity_into_silence_and_never_passes_the_ceiling() {
+        let stage = Stage::new(6.0, -1.0);
+        let mut s = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.9, -0.9, 0.1];
+        stage.apply(&mut s);
+        let ceiling = db_to_linear(-1.0);
+        assert_eq!(&s[..5], &[0.0, 0.0, 0.0, ceiling, -ceiling]);
+        assert!((s[5] - 0.1 * db_to_linear(6.0)).abs() < 1e-7);
+    }
+
+    #[test]
+    fn a_stage_with_a_non_finite_gain_or_ceiling_still_limits_at_full_scale() {
+        let mut s = [2.0f32, -0.5];
+        Stage::new(f64::NAN, f64::INFINITY).apply(&mut s);
+        assert_eq!(s, [1.0, -0.5]);
+        let mut s = [f32::MAX];
+        Stage::new(f64::INFINITY, 3.0).apply(&mut s);
+        assert_eq!(s, [1.0]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_input_and_no_gain_makes_the_stage_pass_a_non_finite_or_over_ceiling_sample(
+            sample in proptest::num::f32::ANY,
+            gain_db in proptest::num::f64::ANY,
+            ceiling_dbtp in -20.0f64..0.0,
+        ) {
+            let mut s = [sample];
+            Stage::new(gain_db, ceiling_dbtp).apply(&mut s);
+            proptest::prop_assert!(s[0].is_finite());
+            proptest::prop_assert!(s[0].abs() <= db_to_linear(ceiling_dbtp));
+        }
     }
 
     #[test]

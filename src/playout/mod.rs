@@ -2,6 +2,7 @@
 //!
 //! - [`gain`]: the pure loudness rule, the gain that brings an item to the target loudness
 //!   without letting its true peak pass the ceiling.
+//! - [`downmix`]: the pure channel map (ITU-R BS.775 downmix of 5.1, 7.1 and others).
 //! - [`source`]: [`source::ItemSource`], one item decoded, checked against its SHA-256,
 //!   resampled and channel-mapped to the station's [`OutputFormat`], with the gain applied;
 //!   streaming, so memory stays bounded whatever the item's length.
@@ -13,6 +14,7 @@
 //! - [`ledger`]: the airlog as playout writes it, holding rows in memory while the store
 //!   cannot take them.
 
+pub mod downmix;
 pub mod gain;
 pub mod ledger;
 pub mod runner;

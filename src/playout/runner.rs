@@ -387,6 +387,11 @@ impl StationPlayer {
         sink: Box<dyn Sink>,
         settings: Settings,
     ) -> StationPlayer {
+        // The station renders in its sink's format (a capture's may differ from the card's).
+        let settings = Settings {
+            format: sink.format(),
+            ..settings
+        };
         StationPlayer {
             ledger: Ledger::new(store.clone()),
             station,
@@ -595,6 +600,9 @@ impl StationPlayer {
         for a in self.ledger.take_alerts() {
             self.alert(a);
         }
+        for a in self.sink.take_alerts() {
+            self.alert(a);
+        }
     }
 
     fn row(
@@ -692,6 +700,7 @@ impl StationPlayer {
             self.settings.format,
             gain,
         )
+        .map(|s| s.with_ceiling(self.settings.ceiling_dbtp))
     }
 
     /// Airlog rows already written for this slot instance (a restart mid-slot must not

@@ -9,7 +9,7 @@
 //! An item of `n` input frames at `in_rate` always yields exactly
 //! `round(n * out_rate / in_rate)` frames (halves round up), computed in integers, so the
 //! engine knows to the frame where the next item starts. Without resampling that is `n`,
-//! and the samples are the decoder's, bit for bit, times the gain.
+//! and the samples are the decoder's, bit for bit, times the gain (within the ceiling).
 //!
 //! # Resampler delay and tail
 //! The FFT resampler's output lags its input by [`Resampler::output_delay`] frames. The
@@ -23,11 +23,15 @@
 //! doubled (each chunk is consumed once).
 //!
 //! # Channels
-//! Mono to many: the one channel goes to every output channel. Many to mono: the average
-//! of the first two channels (front left and right in every common layout). Otherwise
-//! channel `i` goes to channel `i`; input channels beyond the output's are dropped, output
-//! channels beyond the input's are silent. Mapping is done on the side of the resampler
-//! with fewer channels (both are linear, so the order does not change the result).
+//! [`Mix`] maps the file's channels to the output's: mono to every channel, extra channels
+//! downmixed by ITU-R BS.775 (so a 5.1 or 7.1 file with speech in the centre is heard),
+//! see [`crate::playout::downmix`]. Mapping is done on the side of the resampler with
+//! fewer channels (both are linear, so the order does not change the result).
+//!
+//! # Gain and ceiling
+//! Every output sample goes through a [`Stage`]: the loudness gain, then a hard limit at
+//! the ceiling ([`ItemSource::with_ceiling`]; full scale unless set), so no NaN, infinity
+//! or over-ceiling sample reaches a sink whatever the file holds.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -42,7 +46,8 @@ use crate::library::decode::{AudioDecoder, DecodeFailure, OpenError};
 use crate::library::ingest::format_position;
 use crate::library::mp4_edit::{inspect, Index};
 use crate::library::sniff::{sniff, Sniffed, HEAD_LEN};
-use crate::playout::gain::db_to_linear;
+use crate::playout::downmix::Mix;
+use crate::playout::gain::Stage;
 use crate::playout::{OutputFormat, PlayError};
 
 /// Input frames per resampler chunk (rounded by rubato to fit the rate ratio): large
@@ -68,8 +73,16 @@ pub struct ItemSource {
     out_channels: usize,
     /// Channels the resampler works on: the smaller of input and output.
     work_channels: usize,
-    /// Linear gain applied to every output sample.
-    gain: f32,
+    /// Input channels to output channels, when there is no resampler.
+    mix: Mix,
+    /// Input channels to work channels (before resampling).
+    pre_mix: Mix,
+    /// Work channels to output channels (after resampling).
+    post_mix: Mix,
+    /// The item's gain in dB, kept to rebuild the stage with another ceiling.
+    gain_db: f64,
+    /// Gain and ceiling applied to every output sample.
+    stage: Stage,
     /// Input frames the file holds (counted or as the library recorded).
     frames_in: u64,
     /// Exact output length in frames.
@@ -191,6 +204,7 @@ impl ItemSource {
         let decoder = open_decoder(path, &mut file)?;
         let in_rate = decoder.info().sample_rate;
         let in_channels = usize::from(decoder.info().channels);
+        let mask = decoder.info().channel_mask;
         let out_channels = usize::from(fmt.channels);
         let work_channels = in_channels.min(out_channels);
         let resampler = if in_rate == fmt.sample_rate {
@@ -235,7 +249,11 @@ impl ItemSource {
             in_channels,
             out_channels,
             work_channels,
-            gain: db_to_linear(gain_db),
+            mix: Mix::new(mask, in_channels, out_channels),
+            pre_mix: Mix::new(mask, in_channels, work_channels),
+            post_mix: Mix::new(mask, work_channels, out_channels),
+            gain_db,
+            stage: Stage::new(gain_db, 0.0),
             frames_in,
             total_frames,
             emitted: 0,
@@ -244,6 +262,13 @@ impl ItemSource {
             ready_pos: 0,
             input_done: false,
         })
+    }
+
+    /// Limits every output sample at `ceiling_dbtp` (the station's true-peak ceiling)
+    /// instead of full scale.
+    pub fn with_ceiling(mut self, ceiling_dbtp: f64) -> ItemSource {
+        self.stage = Stage::new(self.gain_db, ceiling_dbtp);
+        self
     }
 
     /// The item's exact length in output frames.
@@ -315,16 +340,17 @@ impl ItemSource {
 
     /// Same rate: one decoder block, channel-mapped and scaled.
     fn refill_direct(&mut self) -> Result<bool, PlayError> {
-        let (ic, oc, gain) = (self.in_channels, self.out_channels, self.gain);
+        let (ic, oc) = (self.in_channels, self.out_channels);
+        let mix = &self.mix;
         loop {
             match self.decoder.next_block() {
                 Ok(Some(block)) => {
                     for frame in block.chunks_exact(ic) {
                         let at = self.ready.len();
                         self.ready.resize(at + oc, 0.0);
-                        map_frame(frame, &mut self.ready[at..]);
+                        mix.apply(frame, &mut self.ready[at..]);
                     }
-                    self.ready.iter_mut().for_each(|s| *s *= gain);
+                    self.stage.apply(&mut self.ready);
                     if !self.ready.is_empty() {
                         return Ok(true);
                     }
@@ -377,15 +403,15 @@ impl ItemSource {
             rs.delay_left -= drop;
             let keep = ((made - drop) as u64).min(self.total_frames - rs.produced) as usize;
             rs.produced += keep as u64;
-            let (oc, gain) = (self.out_channels, self.gain);
+            let oc = self.out_channels;
             self.ready.resize(keep * oc, 0.0);
             for (frame, out) in rs.output[drop * wc..(drop + keep) * wc]
                 .chunks_exact(wc)
                 .zip(self.ready.chunks_exact_mut(oc))
             {
-                map_frame(frame, out);
-                out.iter_mut().for_each(|s| *s *= gain);
+                self.post_mix.apply(frame, out);
             }
+            self.stage.apply(&mut self.ready);
             if keep > 0 {
                 return Ok(true);
             }
@@ -409,8 +435,13 @@ impl ItemSource {
                     for frame in block.chunks_exact(ic) {
                         let at = rs.staged.len();
                         rs.staged.resize(at + wc, 0.0);
-                        map_frame(frame, &mut rs.staged[at..]);
+                        self.pre_mix.apply(frame, &mut rs.staged[at..]);
                     }
+                }
+                // The FFT resampler cannot take a NaN or an infinity (rubato panics on
+                // them): silence instead, as the stage would make of them anyway.
+                for s in rs.staged.iter_mut().filter(|s| !s.is_finite()) {
+                    *s = 0.0;
                 }
                 Ok(())
             }
@@ -476,20 +507,6 @@ pub fn output_length(frames_in: u64, in_rate: u32, out_rate: u32) -> u64 {
         u128::from(out_rate),
     );
     u64::try_from((n * o + i / 2) / i).unwrap_or(u64::MAX)
-}
-
-/// Maps one frame to another channel count (see the module doc for the rules).
-fn map_frame(input: &[f32], out: &mut [f32]) {
-    match (input.len(), out.len()) {
-        (a, b) if a == b => out.copy_from_slice(input),
-        (1, _) => out.fill(input[0]),
-        (_, 1) => out[0] = (input[0] + input[1]) * 0.5,
-        _ => {
-            let n = input.len().min(out.len());
-            out[..n].copy_from_slice(&input[..n]);
-            out[n..].fill(0.0);
-        }
-    }
 }
 
 /// The chunk size to ask rubato for: at least [`CHUNK_FRAMES`], and an *even* number of

@@ -12,6 +12,7 @@ use crate::config::DatabaseUrl;
 use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Topic};
 
 pub mod airlog;
+pub mod edits;
 mod packed;
 pub mod postgres;
 mod queries;
@@ -21,6 +22,7 @@ pub mod sqlite;
 mod write_tx;
 
 pub use airlog::{AirlogStore, Closing, NewRow, SlotRecord};
+pub use edits::{EditStore, Edited};
 pub use packed::{sort_for_export, ExportFields, ExportPage};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
 
@@ -107,9 +109,9 @@ impl Added {
 }
 
 /// Everything loa keeps in its database: the library here, schedules in [`ScheduleStore`],
-/// the airlog in [`AirlogStore`].
+/// the airlog in [`AirlogStore`], metadata corrections in [`EditStore`].
 #[async_trait]
-pub trait Store: ScheduleStore + AirlogStore + Send + Sync {
+pub trait Store: ScheduleStore + AirlogStore + EditStore + Send + Sync {
     /// Which backend this is ("sqlite" or "postgres"), for logs.
     fn backend(&self) -> &'static str;
 

@@ -61,20 +61,60 @@ fn the_output_length_is_rounded_half_up_and_unchanged_at_equal_rates() {
     assert_eq!(output_length(12_345, 48_000, 48_000), 12_345);
 }
 
+/// `speech` in channel `at` of an `n`-channel interleaving, the others silent.
+fn in_channel(speech: &[f32], n: usize, at: usize) -> Vec<f32> {
+    let mut all = vec![0.0f32; speech.len() * n];
+    for (i, s) in speech.iter().enumerate() {
+        all[i * n + at] = *s;
+    }
+    all
+}
+
+fn peak(samples: &[f32]) -> f32 {
+    samples.iter().fold(0.0f32, |m, s| m.max(s.abs()))
+}
+
 #[test]
-fn mono_goes_to_every_channel_and_many_to_mono_is_the_average_of_the_first_two() {
-    let mut out = [0.0; 2];
-    map_frame(&[0.25], &mut out);
-    assert_eq!(out, [0.25, 0.25]);
-    let mut out = [0.0; 1];
-    map_frame(&[0.5, -0.25, 9.0], &mut out);
-    assert_eq!(out, [0.125]);
-    let mut out = [9.0; 2];
-    map_frame(&[0.1, 0.2, 0.3, 0.4, 0.5, 0.6], &mut out);
-    assert_eq!(out, [0.1, 0.2]);
-    let mut out = [9.0; 4];
-    map_frame(&[0.1, 0.2], &mut out);
-    assert_eq!(out, [0.1, 0.2, 0.0, 0.0]);
+fn a_7_1_file_with_speech_only_in_the_centre_is_heard_in_stereo_and_mono() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("7.1.wav");
+    let speech = sine(48_000, 440.0, 4_800);
+    float_wav(&path, 48_000, 8, &in_channel(&speech, 8, 2));
+    let stereo = OutputFormat {
+        sample_rate: 48_000,
+        channels: 2,
+    };
+    let out = read_all(&mut ItemSource::open(&path, None, stereo, 0.0).unwrap());
+    assert_eq!(out.len(), 4_800 * 2);
+    let g = std::f32::consts::FRAC_1_SQRT_2;
+    for (i, frame) in out.chunks_exact(2).enumerate() {
+        assert_eq!(frame, [speech[i] * g, speech[i] * g], "frame {i}");
+    }
+    // Resampled to a mono 16 kHz output too: the downmix happens before the resampler.
+    let out = read_all(&mut ItemSource::open(&path, None, mono(16_000), 0.0).unwrap());
+    assert_eq!(out.len(), 1_600);
+    assert!((peak(&out) - 0.5 * g).abs() < 0.02, "{}", peak(&out));
+}
+
+#[test]
+fn a_file_of_nan_and_infinity_plays_as_silence_and_loud_samples_stop_at_the_ceiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nan.wav");
+    let mut samples = vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 4.0, -4.0];
+    samples.extend(sine(48_000, 1000.0, 480));
+    float_wav(&path, 48_000, 1, &samples);
+    let ceiling = crate::playout::gain::db_to_linear(-1.0);
+    for fmt in [mono(48_000), mono(22_050)] {
+        let mut src = ItemSource::open(&path, None, fmt, 12.0)
+            .unwrap()
+            .with_ceiling(-1.0);
+        let out = read_all(&mut src);
+        assert!(out.iter().all(|s| s.is_finite()), "{fmt}");
+        assert!(peak(&out) <= ceiling, "{fmt}: {}", peak(&out));
+        if fmt.sample_rate == 48_000 {
+            assert_eq!(&out[..5], &[0.0, 0.0, 0.0, ceiling, -ceiling]);
+        }
+    }
 }
 
 #[test]
