@@ -17,6 +17,7 @@
 //! - [`daemon`]: `loa serve`: every station on the wall clock, the control API, clean stops.
 //! - [`web`]: the control API (axum), token-guarded.
 //! - [`notify`]: systemd notifications (ready, status, stopping, watchdog); no-ops elsewhere.
+//! - [`progress`]: how long work reports its progress (a bar on a terminal, else nothing).
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
 pub mod airlog;
@@ -28,6 +29,7 @@ pub mod library;
 pub mod notify;
 pub mod plan;
 pub mod playout;
+pub mod progress;
 pub mod report;
 pub mod schedule;
 pub mod store;

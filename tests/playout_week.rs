@@ -31,7 +31,11 @@ fn demo() -> Loa {
     let loa = Loa::init();
     std::fs::write(
         loa.data.join("loa.toml"),
-        format!("[playout]\nsink = \"null\"\nsample_rate = {RATE}\nchannels = 1\n"),
+        // Captures bit for bit at the station's format, so each item can be found in them.
+        format!(
+            "[playout]\nsink = \"null\"\nsample_rate = {RATE}\nchannels = 1\n\n\
+             [playout.capture]\nsample_rate = {RATE}\nchannels = 1\nsample_format = \"f32\"\nmin_free_mb = 0\n"
+        ),
     )
     .unwrap();
     loa.run(&[
@@ -221,7 +225,10 @@ async fn a_simulated_week_airs_every_scheduled_item_on_time_at_its_sample_positi
         let b = &library[r.bulletin_id.as_deref().unwrap()];
         let want = decoded.entry(b.id.to_string()).or_insert_with(|| {
             let path = loa.data.join("audio").join(&b.audio_path);
-            let mut src = ItemSource::open(&path, None, fmt, r.gain_db.unwrap()).unwrap();
+            // The runner limits at the station ceiling (the default -1 dBTP), and so does this.
+            let mut src = ItemSource::open(&path, None, fmt, r.gain_db.unwrap())
+                .unwrap()
+                .with_ceiling(-1.0);
             let mut all = vec![0f32; src.total_frames() as usize];
             let n = src.read(&mut all).unwrap();
             let mut at = n;

@@ -73,12 +73,15 @@ pub async fn run(data_dir: &Path, cmd: PlayoutCommand) -> Result<(), Failure> {
         Some(s) => s.parse::<SinkSpec>().map_err(Failure::input)?,
         None => config.playout.sink.clone(),
     };
+    let bar = super::progress::Bar::steps("phát / slots");
     let range = Range {
         from,
         to,
         station: a.station.clone(),
         sink,
         simulated: a.clock == ClockKind::Simulated,
+        capture: config.playout.capture,
+        progress: bar.progress(),
     };
     let started = std::time::Instant::now();
     let result = run_range(
@@ -89,6 +92,7 @@ pub async fn run(data_dir: &Path, cmd: PlayoutCommand) -> Result<(), Failure> {
         &range,
     )
     .await;
+    bar.done();
     store.close().await;
     let summary = result.map_err(|e| match e {
         PlayoutError::Refused(m) => Failure::input(m),

@@ -101,7 +101,11 @@ fn open_sink(
             "no ALSA playback device and no sound server".into(),
         ))
     } else {
-        sink::open(spec, config.playout.settings.format)
+        sink::open_with(
+            spec,
+            config.playout.settings.format,
+            &config.playout.capture,
+        )
     };
     match tried {
         Err(SinkError::NoDevice(why)) => {
@@ -113,7 +117,11 @@ fn open_sink(
                 );
                 *fallback_said = true;
             }
-            sink::open(&SinkSpec::Wav(dir), config.playout.settings.format)
+            sink::open_with(
+                &SinkSpec::Wav(dir),
+                config.playout.settings.format,
+                &config.playout.capture,
+            )
         }
         other => other,
     }

@@ -32,6 +32,10 @@ pub struct Range {
     pub sink: SinkSpec,
     /// Render on a simulated clock (as fast as possible) instead of the wall clock.
     pub simulated: bool,
+    /// What a WAV capture stores.
+    pub capture: crate::playout::sink::CaptureOptions,
+    /// Told each station's slots to play, then each one played.
+    pub progress: std::sync::Arc<dyn crate::progress::Progress>,
 }
 
 /// Why a range could not be played.
@@ -216,7 +220,7 @@ pub async fn run_range(
         } else {
             Arc::new(SystemClock)
         };
-        let sink = sink::open(&range.sink, settings.format)?;
+        let sink = sink::open_with(&range.sink, settings.format, &range.capture)?;
         let slots = slots_between(
             store.as_ref(),
             &plan,
@@ -237,11 +241,13 @@ pub async fn run_range(
             settings.clone(),
         );
         player.queue_makeups(pending_makeups(store.as_ref(), &station.code, from).await?);
+        range.progress.more(slots.len() as u64);
         for slot in &slots {
             player.play_slot(slot).await.map_err(|e| match e {
                 crate::playout::runner::RunError::Store(e) => PlayoutError::Store(e),
             })?;
             summary.slots += 1;
+            range.progress.advance(1);
         }
         player.finish().await;
     }

@@ -3,8 +3,9 @@
 //! `audio_backend` does).
 //!
 //! - [`device`]: the sound card through rodio (the only file that uses rodio); realtime.
-//! - [`wav`]: capture to one 32-bit float WAV per station per local day, with a segments
-//!   file that maps instants to frames; what the simulated clock and the tests play into.
+//! - [`wav`]: capture to one WAV per station per local day (16 kHz mono 16-bit by default,
+//!   float bit for bit when asked), with a segments file that maps instants to frames and a
+//!   watch on free disk space; what the simulated clock and the tests play into.
 //! - [`null`]: discards and counts.
 //!
 //! A sink takes contiguous *segments*: [`Sink::begin`] says which station and day the audio
@@ -23,7 +24,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::playout::OutputFormat;
 
-pub use wav::{read_capture, Segment};
+pub use wav::{read_capture, CaptureOptions, SampleFormat, Segment};
 
 /// An audio output.
 pub trait Sink: Send {
@@ -52,6 +53,12 @@ pub trait Sink: Send {
 
     /// Frames written since the sink was opened, over all segments.
     fn frames_written(&self) -> u64;
+
+    /// Things the station should raise as alerts since the last call (e.g. a capture
+    /// stopped for lack of disk space); none for most sinks.
+    fn take_alerts(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Which sink a station plays to, as its config names it: `device`, `device:NAME`,
@@ -143,6 +150,27 @@ pub fn open(spec: &SinkSpec, fmt: OutputFormat) -> Result<Box<dyn Sink>, SinkErr
                 reason: "no such backend".to_string(),
             })?;
     opener(spec, fmt)
+}
+
+/// Opens the sink `spec` names for a station playing `fmt`; a WAV capture stores what
+/// `capture` says (its rate and channels then are the station's: see [`Sink::format`]).
+pub fn open_with(
+    spec: &SinkSpec,
+    fmt: OutputFormat,
+    capture: &CaptureOptions,
+) -> Result<Box<dyn Sink>, SinkError> {
+    match spec {
+        SinkSpec::Wav(dir) => {
+            if !capture.format.is_usable() {
+                return Err(SinkError::Format {
+                    what: spec.to_string(),
+                    reason: format!("cannot capture {}", capture.format),
+                });
+            }
+            wav::open_capture(dir, capture)
+        }
+        other => open(other, fmt),
+    }
 }
 
 /// Why a sink could not be opened or written.

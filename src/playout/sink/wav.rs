@@ -1,8 +1,12 @@
 //! The capture sink: what would have gone to the loudspeakers, kept as files.
 //!
-//! One WAV per station per station-local day, `DIR/<station>/<YYYY-MM-DD>.wav`, in 32-bit
-//! float PCM (format 3) so the captured samples are the played ones bit for bit, and beside
-//! it `<YYYY-MM-DD>.segments.tsv`, one line per segment:
+//! One WAV per station per station-local day, `DIR/<station>/<YYYY-MM-DD>.wav`, in the
+//! [`CaptureOptions`]' format: by default 16 kHz mono 16-bit PCM (about 110 MB an airtime
+//! hour, enough to hear what aired), or 32-bit float (format 3) at the station's rate, so
+//! the captured samples are the played ones bit for bit (what the tests compare). The
+//! station renders its items in the capture's rate and channels ([`Sink::format`]), so
+//! this sink only converts samples to 16 bits. Beside each WAV,
+//! `<YYYY-MM-DD>.segments.tsv`, one line per segment:
 //! `start_instant_rfc3339 TAB first_frame_in_file TAB frames`, which is how the sample
 //! that aired at instant T is found ([`frame_at`]).
 //!
@@ -12,8 +16,16 @@
 //! last ended segment; audio past the header's size is cut off when the file is reopened
 //! for appending (a restart the same day), so file and segments file agree again.
 //!
-//! A RIFF file holds at most 4 GiB: at 48 kHz stereo that is 3 h 06 min a day, far more
-//! than a station's slots; a write past it is an error, not a corrupt file.
+//! A RIFF file holds at most 4 GiB: at 48 kHz stereo float that is 3 h 06 min a day (37 h
+//! at 16 kHz mono 16-bit), far more than a station's slots; a write past it is an error,
+//! not a corrupt file.
+//!
+//! # Free space
+//! Before each segment and every few megabytes, the free space of the capture folder's disk
+//! is checked ([`space`]): an alert below twice the configured floor, and below the floor
+//! capture stops (with an alert) while playout and the airlog go on; it resumes at a later
+//! segment once there is room again. Alerts reach the station through
+//! [`Sink::take_alerts`].
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
@@ -24,13 +36,11 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use super::{check_frames, Sink, SinkError, SinkSpec};
 use crate::playout::OutputFormat;
 
-/// Bytes of the header this sink writes: RIFF, `fmt ` (18 bytes, as format 3 asks), `fact`
-/// and the `data` chunk's header.
-const HEADER_LEN: u64 = 58;
-/// Where the RIFF size, the fact chunk's frame count and the data size sit in the header.
-const RIFF_SIZE_AT: u64 = 4;
-const FACT_FRAMES_AT: u64 = 46;
-const DATA_SIZE_AT: u64 = 54;
+mod format;
+pub mod space;
+
+use format::{frame_bytes, header, read_header, to_s16, update_sizes, HEADER_LEN};
+pub use format::{CaptureOptions, SampleFormat};
 
 /// One segment of a capture file, as the segments file records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,18 +67,33 @@ pub fn frame_at(segments: &[Segment], sample_rate: u32, t: DateTime<Utc>) -> Opt
     })
 }
 
+/// Reads the free bytes of a folder's disk (replaced in tests).
+type FreeSpace = Box<dyn FnMut(&Path) -> Option<u64> + Send>;
+
 /// Captures to WAV files under a folder.
 pub struct WavSink {
     /// The capture folder.
     dir: PathBuf,
     /// The format of every file.
     format: OutputFormat,
+    /// How samples are stored.
+    sample: SampleFormat,
+    /// Whether capture is on, by the free space.
+    watch: space::Watch,
+    /// Where the free space comes from.
+    free_space: FreeSpace,
+    /// Bytes written since the last free-space check.
+    since_check: u64,
+    /// Alerts not yet taken by the station.
+    alerts: Vec<String>,
     /// The day file being written, if any.
     day: Option<DayFile>,
     /// Frames written since the sink was opened.
     frames: u64,
     /// Reused byte buffer for converting samples.
     bytes: Vec<u8>,
+    /// Whether a segment is open (begun, not ended), captured or not.
+    segment_open: bool,
 }
 
 /// The WAV of one station and day, open for appending.
@@ -89,7 +114,13 @@ struct DayFile {
     open: Option<(DateTime<Utc>, u64)>,
 }
 
-/// The `wav` entry of the backend table.
+/// Opens a capture sink under `dir` as `options` say (the daemon's and `playout run`'s
+/// captures, in the configured format).
+pub fn open_capture(dir: &Path, options: &CaptureOptions) -> Result<Box<dyn Sink>, SinkError> {
+    Ok(Box::new(WavSink::with_options(dir, options)?))
+}
+
+/// The `wav` entry of the backend table: float at the station's format, bit for bit.
 pub fn open(spec: &SinkSpec, fmt: OutputFormat) -> Result<Box<dyn Sink>, SinkError> {
     match spec {
         SinkSpec::Wav(dir) => Ok(Box::new(WavSink::new(dir, fmt)?)),
@@ -101,19 +132,59 @@ pub fn open(spec: &SinkSpec, fmt: OutputFormat) -> Result<Box<dyn Sink>, SinkErr
 }
 
 impl WavSink {
-    /// A capture sink writing under `dir` (created if missing).
+    /// A capture sink writing float at `format` under `dir` (created if missing), bit for
+    /// bit, with no free-space floor: [`CaptureOptions::exact`].
     pub fn new(dir: &Path, format: OutputFormat) -> Result<WavSink, SinkError> {
+        WavSink::with_options(dir, &CaptureOptions::exact(format))
+    }
+
+    /// A capture sink writing under `dir` (created if missing) as `options` say.
+    pub fn with_options(dir: &Path, options: &CaptureOptions) -> Result<WavSink, SinkError> {
         fs::create_dir_all(dir).map_err(|source| SinkError::Io {
             path: dir.to_path_buf(),
             source,
         })?;
         Ok(WavSink {
             dir: dir.to_path_buf(),
-            format,
+            format: options.format,
+            sample: options.sample,
+            watch: space::Watch::new(options.min_free_bytes),
+            free_space: Box::new(|p: &Path| space::free_bytes(p).ok()),
+            since_check: 0,
+            alerts: Vec::new(),
             day: None,
             frames: 0,
             bytes: Vec::new(),
+            segment_open: false,
         })
+    }
+
+    /// Replaces where the free space comes from (tests).
+    pub fn with_free_space(
+        mut self,
+        f: impl FnMut(&Path) -> Option<u64> + Send + 'static,
+    ) -> WavSink {
+        self.free_space = Box::new(f);
+        self
+    }
+
+    /// Checks the free space; stopping ends the open segment with what was written.
+    fn check_space(&mut self) -> Result<(), SinkError> {
+        self.since_check = 0;
+        let free = (self.free_space)(&self.dir);
+        match self.watch.check(&self.dir, free) {
+            space::Verdict::Same => {}
+            space::Verdict::Warn(m) | space::Verdict::Resume(m) => {
+                tracing::warn!(dir = %self.dir.display(), "{m}");
+                self.alerts.push(m);
+            }
+            space::Verdict::Stop(m) => {
+                tracing::error!(dir = %self.dir.display(), "{m}");
+                self.alerts.push(m);
+                self.end_on_disk()?;
+            }
+        }
+        Ok(())
     }
 
     /// Opens (or creates) the day file of `station` and `day`.
@@ -141,14 +212,14 @@ impl WavSink {
             .map_err(io_err(&path))?;
         let len = file.metadata().map_err(io_err(&path))?.len();
         let frames = if len == 0 {
-            file.write_all(&header(self.format, 0))
+            file.write_all(&header(self.format, self.sample, 0))
                 .and_then(|_| file.sync_all())
                 .map_err(io_err(&path))?;
             0
         } else {
-            let (frames, _) = read_header(&mut file, &path, Some(self.format))?;
+            let (frames, _, _) = read_header(&mut file, &path, Some((self.format, self.sample)))?;
             // Audio past the header's size is a segment a crash cut short: drop it.
-            let end = HEADER_LEN + frames * frame_bytes(self.format);
+            let end = HEADER_LEN + frames * frame_bytes(self.format, self.sample);
             if len > end {
                 tracing::warn!(file = %path.display(), bytes = len - end, "dropping audio of a segment that never ended");
                 file.set_len(end).map_err(io_err(&path))?;
@@ -181,6 +252,11 @@ impl Sink for WavSink {
         if self.day.as_ref().is_some_and(|d| d.open.is_some()) {
             self.end()?;
         }
+        self.segment_open = true;
+        self.check_space()?;
+        if !self.watch.capturing() {
+            return Ok(());
+        }
         let same = self
             .day
             .as_ref()
@@ -198,9 +274,17 @@ impl Sink for WavSink {
     fn write(&mut self, samples: &[f32]) -> Result<(), SinkError> {
         let what = format!("wav:{}", self.dir.display());
         let n = check_frames(&what, self.format, samples)?;
-        let fb = frame_bytes(self.format);
-        let Some(d) = self.day.as_mut().filter(|d| d.open.is_some()) else {
+        if !self.segment_open {
             return Err(SinkError::NoSegment(what));
+        }
+        if self.since_check >= space::CHECK_EVERY_BYTES {
+            self.check_space()?;
+        }
+        let fb = frame_bytes(self.format, self.sample);
+        let Some(d) = self.day.as_mut().filter(|d| d.open.is_some()) else {
+            // Capture is stopped for lack of space: the audio is played, not kept.
+            self.frames += n;
+            return Ok(());
         };
         if HEADER_LEN + (d.frames + n) * fb > u64::from(u32::MAX) {
             return Err(SinkError::Capture {
@@ -209,9 +293,19 @@ impl Sink for WavSink {
             });
         }
         self.bytes.clear();
-        self.bytes.reserve(samples.len() * 4);
-        for s in samples {
-            self.bytes.extend_from_slice(&s.to_le_bytes());
+        self.bytes
+            .reserve(samples.len() * self.sample.bytes() as usize);
+        match self.sample {
+            SampleFormat::F32 => {
+                for s in samples {
+                    self.bytes.extend_from_slice(&s.to_le_bytes());
+                }
+            }
+            SampleFormat::S16 => {
+                for s in samples {
+                    self.bytes.extend_from_slice(&to_s16(*s).to_le_bytes());
+                }
+            }
         }
         d.file
             .write_all(&self.bytes)
@@ -221,10 +315,27 @@ impl Sink for WavSink {
             })?;
         d.frames += n;
         self.frames += n;
+        self.since_check += n * fb;
         Ok(())
     }
 
     fn end(&mut self) -> Result<(), SinkError> {
+        self.segment_open = false;
+        self.end_on_disk()
+    }
+
+    fn frames_written(&self) -> u64 {
+        self.frames
+    }
+
+    fn take_alerts(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.alerts)
+    }
+}
+
+impl WavSink {
+    /// Ends the segment open in the day file, if any: sizes, fsync, the segments line.
+    fn end_on_disk(&mut self) -> Result<(), SinkError> {
         // Nothing open: nothing to end (as with the other sinks).
         let Some(d) = self.day.as_mut() else {
             return Ok(());
@@ -232,14 +343,14 @@ impl Sink for WavSink {
         let Some((start, first)) = d.open.take() else {
             return Ok(());
         };
-        let fmt = self.format;
+        let (fmt, sample) = (self.format, self.sample);
         let wav_err = |source| SinkError::Io {
             path: d.path.clone(),
             source,
         };
         d.file.flush().map_err(wav_err)?;
         let file = d.file.get_mut();
-        update_sizes(file, fmt, d.frames).map_err(|source| SinkError::Io {
+        update_sizes(file, fmt, sample, d.frames).map_err(|source| SinkError::Io {
             path: d.path.clone(),
             source,
         })?;
@@ -264,10 +375,6 @@ impl Sink for WavSink {
             })?;
         Ok(())
     }
-
-    fn frames_written(&self) -> u64 {
-        self.frames
-    }
 }
 
 impl Drop for WavSink {
@@ -279,95 +386,6 @@ impl Drop for WavSink {
             }
         }
     }
-}
-
-/// Bytes per frame of `fmt` as 32-bit float.
-fn frame_bytes(fmt: OutputFormat) -> u64 {
-    u64::from(fmt.channels) * 4
-}
-
-/// The header of a float WAV of `frames` frames.
-fn header(fmt: OutputFormat, frames: u64) -> Vec<u8> {
-    let data = (frames * frame_bytes(fmt)) as u32;
-    let block_align = fmt.channels * 4;
-    let mut h = Vec::with_capacity(HEADER_LEN as usize);
-    h.extend_from_slice(b"RIFF");
-    h.extend_from_slice(&(HEADER_LEN as u32 - 8 + data).to_le_bytes());
-    h.extend_from_slice(b"WAVEfmt ");
-    h.extend_from_slice(&18u32.to_le_bytes());
-    h.extend_from_slice(&3u16.to_le_bytes());
-    h.extend_from_slice(&fmt.channels.to_le_bytes());
-    h.extend_from_slice(&fmt.sample_rate.to_le_bytes());
-    h.extend_from_slice(&(fmt.sample_rate * u32::from(block_align)).to_le_bytes());
-    h.extend_from_slice(&block_align.to_le_bytes());
-    h.extend_from_slice(&32u16.to_le_bytes());
-    h.extend_from_slice(&0u16.to_le_bytes());
-    h.extend_from_slice(b"fact");
-    h.extend_from_slice(&4u32.to_le_bytes());
-    h.extend_from_slice(&(frames as u32).to_le_bytes());
-    h.extend_from_slice(b"data");
-    h.extend_from_slice(&data.to_le_bytes());
-    debug_assert_eq!(h.len() as u64, HEADER_LEN);
-    h
-}
-
-/// Rewrites the sizes in the header for `frames` frames, fsyncs, and returns to the end.
-fn update_sizes(file: &mut File, fmt: OutputFormat, frames: u64) -> io::Result<()> {
-    file.sync_data()?;
-    let h = header(fmt, frames);
-    for at in [RIFF_SIZE_AT, FACT_FRAMES_AT, DATA_SIZE_AT] {
-        file.seek(SeekFrom::Start(at))?;
-        file.write_all(&h[at as usize..at as usize + 4])?;
-    }
-    file.sync_data()?;
-    file.seek(SeekFrom::End(0))?;
-    Ok(())
-}
-
-/// Reads a header this sink wrote; the frames it announces and its format. With `expect`, the format must
-/// be that one (a day file is never appended to in another format).
-fn read_header(
-    file: &mut File,
-    path: &Path,
-    expect: Option<OutputFormat>,
-) -> Result<(u64, OutputFormat), SinkError> {
-    let mut h = [0u8; HEADER_LEN as usize];
-    file.seek(SeekFrom::Start(0))
-        .and_then(|_| file.read_exact(&mut h))
-        .map_err(|source| SinkError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    let u16_at = |i: usize| u16::from_le_bytes([h[i], h[i + 1]]);
-    let u32_at = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
-    let ours = &h[0..4] == b"RIFF"
-        && &h[8..16] == b"WAVEfmt "
-        && u32_at(16) == 18
-        && u16_at(20) == 3
-        && u16_at(34) == 32
-        && &h[38..42] == b"fact"
-        && &h[50..54] == b"data";
-    let found = OutputFormat {
-        channels: u16_at(22),
-        sample_rate: u32_at(24),
-    };
-    if !ours || !found.is_usable() {
-        return Err(SinkError::Capture {
-            path: path.to_path_buf(),
-            reason: "not a capture file written by loa (32-bit float WAV); move it away"
-                .to_string(),
-        });
-    }
-    if let Some(fmt) = expect.filter(|f| *f != found) {
-        return Err(SinkError::Capture {
-            path: path.to_path_buf(),
-            reason: format!("holds {found}, the station now plays {fmt}; move it away"),
-        });
-    }
-    Ok((
-        u64::from(u32_at(DATA_SIZE_AT as usize)) / frame_bytes(found),
-        found,
-    ))
 }
 
 /// Reads back a day's capture: its samples (interleaved) and its segments. For tests and
@@ -384,15 +402,21 @@ pub fn read_capture(
         move |source| SinkError::Io { path, source }
     };
     let mut file = File::open(&path).map_err(io_err(&path))?;
-    let (frames, fmt) = read_header(&mut file, &path, None)?;
+    let (frames, fmt, sample) = read_header(&mut file, &path, None)?;
     let mut bytes = Vec::new();
-    file.take(frames * frame_bytes(fmt))
+    file.take(frames * frame_bytes(fmt, sample))
         .read_to_end(&mut bytes)
         .map_err(io_err(&path))?;
-    let samples = bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect::<Vec<f32>>();
+    let samples = match sample {
+        SampleFormat::F32 => bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect::<Vec<f32>>(),
+        SampleFormat::S16 => bytes
+            .chunks_exact(2)
+            .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32767.0)
+            .collect::<Vec<f32>>(),
+    };
     let text = match fs::read_to_string(&tsv) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),

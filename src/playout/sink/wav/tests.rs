@@ -131,3 +131,101 @@ fn the_header_is_a_valid_float_wav_that_symphonia_reads() {
     }
     assert_eq!(back, samples);
 }
+
+#[test]
+fn a_default_capture_is_16_khz_mono_16_bit_and_reads_back_within_a_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = CaptureOptions {
+        min_free_bytes: 0,
+        ..CaptureOptions::default()
+    };
+    let mut sink = WavSink::with_options(dir.path(), &options).unwrap();
+    assert_eq!(
+        sink.format(),
+        OutputFormat {
+            sample_rate: 16_000,
+            channels: 1
+        }
+    );
+    sink.begin("xa-a", day(), at(5, 0, 0)).unwrap();
+    let samples: Vec<f32> = (0..1600).map(|i| (i as f32 / 800.0) - 1.0).collect();
+    sink.write(&samples).unwrap();
+    sink.write(&[2.0, -2.0, f32::NAN]).unwrap();
+    sink.end().unwrap();
+    let path = dir.path().join("xa-a/2026-03-02.wav");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        HEADER_LEN + 1603 * 2
+    );
+    let (back, segments) = read_capture(dir.path(), "xa-a", day()).unwrap();
+    assert_eq!(back.len(), 1603);
+    for (a, b) in samples.iter().zip(&back) {
+        assert!((a - b).abs() <= 0.5 / 32767.0 + 1e-7, "{a} {b}");
+    }
+    assert_eq!(&back[1600..], &[1.0, -1.0, 0.0]);
+    assert_eq!(segments[0].frames, 1603);
+    // A WAV any player opens: symphonia reads it as 16-bit PCM.
+    let dec = crate::library::decode::AudioDecoder::open(File::open(&path).unwrap(), None).unwrap();
+    assert_eq!(dec.info().codec, "pcm_s16le");
+    assert_eq!(dec.info().sample_rate, 16_000);
+}
+
+#[test]
+fn a_filling_disk_warns_then_stops_capture_mid_segment_and_resumes_when_there_is_room() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    const MB: u64 = 1024 * 1024;
+    let free = Arc::new(Mutex::new(10_000 * MB));
+    let reading = free.clone();
+    let options = CaptureOptions {
+        format: OutputFormat {
+            sample_rate: 48_000,
+            channels: 2,
+        },
+        sample: SampleFormat::F32,
+        min_free_bytes: 500 * MB,
+    };
+    let mut sink = WavSink::with_options(dir.path(), &options)
+        .unwrap()
+        .with_free_space(move |_| Some(*reading.lock().unwrap()));
+    let block = vec![0.25f32; 2 * 48_000]; // one second, 384 kB
+    sink.begin("xa-a", day(), at(5, 0, 0)).unwrap();
+    assert!(sink.take_alerts().is_empty());
+    *free.lock().unwrap() = 800 * MB;
+    // Enough seconds to pass one check interval: the warning comes mid-segment.
+    for _ in 0..23 {
+        sink.write(&block).unwrap();
+    }
+    let alerts = sink.take_alerts();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].contains("only 800 MB free"), "{alerts:?}");
+    *free.lock().unwrap() = 300 * MB;
+    for _ in 0..23 {
+        sink.write(&block).unwrap();
+    }
+    let alerts = sink.take_alerts();
+    assert!(
+        alerts.len() == 1 && alerts[0].starts_with("capture stopped: only 300 MB free"),
+        "{alerts:?}"
+    );
+    sink.end().unwrap();
+    // The next slot is played but not kept while space is short.
+    sink.begin("xa-a", day(), at(6, 0, 0)).unwrap();
+    sink.write(&block).unwrap();
+    sink.end().unwrap();
+    let (kept, segments) = read_capture(dir.path(), "xa-a", day()).unwrap();
+    assert_eq!(segments.len(), 1);
+    assert_eq!(kept.len() as u64, segments[0].frames * 2);
+    assert!(segments[0].frames < 46 * 48_000, "{}", segments[0].frames);
+    assert_eq!(sink.frames_written(), 47 * 48_000);
+    // Room again: the next slot is captured.
+    *free.lock().unwrap() = 5_000 * MB;
+    sink.begin("xa-a", day(), at(7, 0, 0)).unwrap();
+    assert!(sink.take_alerts()[0].starts_with("capture resumed"));
+    sink.write(&block).unwrap();
+    sink.end().unwrap();
+    let (_, segments) = read_capture(dir.path(), "xa-a", day()).unwrap();
+    assert_eq!(segments.len(), 2);
+    assert_eq!(segments[1].start, at(7, 0, 0));
+    assert_eq!(segments[1].frames, 48_000);
+}

@@ -1,0 +1,19 @@
+//! Progress of long work (importing a folder of files, playing a week), as the library
+//! reports it: counts, nothing else. Silent by default ([`Quiet`]); the command line shows
+//! it as a bar on a terminal (`cli::progress`), and never on a pipe or a log file.
+
+/// Someone watching long work.
+pub trait Progress: Send + Sync + std::fmt::Debug {
+    /// The work has `steps` more steps than known so far (work found as it goes, e.g. a
+    /// station's slots once they are built).
+    fn more(&self, _steps: u64) {}
+
+    /// `steps` more are done.
+    fn advance(&self, _steps: u64) {}
+}
+
+/// Nobody watching.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quiet;
+
+impl Progress for Quiet {}
