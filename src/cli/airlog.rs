@@ -43,7 +43,9 @@ pub async fn run(data_dir: &Path, cmd: AirlogCommand) -> Result<(), Failure> {
         AirlogCommand::Verify { json, .. } => json,
     };
     let (_, store) = open(data_dir).await?;
+    let bar = super::progress::Bar::counter("kiểm tra / verifying");
     let result = verify(store.as_ref()).await;
+    bar.done();
     store.close().await;
     match result {
         Ok(v) => {

@@ -102,6 +102,7 @@ pub async fn export(data_dir: &Path, a: ExportArgs) -> Result<(), Failure> {
         None => None,
     };
     let (_, store) = open(data_dir).await?;
+    let bar = super::progress::Bar::counter("xuất / exporting");
     let result = async {
         let stored: Vec<String> = store
             .chain_heads()
@@ -127,6 +128,7 @@ pub async fn export(data_dir: &Path, a: ExportArgs) -> Result<(), Failure> {
         report::export(&store, &spec).await
     }
     .await;
+    bar.done();
     store.close().await;
     let walked = result.map_err(failure)?;
     let i = &walked.integrity;

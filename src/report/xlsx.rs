@@ -1,7 +1,8 @@
 //! The XLSX export (rust_xlsxwriter): a summary sheet, the detail rows in constant-memory
 //! sheets (a new one every [`ROWS_PER_SHEET`] rows: Excel stops at 1,048,576), then the
 //! integrity sheet. Vietnamese headers, frozen header row, autofilter, column widths, and
-//! instants as real Excel dates in the station's local time (to the millisecond).
+//! instants as real Excel dates in the station's local time (to the millisecond). How the
+//! sheets print (A4, landscape, repeated headers, borders) is in [`super::xlsx_print`].
 
 use std::path::Path;
 
@@ -13,6 +14,9 @@ use super::labels::{self, words};
 use super::rows::{Cell, ExportRow, COLUMNS_VI};
 use super::tables::{tables, Val};
 use super::walk::{RowSink, Walked};
+use super::xlsx_print::{
+    detail_page, row_height, set_widths, summary_page, summary_widths, SummaryFormats, LINE_POINTS,
+};
 use super::{Lang, Period, ReportError};
 
 /// Detail rows per sheet.
@@ -88,6 +92,7 @@ impl XlsxWriter {
                 .map_err(|e| err(&p, e))?;
         }
         ws.set_freeze_panes(1, 0).map_err(|e| err(&p, e))?;
+        detail_page(ws, self.lang).map_err(|e| err(&p, e))?;
         self.sheet = self.sheets as usize;
         self.row = 1;
         Ok(())
@@ -120,8 +125,7 @@ impl XlsxWriter {
         let lang = self.lang;
         let bold = self.bold.clone();
         let ws = self.wb.worksheet_from_index(0).map_err(|e| err(&p, e))?;
-        summary_sheet(ws, lang, walked, period, plan_name, issued, &bold)
-            .map_err(|e| err(&p, e))?;
+        summary_sheet(ws, lang, walked, period, plan_name, issued).map_err(|e| err(&p, e))?;
         let ws = self.wb.add_worksheet();
         ws.set_name(words(lang).integrity_sheet)
             .map_err(|e| err(&p, e))?;
@@ -170,49 +174,74 @@ fn summary_sheet(
     period: &Period,
     plan_name: Option<&str>,
     issued: NaiveDate,
-    bold: &Format,
 ) -> Result<(), rust_xlsxwriter::XlsxError> {
     let w = words(lang);
+    let f = SummaryFormats::new();
     let (body1, body2, place) = labels::issuer(plan_name);
-    ws.set_column_width(0, 36)?;
-    for c in 1..12u16 {
-        ws.set_column_width(c, 14)?;
-    }
-    ws.write_string_with_format(0, 0, &body1, bold)?;
-    ws.write_string_with_format(0, 4, w.nation, bold)?;
-    ws.write_string_with_format(1, 0, &body2, bold)?;
-    ws.write_string_with_format(1, 4, w.motto, bold)?;
-    ws.write_string(2, 4, labels::place_date(lang, &place, issued))?;
-    ws.write_string_with_format(4, 0, labels::title(lang, period), bold)?;
-    ws.write_string(5, 0, format!("{}: {period}", w.range))?;
+    let tables = tables(lang, &walked.summary);
+    let columns = tables
+        .iter()
+        .map(|t| t.header.len())
+        .max()
+        .unwrap_or(1)
+        .clamp(4, 64) as u16;
+    let last = columns - 1;
+    // The issuer on the left, the national motto on the right, as on an official letter.
+    let split = (columns / 2 - 1).max(1);
+    ws.merge_range(0, 0, 0, split, &body1, &f.issuer)?;
+    ws.merge_range(0, split + 1, 0, last, w.nation, &f.issuer)?;
+    ws.merge_range(1, 0, 1, split, &body2, &f.issuer)?;
+    ws.merge_range(1, split + 1, 1, last, w.motto, &f.issuer)?;
+    let place_date = labels::place_date(lang, &place, issued);
+    ws.merge_range(2, split + 1, 2, last, &place_date, &f.period)?;
+    ws.merge_range(4, 0, 4, last, &labels::title(lang, period), &f.title)?;
+    ws.set_row_height(4, 40)?;
+    ws.merge_range(5, 0, 5, last, &format!("{}: {period}", w.range), &f.period)?;
+    ws.set_row_height(5, 20)?;
+    let widths = summary_widths(&tables, columns);
     let mut r = 7u32;
-    let one_decimal = Format::new().set_num_format("0.0");
-    for table in tables(lang, &walked.summary) {
+    for table in &tables {
         if !table.heading.is_empty() {
-            ws.write_string_with_format(r, 0, &table.heading, bold)?;
+            ws.write_string_with_format(r, 0, &table.heading, &f.heading)?;
             r += 1;
         }
         for (c, h) in table.header.iter().enumerate() {
-            ws.write_string_with_format(r, c as u16, h, bold)?;
+            ws.write_string_with_format(r, c as u16, h, &f.header)?;
         }
+        let header_cells = table.header.iter().map(String::as_str).enumerate();
+        // Bold headers take a little more room than the body's text.
+        ws.set_row_height(r, row_height(header_cells, &widths) + 2.0)?;
         r += 1;
         for row in &table.rows {
             for (c, v) in row.iter().enumerate() {
                 let c = c as u16;
                 match v {
-                    Val::Text(s) => ws.write_string(r, c, s)?,
-                    Val::Int(n) => ws.write_number(r, c, *n as f64)?,
-                    Val::Dec(x) => ws.write_number_with_format(r, c, *x, &one_decimal)?,
+                    Val::Text(s) => ws.write_string_with_format(r, c, s, &f.text)?,
+                    Val::Int(n) => ws.write_number_with_format(r, c, *n as f64, &f.int)?,
+                    Val::Dec(x) => ws.write_number_with_format(r, c, *x, &f.dec)?,
                 };
+            }
+            let texts = row.iter().enumerate().filter_map(|(c, v)| match v {
+                Val::Text(s) => Some((c, s.as_str())),
+                _ => None,
+            });
+            let height = row_height(texts, &widths);
+            if height > LINE_POINTS {
+                ws.set_row_height(r, height)?;
             }
             r += 1;
         }
         if let Some(note) = &table.note {
-            ws.write_string(r, 0, note)?;
+            // Across the whole width, wrapped: a legend never runs off the printed page.
+            let width = vec![widths.iter().sum::<f64>()];
+            ws.merge_range(r, 0, r, last, note, &f.note)?;
+            ws.set_row_height(r, row_height([(0, note.as_str())], &width))?;
             r += 1;
         }
         r += 1;
     }
+    set_widths(ws, &widths)?;
+    summary_page(ws, columns, (4, 5), lang)?;
     ws.set_freeze_panes(0, 1)?;
     Ok(())
 }
