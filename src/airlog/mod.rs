@@ -1,5 +1,7 @@
 //! The airlog (as-run log): what really aired, as durable hash-chained rows per station.
 //!
+//! - [`bound`]: how much an open row can have played (recovery's rule) and the check
+//!   that no closed row claims more than its bulletin (pure).
 //! - [`chain`]: the hash chain and its verification (pure).
 //! - [`verify`]: verification of a whole store.
 //!
@@ -12,6 +14,7 @@
 
 use serde::Serialize;
 
+pub mod bound;
 pub mod chain;
 pub mod verify;
 
