@@ -129,12 +129,16 @@ async fn a_forged_open_row_is_closed_failed_by_the_next_start_not_sealed_as_aire
         "the forged row: {f:?}"
     );
     assert!(
-        f.reason.contains("600000") && f.reason.contains("16000"),
+        f.reason.stored().contains("600000") && f.reason.stored().contains("16000"),
         "the reason names what does not fit: {}",
         f.reason
     );
     let c = row(&rows, crashed);
-    assert_eq!((c.status.as_str(), c.played_ms), ("interrupted", 5_000), "{c:?}");
+    assert_eq!(
+        (c.status.as_str(), c.played_ms),
+        ("interrupted", 5_000),
+        "{c:?}"
+    );
     assert!(rows.iter().all(|r| r.status != "playing"));
     store.close().await;
     loa.run(&["airlog", "verify"]).expect(0);
@@ -156,7 +160,7 @@ async fn verify_names_a_closed_row_that_claims_more_than_its_bulletin() {
     )
     .await;
     let mut r = store.airlog(None, None, None).await.unwrap().remove(0);
-    r.status = "aired".into();
+    r.status = loa::airlog::AirStatus::Aired;
     r.prev_hash = loa::airlog::chain::genesis("vinh-an");
     r.row_hash = loa::airlog::chain::row_hash(&r);
     sqlx::query("UPDATE airlog SET status = 'aired', prev_hash = ?2, row_hash = ?3 WHERE seq = ?1")

@@ -11,6 +11,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::lang::{Lang, Render};
+
 /// Slack for what a playing daemon can honestly record: a sound card holds up to two
 /// seconds written ahead of the wall clock (the runner's pre-roll and buffer), plus one
 /// block and rounding.
@@ -37,7 +39,7 @@ pub struct OpenFacts {
 
 /// How an open row does not fit.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "misfit", rename_all = "snake_case")]
+#[serde(tag = "m", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Misfit {
     /// It names no bulletin of the library.
     UnknownBulletin,
@@ -66,34 +68,81 @@ pub enum Misfit {
     NegativePlayed,
 }
 
-impl std::fmt::Display for Misfit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Misfit {
+    fn vi(&self) -> String {
         match self {
-            Misfit::UnknownBulletin => write!(f, "it names no bulletin of the library"),
+            Misfit::UnknownBulletin => "không ứng với bản tin nào trong thư viện".into(),
             Misfit::LongerThanBulletin {
                 claimed_ms,
                 bulletin_ms,
-            } => write!(
-                f,
-                "it claims {claimed_ms} ms played of a bulletin {bulletin_ms} ms long"
-            ),
+            } => format!("ghi {claimed_ms} ms đã phát nhưng bản tin chỉ dài {bulletin_ms} ms"),
             Misfit::LongerThanProgress {
                 claimed_ms,
                 elapsed_ms,
-            } => write!(
-                f,
+            } => format!(
+                "ghi {claimed_ms} ms đã phát nhưng từ lúc bắt đầu đến lần ghi tiến độ cuối chỉ có {elapsed_ms} ms"
+            ),
+            Misfit::NoProgress => {
+                "ghi thời lượng đã phát mà không có thời điểm bắt đầu hay lần ghi tiến độ nào".into()
+            }
+            Misfit::StartOutsideSlot => "thời điểm bắt đầu nằm ngoài khung giờ".into(),
+            Misfit::ProgressOutsideSlot => {
+                "lần ghi tiến độ cuối nằm ngoài khung giờ hoặc sau lần khởi động lại".into()
+            }
+            Misfit::NegativePlayed => "ghi thời lượng đã phát là số âm".into(),
+        }
+    }
+
+    fn en(&self) -> String {
+        match self {
+            Misfit::UnknownBulletin => "it names no bulletin of the library".into(),
+            Misfit::LongerThanBulletin {
+                claimed_ms,
+                bulletin_ms,
+            } => format!("it claims {claimed_ms} ms played of a bulletin {bulletin_ms} ms long"),
+            Misfit::LongerThanProgress {
+                claimed_ms,
+                elapsed_ms,
+            } => format!(
                 "it claims {claimed_ms} ms played but only {elapsed_ms} ms passed between its start and its last progress record"
             ),
-            Misfit::NoProgress => write!(
-                f,
-                "it claims played time with no start or progress record behind it"
-            ),
-            Misfit::StartOutsideSlot => write!(f, "its start is outside its slot instance"),
-            Misfit::ProgressOutsideSlot => write!(
-                f,
-                "its last progress record is outside its slot instance or after the restart"
-            ),
-            Misfit::NegativePlayed => write!(f, "it claims a negative played time"),
+            Misfit::NoProgress => {
+                "it claims played time with no start or progress record behind it".into()
+            }
+            Misfit::StartOutsideSlot => "its start is outside its slot instance".into(),
+            Misfit::ProgressOutsideSlot => {
+                "its last progress record is outside its slot instance or after the restart".into()
+            }
+            Misfit::NegativePlayed => "it claims a negative played time".into(),
+        }
+    }
+
+    /// One value of each kind (for rendering tests).
+    #[cfg(test)]
+    pub(crate) fn every() -> Vec<Misfit> {
+        vec![
+            Misfit::UnknownBulletin,
+            Misfit::LongerThanBulletin {
+                claimed_ms: 600_000,
+                bulletin_ms: 16_000,
+            },
+            Misfit::LongerThanProgress {
+                claimed_ms: 12_000,
+                elapsed_ms: 5_000,
+            },
+            Misfit::NoProgress,
+            Misfit::StartOutsideSlot,
+            Misfit::ProgressOutsideSlot,
+            Misfit::NegativePlayed,
+        ]
+    }
+}
+
+impl Render for Misfit {
+    fn render(&self, lang: Lang) -> String {
+        match lang {
+            Lang::Vi => self.vi(),
+            Lang::En => self.en(),
         }
     }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::airlog::{Level, Record};
+use crate::airlog::{AirReason, AirStatus, CueSource, Level, Reason, Record};
 use crate::store::{Closing, NewRow, Store, StoreError};
 
 /// The journal's file name, beside the database (in the data dir for PostgreSQL).
@@ -39,9 +39,9 @@ pub struct JournalRow {
     pub planned_start: DateTime<Utc>,
     /// When it started.
     pub actual_start: Option<DateTime<Utc>>,
-    /// schedule, manual, urgent, fallback, makeup.
-    pub source: String,
-    /// The reason it was opened with.
+    /// Why it was cued.
+    pub source: CueSource,
+    /// The reason it was opened with, in its stored form.
     pub reason: String,
     /// Gain applied, dB.
     pub gain_db: Option<f64>,
@@ -54,13 +54,13 @@ pub struct JournalRow {
 /// A closing as the journal keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JournalClosing {
-    /// aired, partial, skipped, failed, interrupted.
-    pub status: String,
+    /// How it ended.
+    pub status: AirStatus,
     /// When it ended.
     pub actual_end: Option<DateTime<Utc>>,
     /// How much played, ms.
     pub played_ms: u64,
-    /// Why.
+    /// Why, in its stored form.
     pub reason: String,
 }
 
@@ -102,8 +102,8 @@ impl From<&NewRow> for JournalRow {
             sha256: r.sha256.clone(),
             planned_start: r.planned_start,
             actual_start: r.actual_start,
-            source: r.source.clone(),
-            reason: r.reason.clone(),
+            source: r.source,
+            reason: r.reason.stored().to_string(),
             gain_db: r.gain_db,
             who: r.who.clone(),
             link_seq: r.link_seq,
@@ -125,8 +125,8 @@ impl JournalRow {
             sha256: self.sha256.clone(),
             planned_start: self.planned_start,
             actual_start: self.actual_start,
-            source: self.source.clone(),
-            reason: self.reason.clone(),
+            source: self.source,
+            reason: AirReason::parse(&self.reason),
             gain_db: self.gain_db,
             who: self.who.clone(),
             link_seq: self.link_seq,
@@ -137,10 +137,10 @@ impl JournalRow {
 impl From<&Closing> for JournalClosing {
     fn from(c: &Closing) -> JournalClosing {
         JournalClosing {
-            status: c.status.clone(),
+            status: c.status,
             actual_end: c.actual_end,
             played_ms: c.played_ms,
-            reason: c.reason.clone(),
+            reason: c.reason.stored().to_string(),
         }
     }
 }
@@ -154,21 +154,16 @@ impl JournalClosing {
         now: DateTime<Utc>,
     ) -> Closing {
         let t = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let note = format!(
-            "written late: the airlog could not be written from {} to {}; kept in the journal at the stop at {}",
-            t(held_since),
-            t(now),
-            t(journalled)
-        );
         Closing {
-            status: self.status.clone(),
+            status: self.status,
             actual_end: self.actual_end,
             played_ms: self.played_ms,
-            reason: if self.reason.is_empty() {
-                note
-            } else {
-                format!("{}; {note}", self.reason)
-            },
+            reason: AirReason::parse(&self.reason)
+                .with(Reason::WrittenLate {
+                    from: t(held_since),
+                    to: t(now),
+                })
+                .with(Reason::Journalled { at: t(journalled) }),
         }
     }
 }
@@ -270,7 +265,7 @@ async fn already_written(store: &dyn Store, row: &JournalRow) -> Result<bool, St
             r.level == row.level
                 && r.bulletin_id == row.bulletin_id
                 && r.source == row.source
-                && r.status != "playing"
+                && r.status != AirStatus::Playing
                 && same_ms(&Some(r.planned_start.clone()), Some(row.planned_start))
                 && same_ms(&r.actual_start, row.actual_start)
         }))

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::airlog::bound::{bound, OpenFacts, Verdict};
-use crate::airlog::Record;
+use crate::airlog::{AirStatus, Reason, Record};
+use crate::lang::{Lang, Render};
 use crate::library::BulletinId;
 use crate::schedule::IsoWeek;
 use crate::store::{Closing, Store, StoreError};
@@ -71,22 +72,20 @@ pub async fn closing_for_open_item(
         }
     };
     Ok(match verdict {
-        Verdict::Seal { played_ms, end } => Closing {
-            status: "interrupted".into(),
-            actual_end: end,
+        Verdict::Seal { played_ms, end } => Closing::new(
+            AirStatus::Interrupted,
+            end,
             played_ms,
-            reason: "loa stopped while it played (crash or power cut)".into(),
-        },
+            Reason::CrashWhilePlaying,
+        ),
         Verdict::Fail(misfit) => {
-            tracing::error!(station = %r.station, seq = r.seq, played_ms = r.played_ms, %misfit, "an open airlog row does not fit what can have played; closed as failed");
-            Closing {
-                status: "failed".into(),
-                actual_end: start,
-                played_ms: 0,
-                reason: format!(
-                    "left open and closed at the next start as failed: {misfit}, so nothing of it is counted as aired"
-                ),
-            }
+            tracing::error!(station = %r.station, seq = r.seq, played_ms = r.played_ms, misfit = %misfit.render(Lang::En), "an open airlog row does not fit what can have played; closed as failed");
+            Closing::new(
+                AirStatus::Failed,
+                start,
+                0,
+                Reason::OpenRowFailed { misfit },
+            )
         }
     })
 }
