@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::airlog::{AirStatus, Reason};
 use crate::store::{Closing, NewRow, Store};
 
 /// An open row: its sequence number once the store has it.
@@ -92,18 +93,13 @@ impl Ledger {
         }
         while let Some(h) = self.held.first().cloned() {
             let since = self.failing_since.unwrap_or(now);
-            let note = format!(
-                "written late: the airlog could not be written from {} to {}",
-                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            );
+            let note = Reason::WrittenLate {
+                from: since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                to: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            };
             let closing = match h.closing.clone() {
                 Some(mut c) => {
-                    c.reason = if c.reason.is_empty() {
-                        note
-                    } else {
-                        format!("{}; {note}", c.reason)
-                    };
+                    c.reason = c.reason.with(note);
                     c
                 }
                 // Still playing when the store came back: keep it open from now on.
@@ -204,13 +200,12 @@ impl Ledger {
     /// refuses, puts every held row in the log (the journal) as JSON so none is lost.
     pub async fn drain(&mut self, now: DateTime<Utc>) {
         for h in self.held.iter_mut().filter(|h| h.closing.is_none()) {
-            h.closing = Some(Closing {
-                status: "interrupted".into(),
-                actual_end: Some(now),
-                played_ms: 0,
-                reason: "loa stopped while it played; played time unknown (airlog unavailable)"
-                    .into(),
-            });
+            h.closing = Some(Closing::new(
+                AirStatus::Interrupted,
+                Some(now),
+                0,
+                Reason::StoppedPlayedUnknown,
+            ));
         }
         if self.flush(now).await {
             return;
@@ -225,10 +220,10 @@ impl Ledger {
                 "actual_start": h.row.actual_start,
                 "source": h.row.source,
                 "who": h.row.who,
-                "status": h.closing.as_ref().map(|c| c.status.clone()),
+                "status": h.closing.as_ref().map(|c| c.status),
                 "actual_end": h.closing.as_ref().and_then(|c| c.actual_end),
                 "played_ms": h.closing.as_ref().map(|c| c.played_ms),
-                "reason": h.closing.as_ref().map(|c| c.reason.clone()),
+                "reason": h.closing.as_ref().map(|c| c.reason.stored()),
             });
             tracing::error!(row = %row, "airlog row that could not be written to the database");
         }

@@ -67,6 +67,15 @@ pub enum StoreError {
         /// How many airlog rows point at it.
         count: u64,
     },
+    /// A stored airlog row's words could not be read back (hand-edited, or from a newer
+    /// version).
+    #[error("airlog row {seq} in the database is unreadable: {reason}")]
+    BadAirlogRow {
+        /// The row's sequence number.
+        seq: i64,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A stored row could not be read back (hand-edited or from a newer version).
     #[error("stored bulletin {id} is unreadable: {reason}")]
     Corrupt {
