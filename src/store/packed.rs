@@ -91,8 +91,8 @@ impl<'a> From<&'a Record> for ExportFields<'a> {
             actual_start: r.actual_start.as_deref(),
             actual_end: r.actual_end.as_deref(),
             played_ms: r.played_ms,
-            status: &r.status,
-            reason: &r.reason,
+            status: r.status.as_str(),
+            reason: r.reason.stored(),
             row_hash: &r.row_hash,
         }
     }
