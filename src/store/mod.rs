@@ -12,8 +12,8 @@ use crate::config::DatabaseUrl;
 use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Topic};
 
 pub mod airlog;
-pub mod edits;
 pub mod claim;
+pub mod edits;
 mod packed;
 pub mod postgres;
 mod queries;
@@ -23,8 +23,8 @@ pub mod sqlite;
 mod write_tx;
 
 pub use airlog::{AirlogStore, Closing, NewRow, SlotRecord};
-pub use edits::{EditStore, Edited};
 pub use claim::StationClaim;
+pub use edits::{EditStore, Edited};
 pub use packed::{sort_for_export, ExportFields, ExportPage};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
 
