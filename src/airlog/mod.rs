@@ -1,6 +1,8 @@
 //! The airlog (as-run log): what really aired, as durable hash-chained rows per station.
 //!
 //! - [`chain`]: the hash chain and its verification (pure).
+//! - [`key`]: the district's Ed25519 signing key (a 0600 file outside the database).
+//! - [`signed`]: chain heads signed with that key as playout advances, and their check.
 //! - [`verify`]: verification of a whole store.
 //!
 //! A row is written before its audio starts (status `playing`) and closed when it ends;
@@ -13,6 +15,8 @@
 use serde::Serialize;
 
 pub mod chain;
+pub mod key;
+pub mod signed;
 pub mod verify;
 
 /// One airlog row as stored (instants as fixed-width RFC 3339 UTC text, as in the store).

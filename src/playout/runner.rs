@@ -48,6 +48,9 @@ pub struct Settings {
     pub output_latency: Option<std::time::Duration>,
     /// Who the daemon is in the airlog.
     pub who: String,
+    /// The district key that signs the station's chain head at every slot's end (None:
+    /// heads are not signed, as in tests that do not need it).
+    pub signer: Option<Arc<crate::airlog::key::DistrictKey>>,
 }
 
 impl Default for Settings {
@@ -59,6 +62,7 @@ impl Default for Settings {
             makeup: true,
             output_latency: None,
             who: "loa".into(),
+            signer: None,
         }
     }
 }
@@ -871,6 +875,13 @@ impl StationPlayer {
                 self.clock.now(),
             )
             .await;
+        crate::airlog::signed::sign_at_slot_end(
+            &*self.store,
+            self.settings.signer.as_deref(),
+            &self.station.code,
+            self.clock.now(),
+        )
+        .await;
         self.flush_ledger_alerts();
         self.set_state(PlayerState::Idle);
         self.emit(Event::SlotEnded {
