@@ -92,9 +92,9 @@ async fn generate(data: &Path) -> u64 {
                 .bind(&r.actual_start)
                 .bind(&r.actual_end)
                 .bind(r.played_ms)
-                .bind(&r.status)
-                .bind(&r.source)
-                .bind(&r.reason)
+                .bind(r.status.as_str())
+                .bind(r.source.as_str())
+                .bind(r.reason.stored())
                 .bind(r.gain_db)
                 .bind(&r.who)
                 .bind(r.link_seq)
@@ -149,8 +149,8 @@ async fn generate(data: &Path) -> u64 {
                         actual_start: (played > 0).then(|| text(at)),
                         actual_end: (played > 0).then(|| text(at + Duration::milliseconds(played))),
                         played_ms: played,
-                        status: status.into(),
-                        source: "schedule".into(),
+                        status: status.parse().expect("a status"),
+                        source: loa::airlog::CueSource::Schedule,
                         reason: reason.into(),
                         gain_db: Some(-1.5),
                         who: "loa".into(),
@@ -179,9 +179,15 @@ async fn generate(data: &Path) -> u64 {
                     actual_start: Some(text(slot)),
                     actual_end: Some(text(at)),
                     played_ms: slot_played,
-                    status: if slot_aired == 5 { "aired" } else { "partial" }.into(),
-                    source: "schedule".into(),
-                    reason: format!("Bản tin loa truyền thanh; {slot_aired} of 5 item(s) aired"),
+                    status: if slot_aired == 5 {
+                        loa::airlog::AirStatus::Aired
+                    } else {
+                        loa::airlog::AirStatus::Partial
+                    },
+                    source: loa::airlog::CueSource::Schedule,
+                    reason: format!("Bản tin loa truyền thanh; {slot_aired} of 5 item(s) aired")
+                        .as_str()
+                        .into(),
                     gain_db: None,
                     who: "loa".into(),
                     link_seq: None,

@@ -5,6 +5,7 @@
 //! - [`clock`]: the only place that reads the time ([`clock::SystemClock`], [`clock::SimClock`]).
 //! - [`config`]: `loa.toml` plus `LOA_SECTION__KEY` overrides → a validated [`config::Config`].
 //! - [`text`]: NFC and Vietnamese collation.
+//! - [`lang`]: the languages loa speaks (Vietnamese first, English) and [`lang::Render`].
 //! - [`library`]: ingest, the audio store, bulletins and approval.
 //! - [`plan`]: the year's plan file: stations, slots, cadence rules, campaigns, blackouts.
 //! - [`schedule`]: the pure weekly builder and the compliance it forecasts.
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod lang;
 pub mod library;
 pub mod notify;
 pub mod plan;

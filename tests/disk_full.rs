@@ -148,7 +148,7 @@ async fn a_full_disk_delays_airlog_rows_but_loses_none() {
     }
     child.wait().unwrap();
     assert!(
-        after.iter().any(|r| r.reason.contains("written late")),
+        after.iter().any(|r| r.reason.en().contains("written late")),
         "{after:?}"
     );
     for b in &before {

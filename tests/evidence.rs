@@ -8,8 +8,9 @@ use std::path::Path;
 
 use common::report::{block_on, played};
 use common::Loa;
-use loa::airlog::{chain, Record};
-use loa::store::Store;
+use loa::airlog::{chain, AirReason, AirStatus, Record};
+use loa::store::sqlite::SqliteStore;
+use loa::store::{AirlogStore, Store};
 use sqlx::SqlitePool;
 
 #[cfg(unix)]
@@ -108,24 +109,23 @@ fn copy_of_day() -> Loa {
 }
 
 /// The attacker: SQL on the database file, and the hash format (not the key).
-fn attack(loa: &Loa, f: impl AsyncFnOnce(&SqlitePool)) {
+fn attack(loa: &Loa, f: impl AsyncFnOnce(&SqliteStore)) {
     block_on(async {
         let store = loa.store().await;
-        f(store.pool()).await;
+        f(&store).await;
         store.close().await;
     });
 }
 
-async fn rows(pool: &SqlitePool, station: &str) -> Vec<Record> {
-    sqlx::query_as::<_, Record>(
-        "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, \
-         actual_end, played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash \
-         FROM airlog WHERE station = ? AND row_hash <> '' ORDER BY seq",
-    )
-    .bind(station)
-    .fetch_all(pool)
-    .await
-    .unwrap()
+/// A station's closed rows, read as the attacker's script reads them (the store's types).
+async fn rows(store: &SqliteStore, station: &str) -> Vec<Record> {
+    store
+        .airlog(Some(station), None, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| !r.row_hash.is_empty())
+        .collect()
 }
 
 /// Writes rows back with their hashes recomputed in chain order from `from` on (the order
@@ -142,9 +142,9 @@ async fn rechain(pool: &SqlitePool, mut chain_order: Vec<Record>, from: usize) {
         sqlx::query(
             "UPDATE airlog SET status = ?, played_ms = ?, reason = ?, prev_hash = ?, row_hash = ?, gain_db = ? WHERE seq = ?",
         )
-        .bind(&r.status)
+        .bind(r.status.as_str())
         .bind(r.played_ms)
-        .bind(&r.reason)
+        .bind(r.reason.stored())
         .bind(&r.prev_hash)
         .bind(&r.row_hash)
         .bind(r.gain_db)
@@ -198,8 +198,9 @@ fn an_untouched_day_verifies_with_its_signed_heads() {
 #[test]
 fn cutting_the_last_rows_and_moving_the_head_back_is_named_truncation() {
     let loa = copy_of_day();
-    attack(&loa, async |pool| {
-        let chain = in_chain_order(rows(pool, "vinh-an").await);
+    attack(&loa, async |store| {
+        let pool = store.pool();
+        let chain = in_chain_order(rows(store, "vinh-an").await);
         let keep = &chain[chain.len() - 4];
         sqlx::query("DELETE FROM airlog WHERE station = 'vinh-an' AND seq > ?")
             .bind(keep.seq)
@@ -224,7 +225,8 @@ fn cutting_the_last_rows_and_moving_the_head_back_is_named_truncation() {
 #[test]
 fn a_station_deleted_with_its_head_is_named_vanished() {
     let loa = copy_of_day();
-    attack(&loa, async |pool| {
+    attack(&loa, async |store| {
+        let pool = store.pool();
         sqlx::query("DELETE FROM airlog WHERE station = 'vinh-an'")
             .execute(pool)
             .await
@@ -241,15 +243,16 @@ fn a_station_deleted_with_its_head_is_named_vanished() {
 #[test]
 fn a_failed_row_made_aired_and_rechained_is_named_a_rewrite() {
     let loa = copy_of_day();
-    attack(&loa, async |pool| {
-        let mut chain = in_chain_order(rows(pool, "vinh-an").await);
+    attack(&loa, async |store| {
+        let pool = store.pool();
+        let mut chain = in_chain_order(rows(store, "vinh-an").await);
         let at = chain
             .iter()
-            .position(|r| r.status == "failed" && r.level == "item")
+            .position(|r| r.status == AirStatus::Failed && r.level == "item")
             .expect("a failed row (the deleted article)");
-        chain[at].status = "aired".into();
+        chain[at].status = AirStatus::Aired;
         chain[at].played_ms = 30_000;
-        chain[at].reason = String::new();
+        chain[at].reason = AirReason::none();
         rechain(pool, chain, at).await;
     });
     let (err, _) = caught(&loa);
@@ -262,8 +265,9 @@ fn a_failed_row_made_aired_and_rechained_is_named_a_rewrite() {
 #[test]
 fn two_rows_swapped_and_rechained_are_named_a_rewrite() {
     let loa = copy_of_day();
-    attack(&loa, async |pool| {
-        let mut chain = in_chain_order(rows(pool, "vinh-an").await);
+    attack(&loa, async |store| {
+        let pool = store.pool();
+        let mut chain = in_chain_order(rows(store, "vinh-an").await);
         chain.swap(1, 2);
         rechain(pool, chain, 1).await;
     });
@@ -274,11 +278,12 @@ fn two_rows_swapped_and_rechained_are_named_a_rewrite() {
 #[test]
 fn a_forged_open_row_claiming_more_than_its_bulletin_is_named() {
     let loa = copy_of_day();
-    attack(&loa, async |pool| {
-        let r = rows(pool, "vinh-an").await;
+    attack(&loa, async |store| {
+        let pool = store.pool();
+        let r = rows(store, "vinh-an").await;
         let item = r
             .iter()
-            .find(|r| r.level == "item" && r.status == "aired")
+            .find(|r| r.level == "item" && r.status == AirStatus::Aired)
             .unwrap();
         sqlx::query(
             "INSERT INTO airlog (station, slot_start, bulletin_id, sha256, planned_start, actual_start, \
@@ -306,8 +311,9 @@ fn a_forged_open_row_claiming_more_than_its_bulletin_is_named() {
 fn a_gain_changed_below_the_old_rounding_is_named_an_edit() {
     let loa = copy_of_day();
     let mut edited = 0;
-    attack(&loa, async |pool| {
-        let r = rows(pool, "vinh-an").await;
+    attack(&loa, async |store| {
+        let pool = store.pool();
+        let r = rows(store, "vinh-an").await;
         let item = r.iter().find(|r| r.gain_db.is_some()).unwrap();
         edited = item.seq;
         sqlx::query("UPDATE airlog SET gain_db = gain_db + 0.001 WHERE seq = ?")
@@ -327,7 +333,8 @@ fn a_gain_changed_below_the_old_rounding_is_named_an_edit() {
 #[test]
 fn a_head_forged_with_another_key_is_named() {
     let loa = copy_of_day();
-    attack(&loa, async |pool| {
+    attack(&loa, async |store| {
+        let pool = store.pool();
         let other = loa::airlog::key::DistrictKey::from_seed([9; 32]);
         let (seq, hash): (i64, String) =
             sqlx::query_as("SELECT seq, row_hash FROM airlog_heads WHERE station = 'vinh-an'")

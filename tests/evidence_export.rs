@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use calamine::{open_workbook_auto, Data, Reader};
 use common::report::{block_on, export, plan, played};
 use common::Loa;
-use loa::store::Store;
+use loa::store::{AirlogStore, Store};
 
 const DAY: [&str; 4] = ["--from", "2023-03-06", "--to", "2023-03-06"];
 
@@ -273,18 +273,17 @@ fn since_catches_a_history_rewritten_after_an_export() {
         for q in [
             "DROP TRIGGER airlog_signed_heads_no_delete",
             "DELETE FROM airlog_signed_heads",
-            "UPDATE airlog SET played_ms = played_ms + 1000 WHERE seq = (SELECT min(seq) FROM airlog WHERE status = 'aired')",
+            "UPDATE airlog SET played_ms = played_ms - 1000 WHERE seq = (SELECT min(seq) FROM airlog WHERE status = 'aired')",
         ] {
             sqlx::query(q).execute(pool).await.unwrap();
         }
-        let rows: Vec<loa::airlog::Record> = sqlx::query_as(
-            "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, \
-             actual_end, played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash \
-             FROM airlog WHERE row_hash <> '' ORDER BY seq",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap();
+        let rows: Vec<loa::airlog::Record> = store
+            .airlog(Some("vinh-an"), None, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| !r.row_hash.is_empty())
+            .collect();
         // Chain order: follow prev_hash from the genesis; re-hash every row.
         let mut at = loa::airlog::chain::genesis("vinh-an");
         let mut new_prev = at.clone();

@@ -143,7 +143,7 @@ async fn a_simulated_week_airs_every_scheduled_item_on_time_at_its_sample_positi
                 if slot.items.is_empty() {
                     // The demo plan has no fallback: an empty slot is logged as silent.
                     assert_eq!(own.status, "failed");
-                    assert!(own.reason.contains("stayed silent"), "{}", own.reason);
+                    assert!(own.reason.en().contains("stayed silent"), "{}", own.reason);
                     assert_eq!(own.played_ms, 0);
                     continue;
                 }
@@ -159,9 +159,10 @@ async fn a_simulated_week_airs_every_scheduled_item_on_time_at_its_sample_positi
                     own.actual_end,
                     in_slot.last().and_then(|r| r.actual_end.clone())
                 );
-                assert!(own.reason.starts_with(&slot.name), "{}", own.reason);
+                assert!(own.reason.en().starts_with(&slot.name), "{}", own.reason);
                 assert!(
                     own.reason
+                        .en()
                         .contains(&format!("{n} of {n} item(s) aired", n = slot.items.len())),
                     "{}",
                     own.reason
@@ -283,14 +284,14 @@ async fn a_deleted_and_a_corrupt_file_are_logged_failed_and_made_up_later() {
         failed
             .iter()
             .any(|r| r.bulletin_id.as_deref() == Some(article.id.as_str())
-                && r.reason.contains("missing")),
+                && r.reason.en().contains("missing")),
         "{failed:?}"
     );
     assert!(
         failed
             .iter()
             .any(|r| r.bulletin_id.as_deref() == Some(column.id.as_str())
-                && r.reason.contains("changed since it was added")),
+                && r.reason.en().contains("changed since it was added")),
         "{failed:?}"
     );
     // The next item played at once: nothing else failed, and the day's other items aired.
@@ -479,7 +480,7 @@ async fn kill_9_mid_item_is_closed_as_interrupted_with_the_time_played() {
     assert_eq!(slot.played_ms, r.played_ms);
     assert_eq!(slot.actual_end, r.actual_end);
     assert!(
-        slot.reason.contains("crash or power cut"),
+        slot.reason.en().contains("crash or power cut"),
         "{}",
         slot.reason
     );
@@ -559,14 +560,18 @@ async fn a_clock_stepped_forward_joins_late_and_stepped_back_airs_nothing_twice(
     );
     let missed: Vec<&Record> = first.iter().filter(|r| r.status == "skipped").collect();
     assert!(
-        !missed.is_empty() && missed.iter().all(|r| r.reason.starts_with("missed")),
+        !missed.is_empty() && missed.iter().all(|r| r.reason.en().starts_with("missed")),
         "{first:?}"
     );
     let joined = first
         .iter()
         .find(|r| r.status == "partial")
         .expect("the item on air at the step is joined part-way");
-    assert!(joined.reason.contains("joined late"), "{}", joined.reason);
+    assert!(
+        joined.reason.en().contains("joined late"),
+        "{}",
+        joined.reason
+    );
     assert_eq!(t(joined.actual_start.as_deref().unwrap()), start + step);
     // The clock steps back before the slot: playing it again airs nothing twice.
     clock.set(start - chrono::Duration::minutes(10));

@@ -14,6 +14,7 @@ use calamine::{open_workbook_auto, Data, Reader};
 use common::report::{block_on, export, plan, played, MARKUP_PRODUCER, QUOTED_TITLE};
 use common::Loa;
 use loa::airlog::Record;
+use loa::lang::{Lang, Render};
 use loa::library::{Bulletin, Kind, Topic};
 use loa::store::{AirlogStore, BulletinFilter, Store};
 
@@ -241,7 +242,7 @@ fn an_xlsx_export_reads_back_with_summary_totals_that_match_the_airlog() {
     let failed = rows.iter().find(|r| r.status == "failed").unwrap();
     assert!(summary
         .iter()
-        .any(|r| r.iter().any(|c| text(c) == failed.reason)));
+        .any(|r| r.iter().any(|c| text(c) == failed.reason.render(Lang::Vi))));
     // Detail: Vietnamese headers, one row per airlog row, real dates in station time.
     let detail = sheet(&path, 1);
     assert_eq!(text(&detail[0][0]), "Mã đài");

@@ -241,7 +241,7 @@ async fn the_daemon_plays_answers_ctl_and_stops_cleanly() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(urgent.link_seq, Some(cut.seq));
-    assert!(cut.reason.contains("urgent"), "{}", cut.reason);
+    assert!(cut.reason.en().contains("urgent"), "{}", cut.reason);
     // The event stream told the same story, in order.
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -299,7 +299,7 @@ async fn the_daemon_plays_answers_ctl_and_stops_cleanly() {
     let last = r.iter().rev().find(|r| r.level == "item").unwrap();
     assert_eq!(last.status, "interrupted");
     assert!(
-        last.reason.contains("stopped") && last.played_ms > 500,
+        last.reason.en().contains("stopped") && last.played_ms > 500,
         "{last:?}"
     );
     // The slot instance's row closes after its items, interrupted too.
@@ -309,7 +309,10 @@ async fn the_daemon_plays_answers_ctl_and_stops_cleanly() {
         (slot.level.as_str(), slot.status.as_str()),
         ("slot", "interrupted")
     );
-    assert!(slot.reason.contains("stopped during the slot"), "{slot:?}");
+    assert!(
+        slot.reason.en().contains("stopped during the slot"),
+        "{slot:?}"
+    );
     assert!(slot.played_ms >= last.played_ms, "{slot:?}");
     d.loa.run(&["airlog", "verify"]).expect(0);
 }

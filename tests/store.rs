@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use loa::airlog::{AirReason, AirStatus, CueSource, Reason};
+use loa::lang::Render;
 use loa::library::{
     ApprovalState, AudioFacts, Bulletin, BulletinId, BulletinMeta, Kind, Priority, StateChange,
     Topic,
@@ -193,17 +195,17 @@ macro_rules! store_suite {
                     sha256: None,
                     planned_start: start,
                     actual_start: Some(start),
-                    source: "manual".into(),
-                    reason: String::new(),
+                    source: loa::airlog::CueSource::Manual,
+                    reason: loa::airlog::AirReason::none(),
                     gain_db: Some(7.399999999999999),
                     who: "Nguyễn Văn An".into(),
                     link_seq: None,
                 };
                 let done = |ms: u64| Closing {
-                    status: "aired".into(),
+                    status: loa::airlog::AirStatus::Aired,
                     actual_end: Some(start + chrono::Duration::milliseconds(ms as i64)),
                     played_ms: ms,
-                    reason: String::new(),
+                    reason: loa::airlog::AirReason::none(),
                 };
                 assert_eq!(s.chain_head("vinh-an").await.unwrap(), None);
                 let first = s.record(&item, &done(1_234)).await.unwrap();
@@ -543,17 +545,17 @@ macro_rules! store_suite {
                     actual_start: Some(
                         at("2023-03-05T22:30:00Z") + chrono::Duration::seconds(n * 60),
                     ),
-                    source: "schedule".into(),
-                    reason: String::new(),
+                    source: CueSource::Schedule,
+                    reason: AirReason::none(),
                     gain_db: Some(1.5),
                     who: "loa".into(),
                     link_seq: None,
                 };
                 let aired = |ms: u64| Closing {
-                    status: "aired".into(),
+                    status: AirStatus::Aired,
                     actual_end: Some(at("2023-03-05T22:40:00Z")),
                     played_ms: ms,
-                    reason: String::new(),
+                    reason: AirReason::none(),
                 };
                 let mut seqs = Vec::new();
                 for n in 0..3 {
@@ -566,7 +568,7 @@ macro_rules! store_suite {
                     seqs.push(seq);
                 }
                 let skipped = Closing {
-                    status: "failed".into(),
+                    status: AirStatus::Failed,
                     actual_end: None,
                     played_ms: 0,
                     reason: "file missing".into(),
@@ -583,7 +585,7 @@ macro_rules! store_suite {
                     ..row(0)
                 };
                 let partial = Closing {
-                    status: "partial".into(),
+                    status: AirStatus::Partial,
                     actual_end: Some(at("2023-03-05T22:40:00Z")),
                     played_ms: 183_000,
                     reason: "3 of 4 item(s) aired, 1 failed".into(),
@@ -652,6 +654,62 @@ macro_rules! store_suite {
             }
 
             #[tokio::test]
+            async fn typed_words_read_back_as_written_and_an_unknown_status_names_its_row() {
+                use loa::store::{Closing, NewRow};
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let row = NewRow {
+                    level: loa::airlog::Level::Slot,
+                    station: "vinh-an".into(),
+                    slot_start: at("2023-03-05T22:30:00Z"),
+                    bulletin_id: None,
+                    sha256: None,
+                    planned_start: at("2023-03-05T22:30:00Z"),
+                    actual_start: Some(at("2023-03-05T22:30:00Z")),
+                    source: CueSource::Urgent,
+                    reason: AirReason::one(Reason::Slot {
+                        name: "Bản tin sáng".into(),
+                    }),
+                    gain_db: None,
+                    who: "Nguyễn Văn An".into(),
+                    link_seq: None,
+                };
+                let seq = s.open_row(&row).await.unwrap();
+                let closing = Closing::new(
+                    AirStatus::Partial,
+                    Some(at("2023-03-05T22:40:00Z")),
+                    12_000,
+                    AirReason::of(vec![
+                        Reason::JoinedLate { at_ms: 12_000 },
+                        Reason::CutAtSlotEnd,
+                    ]),
+                );
+                let closed = s.close_row(seq, &closing).await.unwrap();
+                let back = s.airlog(Some("vinh-an"), None, None).await.unwrap();
+                assert_eq!(back, vec![closed.clone()]);
+                assert_eq!(back[0].status, AirStatus::Partial);
+                assert_eq!(back[0].source, CueSource::Urgent);
+                assert_eq!(back[0].reason.slot_name(), Some("Bản tin sáng"));
+                assert_eq!(
+                    back[0].reason.render(loa::lang::Lang::Vi),
+                    "Bản tin sáng; vào muộn, phát từ 0:12.000; bị cắt khi hết khung giờ"
+                );
+                loa::airlog::verify::verify(s.as_ref()).await.unwrap();
+                b.exec(&format!(
+                    "UPDATE airlog SET status = 'AIRED' WHERE seq = {seq}"
+                ))
+                .await;
+                let err = s.airlog(Some("vinh-an"), None, None).await.unwrap_err();
+                assert_eq!(
+                    err.to_string(),
+                    format!("airlog row {seq} in the database is unreadable: status 'AIRED' is not one of: playing, aired, partial, skipped, failed, interrupted")
+                );
+                b.teardown().await;
+            }
+
+            #[tokio::test]
             async fn export_pages_walk_closed_rows_in_order_and_read_back_packed() {
                 use loa::store::{Closing, ExportFields, ExportPage, NewRow};
                 let Some(b) = super::$backend().await else {
@@ -669,21 +727,23 @@ macro_rules! store_suite {
                     sha256: (n != 3).then(|| x.audio.sha256.clone()),
                     planned_start: start + chrono::Duration::seconds(n * 60),
                     actual_start: None,
-                    source: "schedule".into(),
-                    reason: String::new(),
+                    source: CueSource::Schedule,
+                    reason: AirReason::none(),
                     gain_db: None,
                     who: "loa".into(),
                     link_seq: None,
                 };
                 for n in [3, 0, 4, 1, 2] {
                     let closing = Closing {
-                        status: "failed".into(),
+                        status: AirStatus::Failed,
                         actual_end: None,
                         played_ms: 0,
                         // The packed format's own separators, and none at all.
                         reason: match n {
-                            4 => String::new(),
-                            _ => format!("tệp \"{n}\", mất; lỗi\u{1f}x 12:ab\n3 :"),
+                            4 => AirReason::none(),
+                            _ => AirReason::parse(&format!(
+                                "tệp \"{n}\", mất; lỗi\u{1f}x 12:ab\n3 :"
+                            )),
                         },
                     };
                     s.record(&row(n), &closing).await.unwrap();
@@ -695,10 +755,10 @@ macro_rules! store_suite {
                     ..row(0)
                 };
                 let closing = Closing {
-                    status: "failed".into(),
+                    status: AirStatus::Failed,
                     actual_end: None,
                     played_ms: 0,
-                    reason: String::new(),
+                    reason: AirReason::none(),
                 };
                 s.record(&slot, &closing).await.unwrap();
                 let (from, to) = (start, start + chrono::Duration::hours(1));

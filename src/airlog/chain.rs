@@ -49,9 +49,9 @@ fn hash_with_gain(r: &Record, gain: String) -> String {
         opt(&r.actual_start),
         opt(&r.actual_end),
         r.played_ms.to_string(),
-        r.status.clone(),
-        r.source.clone(),
-        r.reason.clone(),
+        r.status.as_str().to_string(),
+        r.source.as_str().to_string(),
+        r.reason.stored().to_string(),
         gain,
         r.who.clone(),
         r.link_seq.map(|l| l.to_string()).unwrap_or_default(),
@@ -196,9 +196,9 @@ pub(crate) mod tests {
                     actual_start: Some(format!("2023-03-06T22:3{i}:00.000Z")),
                     actual_end: Some(format!("2023-03-06T22:3{i}:30.000Z")),
                     played_ms: 30_000,
-                    status: "aired".into(),
-                    source: "schedule".into(),
-                    reason: String::new(),
+                    status: crate::airlog::AirStatus::Aired,
+                    source: crate::airlog::CueSource::Schedule,
+                    reason: crate::airlog::AirReason::none(),
                     gain_db: Some(2.5),
                     who: "loa".into(),
                     link_seq: None,
@@ -367,7 +367,7 @@ pub(crate) mod tests {
                 2 => {
                     let mut forged = rows[at].clone();
                     forged.seq = 1000;
-                    forged.reason = "forged".into();
+                    forged.reason = crate::airlog::AirReason::parse("forged");
                     forged.row_hash = row_hash(&forged);
                     rows.push(forged);
                 }

@@ -1,9 +1,15 @@
 //! The airlog (as-run log): what really aired, as durable hash-chained rows per station.
 //!
+//! - [`bound`]: how much an open row can have played (recovery's rule) and the check
+//!   that no closed row claims more than its bulletin (pure).
 //! - [`chain`]: the hash chain and its verification (pure).
 //! - [`key`]: the district's Ed25519 signing key (a 0600 file outside the database).
 //! - [`signed`]: chain heads signed with that key as playout advances, and their check.
 //! - [`verify`]: verification of a whole store.
+//! - [`status`]: a row's status ([`AirStatus`]) and source ([`CueSource`]) as types.
+//! - [`reason`]: a row's reason as structured parts ([`AirReason`], [`Reason`]) rendered in
+//!   Vietnamese or English, stored in a machine form that parses back exactly.
+//! - [`outcome`]: what a slot instance as a whole did ([`SlotTally`] → [`SlotOutcome`]).
 //!
 //! A row is written before its audio starts (status `playing`) and closed when it ends;
 //! only closed rows join the chain, in the order the station closed them.
@@ -14,13 +20,22 @@
 
 use serde::Serialize;
 
+pub use outcome::{SlotCut, SlotOutcome, SlotTally};
+pub use reason::{AirReason, Reason};
+pub use status::{AirStatus, CueSource, UnknownCode};
+
+pub mod bound;
 pub mod chain;
 pub mod key;
+pub mod outcome;
+pub mod reason;
 pub mod signed;
+pub mod status;
 pub mod verify;
 
-/// One airlog row as stored (instants as fixed-width RFC 3339 UTC text, as in the store).
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+/// One airlog row as stored (instants as fixed-width RFC 3339 UTC text, as in the store),
+/// its fixed words parsed into types where it left the store.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Record {
     /// Sequence number, increasing across the whole log.
     pub seq: i64,
@@ -42,12 +57,12 @@ pub struct Record {
     pub actual_end: Option<String>,
     /// How much of it played, ms.
     pub played_ms: i64,
-    /// playing, aired, partial, skipped, failed, interrupted.
-    pub status: String,
-    /// schedule, manual, urgent, fallback, makeup.
-    pub source: String,
-    /// Why (for anything but a clean airing).
-    pub reason: String,
+    /// How it ended, or [`AirStatus::Playing`] while open.
+    pub status: AirStatus,
+    /// Why it was cued.
+    pub source: CueSource,
+    /// Why (for anything but a clean airing); keeps the stored text the hash covers.
+    pub reason: AirReason,
     /// Gain applied, dB.
     pub gain_db: Option<f64>,
     /// Operator name, or "loa" for the daemon.

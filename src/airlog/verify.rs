@@ -88,11 +88,12 @@ pub async fn verify_with_key(
     let mut codes: BTreeSet<String> = store.airlog_stations().await?.into_iter().collect();
     codes.extend(heads.keys().cloned());
     codes.extend(signed_stations.iter().cloned());
-    let lengths: HashMap<String, i64> = store
-        .list_bulletins(&Default::default())
+    // Bulletin lengths, for rows that claim more than their bulletin (airlog::bound).
+    let lengths: HashMap<String, u64> = store
+        .list_bulletins(&crate::store::BulletinFilter::default())
         .await?
         .into_iter()
-        .map(|b| (b.id.to_string(), b.audio.duration_ms as i64))
+        .map(|b| (b.id.to_string(), b.audio.duration_ms))
         .collect();
     let mut stations = BTreeMap::new();
     let mut signed_heads = BTreeMap::new();
@@ -114,6 +115,9 @@ pub async fn verify_with_key(
             signed_heads.insert(station.clone(), signed.len());
         }
         chain::verify(&station, &rows, head)?;
+        if let Some(bad) = crate::airlog::bound::first_overlong(&station, &rows, &lengths) {
+            return Err(bad.into());
+        }
         check_open(&station, &playing, &lengths)?;
         stations.insert(station, rows.len());
     }
@@ -128,11 +132,12 @@ pub async fn verify_with_key(
 fn check_open(
     station: &str,
     playing: &[Record],
-    lengths: &HashMap<String, i64>,
+    lengths: &HashMap<String, u64>,
 ) -> Result<(), VerifyError> {
     for r in playing {
         let length = r.bulletin_id.as_ref().and_then(|b| lengths.get(b));
         if let Some(&length_ms) = length {
+            let length_ms = i64::try_from(length_ms).unwrap_or(i64::MAX);
             if r.played_ms > length_ms {
                 return Err(VerifyError::ImpossibleOpenRow {
                     station: station.to_string(),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::airlog::{AirStatus, Reason};
 use crate::store::{Closing, NewRow, Store};
 
 /// An open row: its sequence number once the store has it.
@@ -37,6 +38,8 @@ pub struct Ledger {
     failing_since: Option<DateTime<Utc>>,
     /// Problems to raise as alerts (taken by the caller).
     alerts: Vec<String>,
+    /// Where held rows go at a stop when the store still refuses them.
+    journal: Option<std::path::PathBuf>,
 }
 
 impl Ledger {
@@ -48,7 +51,15 @@ impl Ledger {
             closes: Vec::new(),
             failing_since: None,
             alerts: Vec::new(),
+            journal: None,
         }
+    }
+
+    /// Keeps held rows in `journal` at a stop when the store refuses them
+    /// ([`crate::playout::journal`]).
+    pub fn with_journal(mut self, journal: Option<std::path::PathBuf>) -> Ledger {
+        self.journal = journal;
+        self
     }
 
     /// Alerts raised since the last call.
@@ -92,18 +103,13 @@ impl Ledger {
         }
         while let Some(h) = self.held.first().cloned() {
             let since = self.failing_since.unwrap_or(now);
-            let note = format!(
-                "written late: the airlog could not be written from {} to {}",
-                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            );
+            let note = Reason::WrittenLate {
+                from: since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                to: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            };
             let closing = match h.closing.clone() {
                 Some(mut c) => {
-                    c.reason = if c.reason.is_empty() {
-                        note
-                    } else {
-                        format!("{}; {note}", c.reason)
-                    };
+                    c.reason = c.reason.with(note);
                     c
                 }
                 // Still playing when the store came back: keep it open from now on.
@@ -201,18 +207,21 @@ impl Ledger {
     }
 
     /// Last chance before the player stops: writes what is held, and when the store still
-    /// refuses, puts every held row in the log (the journal) as JSON so none is lost.
+    /// refuses, keeps every held row and closing in the journal file (or, when that cannot
+    /// be written either, in the technical log as JSON) so none is lost.
     pub async fn drain(&mut self, now: DateTime<Utc>) {
         for h in self.held.iter_mut().filter(|h| h.closing.is_none()) {
-            h.closing = Some(Closing {
-                status: "interrupted".into(),
-                actual_end: Some(now),
-                played_ms: 0,
-                reason: "loa stopped while it played; played time unknown (airlog unavailable)"
-                    .into(),
-            });
+            h.closing = Some(Closing::new(
+                AirStatus::Interrupted,
+                Some(now),
+                0,
+                Reason::StoppedPlayedUnknown,
+            ));
         }
         if self.flush(now).await {
+            return;
+        }
+        if self.journal_held(now) {
             return;
         }
         for h in self.held.drain(..) {
@@ -225,12 +234,56 @@ impl Ledger {
                 "actual_start": h.row.actual_start,
                 "source": h.row.source,
                 "who": h.row.who,
-                "status": h.closing.as_ref().map(|c| c.status.clone()),
+                "status": h.closing.as_ref().map(|c| c.status),
                 "actual_end": h.closing.as_ref().and_then(|c| c.actual_end),
                 "played_ms": h.closing.as_ref().map(|c| c.played_ms),
-                "reason": h.closing.as_ref().map(|c| c.reason.clone()),
+                "reason": h.closing.as_ref().map(|c| c.reason.stored()),
             });
             tracing::error!(row = %row, "airlog row that could not be written to the database");
+        }
+    }
+
+    /// Appends what is still held to the journal (closings of open rows, then rows, in the
+    /// order they were held); `false` when there is no journal or it cannot be written.
+    fn journal_held(&mut self, now: DateTime<Utc>) -> bool {
+        use crate::playout::journal::{append, Entry};
+        let Some(path) = self.journal.clone() else {
+            return false;
+        };
+        let held_since = self.failing_since.unwrap_or(now);
+        let mut entries: Vec<Entry> = self
+            .closes
+            .iter()
+            .map(|(seq, c)| Entry::Close {
+                seq: *seq,
+                closing: c.into(),
+                held_since,
+                journalled: now,
+            })
+            .collect();
+        entries.extend(self.held.iter().filter_map(|h| {
+            Some(Entry::Row {
+                row: Box::new((&h.row).into()),
+                closing: h.closing.as_ref()?.into(),
+                held_since,
+                journalled: now,
+            })
+        }));
+        match append(&path, &entries) {
+            Ok(()) => {
+                tracing::error!(
+                    rows = entries.len(),
+                    journal = %path.display(),
+                    "airlog rows the database would not take are kept in the journal; the next start writes them"
+                );
+                self.held.clear();
+                self.closes.clear();
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the airlog journal cannot be written either");
+                false
+            }
         }
     }
 

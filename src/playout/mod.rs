@@ -12,9 +12,15 @@
 //!   joins, cuts at the slot's end, failures skipped, makeups and fallback.
 //! - [`ledger`]: the airlog as playout writes it, holding rows in memory while the store
 //!   cannot take them.
+//! - [`journal`]: where held rows go at a stop when the store still refuses them, and
+//!   their replay at the next start.
+//! - [`recovery`]: what recovery knows of a row a crash left open (its bulletin, its slot
+//!   instance), judged by [`crate::airlog::bound`].
 
 pub mod gain;
+pub mod journal;
 pub mod ledger;
+pub mod recovery;
 pub mod runner;
 pub mod service;
 pub mod sink;
@@ -144,4 +150,64 @@ pub enum PlayError {
         /// [`source::DECODE_ALL_MAX_SECONDS`].
         limit: u64,
     },
+}
+
+impl From<&PlayError> for crate::airlog::Reason {
+    /// The airlog's reason for an item that could not be played: the file and the problem,
+    /// with the decoder's or the system's own words where there are no others.
+    fn from(e: &PlayError) -> crate::airlog::Reason {
+        use crate::airlog::Reason;
+        let file = |p: &PathBuf| p.display().to_string();
+        match e {
+            PlayError::Missing { path } => Reason::FileMissing { file: file(path) },
+            PlayError::Io { path, source } => Reason::FileUnreadable {
+                file: file(path),
+                detail: source.to_string(),
+            },
+            PlayError::ShaMismatch {
+                path,
+                expected,
+                actual,
+            } => Reason::FileChanged {
+                file: file(path),
+                expected: expected.clone(),
+                actual: actual.clone(),
+            },
+            PlayError::Open { path, reason } => Reason::Undecodable {
+                file: file(path),
+                detail: reason.clone(),
+            },
+            PlayError::Decode {
+                path,
+                position,
+                reason,
+            } => Reason::DecodeFailed {
+                file: file(path),
+                at: position.clone(),
+                detail: reason.clone(),
+            },
+            PlayError::Length {
+                path,
+                expected,
+                actual,
+            } => Reason::WrongLength {
+                file: file(path),
+                expected: *expected,
+                actual: *actual,
+            },
+            PlayError::Format { path, .. }
+            | PlayError::Resample { path, .. }
+            | PlayError::TooLong { path, .. } => {
+                let whole = e.to_string();
+                let detail = whole
+                    .strip_prefix(&format!("{}: ", path.display()))
+                    .unwrap_or(&whole)
+                    .to_string();
+                Reason::Undecodable {
+                    file: file(path),
+                    detail,
+                }
+            }
+        }
+    }
 }

@@ -15,13 +15,14 @@
 //! gets a slot-level row too, opened before its first item and closed after its last with
 //! what the slot as a whole did.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::airlog::{Level, Record};
+use crate::airlog::{AirReason, AirStatus, CueSource, Level, Reason, Record, SlotCut, SlotTally};
 use crate::clock::Clock;
+use crate::lang::Render;
 use crate::library::audio_store::AudioStore;
 use crate::library::{Bulletin, BulletinId};
 use crate::plan::{Plan, Station};
@@ -51,6 +52,8 @@ pub struct Settings {
     /// The district key that signs the station's chain head at every slot's end (None:
     /// heads are not signed, as in tests that do not need it).
     pub signer: Option<Arc<crate::airlog::key::DistrictKey>>,
+    /// Where rows the store would not take are kept at a stop (none: the log only).
+    pub journal: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -63,6 +66,7 @@ impl Default for Settings {
             output_latency: None,
             who: "loa".into(),
             signer: None,
+            journal: None,
         }
     }
 }
@@ -72,7 +76,7 @@ impl Default for Settings {
 struct Cue {
     bulletin: BulletinId,
     planned_start: DateTime<Utc>,
-    source: &'static str,
+    source: CueSource,
     link_seq: Option<i64>,
     who: String,
 }
@@ -122,7 +126,7 @@ enum Interrupt {
     Shutdown,
     Skip(String),
     Stop(String),
-    Replace(Cue, String),
+    Replace(Cue, Reason),
 }
 
 /// How waiting for a slot ended.
@@ -141,72 +145,6 @@ pub struct Makeup {
     pub bulletin: BulletinId,
     /// The row of the miss.
     pub link_seq: Option<i64>,
-}
-
-/// What one run of a slot instance did, item by item, for its slot row.
-#[derive(Debug, Clone, Default)]
-struct SlotRun {
-    /// Items by how they ended.
-    statuses: BTreeMap<&'static str, usize>,
-    /// Audio time carried, ms.
-    played_ms: u64,
-    /// When the last audio ended.
-    last_end: Option<DateTime<Utc>>,
-    /// Fallback items played because the slot had no content.
-    fallback: bool,
-    /// The operator who stopped the slot.
-    stopped_by: Option<String>,
-    /// Why the slot was cut short (the daemon stopped, or a crash).
-    interrupted: Option<&'static str>,
-}
-
-impl SlotRun {
-    fn count(&mut self, status: &str, played_ms: u64) {
-        let status = match status {
-            "aired" => "aired",
-            "partial" => "partial",
-            "skipped" => "skipped",
-            "failed" => "failed",
-            _ => "interrupted",
-        };
-        *self.statuses.entry(status).or_default() += 1;
-        self.played_ms += played_ms;
-    }
-
-    /// The slot row's status and what its reason adds.
-    fn closing(&self) -> (&'static str, String) {
-        let items: usize = self.statuses.values().sum();
-        let aired = self.statuses.get("aired").copied().unwrap_or(0);
-        let mut what = format!("{aired} of {items} item(s) aired");
-        for (k, n) in &self.statuses {
-            if *k != "aired" {
-                what += &format!(", {n} {k}");
-            }
-        }
-        if self.fallback {
-            what += "; no scheduled content, the plan's fallback played";
-        }
-        if let Some(who) = &self.stopped_by {
-            what += &format!("; slot stopped by {who}");
-        }
-        let status = if let Some(why) = self.interrupted {
-            what += "; ";
-            what += why;
-            "interrupted"
-        } else if items == 0 {
-            what = "no content and no fallback fits: the slot stayed silent".into();
-            "failed"
-        } else if aired == items {
-            "aired"
-        } else if self.played_ms > 0 {
-            "partial"
-        } else if self.statuses.contains_key("failed") {
-            "failed"
-        } else {
-            "skipped"
-        };
-        (status, what)
-    }
 }
 
 /// What a station's player announces as it happens, to whoever listens (the control API's
@@ -233,8 +171,8 @@ pub enum Event {
         bulletin: String,
         /// Its title.
         title: String,
-        /// schedule, manual, urgent, fallback, makeup.
-        source: String,
+        /// Why it was cued.
+        source: CueSource,
         /// When it started, on the sample clock.
         at: DateTime<Utc>,
     },
@@ -244,11 +182,11 @@ pub enum Event {
         station: String,
         /// Bulletin id.
         bulletin: String,
-        /// aired, partial, skipped, failed, interrupted.
-        status: String,
+        /// How it ended.
+        status: AirStatus,
         /// How much played, ms.
         played_ms: u64,
-        /// Why, when it did not air cleanly.
+        /// Why, when it did not air cleanly (English; the airlog row has it structured).
         reason: String,
     },
     /// A slot instance ended (its slot row is closed).
@@ -257,8 +195,8 @@ pub enum Event {
         station: String,
         /// Slot name.
         slot: String,
-        /// aired, partial, skipped, failed, interrupted.
-        status: String,
+        /// How the slot instance went.
+        status: AirStatus,
         /// Audio time carried, ms.
         played_ms: u64,
         /// What the slot did.
@@ -305,6 +243,18 @@ pub struct Status {
     pub alerts: Vec<String>,
     /// Items waiting to be made up.
     pub makeups: usize,
+    /// The slot instance the station waits for (set by the daemon while it waits; none
+    /// while a slot plays, or when none is within the days built ahead).
+    pub next_slot: Option<NextSlot>,
+}
+
+/// A slot instance still to come.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NextSlot {
+    /// The slot's name.
+    pub name: String,
+    /// When it starts, in station-local time (RFC 3339 with the station's offset).
+    pub start: chrono::DateTime<chrono::FixedOffset>,
 }
 
 /// The item on air.
@@ -316,8 +266,8 @@ pub struct OnAir {
     pub title: String,
     /// When it started.
     pub started: DateTime<Utc>,
-    /// Where the source is.
-    pub source: String,
+    /// Why it was cued.
+    pub source: CueSource,
 }
 
 /// Frames per block written to the sink (100 ms at 48 kHz).
@@ -351,7 +301,7 @@ pub struct StationPlayer {
     /// Operator commands and shutdown, when run by the daemon.
     control: Option<Control>,
     /// What the slot instance being played has done so far.
-    run: SlotRun,
+    run: SlotTally,
     /// Where events go (nobody need listen).
     events: tokio::sync::broadcast::Sender<Event>,
 }
@@ -365,17 +315,12 @@ pub enum RunError {
 }
 
 fn closing(
-    status: &str,
+    status: AirStatus,
     end: Option<DateTime<Utc>>,
     played_ms: u64,
-    reason: impl Into<String>,
+    reason: impl Into<AirReason>,
 ) -> Closing {
-    Closing {
-        status: status.into(),
-        actual_end: end,
-        played_ms,
-        reason: reason.into(),
-    }
+    Closing::new(status, end, played_ms, reason)
 }
 
 impl StationPlayer {
@@ -392,7 +337,7 @@ impl StationPlayer {
         settings: Settings,
     ) -> StationPlayer {
         StationPlayer {
-            ledger: Ledger::new(store.clone()),
+            ledger: Ledger::new(store.clone()).with_journal(settings.journal.clone()),
             station,
             plan,
             store,
@@ -405,7 +350,7 @@ impl StationPlayer {
             cache: HashMap::new(),
             status: Arc::new(Mutex::new(Status::default())),
             control: None,
-            run: SlotRun::default(),
+            run: SlotTally::default(),
             events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0,
         }
     }
@@ -468,7 +413,7 @@ impl StationPlayer {
     fn operator_cue(
         &self,
         bulletin: BulletinId,
-        source: &'static str,
+        source: CueSource,
         who: String,
         link_seq: Option<i64>,
     ) -> Cue {
@@ -514,10 +459,10 @@ impl StationPlayer {
             };
             match cmd {
                 Some(Command::Play { bulletin, who, .. }) => {
-                    self.play_now(bulletin, "manual", who).await
+                    self.play_now(bulletin, CueSource::Manual, who).await
                 }
                 Some(Command::Urgent { bulletin, who }) => {
-                    self.play_now(bulletin, "urgent", who).await
+                    self.play_now(bulletin, CueSource::Urgent, who).await
                 }
                 Some(Command::Skip { who } | Command::StopSlot { who }) => {
                     self.alert(format!(
@@ -533,7 +478,7 @@ impl StationPlayer {
     }
 
     /// Plays one operator item at once, outside any slot.
-    async fn play_now(&mut self, bulletin: BulletinId, source: &'static str, who: String) {
+    async fn play_now(&mut self, bulletin: BulletinId, source: CueSource, who: String) {
         let Some(b) = self.library.get(&bulletin).cloned() else {
             self.alert(format!(
                 "{who} asked for bulletin {bulletin}, which is not in the library"
@@ -617,8 +562,8 @@ impl StationPlayer {
             sha256: b.map(|b| b.audio.sha256.clone()),
             planned_start: cue.planned_start,
             actual_start: start,
-            source: cue.source.into(),
-            reason: String::new(),
+            source: cue.source,
+            reason: AirReason::none(),
             gain_db: gain,
             who: cue.who.clone(),
             link_seq: cue.link_seq,
@@ -630,8 +575,8 @@ impl StationPlayer {
         &mut self,
         cue: &Cue,
         slot_start: DateTime<Utc>,
-        status: &str,
-        reason: String,
+        status: AirStatus,
+        reason: Reason,
         make_up: bool,
     ) {
         let b = self.library.get(&cue.bulletin).cloned();
@@ -645,11 +590,11 @@ impl StationPlayer {
         self.emit(Event::ItemEnded {
             station: self.station.code.clone(),
             bulletin: cue.bulletin.to_string(),
-            status: status.into(),
+            status,
             played_ms: 0,
-            reason,
+            reason: reason.render(crate::lang::Lang::En),
         });
-        if make_up && self.settings.makeup && cue.source != "fallback" {
+        if make_up && self.settings.makeup && cue.source != CueSource::Fallback {
             self.makeups.push_back(Makeup {
                 bulletin: cue.bulletin,
                 link_seq: seq,
@@ -711,7 +656,7 @@ impl StationPlayer {
             .await
             .unwrap_or_default();
         rows.into_iter()
-            .filter(|r| r.status != "playing" && r.level == Level::Item.as_str())
+            .filter(|r| !r.status.is_open() && r.level == Level::Item.as_str())
             .filter_map(|r| {
                 let t = DateTime::parse_from_rfc3339(&r.planned_start)
                     .ok()?
@@ -732,13 +677,13 @@ impl StationPlayer {
         let mut frames_before = 0u64;
         let at_frame =
             |f: u64| start + Duration::microseconds((f as i128 * 1_000_000 / rate as i128) as i64);
-        self.run = SlotRun::default();
+        self.run = SlotTally::default();
         let mut cues: VecDeque<Cue> = VecDeque::new();
         for i in &slot.items {
             cues.push_back(Cue {
                 bulletin: i.bulletin_id,
                 planned_start: at_frame(frames_before),
-                source: "schedule",
+                source: CueSource::Schedule,
                 link_seq: None,
                 who: self.settings.who.clone(),
             });
@@ -768,7 +713,7 @@ impl StationPlayer {
                 cues.push_back(Cue {
                     bulletin: *id,
                     planned_start: start + Duration::milliseconds(used_ms as i64),
-                    source: "fallback",
+                    source: CueSource::Fallback,
                     link_seq: None,
                     who: self.settings.who.clone(),
                 });
@@ -794,7 +739,7 @@ impl StationPlayer {
                     cues.push_back(Cue {
                         bulletin: m.bulletin,
                         planned_start: start + Duration::milliseconds(used_ms as i64),
-                        source: "makeup",
+                        source: CueSource::Makeup,
                         link_seq: m.link_seq,
                         who: self.settings.who.clone(),
                     });
@@ -828,13 +773,15 @@ impl StationPlayer {
         }
         // The slot row, durable before the slot's first audio.
         let now = self.clock.now();
-        let mut reason = slot.name.clone();
+        let mut reason = vec![Reason::Slot {
+            name: slot.name.clone(),
+        }];
         if !done.is_empty() {
-            reason += &format!(
-                "; resumed: {} item row(s) of this slot instance were already in the airlog",
-                done.len()
-            );
+            reason.push(Reason::Resumed {
+                rows: u32::try_from(done.len()).unwrap_or(u32::MAX),
+            });
         }
+        let reason = AirReason::of(reason);
         let open = self
             .ledger
             .open(
@@ -846,7 +793,7 @@ impl StationPlayer {
                     sha256: None,
                     planned_start: start,
                     actual_start: Some(now.max(start)),
-                    source: "schedule".into(),
+                    source: CueSource::Schedule,
                     reason,
                     gain_db: None,
                     who: self.settings.who.clone(),
@@ -859,6 +806,10 @@ impl StationPlayer {
         self.set_state(PlayerState::Playing {
             slot: slot.name.clone(),
         });
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .next_slot = None;
         self.emit(Event::SlotStarted {
             station: self.station.code.clone(),
             slot: slot.name.clone(),
@@ -867,11 +818,13 @@ impl StationPlayer {
         });
         let played = self.play_cues(slot, cues, done).await;
         let run = std::mem::take(&mut self.run);
-        let (status, what) = run.closing();
+        let outcome = run.outcome();
+        let status = outcome.status;
+        let what = outcome.reason.render(crate::lang::Lang::En);
         self.ledger
             .close(
                 open,
-                closing(status, run.last_end, run.played_ms, what.clone()),
+                closing(status, run.last_end, run.played_ms, outcome.reason),
                 self.clock.now(),
             )
             .await;
@@ -887,7 +840,7 @@ impl StationPlayer {
         self.emit(Event::SlotEnded {
             station: self.station.code.clone(),
             slot: slot.name.clone(),
-            status: status.into(),
+            status,
             played_ms: run.played_ms,
             summary: what,
         });
@@ -925,8 +878,10 @@ impl StationPlayer {
                 self.not_played(
                     &cue,
                     start,
-                    "failed",
-                    format!("bulletin {} is no longer in the library", cue.bulletin),
+                    AirStatus::Failed,
+                    Reason::NotInLibrary {
+                        bulletin: cue.bulletin.to_string(),
+                    },
                     false,
                 )
                 .await;
@@ -937,37 +892,35 @@ impl StationPlayer {
                 .unwrap_or_else(|| self.clock.now().max(start));
             let planned_end =
                 cue.planned_start + Duration::milliseconds(b.audio.duration_ms as i64);
-            if cue.source == "schedule" && segment.is_none() && now >= planned_end {
-                let reason = format!(
-                    "missed: loa was not playing at {}",
-                    cue.planned_start
+            if cue.source == CueSource::Schedule && segment.is_none() && now >= planned_end {
+                let reason = Reason::Missed {
+                    at: cue
+                        .planned_start
                         .with_timezone(&self.station.timezone)
                         .format("%H:%M:%S")
-                );
-                self.not_played(&cue, start, "skipped", reason, true).await;
+                        .to_string(),
+                };
+                self.not_played(&cue, start, AirStatus::Skipped, reason, true)
+                    .await;
                 continue;
             }
             // Joining late: the item that should be on air plays from where it should be.
             // A start a little late (the wall clock woke us a few ms after the slot) plays the
             // item whole; only a real late join (a restart, a stepped clock) starts part-way.
             let late_ms = (now - cue.planned_start).num_milliseconds().max(0) as u64;
-            let join_ms =
-                if cue.source == "schedule" && segment.is_none() && late_ms > JOIN_TOLERANCE_MS {
-                    late_ms
-                } else {
-                    0
-                };
+            let join_ms = if cue.source == CueSource::Schedule
+                && segment.is_none()
+                && late_ms > JOIN_TOLERANCE_MS
+            {
+                late_ms
+            } else {
+                0
+            };
             let left_ms = (end - now).num_milliseconds().max(0) as u64;
             let wants_ms = b.audio.duration_ms.saturating_sub(join_ms);
             if left_ms < wants_ms && left_ms < MIN_PARTIAL_MS.min(wants_ms) {
-                self.not_played(
-                    &cue,
-                    start,
-                    "skipped",
-                    "no time left before the end of the slot".into(),
-                    true,
-                )
-                .await;
+                self.not_played(&cue, start, AirStatus::Skipped, Reason::NoTimeLeft, true)
+                    .await;
                 continue;
             }
             let gain = gain_db(
@@ -985,14 +938,14 @@ impl StationPlayer {
                 self.open_source(&b, gain).map(|s| streaming = Some(s))
             };
             if let Err(e) = opened {
-                self.not_played(&cue, start, "failed", e.to_string(), true)
+                self.not_played(&cue, start, AirStatus::Failed, Reason::from(&e), true)
                     .await;
                 continue;
             }
             let mut pos = frames_to(join_ms);
             if let Some(s) = streaming.as_mut() {
                 if let Err(e) = s.skip(pos) {
-                    self.not_played(&cue, start, "failed", e.to_string(), true)
+                    self.not_played(&cue, start, AirStatus::Failed, Reason::from(&e), true)
                         .await;
                     continue;
                 }
@@ -1012,8 +965,10 @@ impl StationPlayer {
                     self.not_played(
                         &cue,
                         start,
-                        "failed",
-                        format!("audio output failed: {e}"),
+                        AirStatus::Failed,
+                        Reason::OutputFailed {
+                            detail: e.to_string(),
+                        },
                         true,
                     )
                     .await;
@@ -1036,19 +991,19 @@ impl StationPlayer {
                     bulletin: b.id.to_string(),
                     title: b.meta.title.clone(),
                     started: item_start,
-                    source: cue.source.into(),
+                    source: cue.source,
                 });
             }
             self.emit(Event::ItemStarted {
                 station: self.station.code.clone(),
                 bulletin: b.id.to_string(),
                 title: b.meta.title.clone(),
-                source: cue.source.into(),
+                source: cue.source,
                 at: item_start,
             });
             let first = pos;
             let mut buf = vec![0f32; frames_to(BLOCK_MS) as usize * ch];
-            let mut failure: Option<String> = None;
+            let mut failure: Option<Reason> = None;
             let mut last_progress = 0u64;
             let mut interrupt: Option<Interrupt> = None;
             while pos < limit {
@@ -1072,7 +1027,7 @@ impl StationPlayer {
                                 cues.push_front(Cue {
                                     bulletin,
                                     planned_start: at,
-                                    source: "manual",
+                                    source: CueSource::Manual,
                                     link_seq: None,
                                     who,
                                 });
@@ -1085,24 +1040,33 @@ impl StationPlayer {
                                 let c = Cue {
                                     bulletin,
                                     planned_start: self.clock.now(),
-                                    source: "manual",
+                                    source: CueSource::Manual,
                                     link_seq: None,
                                     who: who.clone(),
                                 };
                                 interrupt = Some(Interrupt::Replace(
                                     c,
-                                    format!("interrupted by {who} for bulletin {bulletin}"),
+                                    Reason::InterruptedBy {
+                                        who,
+                                        bulletin: bulletin.to_string(),
+                                    },
                                 ));
                             }
                             Command::Urgent { bulletin, who } => {
                                 let c = Cue {
                                     bulletin,
                                     planned_start: self.clock.now(),
-                                    source: "urgent",
+                                    source: CueSource::Urgent,
                                     link_seq: None,
                                     who: who.clone(),
                                 };
-                                interrupt = Some(Interrupt::Replace(c, format!("interrupted by an urgent announcement ({bulletin}) from {who}")));
+                                interrupt = Some(Interrupt::Replace(
+                                    c,
+                                    Reason::InterruptedByUrgent {
+                                        who,
+                                        bulletin: bulletin.to_string(),
+                                    },
+                                ));
                             }
                         }
                     }
@@ -1119,7 +1083,7 @@ impl StationPlayer {
                         Some(Ok(0)) | None => break,
                         Some(Ok(n)) => &buf[..n],
                         Some(Err(e)) => {
-                            failure = Some(e.to_string());
+                            failure = Some(Reason::from(&e));
                             break;
                         }
                     }
@@ -1147,7 +1111,9 @@ impl StationPlayer {
                     self.clock.sleep_until(frame_time(seg)).await;
                 }
                 if let Err(e) = self.sink.write(block) {
-                    failure = Some(format!("audio output failed: {e}"));
+                    failure = Some(Reason::OutputFailed {
+                        detail: e.to_string(),
+                    });
                     break;
                 }
                 pos += frames;
@@ -1165,38 +1131,51 @@ impl StationPlayer {
             }
             let played_ms = (pos - first) * 1000 / rate;
             let ended = segment.map(frame_time).unwrap_or(item_start);
-            let (status, reason, make_up) = match (&interrupt, failure) {
-                (Some(Interrupt::Shutdown), _) => (
-                    "interrupted",
-                    "loa was stopped while it played".to_string(),
-                    true,
-                ),
-                (Some(Interrupt::Skip(who)), _) => ("partial", format!("skipped by {who}"), false),
-                (Some(Interrupt::Stop(who)), _) => {
-                    ("partial", format!("slot stopped by {who}"), false)
-                }
-                // Re-queued right after the operator's item (below), not made up later.
-                (Some(Interrupt::Replace(_, why)), _) => ("interrupted", why.clone(), false),
-                (None, Some(f)) => (if played_ms > 0 { "partial" } else { "failed" }, f, true),
-                (None, None) if pos < total => (
-                    "partial",
-                    if join_ms > 0 {
-                        format!(
-                            "joined late at {} and cut at the end of the slot",
-                            ms_text(join_ms)
-                        )
-                    } else {
-                        "cut at the end of the slot".into()
-                    },
-                    true,
-                ),
-                (None, None) if join_ms > 0 => (
-                    "partial",
-                    format!("joined late at {}", ms_text(join_ms)),
-                    true,
-                ),
-                (None, None) => ("aired", String::new(), false),
-            };
+            let (status, reason, make_up): (AirStatus, AirReason, bool) =
+                match (&interrupt, failure) {
+                    (Some(Interrupt::Shutdown), _) => (
+                        AirStatus::Interrupted,
+                        Reason::StoppedWhilePlaying.into(),
+                        true,
+                    ),
+                    (Some(Interrupt::Skip(who)), _) => (
+                        AirStatus::Partial,
+                        Reason::SkippedBy { who: who.clone() }.into(),
+                        false,
+                    ),
+                    (Some(Interrupt::Stop(who)), _) => (
+                        AirStatus::Partial,
+                        Reason::SlotStoppedBy { who: who.clone() }.into(),
+                        false,
+                    ),
+                    // Re-queued right after the operator's item (below), not made up later.
+                    (Some(Interrupt::Replace(_, why)), _) => {
+                        (AirStatus::Interrupted, why.clone().into(), false)
+                    }
+                    (None, Some(f)) => (
+                        if played_ms > 0 {
+                            AirStatus::Partial
+                        } else {
+                            AirStatus::Failed
+                        },
+                        f.into(),
+                        true,
+                    ),
+                    (None, None) if pos < total => {
+                        let mut parts = Vec::new();
+                        if join_ms > 0 {
+                            parts.push(Reason::JoinedLate { at_ms: join_ms });
+                        }
+                        parts.push(Reason::CutAtSlotEnd);
+                        (AirStatus::Partial, AirReason::of(parts), true)
+                    }
+                    (None, None) if join_ms > 0 => (
+                        AirStatus::Partial,
+                        Reason::JoinedLate { at_ms: join_ms }.into(),
+                        true,
+                    ),
+                    (None, None) => (AirStatus::Aired, AirReason::none(), false),
+                };
             let seq = self
                 .ledger
                 .close(
@@ -1209,20 +1188,18 @@ impl StationPlayer {
             self.emit(Event::ItemEnded {
                 station: self.station.code.clone(),
                 bulletin: b.id.to_string(),
-                status: status.into(),
+                status,
                 played_ms,
-                reason,
+                reason: reason.render(crate::lang::Lang::En),
             });
             self.run.count(status, played_ms);
             self.run.last_end = Some(ended);
             match &interrupt {
-                Some(Interrupt::Shutdown) => {
-                    self.run.interrupted = Some("loa was stopped during the slot")
-                }
+                Some(Interrupt::Shutdown) => self.run.cut = Some(SlotCut::Stopped),
                 Some(Interrupt::Stop(who)) => self.run.stopped_by = Some(who.clone()),
                 _ => {}
             }
-            if make_up && self.settings.makeup && cue.source != "fallback" {
+            if make_up && self.settings.makeup && cue.source != CueSource::Fallback {
                 self.makeups.push_back(Makeup {
                     bulletin: cue.bulletin,
                     link_seq: seq,
@@ -1235,8 +1212,8 @@ impl StationPlayer {
                         self.not_played(
                             &rest,
                             start,
-                            "skipped",
-                            format!("slot stopped by {who}"),
+                            AirStatus::Skipped,
+                            Reason::SlotStoppedBy { who: who.clone() },
                             false,
                         )
                         .await;
@@ -1249,7 +1226,7 @@ impl StationPlayer {
                     let again = Cue {
                         bulletin: cue.bulletin,
                         planned_start: c.planned_start,
-                        source: "makeup",
+                        source: CueSource::Makeup,
                         link_seq: seq,
                         who: cue.who.clone(),
                     };
@@ -1274,16 +1251,14 @@ impl StationPlayer {
     }
 }
 
-fn ms_text(ms: u64) -> String {
-    crate::library::ingest::format_position(ms)
-}
-
 /// Closes rows left open by a crash or power cut as `interrupted` with the time known to
-/// have played, and returns what to make up, per station. Item rows close first; an open
+/// have played (bounded by its bulletin and its progress records; a row that does not fit
+/// them is closed `failed`), and returns what to make up, per station. Item rows close first; an open
 /// slot row then closes with what its items played (their progress is written every
 /// second, so the slot's accounting loses no more than theirs).
 pub async fn recover(
     store: &dyn Store,
+    now: DateTime<Utc>,
 ) -> Result<HashMap<String, Vec<Makeup>>, crate::store::StoreError> {
     let mut out: HashMap<String, Vec<Makeup>> = HashMap::new();
     let (items, slots): (Vec<Record>, Vec<Record>) = store
@@ -1297,17 +1272,8 @@ pub async fn recover(
             .map(|t| t.with_timezone(&Utc))
     };
     for r in items {
-        let end = r
-            .actual_end
-            .as_deref()
-            .or(r.actual_start.as_deref())
-            .and_then(parse);
-        let c = closing(
-            "interrupted",
-            end,
-            r.played_ms.max(0) as u64,
-            "loa stopped while it played (crash or power cut)",
-        );
+        // Never more than the row can have played (crate::airlog::bound).
+        let c = crate::playout::recovery::closing_for_open_item(store, &r, now).await?;
         let closed = store.close_row(r.seq, &c).await?;
         tracing::warn!(station = %closed.station, seq = closed.seq, played_ms = closed.played_ms, "closed an interrupted airlog row");
         if let Some(id) = closed.bulletin_id.as_deref().and_then(|s| s.parse().ok()) {
@@ -1318,7 +1284,7 @@ pub async fn recover(
         }
     }
     for r in slots {
-        let mut run = SlotRun::default();
+        let mut run = SlotTally::default();
         for i in store
             .airlog(Some(&r.station), parse(&r.slot_start), None)
             .await?
@@ -1327,62 +1293,15 @@ pub async fn recover(
                 i.level == Level::Item.as_str() && i.slot_start == r.slot_start && i.seq > r.seq
             })
         {
-            run.count(&i.status, i.played_ms.max(0) as u64);
+            run.count(i.status, i.played_ms.max(0) as u64);
             let end = i.actual_end.as_deref().and_then(parse);
             run.last_end = run.last_end.max(end);
         }
-        run.interrupted = Some("loa stopped during the slot (crash or power cut)");
-        let (status, what) = run.closing();
-        let c = closing(status, run.last_end, run.played_ms, what);
+        run.cut = Some(SlotCut::Crash);
+        let outcome = run.outcome();
+        let c = closing(outcome.status, run.last_end, run.played_ms, outcome.reason);
         let closed = store.close_row(r.seq, &c).await?;
         tracing::warn!(station = %closed.station, seq = closed.seq, played_ms = closed.played_ms, "closed an interrupted slot row");
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(items: &[(&str, u64)]) -> SlotRun {
-        let mut r = SlotRun::default();
-        for (status, ms) in items {
-            r.count(status, *ms);
-        }
-        r
-    }
-
-    #[test]
-    fn a_slot_row_says_what_its_items_did() {
-        let all = run(&[("aired", 1000), ("aired", 2000)]);
-        assert_eq!(all.closing(), ("aired", "2 of 2 item(s) aired".into()));
-        let some = run(&[("aired", 1000), ("failed", 0), ("partial", 500)]);
-        assert_eq!(
-            some.closing(),
-            (
-                "partial",
-                "1 of 3 item(s) aired, 1 failed, 1 partial".into()
-            )
-        );
-        assert_eq!(some.played_ms, 1500);
-        assert_eq!(run(&[("failed", 0), ("skipped", 0)]).closing().0, "failed");
-        assert_eq!(run(&[("skipped", 0)]).closing().0, "skipped");
-        let silent = run(&[]);
-        assert_eq!(silent.closing().0, "failed");
-        assert!(silent.closing().1.contains("stayed silent"));
-    }
-
-    #[test]
-    fn a_stopped_or_shut_down_slot_says_so() {
-        let mut r = run(&[("aired", 1000), ("partial", 10)]);
-        r.stopped_by = Some("Chị Lan".into());
-        assert_eq!(r.closing().0, "partial");
-        assert!(r.closing().1.ends_with("slot stopped by Chị Lan"));
-        r.interrupted = Some("loa was stopped during the slot");
-        assert_eq!(r.closing().0, "interrupted");
-        let mut f = run(&[("aired", 1000)]);
-        f.fallback = true;
-        assert_eq!(f.closing().0, "aired");
-        assert!(f.closing().1.contains("fallback"));
-    }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
-use crate::airlog::Level;
+use crate::airlog::{CueSource, Level};
 use crate::clock::{Clock, SimClock, SystemClock};
 use crate::library::audio_store::AudioStore;
 use crate::library::{Bulletin, BulletinId, StateChange};
@@ -124,14 +124,9 @@ pub async fn pending_makeups(
     let linked: std::collections::HashSet<i64> = rows.iter().filter_map(|r| r.link_seq).collect();
     Ok(rows
         .iter()
-        .filter(|r| {
-            matches!(
-                r.status.as_str(),
-                "failed" | "partial" | "skipped" | "interrupted"
-            )
-        })
+        .filter(|r| r.status.is_incident())
         .filter(|r| r.level == Level::Item.as_str())
-        .filter(|r| r.source != "fallback" && !linked.contains(&r.seq))
+        .filter(|r| r.source != CueSource::Fallback && !linked.contains(&r.seq))
         .filter(|r| {
             DateTime::parse_from_rfc3339(&r.planned_start)
                 .is_ok_and(|t| t.with_timezone(&Utc) < from)
@@ -198,7 +193,14 @@ pub async fn run_range(
         }
     }
     // Rows a crash left open are closed first; what they were is made up from the airlog.
-    let recovered = recover(store.as_ref()).await?.values().map(Vec::len).sum();
+    if let Some(journal) = &settings.journal {
+        crate::daemon::replay_journal(store.as_ref(), journal, SystemClock.now()).await;
+    }
+    let recovered = recover(store.as_ref(), SystemClock.now())
+        .await?
+        .values()
+        .map(Vec::len)
+        .sum();
     let mut summary = Summary {
         recovered,
         ..Summary::default()
@@ -264,7 +266,7 @@ pub async fn run_range(
         } else {
             &mut summary.rows
         };
-        *by.entry(r.status).or_default() += 1;
+        *by.entry(r.status.as_str().to_string()).or_default() += 1;
     }
     Ok(summary)
 }

@@ -161,7 +161,7 @@ impl RowSink for CsvWriter {
         time(b, row.actual_end);
         number(b, row.played_ms);
         b.push(b',');
-        text(b, row.status);
+        text(b, row.status.as_str());
         text(b, row.reason);
         text(b, row.sha256);
         text(b, row.row_hash);

@@ -201,22 +201,6 @@ pub fn topic(lang: Lang, t: Topic) -> String {
     }
 }
 
-/// A status in a language.
-pub fn status(lang: Lang, s: &str) -> String {
-    let vi = match s {
-        "aired" => "Đã phát",
-        "partial" => "Phát không trọn",
-        "skipped" => "Không phát",
-        "failed" => "Lỗi phát",
-        "interrupted" => "Bị ngắt",
-        other => other,
-    };
-    match lang {
-        Lang::Vi => vi.to_string(),
-        Lang::En => s.to_string(),
-    }
-}
-
 /// The report's title for a period.
 pub fn title(lang: Lang, p: &Period) -> String {
     let w = words(lang);

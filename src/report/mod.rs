@@ -112,14 +112,7 @@ pub enum Format {
 }
 
 /// The language of a report's words (column codes and data stay as they are).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    /// Vietnamese (the default).
-    #[default]
-    Vi,
-    /// English.
-    En,
-}
+pub use crate::lang::Lang;
 
 /// How a period was named, for the report's title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

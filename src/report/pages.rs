@@ -201,7 +201,7 @@ mod tests {
                 sha256: None,
                 planned_start: start,
                 actual_start: Some(start),
-                source: "schedule".into(),
+                source: crate::airlog::CueSource::Schedule,
                 reason: "Bản tin sáng".into(),
                 gain_db: None,
                 who: "loa".into(),
@@ -218,26 +218,26 @@ mod tests {
                     sha256: None,
                     planned_start: start + chrono::Duration::minutes(i),
                     actual_start: None,
-                    source: "schedule".into(),
-                    reason: String::new(),
+                    source: crate::airlog::CueSource::Schedule,
+                    reason: crate::airlog::AirReason::none(),
                     gain_db: None,
                     who: "loa".into(),
                     link_seq: None,
                 };
-                let closing = Closing {
-                    status: "skipped".into(),
-                    actual_end: None,
-                    played_ms: 0,
-                    reason: format!("lỡ {i}: \"x\"\n:"),
-                };
+                let closing = Closing::new(
+                    crate::airlog::AirStatus::Skipped,
+                    None,
+                    0,
+                    crate::airlog::AirReason::parse(&format!("lỡ {i}: \"x\"\n:")),
+                );
                 store.record(&row, &closing).await.unwrap();
             }
-            let closing = Closing {
-                status: "aired".into(),
-                actual_end: Some(start + chrono::Duration::minutes(*n)),
-                played_ms: 0,
-                reason: String::new(),
-            };
+            let closing = Closing::new(
+                crate::airlog::AirStatus::Aired,
+                Some(start + chrono::Duration::minutes(*n)),
+                0,
+                crate::airlog::AirReason::none(),
+            );
             store.close_row(slot, &closing).await.unwrap();
         }
         Arc::new(store)

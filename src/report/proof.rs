@@ -79,9 +79,11 @@ pub fn record_of(fields: &[String]) -> Result<Record, String> {
         actual_start: opt_time(9, "actual_start")?,
         actual_end: opt_time(10, "actual_end")?,
         played_ms: int(11, "played_ms")?,
-        status: f(12),
-        source: f(18),
-        reason: f(22),
+        status: crate::airlog::AirStatus::try_from(fields[12].as_str())
+            .map_err(|e| e.to_string())?,
+        source: crate::airlog::CueSource::try_from(fields[18].as_str())
+            .map_err(|e| e.to_string())?,
+        reason: crate::airlog::AirReason::parse(&fields[22]),
         gain_db: match opt(19) {
             None => None,
             Some(g) => Some(

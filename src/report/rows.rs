@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use crate::airlog::AirStatus;
 use crate::library::{Bulletin, BulletinId, Kind, Topic};
 use crate::store::ExportFields;
 
@@ -122,8 +123,8 @@ pub struct ExportRow<'a> {
     pub actual_end: Option<DateTime<FixedOffset>>,
     /// How much played, ms.
     pub played_ms: i64,
-    /// aired, partial, skipped, failed, interrupted.
-    pub status: &'a str,
+    /// How it ended.
+    pub status: AirStatus,
     /// Why, for anything but a clean airing.
     pub reason: &'a str,
     /// SHA-256 of the audio that played.
@@ -257,7 +258,7 @@ impl<'a> ExportRow<'a> {
             Cell::Time(self.actual_start),
             Cell::Time(self.actual_end),
             Cell::Number(self.played_ms),
-            t(self.status),
+            t(self.status.as_str()),
             t(self.reason),
             t(self.sha256),
             t(self.row_hash),
@@ -323,7 +324,10 @@ pub fn export_row<'a>(
         actual_start,
         actual_end,
         played_ms: r.played_ms,
-        status: r.status,
+        status: AirStatus::try_from(r.status).map_err(|e| ReportError::BadRow {
+            seq: r.seq,
+            reason: e.to_string(),
+        })?,
         reason: r.reason,
         sha256: r.sha256.unwrap_or_default(),
         row_hash: r.row_hash,
@@ -398,9 +402,9 @@ pub(crate) mod tests {
             actual_start: Some("2023-03-12T22:30:10.250000Z".into()),
             actual_end: Some("2023-03-12T22:31:10.250000Z".into()),
             played_ms,
-            status: status.into(),
-            source: "schedule".into(),
-            reason: String::new(),
+            status: status.try_into().unwrap(),
+            source: crate::airlog::CueSource::Schedule,
+            reason: crate::airlog::AirReason::none(),
             gain_db: None,
             who: "loa".into(),
             link_seq: None,

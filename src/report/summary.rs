@@ -16,6 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 
+use crate::airlog::{AirReason, AirStatus};
+use crate::lang::{Lang, Render};
 use crate::library::{Bulletin, Kind, Topic};
 use crate::plan::{Plan, Station};
 use crate::schedule::compliance::{self, Context};
@@ -56,25 +58,20 @@ pub struct Tally {
     /// (airings, played ms) per producer unit.
     pub by_producer: BTreeMap<String, (u64, i64)>,
     /// Rows per status.
-    pub by_status: BTreeMap<String, u64>,
+    pub by_status: BTreeMap<AirStatus, u64>,
     /// Slot instances (slot rows of the airlog) per status.
-    pub slots: BTreeMap<String, u64>,
+    pub slots: BTreeMap<AirStatus, u64>,
 }
 
 impl Tally {
     /// Adds one row.
     pub fn add(&mut self, row: &ExportRow) {
-        let aired = row.status == "aired";
+        let aired = row.status == AirStatus::Aired;
         let a = u64::from(aired);
         self.rows += 1;
         self.airings += a;
         self.played_ms += row.played_ms;
-        match self.by_status.get_mut(row.status) {
-            Some(n) => *n += 1,
-            None => {
-                self.by_status.insert(row.status.to_string(), 1);
-            }
-        }
+        *self.by_status.entry(row.status).or_default() += 1;
         if let Some(k) = row.kind {
             self.airings_by_kind[kind_index(k)] += a;
             if aired && !self.items_by_kind[kind_index(k)].contains(row.bulletin_id) {
@@ -197,10 +194,28 @@ pub struct Incident {
     pub planned_start: DateTime<FixedOffset>,
     /// Title (or bulletin id).
     pub title: String,
-    /// failed, partial, skipped or interrupted.
-    pub status: String,
-    /// Why.
-    pub reason: String,
+    /// How it ended.
+    pub status: AirStatus,
+    /// Why: the row's reason, or for a slot what the slot did after its name.
+    pub reason: IncidentReason,
+}
+
+/// Why an incident happened, rendered in the report's language.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IncidentReason {
+    /// An item row's reason.
+    Item(AirReason),
+    /// A slot row's reason (its name is the incident's title).
+    Slot(AirReason),
+}
+
+impl Render for IncidentReason {
+    fn render(&self, lang: Lang) -> String {
+        match self {
+            IncidentReason::Item(r) => r.render(lang),
+            IncidentReason::Slot(r) => r.render_after_slot_name(lang),
+        }
+    }
 }
 
 /// A slot row as a report shows it.
@@ -210,10 +225,10 @@ pub struct SlotRow {
     pub slot_start: DateTime<FixedOffset>,
     /// The slot's name (the first part of the row's reason).
     pub name: String,
-    /// What the slot did (the rest of the reason).
-    pub what: String,
-    /// aired, partial, failed, skipped or interrupted.
-    pub status: String,
+    /// The row's reason (the slot's name, then what the slot did).
+    pub reason: AirReason,
+    /// How the slot instance went.
+    pub status: AirStatus,
 }
 
 impl SlotRow {
@@ -224,18 +239,22 @@ impl SlotRow {
         station: &super::StationScope,
     ) -> Result<SlotRow, super::ReportError> {
         let slot_start = super::rows::instant(r.seq, "slot_start", &r.slot_start, station)?;
-        let (name, what) = r.reason.split_once("; ").unwrap_or((&r.reason, ""));
         Ok(SlotRow {
             slot_start,
-            name: name.to_string(),
-            what: what.to_string(),
-            status: r.status.clone(),
+            name: r.reason.slot_name().unwrap_or_default().to_string(),
+            reason: r.reason.clone(),
+            status: r.status,
         })
     }
 }
 
 /// The statuses listed as incidents.
-pub const INCIDENT_STATUSES: [&str; 4] = ["failed", "partial", "skipped", "interrupted"];
+pub const INCIDENT_STATUSES: [AirStatus; 4] = [
+    AirStatus::Failed,
+    AirStatus::Partial,
+    AirStatus::Skipped,
+    AirStatus::Interrupted,
+];
 
 /// The whole summary.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -285,8 +304,8 @@ impl Summary {
                     } else {
                         row.title.to_string()
                     },
-                    status: row.status.to_string(),
-                    reason: row.reason.to_string(),
+                    status: row.status,
+                    reason: IncidentReason::Item(AirReason::parse(row.reason)),
                 });
             }
         }
@@ -296,17 +315,17 @@ impl Summary {
     /// whole is listed among the incidents under the slot's name.
     pub fn add_slot(&mut self, i: usize, slot: &SlotRow) {
         for t in [&mut self.stations[i].tally, &mut self.total] {
-            *t.slots.entry(slot.status.clone()).or_default() += 1;
+            *t.slots.entry(slot.status).or_default() += 1;
         }
-        if INCIDENT_STATUSES.contains(&slot.status.as_str()) {
+        if INCIDENT_STATUSES.contains(&slot.status) {
             self.incidents_total += 1;
             if self.incidents.len() < INCIDENT_LIST_MAX {
                 self.incidents.push(Incident {
                     station: self.stations[i].name.clone(),
                     planned_start: slot.slot_start,
                     title: slot.name.clone(),
-                    status: slot.status.clone(),
-                    reason: slot.what.clone(),
+                    status: slot.status,
+                    reason: IncidentReason::Slot(slot.reason.clone()),
                 });
             }
         }
@@ -451,7 +470,7 @@ mod tests {
         );
         assert_eq!(t.by_topic[topic_index(Topic::Documents)], (0, 30_000));
         assert_eq!(t.by_producer["Phòng Tư pháp"], (2, 150_000));
-        assert_eq!(t.by_status["failed"], 1);
+        assert_eq!(t.by_status[&AirStatus::Failed], 1);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The summary as titled tables in a language (pure), so the XLSX summary sheet and the
 //! printable page show the same numbers in the same order.
 
+use crate::airlog::AirStatus;
+use crate::lang::Render;
 use crate::library::{Kind, Topic};
 
 use super::labels::{self, words};
@@ -194,7 +196,7 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
     // 5. Incidents: counts, slots not run, then the list.
     let statuses = super::summary::INCIDENT_STATUSES;
     let mut header = vec![w.station.to_string()];
-    header.extend(statuses.iter().map(|st| labels::status(lang, st)));
+    header.extend(statuses.iter().map(|st| st.render(lang)));
     header.push(w.skipped_slots.to_string());
     let rows = s
         .stations
@@ -204,7 +206,7 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
             row.extend(
                 statuses
                     .iter()
-                    .map(|x| Val::Int(st.tally.by_status.get(*x).copied().unwrap_or(0) as i64)),
+                    .map(|x| Val::Int(st.tally.by_status.get(x).copied().unwrap_or(0) as i64)),
             );
             let skipped: Vec<String> = st
                 .skipped_slots
@@ -223,15 +225,15 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
         class: "incidents",
     });
     // The slot instances as the airlog's slot rows tell them.
-    let slot_statuses = ["aired", "partial", "skipped", "failed", "interrupted"];
+    let slot_statuses = AirStatus::CLOSED;
     let mut header = vec![w.station.to_string(), w.slots_col.to_string()];
-    header.extend(slot_statuses.iter().map(|st| labels::status(lang, st)));
+    header.extend(slot_statuses.iter().map(|st| st.render(lang)));
     let slot_row = |name: &str, x: &Tally| {
         let mut row = vec![t(name), Val::Int(x.slots.values().sum::<u64>() as i64)];
         row.extend(
             slot_statuses
                 .iter()
-                .map(|st| Val::Int(x.slots.get(*st).copied().unwrap_or(0) as i64)),
+                .map(|st| Val::Int(x.slots.get(st).copied().unwrap_or(0) as i64)),
         );
         row
     };
@@ -266,8 +268,8 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
                         i.planned_start.format("%H:%M:%S")
                     )),
                     t(&i.title),
-                    t(labels::status(lang, &i.status)),
-                    t(&i.reason),
+                    t(i.status.render(lang)),
+                    t(i.reason.render(lang)),
                 ]
             })
             .collect(),

@@ -171,7 +171,8 @@ pub async fn walk(
                     while acc.week < IsoWeek::of(local) {
                         close_week(&mut acc, &mut summary);
                     }
-                    if row.status == "aired" && !row.bulletin_id.is_empty() {
+                    if row.status == crate::airlog::AirStatus::Aired && !row.bulletin_id.is_empty()
+                    {
                         acc.aired.push((
                             row.bulletin_id.to_string(),
                             row.slot_start.with_timezone(&Utc),

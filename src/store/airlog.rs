@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::airlog::Record;
+use crate::airlog::{AirReason, AirStatus, CueSource, Record};
 
 use super::packed::ExportPage;
 use super::StoreError;
@@ -28,10 +28,10 @@ pub struct NewRow {
     pub planned_start: DateTime<Utc>,
     /// When it started (None for a row that never played).
     pub actual_start: Option<DateTime<Utc>>,
-    /// schedule, manual, urgent, fallback, makeup.
-    pub source: String,
-    /// Why, when there is something to say.
-    pub reason: String,
+    /// Why it was cued.
+    pub source: CueSource,
+    /// Why, when there is something to say (a slot row: the slot's name).
+    pub reason: AirReason,
     /// Gain applied, dB.
     pub gain_db: Option<f64>,
     /// Operator or "loa".
@@ -43,14 +43,31 @@ pub struct NewRow {
 /// How a row ends.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Closing {
-    /// aired, partial, skipped, failed, interrupted.
-    pub status: String,
+    /// How it ended.
+    pub status: AirStatus,
     /// When it ended (None when it never played).
     pub actual_end: Option<DateTime<Utc>>,
     /// How much played, ms.
     pub played_ms: u64,
     /// Why, appended to what the row already says.
-    pub reason: String,
+    pub reason: AirReason,
+}
+
+impl Closing {
+    /// A closing with these values.
+    pub fn new(
+        status: AirStatus,
+        actual_end: Option<DateTime<Utc>>,
+        played_ms: u64,
+        reason: impl Into<AirReason>,
+    ) -> Closing {
+        Closing {
+            status,
+            actual_end,
+            played_ms,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// The airlog.
@@ -124,16 +141,101 @@ pub trait AirlogStore: Send + Sync {
 }
 
 /// What reports show of a closed slot row.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlotRecord {
     /// Sequence number.
     pub seq: i64,
     /// Start of the slot instance (stored text).
     pub slot_start: String,
-    /// aired, partial, skipped, failed, interrupted.
-    pub status: String,
+    /// How the slot instance went.
+    pub status: AirStatus,
     /// The slot's name, then what it did.
-    pub reason: String,
+    pub reason: AirReason,
+}
+
+/// A slot row as the database hands it over, before its words are parsed.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct RawSlotRecord {
+    seq: i64,
+    slot_start: String,
+    status: String,
+    reason: String,
+}
+
+impl TryFrom<RawSlotRecord> for SlotRecord {
+    type Error = StoreError;
+    fn try_from(r: RawSlotRecord) -> Result<SlotRecord, StoreError> {
+        Ok(SlotRecord {
+            status: AirStatus::try_from(r.status.as_str()).map_err(|e| unreadable(r.seq, e))?,
+            reason: AirReason::parse(&r.reason),
+            seq: r.seq,
+            slot_start: r.slot_start,
+        })
+    }
+}
+
+/// An airlog row as the database hands it over, column for column, before its words are
+/// parsed into [`Record`]'s types (the one place stored airlog text becomes types).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct RawRecord {
+    seq: i64,
+    level: String,
+    station: String,
+    slot_start: String,
+    bulletin_id: Option<String>,
+    sha256: Option<String>,
+    planned_start: String,
+    actual_start: Option<String>,
+    actual_end: Option<String>,
+    played_ms: i64,
+    status: String,
+    source: String,
+    reason: String,
+    gain_db: Option<f64>,
+    who: String,
+    link_seq: Option<i64>,
+    prev_hash: String,
+    row_hash: String,
+}
+
+/// The error for a stored row whose words do not parse.
+fn unreadable(seq: i64, e: crate::airlog::UnknownCode) -> StoreError {
+    StoreError::BadAirlogRow {
+        seq,
+        reason: e.to_string(),
+    }
+}
+
+impl TryFrom<RawRecord> for Record {
+    type Error = StoreError;
+    fn try_from(r: RawRecord) -> Result<Record, StoreError> {
+        let seq = r.seq;
+        Ok(Record {
+            status: AirStatus::try_from(r.status.as_str()).map_err(|e| unreadable(seq, e))?,
+            source: CueSource::try_from(r.source.as_str()).map_err(|e| unreadable(seq, e))?,
+            reason: AirReason::parse(&r.reason),
+            seq,
+            level: r.level,
+            station: r.station,
+            slot_start: r.slot_start,
+            bulletin_id: r.bulletin_id,
+            sha256: r.sha256,
+            planned_start: r.planned_start,
+            actual_start: r.actual_start,
+            actual_end: r.actual_end,
+            played_ms: r.played_ms,
+            gain_db: r.gain_db,
+            who: r.who,
+            link_seq: r.link_seq,
+            prev_hash: r.prev_hash,
+            row_hash: r.row_hash,
+        })
+    }
+}
+
+/// Parses rows read from the database, refusing the first that does not parse.
+pub(crate) fn parse_rows(rows: Vec<RawRecord>) -> Result<Vec<Record>, StoreError> {
+    rows.into_iter().map(Record::try_from).collect()
 }
 
 /// `SELECT` of every column of [`Record`] `FROM airlog`, for the queries that read whole rows.
@@ -192,18 +294,12 @@ pub(crate) fn page_start(from: DateTime<Utc>, after: Option<(&str, i64)>) -> (St
 
 /// Joins a closing to an open row: the closed row with its chain hashes.
 pub(crate) fn closed(mut r: Record, c: &Closing, prev_hash: String) -> Record {
-    r.status = c.status.clone();
+    r.status = c.status;
     if c.actual_end.is_some() {
         r.actual_end = c.actual_end.map(super::rows::instant_text);
     }
     r.played_ms = i64::try_from(c.played_ms).unwrap_or(i64::MAX);
-    if !c.reason.is_empty() {
-        r.reason = if r.reason.is_empty() {
-            c.reason.clone()
-        } else {
-            format!("{}; {}", r.reason, c.reason)
-        };
-    }
+    r.reason = r.reason.then(&c.reason);
     r.prev_hash = prev_hash;
     r.row_hash = crate::airlog::chain::row_hash(&r);
     r
@@ -221,15 +317,17 @@ macro_rules! impl_airlog_store {
                 closing: &$crate::store::airlog::Closing,
             ) -> Result<$crate::airlog::Record, $crate::store::StoreError> {
                 use $crate::store::airlog::*;
-                let row = sqlx::query_as::<$db, $crate::airlog::Record>(&sql(SELECT_ROW))
-                    .bind(seq)
-                    .fetch_optional(&mut **tx)
-                    .await?
-                    .ok_or_else(|| $crate::store::StoreError::Corrupt {
-                        id: format!("airlog {seq}"),
-                        reason: "no such row".into(),
-                    })?;
-                if row.status != "playing" {
+                let row: $crate::airlog::Record =
+                    sqlx::query_as::<$db, RawRecord>(&sql(SELECT_ROW))
+                        .bind(seq)
+                        .fetch_optional(&mut **tx)
+                        .await?
+                        .ok_or_else(|| $crate::store::StoreError::Corrupt {
+                            id: format!("airlog {seq}"),
+                            reason: "no such row".into(),
+                        })?
+                        .try_into()?;
+                if !row.status.is_open() {
                     return Err($crate::store::StoreError::Corrupt {
                         id: format!("airlog {seq}"),
                         reason: format!("already closed as {}", row.status),
@@ -243,10 +341,10 @@ macro_rules! impl_airlog_store {
                 let done = closed(row, closing, prev);
                 sqlx::query::<$db>(&sql(CLOSE_ROW))
                     .bind(seq)
-                    .bind(&done.status)
+                    .bind(done.status.as_str())
                     .bind(&done.actual_end)
                     .bind(done.played_ms)
-                    .bind(&done.reason)
+                    .bind(done.reason.stored())
                     .bind(&done.prev_hash)
                     .bind(&done.row_hash)
                     .execute(&mut **tx)
@@ -273,8 +371,8 @@ macro_rules! impl_airlog_store {
                     .bind(&row.sha256)
                     .bind(instant_text(row.planned_start))
                     .bind(row.actual_start.map(instant_text))
-                    .bind(&row.source)
-                    .bind(&row.reason)
+                    .bind(row.source.as_str())
+                    .bind(row.reason.stored())
                     .bind(row.gain_db)
                     .bind(&row.who)
                     .bind(row.link_seq)
@@ -339,8 +437,8 @@ macro_rules! impl_airlog_store {
                 &self,
             ) -> Result<Vec<$crate::airlog::Record>, $crate::store::StoreError> {
                 use $crate::store::airlog::*;
-                Ok(
-                    sqlx::query_as::<$db, $crate::airlog::Record>(&sql(OPEN_ROWS))
+                parse_rows(
+                    sqlx::query_as::<$db, RawRecord>(&sql(OPEN_ROWS))
                         .fetch_all(&self.pool)
                         .await?,
                 )
@@ -359,12 +457,14 @@ macro_rules! impl_airlog_store {
                 } else {
                     ROWS
                 };
-                Ok(sqlx::query_as::<$db, $crate::airlog::Record>(&sql(text))
-                    .bind(station)
-                    .bind(from.map(instant_text))
-                    .bind(to.map(instant_text))
-                    .fetch_all(&self.pool)
-                    .await?)
+                parse_rows(
+                    sqlx::query_as::<$db, RawRecord>(&sql(text))
+                        .bind(station)
+                        .bind(from.map(instant_text))
+                        .bind(to.map(instant_text))
+                        .fetch_all(&self.pool)
+                        .await?,
+                )
             }
 
             async fn airlog_stations(&self) -> Result<Vec<String>, $crate::store::StoreError> {
@@ -391,12 +491,15 @@ macro_rules! impl_airlog_store {
             ) -> Result<Vec<$crate::store::airlog::SlotRecord>, $crate::store::StoreError> {
                 use $crate::store::airlog::*;
                 use $crate::store::rows::instant_text;
-                Ok(sqlx::query_as::<$db, SlotRecord>(&sql(SLOT_ROWS))
+                sqlx::query_as::<$db, RawSlotRecord>(&sql(SLOT_ROWS))
                     .bind(station)
                     .bind(instant_text(from))
                     .bind(instant_text(to))
                     .fetch_all(&self.pool)
-                    .await?)
+                    .await?
+                    .into_iter()
+                    .map(SlotRecord::try_from)
+                    .collect()
             }
 
             async fn airlog_page(
@@ -410,15 +513,17 @@ macro_rules! impl_airlog_store {
                 use $crate::store::airlog::*;
                 use $crate::store::rows::instant_text;
                 let (start, seq) = page_start(from, after);
-                Ok(sqlx::query_as::<$db, $crate::airlog::Record>(&sql(PAGE))
-                    .bind(station)
-                    .bind(&start)
-                    .bind(instant_text(to))
-                    .bind(&start)
-                    .bind(seq)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?)
+                parse_rows(
+                    sqlx::query_as::<$db, RawRecord>(&sql(PAGE))
+                        .bind(station)
+                        .bind(&start)
+                        .bind(instant_text(to))
+                        .bind(&start)
+                        .bind(seq)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await?,
+                )
             }
 
             async fn export_page(

@@ -123,8 +123,8 @@ macro_rules! impl_signed_head_store {
             ) -> Result<Vec<$crate::airlog::Record>, $crate::store::StoreError> {
                 use $crate::store::rows::instant_text;
                 use $crate::store::signed_heads::SLOT_RECORDS;
-                Ok(
-                    sqlx::query_as::<$db, $crate::airlog::Record>(&sql(SLOT_RECORDS))
+                $crate::store::airlog::parse_rows(
+                    sqlx::query_as::<$db, $crate::store::airlog::RawRecord>(&sql(SLOT_RECORDS))
                         .bind(station)
                         .bind(instant_text(from))
                         .bind(instant_text(to))
