@@ -12,9 +12,15 @@
 //!   joins, cuts at the slot's end, failures skipped, makeups and fallback.
 //! - [`ledger`]: the airlog as playout writes it, holding rows in memory while the store
 //!   cannot take them.
+//! - [`journal`]: where held rows go at a stop when the store still refuses them, and
+//!   their replay at the next start.
+//! - [`recovery`]: what recovery knows of a row a crash left open (its bulletin, its slot
+//!   instance), judged by [`crate::airlog::bound`].
 
 pub mod gain;
+pub mod journal;
 pub mod ledger;
+pub mod recovery;
 pub mod runner;
 pub mod service;
 pub mod sink;

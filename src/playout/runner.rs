@@ -49,6 +49,8 @@ pub struct Settings {
     pub output_latency: Option<std::time::Duration>,
     /// Who the daemon is in the airlog.
     pub who: String,
+    /// Where rows the store would not take are kept at a stop (none: the log only).
+    pub journal: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -60,6 +62,7 @@ impl Default for Settings {
             makeup: true,
             output_latency: None,
             who: "loa".into(),
+            journal: None,
         }
     }
 }
@@ -236,6 +239,18 @@ pub struct Status {
     pub alerts: Vec<String>,
     /// Items waiting to be made up.
     pub makeups: usize,
+    /// The slot instance the station waits for (set by the daemon while it waits; none
+    /// while a slot plays, or when none is within the days built ahead).
+    pub next_slot: Option<NextSlot>,
+}
+
+/// A slot instance still to come.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NextSlot {
+    /// The slot's name.
+    pub name: String,
+    /// When it starts, in station-local time (RFC 3339 with the station's offset).
+    pub start: chrono::DateTime<chrono::FixedOffset>,
 }
 
 /// The item on air.
@@ -318,7 +333,7 @@ impl StationPlayer {
         settings: Settings,
     ) -> StationPlayer {
         StationPlayer {
-            ledger: Ledger::new(store.clone()),
+            ledger: Ledger::new(store.clone()).with_journal(settings.journal.clone()),
             station,
             plan,
             store,
@@ -787,6 +802,10 @@ impl StationPlayer {
         self.set_state(PlayerState::Playing {
             slot: slot.name.clone(),
         });
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .next_slot = None;
         self.emit(Event::SlotStarted {
             station: self.station.code.clone(),
             slot: slot.name.clone(),
@@ -1222,11 +1241,13 @@ impl StationPlayer {
 }
 
 /// Closes rows left open by a crash or power cut as `interrupted` with the time known to
-/// have played, and returns what to make up, per station. Item rows close first; an open
+/// have played (bounded by its bulletin and its progress records; a row that does not fit
+/// them is closed `failed`), and returns what to make up, per station. Item rows close first; an open
 /// slot row then closes with what its items played (their progress is written every
 /// second, so the slot's accounting loses no more than theirs).
 pub async fn recover(
     store: &dyn Store,
+    now: DateTime<Utc>,
 ) -> Result<HashMap<String, Vec<Makeup>>, crate::store::StoreError> {
     let mut out: HashMap<String, Vec<Makeup>> = HashMap::new();
     let (items, slots): (Vec<Record>, Vec<Record>) = store
@@ -1240,17 +1261,8 @@ pub async fn recover(
             .map(|t| t.with_timezone(&Utc))
     };
     for r in items {
-        let end = r
-            .actual_end
-            .as_deref()
-            .or(r.actual_start.as_deref())
-            .and_then(parse);
-        let c = closing(
-            AirStatus::Interrupted,
-            end,
-            r.played_ms.max(0) as u64,
-            Reason::CrashWhilePlaying,
-        );
+        // Never more than the row can have played (crate::airlog::bound).
+        let c = crate::playout::recovery::closing_for_open_item(store, &r, now).await?;
         let closed = store.close_row(r.seq, &c).await?;
         tracing::warn!(station = %closed.station, seq = closed.seq, played_ms = closed.played_ms, "closed an interrupted airlog row");
         if let Some(id) = closed.bulletin_id.as_deref().and_then(|s| s.parse().ok()) {

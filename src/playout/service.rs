@@ -193,7 +193,14 @@ pub async fn run_range(
         }
     }
     // Rows a crash left open are closed first; what they were is made up from the airlog.
-    let recovered = recover(store.as_ref()).await?.values().map(Vec::len).sum();
+    if let Some(journal) = &settings.journal {
+        crate::daemon::replay_journal(store.as_ref(), journal, SystemClock.now()).await;
+    }
+    let recovered = recover(store.as_ref(), SystemClock.now())
+        .await?
+        .values()
+        .map(Vec::len)
+        .sum();
     let mut summary = Summary {
         recovered,
         ..Summary::default()
