@@ -278,6 +278,18 @@ impl DatabaseUrl {
     }
 }
 
+/// The held-row journal: beside the SQLite file, or in the data dir for PostgreSQL.
+fn airlog_journal(data_dir: &Path, database: &DatabaseUrl) -> PathBuf {
+    let dir = match database {
+        DatabaseUrl::Sqlite(file) => file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(data_dir),
+        DatabaseUrl::Postgres(_) => data_dir,
+    };
+    dir.join(crate::playout::journal::JOURNAL_FILE)
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -443,6 +455,7 @@ impl Config {
                 makeup: p.makeup,
                 output_latency,
                 who: "loa".into(),
+                journal: Some(airlog_journal(data_dir, &database)),
             },
         };
         let bind = raw.http.bind.parse::<std::net::SocketAddr>().map_err(|_| {
@@ -492,6 +505,11 @@ impl Config {
             serve,
             http: HttpConfig { bind, token },
         })
+    }
+
+    /// The held-row journal ([`crate::playout::journal`]).
+    pub fn airlog_journal(&self) -> PathBuf {
+        airlog_journal(&self.data_dir, &self.database)
     }
 
     /// The folder of the content-addressed audio store.

@@ -1,5 +1,7 @@
 //! The airlog (as-run log): what really aired, as durable hash-chained rows per station.
 //!
+//! - [`bound`]: how much an open row can have played (recovery's rule) and the check
+//!   that no closed row claims more than its bulletin (pure).
 //! - [`chain`]: the hash chain and its verification (pure).
 //! - [`verify`]: verification of a whole store.
 //! - [`status`]: a row's status ([`AirStatus`]) and source ([`CueSource`]) as types.
@@ -20,6 +22,7 @@ pub use outcome::{SlotCut, SlotOutcome, SlotTally};
 pub use reason::{AirReason, Reason};
 pub use status::{AirStatus, CueSource, UnknownCode};
 
+pub mod bound;
 pub mod chain;
 pub mod outcome;
 pub mod reason;

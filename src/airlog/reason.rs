@@ -158,6 +158,17 @@ pub enum Reason {
         /// When they worked again (RFC 3339 UTC).
         to: String,
     },
+    /// The row waited in the journal beside the database from a stop to the next start.
+    Journalled {
+        /// When the stop wrote it there (RFC 3339 UTC).
+        at: String,
+    },
+    /// A row left open that does not fit what can have played: closed failed at the next
+    /// start, nothing counted as aired ([`crate::airlog::bound`]).
+    OpenRowFailed {
+        /// What does not fit.
+        misfit: crate::airlog::bound::Misfit,
+    },
 }
 
 /// m:ss.mmm.
@@ -250,6 +261,13 @@ impl Reason {
             Reason::WrittenLate { from, to } => format!(
                 "ghi muộn: từ {from} đến {to} không ghi được nhật ký phát sóng"
             ),
+            Reason::Journalled { at } => {
+                format!("được giữ trong tệp nhật ký dự phòng khi dừng lúc {at}")
+            }
+            Reason::OpenRowFailed { misfit } => format!(
+                "dòng còn mở được đóng là lỗi phát khi khởi động lại: {}; không tính là đã phát",
+                misfit.render(Lang::Vi)
+            ),
         }
     }
 
@@ -319,6 +337,13 @@ impl Reason {
             Reason::WrittenLate { from, to } => {
                 format!("written late: the airlog could not be written from {from} to {to}")
             }
+            Reason::Journalled { at } => {
+                format!("kept in the journal beside the database at the stop at {at}")
+            }
+            Reason::OpenRowFailed { misfit } => format!(
+                "left open and closed at the next start as failed: {}, so nothing of it counts as aired",
+                misfit.render(Lang::En)
+            ),
         }
     }
 }

@@ -166,6 +166,15 @@ pub(super) fn every_part() -> Vec<Reason> {
             from: "2023-03-06T05:30:00Z".into(),
             to: "2023-03-06T05:31:00Z".into(),
         },
+        Reason::Journalled {
+            at: "2023-03-06T05:32:00Z".into(),
+        },
+        Reason::OpenRowFailed {
+            misfit: crate::airlog::bound::Misfit::LongerThanBulletin {
+                claimed_ms: 600_000,
+                bulletin_ms: 16_000,
+            },
+        },
     ];
     // Adding a variant without a sample above fails here, at compile time.
     for p in &parts {
@@ -197,7 +206,9 @@ pub(super) fn every_part() -> Vec<Reason> {
             | Reason::InterruptedByUrgent { .. }
             | Reason::JoinedLate { .. }
             | Reason::CutAtSlotEnd
-            | Reason::WrittenLate { .. } => {}
+            | Reason::WrittenLate { .. }
+            | Reason::Journalled { .. }
+            | Reason::OpenRowFailed { .. } => {}
         }
     }
     parts
@@ -232,6 +243,18 @@ fn every_reason_and_status_renders_in_vietnamese_without_an_english_word() {
     for s in crate::airlog::status::CueSource::ALL {
         let vi = s.render(Lang::Vi);
         assert_eq!(english_words_in(&vi), Vec::<String>::new(), "{s}: {vi}");
+    }
+}
+
+#[test]
+fn every_way_an_open_row_can_misfit_renders_in_vietnamese_without_an_english_word() {
+    for misfit in crate::airlog::bound::Misfit::every() {
+        let p = Reason::OpenRowFailed { misfit };
+        let vi = p.render(Lang::Vi);
+        assert_eq!(english_words_in(&vi), Vec::<String>::new(), "{p:?}: {vi}");
+        assert_ne!(vi, p.render(Lang::En));
+        let r = AirReason::one(p);
+        assert_eq!(AirReason::parse(r.stored()), r);
     }
 }
 

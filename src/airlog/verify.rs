@@ -37,6 +37,13 @@ pub async fn verify(store: &dyn Store) -> Result<Verified, VerifyError> {
         .collect();
     let mut codes: BTreeSet<String> = store.airlog_stations().await?.into_iter().collect();
     codes.extend(heads.keys().cloned());
+    // Bulletin lengths, for rows that claim more than their bulletin (airlog::bound).
+    let lengths: std::collections::HashMap<String, u64> = store
+        .list_bulletins(&crate::store::BulletinFilter::default())
+        .await?
+        .into_iter()
+        .map(|b| (b.id.to_string(), b.audio.duration_ms))
+        .collect();
     let mut stations = BTreeMap::new();
     let mut open = 0;
     for station in codes {
@@ -48,6 +55,9 @@ pub async fn verify(store: &dyn Store) -> Result<Verified, VerifyError> {
         open += playing.len();
         let head = heads.get(&station).map(|(seq, h)| (*seq, h.as_str()));
         chain::verify(&station, &rows, head)?;
+        if let Some(bad) = crate::airlog::bound::first_overlong(&station, &rows, &lengths) {
+            return Err(bad.into());
+        }
         stations.insert(station, rows.len());
     }
     Ok(Verified { stations, open })

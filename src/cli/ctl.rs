@@ -85,11 +85,8 @@ fn send(
     })?;
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let who: String = config
-        .operator
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
+    // Percent-encoded UTF-8: the name reaches the airlog as typed ("Nguyễn Văn An").
+    let who = crate::web::operator::encode(&crate::text::nfc(&config.operator));
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nX-Loa-Operator: {who}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -182,6 +179,22 @@ fn event_line(v: &serde_json::Value) -> String {
     }
 }
 
+/// What an idle station waits for, in station-local time as the daemon gives it
+/// ("khung giờ tới / next slot: Sáng at 05:30 06/03/2023").
+fn next_slot_line(next: &serde_json::Value) -> String {
+    let when = next["start"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    match (next["name"].as_str(), when) {
+        (Some(name), Some(t)) => format!(
+            "khung giờ tới / next slot: {name} — {}",
+            t.format("%H:%M %d/%m/%Y")
+        ),
+        _ => "khung giờ tới / next slot: không có trong lịch đã lập / none in the schedules built"
+            .to_string(),
+    }
+}
+
 /// Follows the event stream, printing each event, until the daemon closes it.
 fn follow(config: &Config, station: Option<&str>, json: bool) -> Result<(), Failure> {
     let path = match station {
@@ -270,6 +283,9 @@ pub fn run(data_dir: &Path, cmd: CtlCommand) -> Result<(), Failure> {
                             format!("{t} [{}]", s["on_air"]["source"].as_str().unwrap_or(""))
                         });
                     println!("{:<14} {}", code, on_air);
+                    if s["on_air"].is_null() {
+                        println!("{:<14}   {}", "", next_slot_line(&s["next_slot"]));
+                    }
                     if let Some(alerts) = s["alerts"].as_array() {
                         for a in alerts.iter().rev().take(3) {
                             println!("{:<14}   ! {}", "", a.as_str().unwrap_or(""));
@@ -281,4 +297,17 @@ pub fn run(data_dir: &Path, cmd: CtlCommand) -> Result<(), Failure> {
         _ => println!("ok: {} station(s)", answer["stations"]),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_slot_is_shown_in_station_local_time() {
+        let v = serde_json::json!({"name": "Sáng", "start": "2023-03-06T05:30:00+07:00"});
+        let line = next_slot_line(&v);
+        assert!(line.ends_with("Sáng — 05:30 06/03/2023"), "{line}");
+        assert!(next_slot_line(&serde_json::Value::Null).contains("không có"));
+    }
 }

@@ -113,14 +113,54 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// Logs go to stderr, filtered by `LOA_LOG` (default `info` for loa, `warn` for the rest,
-/// `error` for symphonia: its warnings about skipped atoms and junk bytes are noise beside
-/// ingest's own one-line refusals).
+/// Logs go to stderr, filtered by `LOA_LOG` ([`log_filter`]), with colour codes only when
+/// stderr is a terminal (and `NO_COLOR` is not set): a log file or the journal gets plain
+/// text.
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LOA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,loa=info,symphonia=error"));
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(
+        std::env::var("LOA_LOG").ok().as_deref(),
+    ))
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// The log filter when `LOA_LOG` is not set: `info` for loa, `warn` for the rest.
+const DEFAULT_LOG: &str = "warn,loa=info,symphonia=error";
+
+/// The decoders' own log lines (symphonia's Ogg reader logs two INFO lines per file it
+/// opens; its warnings about skipped atoms and junk bytes are noise beside ingest's own
+/// one-line refusals) stay at `error` unless `LOA_LOG` names them: `LOA_LOG=info` (as
+/// scripts/demo sets) means loa's INFO lines, not the decoder's.
+const QUIET_DECODERS: &str = "symphonia=error";
+
+/// The filter directives for a `LOA_LOG` value (or none).
+pub fn log_filter(loa_log: Option<&str>) -> String {
+    match loa_log.map(str::trim).filter(|s| !s.is_empty()) {
+        None => DEFAULT_LOG.to_string(),
+        Some(asked) if asked.contains("symphonia") => asked.to_string(),
+        Some(asked) => format!("{asked},{QUIET_DECODERS}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+
+    #[test]
+    fn the_decoders_stay_quiet_unless_loa_log_names_them() {
+        assert_eq!(log_filter(None), "warn,loa=info,symphonia=error");
+        assert_eq!(log_filter(Some(" ")), "warn,loa=info,symphonia=error");
+        assert_eq!(log_filter(Some("info")), "info,symphonia=error");
+        assert_eq!(
+            log_filter(Some("info,symphonia_format_ogg=debug")),
+            "info,symphonia_format_ogg=debug"
+        );
+    }
 }

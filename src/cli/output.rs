@@ -49,7 +49,7 @@ impl From<crate::config::ConfigError> for Failure {
 pub fn exit_code_of(e: &crate::store::StoreError) -> u8 {
     use crate::store::StoreError as E;
     match e {
-        E::NotFound(_) | E::BadTransition { .. } | E::HasAired { .. } => 2,
+        E::NotFound(_) | E::BadTransition { .. } | E::HasAired { .. } | E::Claimed { .. } => 2,
         _ => 1,
     }
 }

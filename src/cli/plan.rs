@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use serde::Serialize;
 
-use crate::plan::{check_file, Level, Plan};
+use crate::plan::{check_file, check_file_with_notes, Level, Plan};
 
 use super::output::print_json;
 use super::Failure;
@@ -29,6 +29,8 @@ struct CheckOutput<'a> {
     file: String,
     ok: bool,
     problems: &'a [crate::plan::PlanProblem],
+    /// What loa does about slot times summer time skips or repeats.
+    notes: &'a [crate::plan::PlanProblem],
     name: Option<&'a str>,
     year: Option<i32>,
     stations: usize,
@@ -47,15 +49,16 @@ pub fn load(path: &std::path::Path) -> Result<Plan, Failure> {
 /// Runs a `loa plan` command.
 pub fn run(cmd: PlanCommand) -> Result<(), Failure> {
     let PlanCommand::Check { plan, json } = cmd;
-    let result = check_file(&plan);
+    let result = check_file_with_notes(&plan);
     let file = plan.display().to_string();
     match &result {
-        Ok(p) => {
+        Ok((p, notes)) => {
             if json {
                 print_json(&CheckOutput {
                     file,
                     ok: true,
                     problems: &[],
+                    notes,
                     name: Some(&p.name),
                     year: Some(p.year),
                     stations: p.stations.len(),
@@ -79,6 +82,12 @@ pub fn run(cmd: PlanCommand) -> Result<(), Failure> {
                     p.campaigns.len(),
                     p.blackouts.len()
                 );
+                for n in notes {
+                    println!(
+                        "{file}:{}:{}: lưu ý / note: {}",
+                        n.line, n.column, n.message
+                    );
+                }
             }
             Ok(())
         }
@@ -88,6 +97,7 @@ pub fn run(cmd: PlanCommand) -> Result<(), Failure> {
                     file,
                     ok: false,
                     problems: &report.problems,
+                    notes: &[],
                     name: None,
                     year: None,
                     stations: 0,

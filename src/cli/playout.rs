@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 
+use crate::daemon::lock::{describe, DataDirLock, LockError};
 use crate::library::audio_store::AudioStore;
 use crate::playout::service::{run_range, PlayoutError, Range};
 use crate::playout::sink::SinkSpec;
@@ -62,6 +63,30 @@ fn date(flag: &str, s: &str) -> Result<NaiveDate, Failure> {
         .map_err(|_| Failure::input(format!("{flag} '{s}' is not a date (expected YYYY-MM-DD)")))
 }
 
+/// Locks the data dir and claims the stations a wall-clock run plays.
+async fn claim(
+    data_dir: &Path,
+    store: &dyn crate::store::Store,
+    plan: &crate::plan::Plan,
+    station: Option<&str>,
+) -> Result<(DataDirLock, crate::store::StationClaim), Failure> {
+    const ADDRESS: &str = "none (loa playout run)";
+    let lock = DataDirLock::acquire(data_dir, ADDRESS).map_err(|e| match e {
+        LockError::Held { .. } => Failure::input(e),
+        LockError::Io { .. } => Failure::work(e),
+    })?;
+    let codes: Vec<String> = plan
+        .stations
+        .iter()
+        .filter(|s| station.is_none_or(|c| c == s.code))
+        .map(|s| s.code.clone())
+        .collect();
+    let claim = store
+        .claim_stations(&codes, &describe("loa playout run", ADDRESS))
+        .await?;
+    Ok((lock, claim))
+}
+
 /// Runs a `loa playout` command.
 pub async fn run(data_dir: &Path, cmd: PlayoutCommand) -> Result<(), Failure> {
     let PlayoutCommand::Run(a) = cmd;
@@ -80,6 +105,12 @@ pub async fn run(data_dir: &Path, cmd: PlayoutCommand) -> Result<(), Failure> {
         sink,
         simulated: a.clock == ClockKind::Simulated,
     };
+    // On the wall clock this is a daemon like `loa serve`: one per data dir and station.
+    let held = if a.clock == ClockKind::System {
+        Some(claim(data_dir, store.as_ref(), &plan, a.station.as_deref()).await?)
+    } else {
+        None
+    };
     let started = std::time::Instant::now();
     let result = run_range(
         store.clone(),
@@ -89,6 +120,9 @@ pub async fn run(data_dir: &Path, cmd: PlayoutCommand) -> Result<(), Failure> {
         &range,
     )
     .await;
+    if let Some((_lock, claim)) = held {
+        claim.release().await;
+    }
     store.close().await;
     let summary = result.map_err(|e| match e {
         PlayoutError::Refused(m) => Failure::input(m),

@@ -80,6 +80,10 @@ pub async fn run(data_dir: &Path, a: ServeArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| match e {
             DaemonError::Refused(m) => Failure::input(m),
+            DaemonError::Locked(e @ crate::daemon::lock::LockError::Held { .. }) => {
+                Failure::input(e)
+            }
+            DaemonError::Store(e @ crate::store::StoreError::Claimed { .. }) => Failure::input(e),
             DaemonError::Sink(e) => Failure::input(e),
             other => Failure::work(other),
         })

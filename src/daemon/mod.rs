@@ -4,11 +4,16 @@
 //! `interrupted` with its played time and nothing is left open.
 //!
 //! Shutdown is a parameter; only the command line listens for signals.
+//!
+//! One daemon per data dir ([`lock`]) and, on a shared PostgreSQL server, one per station
+//! ([`crate::store::claim`]): both are taken before recovery touches a row.
+
+pub mod lock;
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
 use tokio::sync::{mpsc, watch};
@@ -18,7 +23,7 @@ use crate::config::Config;
 use crate::library::audio_store::AudioStore;
 use crate::plan::Plan;
 pub use crate::playout::control::StationHandle;
-use crate::playout::control::{Control, Waited};
+use crate::playout::control::{Control, NextSlot, Status, Waited};
 use crate::playout::recovery::recover;
 use crate::playout::seams::{KeptSchedules, Programme, StoreAirlog};
 use crate::playout::sink::{self, SinkError, SinkSpec};
@@ -48,6 +53,9 @@ pub enum DaemonError {
     /// No sink could be opened.
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// Another daemon runs on the data dir (or the lock file cannot be written).
+    #[error(transparent)]
+    Locked(#[from] lock::LockError),
     /// The control API could not listen.
     #[error("cannot listen on {bind} for the control API: {source}")]
     Listen {
@@ -110,6 +118,34 @@ fn open_sink(
     }
 }
 
+/// Writes the rows an earlier stop kept in the journal; when the store still refuses them
+/// they stay there for the next start, and playout goes on.
+pub async fn replay_journal(
+    store: &dyn Store,
+    path: &std::path::Path,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    match crate::playout::journal::replay(store, path, now).await {
+        Ok(r) if r.rows + r.closes + r.skipped > 0 => tracing::warn!(
+            rows = r.rows,
+            closings = r.closes,
+            already_written = r.skipped,
+            journal = %path.display(),
+            "wrote the airlog rows an earlier stop kept in the journal (marked written late)"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "the airlog journal was not replayed"),
+    }
+}
+
+/// Shows the slot instance a station waits for in its status (`loa ctl status`).
+fn set_next_slot(status: &Mutex<Status>, slot: Option<&crate::schedule::SlotPlaylist>) {
+    status.lock().unwrap_or_else(|e| e.into_inner()).next_slot = slot.map(|s| NextSlot {
+        name: s.name.clone(),
+        start: s.start,
+    });
+}
+
 /// Runs the daemon until `shutdown` resolves.
 pub async fn run(
     config: Config,
@@ -132,7 +168,18 @@ pub async fn run(
             )));
         }
     }
-    let recovered = recover(store.as_ref()).await?;
+    let address = match &config.http.token {
+        Some(_) => format!("http://{}", config.http.bind),
+        None => "off (http.token is empty)".to_string(),
+    };
+    let _lock = lock::DataDirLock::acquire(&config.data_dir, &address)?;
+    let codes: Vec<String> = stations.iter().map(|s| s.code.clone()).collect();
+    let claim = store
+        .claim_stations(&codes, &lock::describe("loa serve", &address))
+        .await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    replay_journal(store.as_ref(), &config.airlog_journal(), clock.now()).await;
+    let recovered = recover(store.as_ref(), clock.now()).await?;
     let n: usize = recovered.values().map(Vec::len).sum();
     if n > 0 {
         tracing::warn!(
@@ -144,7 +191,6 @@ pub async fn run(
         .sink
         .clone()
         .unwrap_or_else(|| config.playout.sink.clone());
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut handles = BTreeMap::new();
     // Every station's events, for the control API's event stream.
@@ -190,6 +236,7 @@ pub async fn run(
         let clock = clock.clone();
         let ahead = i64::from(config.serve.build_ahead_days);
         let alive_here = alive.clone();
+        let status = player.status();
         alive.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         tasks.push(tokio::spawn(async move {
             /// Counts the task out however it ends (return or panic).
@@ -222,6 +269,7 @@ pub async fn run(
                         continue;
                     }
                 };
+                set_next_slot(&status, next.as_ref());
                 match next {
                     Some(slot) => {
                         played = Some(slot.start.with_timezone(&chrono::Utc));
@@ -258,11 +306,10 @@ pub async fn run(
             tracing::info!("control API on http://{}", config.http.bind);
             Some(tokio::spawn(async move {
                 let app = crate::web::router(state);
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stop.wait_for(|s| *s).await;
-                    })
-                    .await;
+                crate::web::serve::serve(listener, app, async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
             }))
         }
         None => {
@@ -303,6 +350,7 @@ pub async fn run(
     if let Some(api) = api {
         let _ = api.await;
     }
+    claim.release().await;
     store.close().await;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! - [`raw`]: the file as written, with positions.
 //! - [`validate`]: every problem at once, with file, line and column; else a [`Plan`].
 //! - [`timing`]: durations (`30m`, `1h30m`) and cron expressions in station time.
+//! - [`cron_fields`]: the five cron fields checked in an operator's words.
 //! - [`calendar`]: the slot instances of a station in a date range.
 //!
 //! A [`Plan`] holds only valid data: codes are slugs, time zones exist, crons parse, dates
@@ -15,12 +16,13 @@ use chrono_tz::Tz;
 use crate::library::{BulletinId, Kind, Topic};
 
 pub mod calendar;
+pub mod cron_fields;
 pub mod raw;
 pub mod timing;
 pub mod validate;
 
 pub use timing::CronSpec;
-pub use validate::{check, check_file, PlanProblem, PlanReport};
+pub use validate::{check, check_file, check_file_with_notes, PlanProblem, PlanReport};
 
 /// A station code: a lower-case slug such as `vinh-hung`.
 pub type StationCode = String;
@@ -46,8 +48,8 @@ pub struct Station {
     pub level: Level,
     /// Local time zone of its slots.
     pub timezone: Tz,
-    /// Output name playout uses ("device", "wav", "null", or a device name).
-    pub output: String,
+    /// Where playout sends its audio.
+    pub output: Output,
     /// First day it exists (administrative units merge).
     pub valid_from: Option<NaiveDate>,
     /// Last day it exists.
@@ -60,6 +62,55 @@ impl Station {
     /// Whether the station exists on `date` (its local date).
     pub fn active_on(&self, date: NaiveDate) -> bool {
         self.valid_from.is_none_or(|f| date >= f) && self.valid_until.is_none_or(|u| date <= u)
+    }
+}
+
+/// Where a station's audio goes, as its plan names it: what the sinks accept
+/// (`device`, `device:NAME`, `wav`, `wav:DIR`, `null`) and `agent`, a station a commune
+/// machine plays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// The sound card: the default one, or the one of this name.
+    Device(Option<String>),
+    /// WAV capture: into the folder the run names, or this one.
+    Wav(Option<String>),
+    /// Nothing (a station that is planned but not played here).
+    Null,
+    /// A commune machine plays it and sends its airlog home.
+    Agent,
+}
+
+impl std::str::FromStr for Output {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Output, String> {
+        let (name, arg) = match text.split_once(':') {
+            Some((n, a)) => (n, Some(a)),
+            None => (text, None),
+        };
+        match (name, arg) {
+            ("device", None) => Ok(Output::Device(None)),
+            ("wav", None) => Ok(Output::Wav(None)),
+            ("null", None) => Ok(Output::Null),
+            ("agent", None) => Ok(Output::Agent),
+            ("device", Some(d)) if !d.trim().is_empty() => Ok(Output::Device(Some(d.into()))),
+            ("wav", Some(d)) if !d.trim().is_empty() => Ok(Output::Wav(Some(d.into()))),
+            _ => Err(format!(
+                "output '{text}' is not one loa can play to: write device, device:NAME, wav, wav:DIR, null or agent"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Device(None) => f.write_str("device"),
+            Output::Device(Some(d)) => write!(f, "device:{d}"),
+            Output::Wav(None) => f.write_str("wav"),
+            Output::Wav(Some(d)) => write!(f, "wav:{d}"),
+            Output::Null => f.write_str("null"),
+            Output::Agent => f.write_str("agent"),
+        }
     }
 }
 

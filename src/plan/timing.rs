@@ -3,12 +3,16 @@
 //!
 //! Cron takes the usual five fields, `minute hour day-of-month month day-of-week`, with
 //! day-of-week numbered the Unix way (0 or 7 = Sunday, 1 = Monday) or named (`Mon-Sat`).
+//! Summer time: a slot whose wall time happens twice starts once, at the first; one whose
+//! wall time does not exist starts once, when the gap ends ([`place`]).
 
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
+
+use crate::plan::cron_fields::{self, CronError};
 
 /// Parses `1h30m`, `45m`, `90s`, `2d` (units d, h, m, s; at least one) into seconds.
 pub fn parse_duration(text: &str) -> Result<u32, String> {
@@ -127,37 +131,103 @@ fn dow_names(field: &str) -> Result<String, String> {
 impl FromStr for CronSpec {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let fields: Vec<&str> = text.split_whitespace().collect();
-        if fields.len() != 5 {
-            return Err(format!(
-                "'{text}' is not a cron expression: expected 5 fields (minute hour day-of-month month day-of-week), found {}",
-                fields.len()
-            ));
-        }
-        let dow = dow_names(fields[4]).map_err(|e| format!("'{text}': {e}"))?;
-        let six = format!(
-            "0 {} {} {} {} {}",
-            fields[0], fields[1], fields[2], fields[3], dow
-        );
-        let schedule = cron::Schedule::from_str(&six)
-            .map_err(|e| format!("'{text}' is not a valid cron expression: {e}"))?;
+        CronSpec::parse(text).map_err(|e| e.message)
+    }
+}
+
+impl CronSpec {
+    /// Parses the five fields, with the place of any fault in `text`.
+    pub fn parse(text: &str) -> Result<CronSpec, CronError> {
+        let fields = cron_fields::check(text)?;
+        let f = |i: usize| fields[i].0.as_str();
+        let dow = dow_names(f(4)).map_err(|message| CronError {
+            offset: fields[4].1,
+            message: format!(
+                "'{}' is not a valid cron expression: {message}",
+                text.trim()
+            ),
+        })?;
+        let six = format!("0 {} {} {} {} {}", f(0), f(1), f(2), f(3), dow);
+        let schedule = cron::Schedule::from_str(&six).map_err(|_| CronError {
+            offset: 0,
+            message: format!(
+                "'{}' is not a valid cron expression (minute hour day-of-month month day-of-week, e.g. 30 5 * * *)",
+                text.trim()
+            ),
+        })?;
         Ok(CronSpec {
             text: text.trim().to_string(),
             schedule,
         })
     }
-}
 
-impl CronSpec {
-    /// Start instants in `[from, to)`, computed in the station's time zone.
-    pub fn between(&self, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
-        // `after` is exclusive: start one second before `from`.
-        let start = tz.from_utc_datetime(&(from - chrono::Duration::seconds(1)).naive_utc());
+    /// The wall-clock times it names from `from` (inclusive) to `to` (exclusive), with no
+    /// time zone: what the operator wrote, before summer time moves anything.
+    pub fn wall_times(&self, from: NaiveDateTime, to: NaiveDateTime) -> Vec<NaiveDateTime> {
+        // UTC has no summer time, so it walks the wall clock itself.
+        let start = Utc.from_utc_datetime(&(from - chrono::Duration::seconds(1)));
         self.schedule
             .after(&start)
-            .map(|t| t.with_timezone(&Utc))
+            .map(|t| t.naive_utc())
             .take_while(|t| *t < to)
             .collect()
+    }
+
+    /// Start instants in `[from, to)`, computed in the station's time zone.
+    ///
+    /// A wall time that happens twice (summer time ends) starts the slot once, at its first
+    /// instant; a wall time that does not exist (summer time begins) starts it once, at the
+    /// first instant after the gap. See [`place`].
+    pub fn between(&self, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        // A day either side covers any offset change; instants outside are dropped below.
+        let day = chrono::Duration::days(1);
+        let wall_from = from.with_timezone(&tz).naive_local() - day;
+        let wall_to = to.with_timezone(&tz).naive_local() + day;
+        let mut out: Vec<DateTime<Utc>> = self
+            .wall_times(wall_from, wall_to)
+            .into_iter()
+            .map(|w| place(tz, w).0)
+            .filter(|t| *t >= from && *t < to)
+            .collect();
+        // Two wall times in one gap land on the same instant: the slot starts once.
+        out.dedup();
+        out
+    }
+}
+
+/// How a wall time falls in a time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WallTime {
+    /// It happens once.
+    Single,
+    /// It happens twice (summer time ends); the slot starts at the first.
+    Twice,
+    /// It does not happen (summer time begins); the slot starts when the gap ends.
+    InGap,
+}
+
+/// The instant a slot written for wall time `wall` starts in `tz`, and how the wall time
+/// falls: the one instant; the first of two; or the first instant after a summer-time gap.
+pub fn place(tz: Tz, wall: NaiveDateTime) -> (DateTime<Utc>, WallTime) {
+    match tz.from_local_datetime(&wall) {
+        LocalResult::Single(t) => (t.with_timezone(&Utc), WallTime::Single),
+        LocalResult::Ambiguous(a, b) => (
+            a.with_timezone(&Utc).min(b.with_timezone(&Utc)),
+            WallTime::Twice,
+        ),
+        LocalResult::None => {
+            // Gaps are whole minutes and at most a few hours long: the first wall minute
+            // after `wall` that exists starts at the instant the gap ends.
+            let minute = wall
+                .with_second(0)
+                .and_then(|w| w.with_nanosecond(0))
+                .unwrap_or(wall);
+            let after = (1..=24 * 60)
+                .map(|m| minute + chrono::Duration::minutes(m))
+                .find_map(|w| tz.from_local_datetime(&w).earliest());
+            let at = after.map_or_else(|| Utc.from_utc_datetime(&wall), |t| t.with_timezone(&Utc));
+            (at, WallTime::InGap)
+        }
     }
 }
 
@@ -227,5 +297,44 @@ mod tests {
             .parse::<CronSpec>()
             .unwrap_err()
             .contains("out of range"));
+    }
+
+    #[test]
+    fn a_slot_in_the_spring_gap_starts_once_when_the_gap_ends() {
+        // Berlin, 26/03/2023: clocks go from 02:00 to 03:00 (01:00 UTC).
+        let c: CronSpec = "30 2 * * *".parse().unwrap();
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let s = c.between(tz, utc("2023-03-25T00:00:00Z"), utc("2023-03-28T00:00:00Z"));
+        assert_eq!(
+            s,
+            vec![
+                utc("2023-03-25T01:30:00Z"),
+                utc("2023-03-26T01:00:00Z"),
+                utc("2023-03-27T00:30:00Z")
+            ]
+        );
+        let gap: CronSpec = "15,45 2 * * *".parse().unwrap();
+        let s = gap.between(tz, utc("2023-03-26T00:00:00Z"), utc("2023-03-26T06:00:00Z"));
+        assert_eq!(
+            s,
+            vec![utc("2023-03-26T01:00:00Z")],
+            "two gap times, one start"
+        );
+    }
+
+    #[test]
+    fn a_slot_in_the_autumn_overlap_starts_once_at_the_first_instant() {
+        // Berlin, 29/10/2023: 02:00–03:00 happens twice (00:00 UTC, then 01:00 UTC).
+        let c: CronSpec = "30 2 * * *".parse().unwrap();
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let s = c.between(tz, utc("2023-10-28T00:00:00Z"), utc("2023-10-31T00:00:00Z"));
+        assert_eq!(
+            s,
+            vec![
+                utc("2023-10-28T00:30:00Z"),
+                utc("2023-10-29T00:30:00Z"),
+                utc("2023-10-30T01:30:00Z")
+            ]
+        );
     }
 }

@@ -156,6 +156,18 @@ pub struct Status {
     pub alerts: Vec<String>,
     /// Items waiting to be made up.
     pub makeups: usize,
+    /// The slot instance the station waits for (set by the daemon while it waits; none
+    /// while a slot plays, or when none is within the days built ahead).
+    pub next_slot: Option<NextSlot>,
+}
+
+/// A slot instance still to come.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NextSlot {
+    /// The slot's name.
+    pub name: String,
+    /// When it starts, in station-local time (RFC 3339 with the station's offset).
+    pub start: chrono::DateTime<chrono::FixedOffset>,
 }
 
 /// The item on air.

@@ -39,6 +39,8 @@ pub struct Ledger {
     failing_since: Option<DateTime<Utc>>,
     /// Problems to raise as alerts (taken by the caller).
     alerts: Vec<String>,
+    /// Where held rows go at a stop when the store still refuses them.
+    journal: Option<std::path::PathBuf>,
 }
 
 impl Ledger {
@@ -50,7 +52,15 @@ impl Ledger {
             closes: Vec::new(),
             failing_since: None,
             alerts: Vec::new(),
+            journal: None,
         }
+    }
+
+    /// Keeps held rows in `journal` at a stop when the store refuses them
+    /// ([`crate::playout::journal`]).
+    pub fn with_journal(mut self, journal: Option<std::path::PathBuf>) -> Ledger {
+        self.journal = journal;
+        self
     }
 
     /// Alerts raised since the last call.
@@ -198,7 +208,8 @@ impl Ledger {
     }
 
     /// Last chance before the player stops: writes what is held, and when the store still
-    /// refuses, puts every held row in the log (the journal) as JSON so none is lost.
+    /// refuses, keeps every held row and closing in the journal file (or, when that cannot
+    /// be written either, in the technical log as JSON) so none is lost.
     pub async fn drain(&mut self, now: DateTime<Utc>) {
         for h in self.held.iter_mut().filter(|h| h.closing.is_none()) {
             h.closing = Some(Closing::new(
@@ -209,6 +220,9 @@ impl Ledger {
             ));
         }
         if self.flush(now).await {
+            return;
+        }
+        if self.journal_held(now) {
             return;
         }
         for h in self.held.drain(..) {
@@ -227,6 +241,50 @@ impl Ledger {
                 "reason": h.closing.as_ref().map(|c| c.reason.stored()),
             });
             tracing::error!(row = %row, "airlog row that could not be written to the database");
+        }
+    }
+
+    /// Appends what is still held to the journal (closings of open rows, then rows, in the
+    /// order they were held); `false` when there is no journal or it cannot be written.
+    fn journal_held(&mut self, now: DateTime<Utc>) -> bool {
+        use crate::playout::journal::{append, Entry};
+        let Some(path) = self.journal.clone() else {
+            return false;
+        };
+        let held_since = self.failing_since.unwrap_or(now);
+        let mut entries: Vec<Entry> = self
+            .closes
+            .iter()
+            .map(|(seq, c)| Entry::Close {
+                seq: *seq,
+                closing: c.into(),
+                held_since,
+                journalled: now,
+            })
+            .collect();
+        entries.extend(self.held.iter().filter_map(|h| {
+            Some(Entry::Row {
+                row: Box::new((&h.row).into()),
+                closing: h.closing.as_ref()?.into(),
+                held_since,
+                journalled: now,
+            })
+        }));
+        match append(&path, &entries) {
+            Ok(()) => {
+                tracing::error!(
+                    rows = entries.len(),
+                    journal = %path.display(),
+                    "airlog rows the database would not take are kept in the journal; the next start writes them"
+                );
+                self.held.clear();
+                self.closes.clear();
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the airlog journal cannot be written either");
+                false
+            }
         }
     }
 

@@ -23,7 +23,10 @@
 //! - [`item`]: the item player: open, decode, resample, gain, write to the sink.
 //! - [`ledger`]: the airlog as playout writes it: rows opened before audio, progress,
 //!   closing, rows held in memory while the destination cannot take them.
-//! - [`recovery`]: rows a crash left open, closed at the next start.
+//! - [`journal`]: where held rows go at a stop when the store still refuses them, and
+//!   their replay at the next start.
+//! - [`recovery`]: rows a crash left open, closed at the next start with no more than they
+//!   can have played (judged by [`crate::airlog::bound`]).
 //! - [`seams`]: where playlists and bulletins come from ([`seams::Programme`]) and where
 //!   airlog rows go ([`seams::AirlogDestination`]): the two places the commune agent differs.
 //! - [`service`]: `loa playout run`: a date range for every station, through the seams.
@@ -33,6 +36,7 @@ pub mod control;
 pub mod cues;
 pub mod gain;
 pub mod item;
+pub mod journal;
 pub mod ledger;
 pub mod player;
 pub mod recovery;

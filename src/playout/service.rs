@@ -97,7 +97,7 @@ pub async fn slots_between(
                 })?
             }
         };
-        // A slot still running at `from` is included: the runner joins it late.
+        // A slot still running at `from` is included: the player joins it late.
         out.extend(body.slots.into_iter().filter(|s| {
             let t = s.start.with_timezone(&Utc);
             t + chrono::Duration::seconds(i64::from(s.length_s)) > from && t < to
@@ -197,7 +197,14 @@ pub async fn run_range(
         }
     }
     // Rows a crash left open are closed first; what they were is made up from the airlog.
-    let recovered = recover(store.as_ref()).await?.values().map(Vec::len).sum();
+    if let Some(journal) = &settings.journal {
+        crate::daemon::replay_journal(store.as_ref(), journal, SystemClock.now()).await;
+    }
+    let recovered = recover(store.as_ref(), SystemClock.now())
+        .await?
+        .values()
+        .map(Vec::len)
+        .sum();
     let mut summary = Summary {
         recovered,
         ..Summary::default()

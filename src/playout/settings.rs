@@ -18,6 +18,8 @@ pub struct Settings {
     pub output_latency: Option<std::time::Duration>,
     /// Who the daemon is in the airlog.
     pub who: String,
+    /// Where rows the store would not take are kept at a stop (none: the log only).
+    pub journal: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -29,6 +31,7 @@ impl Default for Settings {
             makeup: true,
             output_latency: None,
             who: "loa".into(),
+            journal: None,
         }
     }
 }

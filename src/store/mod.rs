@@ -12,6 +12,7 @@ use crate::config::DatabaseUrl;
 use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Topic};
 
 pub mod airlog;
+pub mod claim;
 mod packed;
 pub mod postgres;
 mod queries;
@@ -21,6 +22,7 @@ pub mod sqlite;
 mod write_tx;
 
 pub use airlog::{AirlogStore, Closing, NewRow, SlotRecord};
+pub use claim::StationClaim;
 pub use packed::{sort_for_export, ExportFields, ExportPage};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
 
@@ -66,6 +68,14 @@ pub enum StoreError {
         id: BulletinId,
         /// How many airlog rows point at it.
         count: u64,
+    },
+    /// Another daemon plays the station (PostgreSQL's advisory lock on it is held).
+    #[error("station {station} is already played by another loa daemon on this database ({holder}); stop that daemon first")]
+    Claimed {
+        /// The station.
+        station: String,
+        /// Who holds it (the other daemon's PID, host and control API, as it said).
+        holder: String,
     },
     /// A stored airlog row's words could not be read back (hand-edited, or from a newer
     /// version).
@@ -150,6 +160,15 @@ pub trait Store: ScheduleStore + AirlogStore + Send + Sync {
     /// Deletes a bulletin's row and returns it; refused for a bulletin that has aired.
     /// The caller deletes its audio afterwards.
     async fn remove_bulletin(&self, id: &BulletinId) -> Result<Bulletin, StoreError>;
+
+    /// Claims `stations` for this daemon until the claim is released or dropped; refused
+    /// ([`StoreError::Claimed`]) while another daemon holds one of them. `holder` says who
+    /// this daemon is (PID, host, control API), for the one refused.
+    async fn claim_stations(
+        &self,
+        stations: &[String],
+        holder: &str,
+    ) -> Result<StationClaim, StoreError>;
 
     /// Closes the connections cleanly (SQLite checkpoints its WAL).
     async fn close(&self);

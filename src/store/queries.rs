@@ -280,6 +280,14 @@ macro_rules! impl_store {
                 Ok(current)
             }
 
+            async fn claim_stations(
+                &self,
+                stations: &[String],
+                holder: &str,
+            ) -> Result<$crate::store::StationClaim, $crate::store::StoreError> {
+                self.claim(stations, holder).await
+            }
+
             async fn close(&self) {
                 self.pool.close().await;
             }

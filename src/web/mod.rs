@@ -17,6 +17,9 @@ use crate::library::{ApprovalState, BulletinId};
 use crate::playout::control::{Command, Event, StationHandle};
 use crate::store::Store;
 
+pub mod operator;
+pub mod serve;
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
@@ -32,7 +35,7 @@ pub struct AppState {
 
 /// An API error: a status and one sentence.
 #[derive(Debug)]
-pub struct ApiError(StatusCode, String);
+pub struct ApiError(pub StatusCode, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -42,14 +45,15 @@ impl IntoResponse for ApiError {
 
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/api/status", get(status))
         .route("/api/events", get(events))
         .route("/api/stations/{code}/skip", post(skip))
         .route("/api/stations/{code}/stop", post(stop))
         .route("/api/stations/{code}/play", post(play))
         .route("/api/stations/{code}/urgent", post(urgent))
-        .with_state(state)
+        .with_state(state);
+    serve::with_limits(routes)
 }
 
 /// Checks the bearer token in constant time and returns the operator's name.
@@ -68,16 +72,12 @@ fn authorise(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> 
                 .into(),
         ));
     }
-    let who = headers
-        .get("x-loa-operator")
-        .and_then(|v| v.to_str().ok())
-        .map(crate::text::nfc)
-        .unwrap_or_default();
-    Ok(if who.trim().is_empty() {
-        "api".into()
-    } else {
-        who.trim().to_string()
-    })
+    let who = match headers.get(operator::HEADER) {
+        Some(v) => operator::decode(v.as_bytes())
+            .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?,
+        None => None,
+    };
+    Ok(who.unwrap_or_else(|| "api".into()))
 }
 
 /// The stations a command is for: one code, or `all`.
@@ -233,11 +233,18 @@ async fn play_request(
     body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(String, Vec<StationHandle>, BulletinId, bool), ApiError> {
     let who = authorise(state, headers)?;
-    let Json(body) = body.map_err(|e| {
-        ApiError(
+    let Json(body) = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the request body is longer than the {} bytes the control API takes",
+                serve::MAX_BODY
+            ),
+        ),
+        _ => ApiError(
             StatusCode::BAD_REQUEST,
             format!("bad request body: {}", e.body_text()),
-        )
+        ),
     })?;
     let handles = targets(state, code)?.into_iter().cloned().collect();
     let bulletin = airable(state, &body.bulletin).await?;

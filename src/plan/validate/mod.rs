@@ -5,7 +5,8 @@
 //! checked in a module of its own:
 //! - [`structure`]: the file's shape (unknown keys), the value readers every part shares
 //!   (dates, durations, numbers, time zones, station lists) and the stations;
-//! - [`slots`]: slot times and lengths, jingles, and slots that overlap at a station;
+//! - [`slots`]: slot times and lengths, names, jingles, slots that never fire in the year
+//!   or overlap at a station, and slot times summer time skips or repeats (notes);
 //! - [`rules`]: cadence rules and whether the slots leave room to meet them;
 //! - [`limits`]: the local limits, typical lengths, campaigns and blackout days.
 
@@ -61,9 +62,15 @@ impl std::error::Error for PlanReport {}
 
 /// Reads and validates a plan file.
 pub fn check_file(path: &Path) -> Result<Plan, PlanReport> {
+    check_file_with_notes(path).map(|(plan, _)| plan)
+}
+
+/// Reads and validates a plan file; a valid plan comes with its notes: things loa handles
+/// in a way the operator should know (a slot time summer time skips or repeats).
+pub fn check_file_with_notes(path: &Path) -> Result<(Plan, Vec<PlanProblem>), PlanReport> {
     let file = path.display().to_string();
     match std::fs::read_to_string(path) {
-        Ok(text) => check(&text, &file),
+        Ok(text) => check_with_notes(&text, &file),
         Err(e) => Err(PlanReport {
             file,
             problems: vec![PlanProblem {
@@ -79,19 +86,35 @@ pub fn check_file(path: &Path) -> Result<Plan, PlanReport> {
 struct Problems<'a> {
     text: &'a str,
     list: Vec<PlanProblem>,
+    /// Not problems: what loa will do about something the plan may not expect.
+    notes: Vec<PlanProblem>,
 }
 
 impl Problems<'_> {
-    fn at_offset(&mut self, offset: usize, message: impl Into<String>) {
-        let offset = offset.min(self.text.len());
+    fn place(&self, offset: usize, message: impl Into<String>) -> PlanProblem {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let before = &self.text[..offset];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        self.list.push(PlanProblem {
+        PlanProblem {
             line,
             column,
             message: message.into(),
-        });
+        }
+    }
+
+    fn at_offset(&mut self, offset: usize, message: impl Into<String>) {
+        let problem = self.place(offset, message);
+        self.list.push(problem);
+    }
+
+    /// A note at a byte offset of the file.
+    fn note_at_offset(&mut self, offset: usize, message: impl Into<String>) {
+        let note = self.place(offset, message);
+        self.notes.push(note);
     }
 
     fn at<T>(&mut self, s: &S<T>, message: impl Into<String>) {
@@ -101,9 +124,15 @@ impl Problems<'_> {
 
 /// Validates plan text read from `file`.
 pub fn check(text: &str, file: &str) -> Result<Plan, PlanReport> {
+    check_with_notes(text, file).map(|(plan, _)| plan)
+}
+
+/// Validates plan text read from `file`; a valid plan comes with its notes, in file order.
+pub fn check_with_notes(text: &str, file: &str) -> Result<(Plan, Vec<PlanProblem>), PlanReport> {
     let mut p = Problems {
         text,
         list: Vec::new(),
+        notes: Vec::new(),
     };
     let report = |mut list: Vec<PlanProblem>| {
         list.sort();
@@ -132,7 +161,12 @@ pub fn check(text: &str, file: &str) -> Result<Plan, PlanReport> {
     };
     let plan = build(&raw, &mut p);
     match plan {
-        Some(plan) if p.list.is_empty() => Ok(plan),
+        Some(plan) if p.list.is_empty() => {
+            let mut notes = p.notes;
+            notes.sort();
+            notes.dedup();
+            Ok((plan, notes))
+        }
         _ => Err(report(p.list)),
     }
 }
@@ -207,6 +241,7 @@ fn cross_checks(raw: &RawPlan, plan: &Plan, p: &mut Problems) {
         to.with_timezone(&chrono::Utc),
     );
     limits::session_lengths(raw, plan, p);
+    slots::year_times(raw, plan, p);
     for station in &plan.stations {
         let all = calendar::raw_instances(plan, station, from, to);
         slots::overlaps(raw, plan, station, &all, p);

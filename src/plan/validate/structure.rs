@@ -12,7 +12,7 @@ use super::Problems;
 use crate::library::BulletinId;
 use crate::plan::raw::{self, RawPlan, S};
 use crate::plan::timing::parse_duration;
-use crate::plan::{Level, Station};
+use crate::plan::{Level, Output, Station};
 use crate::text::nfc;
 
 /// Reports keys the format does not know, in every table.
@@ -208,15 +208,25 @@ pub(super) fn stations(raw: &RawPlan, default_tz: Tz, p: &mut Problems) -> Vec<S
                 );
             }
         }
+        if r.name.get_ref().trim().is_empty() {
+            p.at(
+                &r.name,
+                format!("station '{code}' has a blank name (give its name, e.g. \"Xã Vĩnh Hùng\")"),
+            );
+        }
+        let output = match &r.output {
+            None => Output::Device(None),
+            Some(o) => o.get_ref().trim().parse().unwrap_or_else(|e: String| {
+                p.at(o, e);
+                Output::Null
+            }),
+        };
         out.push(Station {
             code,
             name: nfc(r.name.get_ref().trim()),
             level,
             timezone,
-            output: r
-                .output
-                .as_ref()
-                .map_or_else(|| "device".to_string(), |o| o.get_ref().clone()),
+            output,
             valid_from,
             valid_until,
             successor: r.successor.as_ref().map(|s| s.get_ref().clone()),
@@ -242,5 +252,43 @@ pub(super) fn stations(raw: &RawPlan, default_tz: Tz, p: &mut Problems) -> Vec<S
             }
         }
     }
+    successor_cycles(raw, &out, p);
     out
+}
+
+/// Reports successors that go round in a circle (`a` → `b` → `a`), once per circle, at the
+/// first station of it in the file. A station naming itself is reported on its own.
+fn successor_cycles(raw: &RawPlan, stations: &[Station], p: &mut Problems) {
+    let index = |code: &str| stations.iter().position(|s| s.code == code);
+    for (start, st) in stations.iter().enumerate() {
+        let mut path = vec![start];
+        let mut next = st.successor.as_deref().and_then(index);
+        while let Some(n) = next {
+            if n == start {
+                // Report at the circle's first station only, and not a self-succession.
+                if path.len() > 1 && path.iter().all(|i| *i >= start) {
+                    let names: Vec<String> = path
+                        .iter()
+                        .chain([&start])
+                        .map(|i| format!("'{}'", stations[*i].code))
+                        .collect();
+                    if let Some(succ) = &raw.station[start].get_ref().successor {
+                        p.at(
+                            succ,
+                            format!(
+                                "successors go round in a circle: {} (each station needs a last successor)",
+                                names.join(" → ")
+                            ),
+                        );
+                    }
+                }
+                break;
+            }
+            if path.contains(&n) || path.len() > stations.len() {
+                break;
+            }
+            path.push(n);
+            next = stations[n].successor.as_deref().and_then(index);
+        }
+    }
 }

@@ -115,3 +115,150 @@ fn broken_toml_gives_one_problem_with_a_position() {
     assert_eq!(p.len(), 1);
     assert!(p[0].starts_with("1:"), "{p:?}");
 }
+
+/// A one-station plan in `tz` with one slot at `cron`, for the checks below.
+fn small(tz: &str, cron: &str, extra: &str) -> String {
+    format!(
+        "[plan]\nname = \"Thử\"\nyear = 2023\ntimezone = \"{tz}\"\n\n[[station]]\ncode = \"xa-a\"\nname = \"Xã A\"\nlevel = \"commune\"\n{extra}\n[[slot]]\nname = \"Bản tin\"\nstations = [\"all\"]\ncron = \"{cron}\"\nlength = \"10m\"\ncchc = \"5m\"\n"
+    )
+}
+
+/// `line:column` of the first occurrence of `needle` in `text`, 1-based.
+fn position(text: &str, needle: &str) -> String {
+    let at = text.find(needle).expect("needle in text");
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap().chars().count() + 1;
+    format!("{line}:{column}")
+}
+
+#[test]
+fn a_cron_that_never_fires_in_the_plans_year_is_reported_at_its_cron() {
+    for (cron, fields) in [
+        ("0 6 30 2 *", "day-of-month 30 and month 2"),
+        ("0 6 31 4 *", "day-of-month 31 and month 4"),
+    ] {
+        let text = DISTRICT.replacen("cron = \"0 6 * * *\"", &format!("cron = \"{cron}\""), 1);
+        let p = problems(&text);
+        let want = format!(
+            "{}: slot 'Chương trình phát thanh buổi sáng': cron '{cron}' never fires in 2023: no date of 2023 has {fields}",
+            position(&text, &format!("\"{cron}\""))
+        );
+        assert!(p.contains(&want), "{want}\n{p:#?}");
+    }
+}
+
+#[test]
+fn a_cron_error_speaks_of_the_five_fields_and_points_at_the_faulty_one() {
+    let text = DISTRICT.replacen("cron = \"0 6 * * *\"", "cron = \"0 25 * * *\"", 1);
+    let p = problems(&text);
+    let want = format!(
+        "{}: '0 25 * * *' is not a valid cron expression: hour 25 is out of range: hours run from 0 to 23",
+        position(&text, "25 * * *\"")
+    );
+    assert_eq!(p, vec![want]);
+}
+
+#[test]
+fn a_blank_station_name_is_reported() {
+    let text = DISTRICT.replacen("name = \"Xã Vĩnh An\"", "name = \"  \"", 1);
+    let p = problems(&text);
+    let want = format!(
+        "{}: station 'vinh-an' has a blank name (give its name, e.g. \"Xã Vĩnh Hùng\")",
+        position(&text, "\"  \"")
+    );
+    assert_eq!(p, vec![want]);
+}
+
+#[test]
+fn an_empty_slot_name_is_reported() {
+    let text = DISTRICT.replacen(
+        "name = \"Chương trình phát thanh buổi chiều\"",
+        "name = \"\"",
+        1,
+    );
+    let p = problems(&text);
+    let want = format!(
+        "{}: a slot has an empty name (give it one, e.g. \"Bản tin buổi sáng\")",
+        position(&text, "\"\"\n")
+    );
+    assert_eq!(p, vec![want]);
+}
+
+#[test]
+fn a_slot_name_used_twice_is_reported_at_the_second() {
+    let text = DISTRICT.replacen(
+        "name = \"Chương trình phát thanh buổi chiều\"",
+        "name = \"Chương trình phát thanh buổi sáng\"",
+        1,
+    );
+    // The second occurrence of the name is the second slot's.
+    let second = text.rfind("\"Chương trình phát thanh buổi sáng\"").unwrap();
+    let line = text[..second].matches('\n').count() + 1;
+    let column = text[..second].rsplit('\n').next().unwrap().chars().count() + 1;
+    assert_eq!(
+        problems(&text),
+        vec![format!("{line}:{column}: slot name 'Chương trình phát thanh buổi sáng' is used twice: give each slot its own name")]
+    );
+}
+
+#[test]
+fn successors_that_go_round_in_a_circle_are_reported_once() {
+    let stations = "valid_until = \"2023-06-30\"\nsuccessor = \"xa-b\"\n\n[[station]]\ncode = \"xa-b\"\nname = \"Xã B\"\nlevel = \"commune\"\nvalid_until = \"2023-06-30\"\nsuccessor = \"xa-a\"\n";
+    let text = small("Asia/Ho_Chi_Minh", "0 6 * * *", stations);
+    let p = problems(&text);
+    let want = format!(
+        "{}: successors go round in a circle: 'xa-a' → 'xa-b' → 'xa-a' (each station needs a last successor)",
+        position(&text, "\"xa-b\"\n")
+    );
+    assert_eq!(p, vec![want]);
+}
+
+#[test]
+fn an_output_no_sink_understands_is_reported_and_the_known_ones_pass() {
+    let text = small("Asia/Ho_Chi_Minh", "0 6 * * *", "output = \"speaker\"\n");
+    assert_eq!(
+        problems(&text),
+        vec![format!(
+            "{}: output 'speaker' is not one loa can play to: write device, device:NAME, wav, wav:DIR, null or agent",
+            position(&text, "\"speaker\"")
+        )]
+    );
+    for ok in [
+        "device",
+        "device:hw:0,0",
+        "wav",
+        "wav:/tmp/cap",
+        "null",
+        "agent",
+    ] {
+        let text = small(
+            "Asia/Ho_Chi_Minh",
+            "0 6 * * *",
+            &format!("output = \"{ok}\"\n"),
+        );
+        let plan = check(&text, "p.toml").unwrap_or_else(|r| panic!("{ok}: {r}"));
+        assert_eq!(plan.stations[0].output.to_string(), ok);
+    }
+}
+
+#[test]
+fn slot_times_summer_time_skips_or_repeats_get_a_note_saying_what_loa_does() {
+    let text = small("Europe/Berlin", "30 2 * * *", "");
+    let (_, notes) = check_with_notes(&text, "p.toml").unwrap_or_else(|r| panic!("{r}"));
+    let at = position(&text, "\"30 2 * * *\"");
+    let notes: Vec<String> = notes
+        .iter()
+        .map(|n| format!("{}:{}: {}", n.line, n.column, n.message))
+        .collect();
+    assert_eq!(
+        notes,
+        vec![
+            format!("{at}: slot 'Bản tin' at 'xa-a': 02:30 does not exist on 26/03/2023 in Europe/Berlin (clocks go from 02:00 to 03:00); loa plays the slot once, at 03:00"),
+            format!("{at}: slot 'Bản tin' at 'xa-a': 02:30 happens twice on 29/10/2023 in Europe/Berlin (summer time ends); loa plays the slot once, at the first 02:30 (UTC+02:00)"),
+        ]
+    );
+    let (_, none) =
+        check_with_notes(&small("Asia/Ho_Chi_Minh", "30 2 * * *", ""), "p.toml").unwrap();
+    assert!(none.is_empty(), "{none:?}");
+}

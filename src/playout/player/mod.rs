@@ -95,7 +95,7 @@ impl StationPlayer {
         settings: Settings,
     ) -> StationPlayer {
         StationPlayer {
-            ledger: Ledger::new(destination.clone()),
+            ledger: Ledger::new(destination.clone()).with_journal(settings.journal.clone()),
             items: ItemPlayer::new(audio, settings.format, clock.simulated()),
             output: Output::new(sink, clock.clone()),
             station,

@@ -111,6 +111,7 @@ impl StationPlayer {
         self.set_state(PlayerState::Playing {
             slot: slot.name.clone(),
         });
+        self.with_status(|s| s.next_slot = None);
         self.emit(Event::SlotStarted {
             station: self.station.code.clone(),
             slot: slot.name.clone(),

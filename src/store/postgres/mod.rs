@@ -48,7 +48,56 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Takes a session advisory lock per station on a connection taken out of the pool
+    /// (it is closed, not returned, when the claim ends, so the locks go with it); the
+    /// session's `application_name` says who holds them.
+    async fn claim(
+        &self,
+        stations: &[String],
+        holder: &str,
+    ) -> Result<crate::store::StationClaim, StoreError> {
+        use crate::store::claim::{application_name, station_key, LOCK_CLASS};
+        use sqlx::Connection;
+        let mut conn = self.pool.acquire().await?.detach();
+        sqlx::query("SELECT set_config('application_name', $1, false)")
+            .bind(application_name(holder))
+            .execute(&mut conn)
+            .await?;
+        for code in stations {
+            let key = station_key(code);
+            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
+                .bind(LOCK_CLASS)
+                .bind(key)
+                .fetch_one(&mut conn)
+                .await?;
+            if !got {
+                let who: Option<String> = sqlx::query_scalar(LOCK_HOLDER)
+                    .bind(LOCK_CLASS)
+                    .bind(key)
+                    .fetch_optional(&mut conn)
+                    .await?;
+                let _ = conn.close().await;
+                return Err(StoreError::Claimed {
+                    station: code.clone(),
+                    holder: who
+                        .filter(|w| !w.trim().is_empty())
+                        .unwrap_or_else(|| "a session that did not say who it is".into()),
+                });
+            }
+        }
+        Ok(crate::store::StationClaim::held_by(conn))
+    }
 }
+
+/// The `application_name` of the session holding a station's advisory lock
+/// (`pg_try_advisory_lock(int4, int4)` shows as `objsubid = 2`).
+const LOCK_HOLDER: &str = "SELECT a.application_name FROM pg_locks l \
+     JOIN pg_stat_activity a ON a.pid = l.pid \
+     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 \
+     AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid \
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+     LIMIT 1";
 
 // PostgreSQL locks rows as it goes; a plain BEGIN is right.
 crate::store::write_tx::write_tx_fns!(sqlx::Postgres, "BEGIN");

@@ -60,6 +60,16 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+
+    /// The embedded database is one data dir's, and that data dir's lock file keeps a
+    /// second daemon out: the claim holds nothing ([`crate::store::claim`]).
+    async fn claim(
+        &self,
+        _stations: &[String],
+        _holder: &str,
+    ) -> Result<crate::store::StationClaim, StoreError> {
+        Ok(crate::store::StationClaim::none())
+    }
 }
 
 // SQLite write transactions take the write lock at once (`BEGIN IMMEDIATE`): a deferred
