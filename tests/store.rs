@@ -336,6 +336,7 @@ macro_rules! store_suite {
                     name: "Xã Vĩnh An".into(),
                     slots: vec![],
                     skipped_slots: vec![],
+                    empty_slots: vec![],
                     compliance: vec![],
                 };
                 assert_eq!(
