@@ -219,7 +219,7 @@ pub struct PlayoutConfig {
     /// The default sink.
     pub sink: crate::playout::sink::SinkSpec,
     /// Output format, loudness target, ceiling and makeup.
-    pub settings: crate::playout::runner::Settings,
+    pub settings: crate::playout::Settings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -476,7 +476,7 @@ impl Config {
         };
         let playout = PlayoutConfig {
             sink,
-            settings: crate::playout::runner::Settings {
+            settings: crate::playout::Settings {
                 format,
                 target_lufs: p.target_lufs,
                 ceiling_dbtp: p.ceiling_dbtp,

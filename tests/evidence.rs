@@ -202,11 +202,13 @@ fn cutting_the_last_rows_and_moving_the_head_back_is_named_truncation() {
         let pool = store.pool();
         let chain = in_chain_order(rows(store, "vinh-an").await);
         let keep = &chain[chain.len() - 4];
-        sqlx::query("DELETE FROM airlog WHERE station = 'vinh-an' AND seq > ?")
-            .bind(keep.seq)
-            .execute(pool)
-            .await
-            .unwrap();
+        for cut in &chain[chain.len() - 3..] {
+            sqlx::query("DELETE FROM airlog WHERE seq = ?")
+                .bind(cut.seq)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
         sqlx::query("UPDATE airlog_heads SET seq = ?, row_hash = ? WHERE station = 'vinh-an'")
             .bind(keep.seq)
             .bind(&keep.row_hash)

@@ -446,6 +446,7 @@ macro_rules! store_suite {
                     name: "Xã Vĩnh An".into(),
                     slots: vec![],
                     skipped_slots: vec![],
+                    empty_slots: vec![],
                     compliance: vec![],
                 };
                 assert_eq!(
@@ -860,4 +861,72 @@ async fn sqlite_runs_with_wal_foreign_keys_and_full_sync() {
         .unwrap()
         .count();
     assert_eq!(n as usize, files);
+}
+
+#[tokio::test]
+async fn postgres_refuses_a_second_daemon_for_a_station_another_one_holds() {
+    let Some(b) = postgres().await else {
+        return;
+    };
+    let Backend::Postgres(first, admin_url, db) = &b else {
+        unreachable!()
+    };
+    let (base, _) = admin_url.rsplit_once('/').expect("URL names a database");
+    let second = PgStore::open(&format!("{base}/{db}")).await.unwrap();
+    let codes = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let held = first
+        .claim_stations(
+            &codes(&["vinh-an", "vinh-hung"]),
+            "loa serve PID 4242 on huyen, API http://127.0.0.1:7010",
+        )
+        .await
+        .unwrap();
+    assert!(held.holds_locks());
+    let err = second
+        .claim_stations(&codes(&["vinh-tien", "vinh-an"]), "loa serve PID 7")
+        .await
+        .unwrap_err();
+    match &err {
+        StoreError::Claimed { station, holder } => {
+            assert_eq!(station, "vinh-an");
+            assert!(
+                holder.contains("PID 4242") && holder.contains("7010"),
+                "{holder}"
+            );
+        }
+        other => panic!("{other}"),
+    }
+    // The refused claim kept nothing (vinh-tien is free), and other stations are free.
+    let tien = second
+        .claim_stations(&codes(&["vinh-tien"]), "loa serve PID 7")
+        .await
+        .unwrap();
+    held.release().await;
+    let an = second
+        .claim_stations(&codes(&["vinh-an"]), "loa serve PID 7")
+        .await
+        .unwrap();
+    tien.release().await;
+    an.release().await;
+    second.pool().close().await;
+    b.teardown().await;
+}
+
+#[tokio::test]
+async fn an_sqlite_claim_holds_nothing_the_data_dir_lock_keeps_a_second_daemon_out() {
+    let Some(b) = sqlite().await else {
+        return;
+    };
+    let s = b.store();
+    let stations = vec!["vinh-an".to_string()];
+    let one = s
+        .claim_stations(&stations, "loa serve PID 1")
+        .await
+        .unwrap();
+    let two = s
+        .claim_stations(&stations, "loa serve PID 2")
+        .await
+        .unwrap();
+    assert!(!one.holds_locks() && !two.holds_locks());
+    b.teardown().await;
 }

@@ -59,7 +59,6 @@ impl PgStore {
         holder: &str,
     ) -> Result<crate::store::StationClaim, StoreError> {
         use crate::store::claim::{application_name, station_key, LOCK_CLASS};
-        use sqlx::Connection;
         let mut conn = self.pool.acquire().await?.detach();
         sqlx::query("SELECT set_config('application_name', $1, false)")
             .bind(application_name(holder))
@@ -78,7 +77,7 @@ impl PgStore {
                     .bind(key)
                     .fetch_optional(&mut conn)
                     .await?;
-                let _ = conn.close().await;
+                crate::store::StationClaim::held_by(conn).release().await;
                 return Err(StoreError::Claimed {
                     station: code.clone(),
                     holder: who
