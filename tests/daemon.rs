@@ -18,32 +18,7 @@ use loa::airlog::{AirStatus, CueSource, Reason};
 async fn a_second_serve_on_the_same_data_dir_exits_2_and_the_first_keeps_playing() {
     let mut d = start().await;
     let before = rows(&d.loa).await;
-    let mut second = Command::new(env!("CARGO_BIN_EXE_loa"))
-        .args(["--data-dir", d.loa.data.to_str().unwrap()])
-        .args(["serve", "--plan", d.plan.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let code = loop {
-        if let Some(s) = second.try_wait().unwrap() {
-            break s.code();
-        }
-        if Instant::now() > deadline {
-            let _ = second.kill();
-            let _ = second.wait();
-            panic!("a second loa serve on the same data dir kept running");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut said = String::new();
-    second
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut said)
-        .unwrap();
+    let (code, said) = exits_within(&d, &["serve", "--plan", d.plan.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{said}");
     let pid = d.child.id().to_string();
     assert!(
@@ -51,6 +26,30 @@ async fn a_second_serve_on_the_same_data_dir_exits_2_and_the_first_keeps_playing
             && said.contains(&format!("http://127.0.0.1:{}", d.port)),
         "the refusal names the running daemon: {said}"
     );
+    // A wall-clock playout run is a daemon too.
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+        .format("%Y-%m-%d")
+        .to_string();
+    let (code, said) = exits_within(
+        &d,
+        &[
+            "playout",
+            "run",
+            "--plan",
+            d.plan.to_str().unwrap(),
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--clock",
+            "system",
+            "--sink",
+            "null",
+        ],
+    );
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains(&format!("PID {pid}")), "{said}");
     // The first plays on: its open row is still open and advancing, nothing else changed.
     std::thread::sleep(Duration::from_millis(2_500));
     assert!(
@@ -77,6 +76,38 @@ async fn a_second_serve_on_the_same_data_dir_exits_2_and_the_first_keeps_playing
         }
     }
     assert!(after.iter().all(|r| !r.reason.stored().contains("crash")));
+}
+
+/// Runs `loa ARGS` on the daemon's data dir, expecting it to exit within 15 s (it is
+/// killed and the test fails otherwise); returns its exit code and stderr.
+fn exits_within(d: &common::daemon::Daemon, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loa"))
+        .args(["--data-dir", d.loa.data.to_str().unwrap()])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("loa {args:?} kept running beside the daemon");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut said = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut said)
+        .unwrap();
+    (code, said)
 }
 
 #[tokio::test]
