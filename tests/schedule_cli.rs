@@ -511,3 +511,51 @@ fn weeks_touching_the_year_boundary_build() {
     let slots = j["stations"][0]["slots"].as_array().unwrap();
     assert_eq!(slots.last().unwrap()["start"], "2023-12-31T17:00:00+07:00");
 }
+
+#[test]
+fn the_demo_library_fills_every_slot_of_the_first_quarter_of_2023() {
+    let loa = Loa::init();
+    let manifest = repo().join("audio/manifest.toml");
+    loa.run(&["library", "import", manifest.to_str().unwrap(), "--approve"])
+        .expect(0);
+    let mut weeks = vec!["2022-W52".to_string()];
+    weeks.extend((1..=13).map(|w| format!("2023-W{w:02}")));
+    let (mut running, mut empty) = (0, Vec::new());
+    for week in &weeks {
+        let out = loa
+            .run(&[
+                "schedule",
+                "build",
+                "--plan",
+                &plan(),
+                "--week",
+                week,
+                "--json",
+            ])
+            .expect(0)
+            .json();
+        for st in out["stations"].as_array().unwrap() {
+            for slot in st["slots"].as_array().unwrap() {
+                let start = slot["start"].as_str().unwrap();
+                if !("2023-01-01".."2023-04-01").contains(&&start[..10]) {
+                    continue;
+                }
+                running += 1;
+                let content =
+                    slot["items"].as_array().unwrap().iter().any(|i| {
+                        ["news", "article", "column"].contains(&i["kind"].as_str().unwrap())
+                    });
+                if !content {
+                    empty.push(format!("{} {start}", st["code"]));
+                }
+            }
+        }
+    }
+    // 90 days, 14 stations, two slots a day, less the blackout days (Tết).
+    assert!(running > 2_000, "{running}");
+    assert!(
+        empty.is_empty(),
+        "{} of {running} empty: {empty:?}",
+        empty.len()
+    );
+}

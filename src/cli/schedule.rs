@@ -320,6 +320,15 @@ fn print_station(st: &StationWeek) {
             s.reason
         );
     }
+    for e in &st.empty_slots {
+        println!(
+            "  {}  {}  — không có nội dung CCHC / no CCHC content: {} / {}",
+            e.start.format("%a %d/%m/%Y %H:%M"),
+            e.name,
+            e.reason.vi(),
+            e.reason.en()
+        );
+    }
     println!("  Tuân thủ / compliance:");
     for r in &st.compliance {
         println!(

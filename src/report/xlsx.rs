@@ -11,12 +11,11 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet};
 
 use super::integrity::Integrity;
 use super::labels::{self, words};
-use super::rows::{Cell, ExportRow, COLUMNS_VI};
+use super::rows::{Cell, ExportRow, COLUMNS_VI, NCOLS};
+use super::safe;
 use super::tables::{tables, Val};
 use super::walk::{RowSink, Walked};
-use super::xlsx_print::{
-    detail_page, row_height, set_widths, summary_page, summary_widths, SummaryFormats, LINE_POINTS,
-};
+use super::xlsx_print::{detail_page, summary_sheet, Role};
 use super::{Lang, Period, ReportError};
 
 /// Detail rows per sheet.
@@ -25,9 +24,19 @@ pub const ROWS_PER_SHEET: u32 = 1_000_000;
 /// The Excel number format of instants.
 pub const DATE_FORMAT: &str = "dd/mm/yyyy hh:mm:ss.000";
 
-const WIDTHS: [f64; 16] = [
+const WIDTHS: [f64; NCOLS] = [
     14.0, 28.0, 22.0, 14.0, 48.0, 10.0, 18.0, 32.0, 22.0, 22.0, 22.0, 12.0, 12.0, 40.0, 20.0, 20.0,
+    10.0, 20.0, 12.0, 12.0, 20.0, 10.0, 40.0,
 ];
+
+/// Days since Excel's epoch of a local date-time, from its microseconds (so the exact
+/// instant reads back: `verify --export` finds the microsecond that divides to it).
+pub fn excel_serial(t: chrono::NaiveDateTime) -> f64 {
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default();
+    (t - epoch).num_microseconds().unwrap_or(0) as f64 / 86_400_000_000.0
+}
 
 /// An XLSX export being written.
 pub struct XlsxWriter {
@@ -108,24 +117,43 @@ impl XlsxWriter {
             .wb
             .worksheet_from_index(self.sheet)
             .map_err(|e| err(&p, e))?;
-        ws.autofilter(0, 0, last, 15).map_err(|e| err(&p, e))?;
+        ws.autofilter(0, 0, last, NCOLS as u16 - 1)
+            .map_err(|e| err(&p, e))?;
         Ok(())
     }
 
-    /// Fills the summary, adds the integrity sheet and saves the file.
+    /// Fills the summary, signs the integrity block (with the summary's digest), adds the
+    /// integrity sheet and saves the file.
     pub fn finish(
         mut self,
-        walked: &Walked,
+        walked: &mut Walked,
         period: &Period,
         plan_name: Option<&str>,
         issued: NaiveDate,
+        key: &crate::airlog::key::DistrictKey,
     ) -> Result<(), ReportError> {
         self.close_detail_sheet()?;
         let p = self.path.clone();
         let lang = self.lang;
         let bold = self.bold.clone();
+        let cells = summary_cells(lang, walked, period, plan_name, issued);
+        let texts: Vec<(u32, u16, String)> = cells
+            .iter()
+            .map(|(r, c, v)| {
+                let t = match v {
+                    SumCell::Text(s, _) => s.clone(),
+                    SumCell::Int(n) => format!("{}", *n as f64),
+                    SumCell::Dec(x) => format!("{x}"),
+                };
+                (*r, *c, t)
+            })
+            .collect();
+        walked.integrity.summary_sha256 = Some(summary_digest(
+            texts.iter().map(|(r, c, t)| (*r, *c, t.as_str())),
+        ));
+        walked.integrity.sign(key);
         let ws = self.wb.worksheet_from_index(0).map_err(|e| err(&p, e))?;
-        summary_sheet(ws, lang, walked, period, plan_name, issued).map_err(|e| err(&p, e))?;
+        summary_sheet(ws, &cells, lang).map_err(|e| err(&p, e))?;
         let ws = self.wb.add_worksheet();
         ws.set_name(words(lang).integrity_sheet)
             .map_err(|e| err(&p, e))?;
@@ -150,11 +178,24 @@ impl RowSink for XlsxWriter {
             match cell {
                 Cell::Text("") => {}
                 Cell::Text(s) => {
-                    ws.write_string(r, c, *s).map_err(|e| err(p, e))?;
+                    // A string cell is never a formula; control characters are escaped.
+                    ws.write_string(r, c, safe::escape(s).as_ref())
+                        .map_err(|e| err(p, e))?;
+                }
+                Cell::OptNumber(None) | Cell::Gain(None) => {}
+                Cell::OptNumber(Some(n)) => {
+                    ws.write_number(r, c, *n as f64).map_err(|e| err(p, e))?;
+                }
+                Cell::Gain(Some(g)) => {
+                    // As text: the exact decimal the row hash covers.
+                    ws.write_string(r, c, format!("{g}"))
+                        .map_err(|e| err(p, e))?;
                 }
                 Cell::Time(None) => {}
                 Cell::Time(Some(t)) => {
-                    ws.write_datetime_with_format(r, c, t.naive_local(), date)
+                    // The serial computed here keeps the microsecond (the writer's own
+                    // date conversion keeps the millisecond).
+                    ws.write_number_with_format(r, c, excel_serial(t.naive_local()), date)
                         .map_err(|e| err(p, e))?;
                 }
                 Cell::Number(n) => {
@@ -167,83 +208,83 @@ impl RowSink for XlsxWriter {
     }
 }
 
-fn summary_sheet(
-    ws: &mut Worksheet,
+/// One cell of the summary sheet.
+pub(super) enum SumCell {
+    /// Text, and what it is on the page (how it prints).
+    Text(String, Role),
+    /// A count.
+    Int(i64),
+    /// Minutes or a percentage, shown with one decimal.
+    Dec(f64),
+}
+
+/// The summary sheet's cells, (row, column, cell), in row then column order.
+fn summary_cells(
     lang: Lang,
     walked: &Walked,
     period: &Period,
     plan_name: Option<&str>,
     issued: NaiveDate,
-) -> Result<(), rust_xlsxwriter::XlsxError> {
+) -> Vec<(u32, u16, SumCell)> {
     let w = words(lang);
-    let f = SummaryFormats::new();
     let (body1, body2, place) = labels::issuer(plan_name);
-    let tables = tables(lang, &walked.summary);
-    let columns = tables
-        .iter()
-        .map(|t| t.header.len())
-        .max()
-        .unwrap_or(1)
-        .clamp(4, 64) as u16;
-    let last = columns - 1;
-    // The issuer on the left, the national motto on the right, as on an official letter.
-    let split = (columns / 2 - 1).max(1);
-    ws.merge_range(0, 0, 0, split, &body1, &f.issuer)?;
-    ws.merge_range(0, split + 1, 0, last, w.nation, &f.issuer)?;
-    ws.merge_range(1, 0, 1, split, &body2, &f.issuer)?;
-    ws.merge_range(1, split + 1, 1, last, w.motto, &f.issuer)?;
-    let place_date = labels::place_date(lang, &place, issued);
-    ws.merge_range(2, split + 1, 2, last, &place_date, &f.period)?;
-    ws.merge_range(4, 0, 4, last, &labels::title(lang, period), &f.title)?;
-    ws.set_row_height(4, 40)?;
-    ws.merge_range(5, 0, 5, last, &format!("{}: {period}", w.range), &f.period)?;
-    ws.set_row_height(5, 20)?;
-    let widths = summary_widths(&tables, columns);
+    let t = |s: &str, role| SumCell::Text(s.to_string(), role);
+    let mut out = vec![
+        (0, 0, t(&body1, Role::Issuer)),
+        (0, 4, t(w.nation, Role::Issuer)),
+        (1, 0, t(&body2, Role::Issuer)),
+        (1, 4, t(w.motto, Role::Issuer)),
+        (
+            2,
+            4,
+            t(&labels::place_date(lang, &place, issued), Role::Period),
+        ),
+        (4, 0, t(&labels::title(lang, period), Role::Title)),
+        (5, 0, t(&format!("{}: {period}", w.range), Role::Period)),
+    ];
     let mut r = 7u32;
-    for table in &tables {
+    for table in tables(lang, &walked.summary) {
         if !table.heading.is_empty() {
-            ws.write_string_with_format(r, 0, &table.heading, &f.heading)?;
+            out.push((r, 0, t(&table.heading, Role::Heading)));
             r += 1;
         }
         for (c, h) in table.header.iter().enumerate() {
-            ws.write_string_with_format(r, c as u16, h, &f.header)?;
+            out.push((r, c as u16, t(h, Role::Header)));
         }
-        let header_cells = table.header.iter().map(String::as_str).enumerate();
-        // Bold headers take a little more room than the body's text.
-        ws.set_row_height(r, row_height(header_cells, &widths) + 2.0)?;
         r += 1;
         for row in &table.rows {
             for (c, v) in row.iter().enumerate() {
-                let c = c as u16;
-                match v {
-                    Val::Text(s) => ws.write_string_with_format(r, c, s, &f.text)?,
-                    Val::Int(n) => ws.write_number_with_format(r, c, *n as f64, &f.int)?,
-                    Val::Dec(x) => ws.write_number_with_format(r, c, *x, &f.dec)?,
+                let cell = match v {
+                    Val::Text(s) => SumCell::Text(s.clone(), Role::Body),
+                    Val::Int(n) => SumCell::Int(*n),
+                    Val::Dec(x) => SumCell::Dec(*x),
                 };
-            }
-            let texts = row.iter().enumerate().filter_map(|(c, v)| match v {
-                Val::Text(s) => Some((c, s.as_str())),
-                _ => None,
-            });
-            let height = row_height(texts, &widths);
-            if height > LINE_POINTS {
-                ws.set_row_height(r, height)?;
+                out.push((r, c as u16, cell));
             }
             r += 1;
         }
         if let Some(note) = &table.note {
-            // Across the whole width, wrapped: a legend never runs off the printed page.
-            let width = vec![widths.iter().sum::<f64>()];
-            ws.merge_range(r, 0, r, last, note, &f.note)?;
-            ws.set_row_height(r, row_height([(0, note.as_str())], &width))?;
+            out.push((r, 0, t(note, Role::Note)));
             r += 1;
         }
         r += 1;
     }
-    set_widths(ws, &widths)?;
-    summary_page(ws, columns, (4, 5), lang)?;
-    ws.set_freeze_panes(0, 1)?;
-    Ok(())
+    out
+}
+
+/// The summary digest of an XLSX export: SHA-256 over every non-empty cell of the summary
+/// sheet in row then column order, each as `row` U+001F `column` U+001F `text` and a line
+/// feed, a number's text being the shortest decimal that reads back to it. `verify
+/// --export` recomputes it from the sheet as read back.
+pub fn summary_digest<'a>(cells: impl IntoIterator<Item = (u32, u16, &'a str)>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut d = Sha256::new();
+    for (r, c, t) in cells {
+        if !t.is_empty() {
+            d.update(format!("{r}\u{1f}{c}\u{1f}{t}\n").as_bytes());
+        }
+    }
+    hex::encode(d.finalize())
 }
 
 fn integrity_sheet(

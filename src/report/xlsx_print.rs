@@ -10,7 +10,7 @@
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Worksheet, XlsxError};
 
-use super::tables::{Table, Val};
+use super::xlsx::SumCell;
 use super::Lang;
 
 /// Excel's paper size code for A4.
@@ -115,20 +115,20 @@ fn footer(lang: Lang) -> &'static str {
     }
 }
 
-/// Column widths of a summary: the first column fits its names, a column holding text in
-/// any table (a rule, its reasons, a title) is widened up to [`TEXT_WIDTH_MAX`], the rest
-/// hold numbers at [`OTHER_WIDTH`].
-pub fn summary_widths(tables: &[Table], columns: u16) -> Vec<f64> {
+/// Column widths of a summary `columns` wide: the first column fits its names, a column
+/// holding body text in any table (a rule, its reasons, a title) is widened to its text up
+/// to [`TEXT_WIDTH_MAX`], the rest hold numbers at [`OTHER_WIDTH`]. `texts` are the body
+/// texts by column.
+pub fn summary_widths<'a>(
+    texts: impl IntoIterator<Item = (usize, &'a str)>,
+    columns: u16,
+) -> Vec<f64> {
     let mut widths = vec![OTHER_WIDTH; usize::from(columns.max(1))];
     widths[0] = FIRST_WIDTH;
-    for table in tables {
-        for row in &table.rows {
-            for (c, v) in row.iter().enumerate().skip(1) {
-                if let (Val::Text(t), Some(w)) = (v, widths.get_mut(c)) {
-                    let want = (t.chars().count() as f64 + 2.0).min(TEXT_WIDTH_MAX);
-                    *w = w.max(want);
-                }
-            }
+    for (c, t) in texts {
+        if let Some(w) = widths.get_mut(c).filter(|_| c > 0) {
+            let want = (t.chars().count() as f64 + 2.0).min(TEXT_WIDTH_MAX);
+            *w = w.max(want);
         }
     }
     widths
@@ -157,6 +157,111 @@ pub fn row_height<'a>(cells: impl IntoIterator<Item = (usize, &'a str)>, widths:
         })
         .fold(1.0, f64::max);
     lines * LINE_POINTS
+}
+
+/// What a text cell of the summary is, which decides how it prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The issuing body, the national motto (merged over their half of the width).
+    Issuer,
+    /// The report's title (merged over the whole width, large).
+    Title,
+    /// The period under the title, the place and date (merged, italic).
+    Period,
+    /// A table's heading.
+    Heading,
+    /// A table's column header.
+    Header,
+    /// A text cell of a table's body.
+    Body,
+    /// The line under a table (merged over the whole width, wrapped).
+    Note,
+}
+
+/// Writes the summary's cells with their formats, merges, widths, row heights and page
+/// setup. The cells stay where [`super::xlsx`] put them (a merged range keeps its text in
+/// its first cell), so the summary digest reads the same back.
+pub(super) fn summary_sheet(
+    ws: &mut Worksheet,
+    cells: &[(u32, u16, SumCell)],
+    lang: Lang,
+) -> Result<(), XlsxError> {
+    let f = SummaryFormats::new();
+    let columns = cells
+        .iter()
+        .filter(|(_, _, v)| matches!(v, SumCell::Text(_, Role::Header)))
+        .map(|(_, c, _)| c + 1)
+        .max()
+        .unwrap_or(1)
+        .clamp(6, 64);
+    let last = columns - 1;
+    let widths = summary_widths(
+        cells.iter().filter_map(|(_, c, v)| match v {
+            SumCell::Text(t, Role::Body) => Some((usize::from(*c), t.as_str())),
+            _ => None,
+        }),
+        columns,
+    );
+    let full = [widths.iter().sum::<f64>()];
+    let mut heights: std::collections::BTreeMap<u32, f64> = Default::default();
+    let mut tall = |r: u32, h: f64| {
+        let e = heights.entry(r).or_insert(LINE_POINTS);
+        *e = e.max(h);
+    };
+    for (r, c, cell) in cells {
+        let (r, c) = (*r, *c);
+        match cell {
+            SumCell::Text(t, Role::Issuer) => {
+                let end = if c == 0 { 3 } else { last };
+                ws.merge_range(r, c, r, end.max(c), t, &f.issuer)?;
+            }
+            SumCell::Text(t, Role::Title) => {
+                ws.merge_range(r, c, r, last, t, &f.title)?;
+                tall(r, 2.6 * LINE_POINTS);
+            }
+            SumCell::Text(t, Role::Period) => {
+                let end = last.max(c);
+                if end > c {
+                    ws.merge_range(r, c, r, end, t, &f.period)?;
+                } else {
+                    ws.write_string_with_format(r, c, t, &f.period)?;
+                }
+                tall(r, 1.3 * LINE_POINTS);
+            }
+            SumCell::Text(t, Role::Heading) => {
+                ws.write_string_with_format(r, c, t, &f.heading)?;
+            }
+            SumCell::Text(t, Role::Header) => {
+                ws.write_string_with_format(r, c, t, &f.header)?;
+                // Bold headers take a little more room than the body's text.
+                tall(r, row_height([(usize::from(c), t.as_str())], &widths) + 2.0);
+            }
+            SumCell::Text(t, Role::Body) => {
+                ws.write_string_with_format(r, c, t, &f.text)?;
+                tall(r, row_height([(usize::from(c), t.as_str())], &widths));
+            }
+            SumCell::Text(t, Role::Note) => {
+                // Across the whole width, wrapped: a legend never runs off the page.
+                ws.merge_range(r, c, r, last, t, &f.note)?;
+                tall(r, row_height([(0, t.as_str())], &full));
+            }
+            SumCell::Int(n) => {
+                ws.write_number_with_format(r, c, *n as f64, &f.int)?;
+            }
+            SumCell::Dec(x) => {
+                ws.write_number_with_format(r, c, *x, &f.dec)?;
+            }
+        }
+    }
+    for (r, h) in heights {
+        if h > LINE_POINTS {
+            ws.set_row_height(r, h)?;
+        }
+    }
+    set_widths(ws, &widths)?;
+    summary_page(ws, columns, (4, 5), lang)?;
+    ws.set_freeze_panes(0, 1)?;
+    Ok(())
 }
 
 /// The summary's page setup: A4, landscape when wider than [`PORTRAIT_MAX_COLUMNS`], one
@@ -196,25 +301,11 @@ pub fn detail_page(ws: &mut Worksheet, lang: Lang) -> Result<(), XlsxError> {
 mod tests {
     use super::*;
 
-    fn table(rows: Vec<Vec<Val>>) -> Table {
-        Table {
-            heading: String::new(),
-            header: vec![],
-            rows,
-            note: None,
-            class: "t",
-        }
-    }
-
     #[test]
     fn a_text_column_is_widened_to_its_text_up_to_the_limit_and_numbers_stay_narrow() {
-        let t = table(vec![vec![
-            Val::Text("Xã Vĩnh An".into()),
-            Val::Text("tin-bai — V.4".into()),
-            Val::Int(3),
-            Val::Text("x".repeat(100)),
-        ]]);
-        let w = summary_widths(&[t], 4);
+        let long = "x".repeat(100);
+        let texts = [(0, "Xã Vĩnh An"), (1, "tin-bai — V.4"), (3, long.as_str())];
+        let w = summary_widths(texts, 4);
         assert_eq!(w, vec![FIRST_WIDTH, 15.0, OTHER_WIDTH, TEXT_WIDTH_MAX]);
     }
 

@@ -13,9 +13,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::library::{ApprovalState, Bulletin, BulletinId, Kind};
 use crate::plan::{JingleRef, Plan, Station};
 use crate::schedule::compliance::{self, Context};
-use crate::schedule::fill::{month, Cadence, Day, Pool, SlotFill, State};
+use crate::schedule::fill::{month, Cadence, Day, Pool, SlotFill, State, NEVER};
+use crate::schedule::reserve::{self, Reservations};
 use crate::schedule::{
-    Airing, IsoWeek, Item, Pin, SkippedSlot, SlotPlaylist, StationWeek, WeekSchedule,
+    Airing, EmptySlot, IsoWeek, Item, Pin, SkippedSlot, SlotPlaylist, StationWeek, WeekSchedule,
 };
 
 /// Everything the builder reads.
@@ -142,7 +143,7 @@ pub fn reforecast(inp: &Inputs, week: &mut StationWeek) {
 
 /// The jingle a slot names for a station on a date: approved, a jingle, meant for the
 /// station and valid that day.
-fn jingle<'a>(
+pub(crate) fn jingle<'a>(
     r: &Option<JingleRef>,
     approved: &[&'a Bulletin],
     station: &str,
@@ -180,9 +181,14 @@ fn station_week(
         .map(|i| i.date)
         .collect();
     let offset = |t: DateTime<Utc>| t.with_timezone(&station.timezone).fixed_offset();
+    let (needs, sets) = reserve::needs(inp, station, &pool, approved, &instances);
+    let gap_ms: Vec<i64> = pool.items.iter().map(|b| cad.gap_ms(b.meta.kind)).collect();
+    let mut res = Reservations::plan(&needs, sets, &gap_ms, &st.last_aired);
+    let mut running = 0;
     let mut days: BTreeMap<NaiveDate, Day> = BTreeMap::new();
     let mut slots = Vec::new();
     let mut skipped = Vec::new();
+    let mut empty = Vec::new();
     let mut aired: Vec<(&Bulletin, DateTime<Utc>)> = Vec::new();
     for inst in &instances {
         let slot = &plan.slots[inst.slot];
@@ -194,6 +200,8 @@ fn station_week(
             });
             continue;
         }
+        let reserved = res.begin(running);
+        running += 1;
         let day = days
             .entry(inst.date)
             .or_insert_with(|| Day::new(&pool, plan, &station.code, inst.date));
@@ -234,7 +242,40 @@ fn station_week(
                 st.record(&pool, i, inst.start, inst.date);
             }
         }
-        fill.fill(&pool, day, &excluded, &mut st);
+        fill.fill(&pool, day, &excluded, &mut st, &mut res);
+        let content = |f: &SlotFill| {
+            f.chosen
+                .iter()
+                .any(|(i, _)| pool.items[*i].meta.kind != Kind::Spot)
+        };
+        if !content(&fill) {
+            // The reserved item keeps its gap by construction; check it as any other.
+            if let Some(r) = reserved.filter(|r| {
+                let b = pool.items[*r];
+                b.audio.duration_ms <= fill.remaining
+                    && (st.last_aired[*r] == NEVER
+                        || inst.start.timestamp_millis() - st.last_aired[*r] >= gap_ms[*r])
+            }) {
+                fill.remaining -= pool.items[r].audio.duration_ms;
+                fill.chosen.push((r, false));
+                st.record(&pool, r, inst.start, inst.date);
+            }
+        }
+        if !content(&fill) {
+            empty.push(EmptySlot {
+                name: slot.name.clone(),
+                start: offset(inst.start),
+                reason: reserve::why_empty(
+                    &cad,
+                    &pool,
+                    day,
+                    &excluded,
+                    &st,
+                    inst.start,
+                    fill.remaining,
+                ),
+            });
+        }
         let mut items = Vec::new();
         // Offsets accumulate exact lengths (µs from frames) and round once, so a long slot
         // does not drift from the gapless sample clock playout keeps.
@@ -288,6 +329,7 @@ fn station_week(
         name: station.name.clone(),
         slots,
         skipped_slots: skipped,
+        empty_slots: empty,
         compliance,
     }
 }

@@ -12,6 +12,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::library::{Bulletin, BulletinId, Kind, Priority, Topic};
 use crate::plan::{Plan, RuleBody};
+use crate::schedule::reserve::Reservations;
 
 /// Index of a kind in per-kind arrays.
 fn k(kind: Kind) -> usize {
@@ -52,6 +53,11 @@ pub(crate) struct Cadence {
 }
 
 impl Cadence {
+    /// Least gap between two airings of one item of `kind`, ms.
+    pub fn gap_ms(&self, kind: Kind) -> i64 {
+        self.gap_s[k(kind)] * 1000
+    }
+
     /// The rules of `plan` at `station`.
     pub fn of(plan: &Plan, station: &str) -> Cadence {
         let mut c = Cadence {
@@ -249,9 +255,19 @@ impl SlotFill<'_> {
         }
     }
 
-    /// Chooses items until nothing more fits or is wanted.
-    pub fn fill(&mut self, pool: &Pool, day: &Day, excluded: &[usize], st: &mut State) {
+    /// Chooses items until nothing more fits or is wanted; an item goes in only if the
+    /// reservations of later slots allow it ([`Reservations::admit`]).
+    pub fn fill(
+        &mut self,
+        pool: &Pool,
+        day: &Day,
+        excluded: &[usize],
+        st: &mut State,
+        res: &mut Reservations,
+    ) {
         let mut filler = false;
+        // Items a later slot needs: not again in this one.
+        let mut held: Vec<usize> = Vec::new();
         let start_ms = self.start.timestamp_millis();
         let week_left_s = (self.week_end - self.start).num_seconds();
         loop {
@@ -292,6 +308,7 @@ impl SlotFill<'_> {
                     || (!filler && !self.due(pool, day, i, st, week_left_s))
                     || self.chosen.iter().any(|(c, _)| *c == i)
                     || excluded.contains(&i)
+                    || held.contains(&i)
                 {
                     continue;
                 }
@@ -317,6 +334,10 @@ impl SlotFill<'_> {
                 filler = true;
                 continue;
             };
+            if !res.admit(i, start_ms, &st.last_aired) {
+                held.push(i);
+                continue;
+            }
             if reserve > 0 {
                 let room = self.remaining - pool.items[i].audio.duration_ms;
                 let last_spot = self
@@ -325,7 +346,9 @@ impl SlotFill<'_> {
                     .rev()
                     .map(|(c, _)| *c)
                     .find(|c| pool.items[*c].meta.kind == Kind::Spot);
-                // Slogans may repeat within a slot; the same one twice running only when no other fits.
+                // A slogan repeats within a slot only when every other that fits is used
+                // there already; the same one twice running only when no other fits.
+                let used = |s: usize| self.chosen.iter().filter(|(c, _)| *c == s).count();
                 let spot = day
                     .spots
                     .iter()
@@ -333,6 +356,7 @@ impl SlotFill<'_> {
                     .filter(|s| pool.items[*s].audio.duration_ms <= room && !excluded.contains(s))
                     .min_by_key(|s| {
                         (
+                            used(*s),
                             last_spot == Some(*s),
                             st.week_count[*s],
                             st.last_aired[*s],

@@ -3,7 +3,8 @@
 //! compliance forecast that explains every rule.
 //!
 //! - [`week`]: ISO weeks and their bounds in station time.
-//! - [`build`]: choosing and packing items into slot instances.
+//! - [`build`]: choosing and packing items into slot instances; `reserve` keeps one item
+//!   for every slot instance so a thin library is spread, not packed into the first slots.
 //! - [`service`]: keeping weeks in the store: build and save, pins, locks (the I/O edge).
 //! - [`compliance`]: what each rule required and what a set of airings gives, with reasons;
 //!   the same code serves the forecast and the reports.
@@ -16,6 +17,7 @@ use crate::library::{BulletinId, Kind, Topic};
 pub mod build;
 pub mod compliance;
 mod fill;
+mod reserve;
 pub mod service;
 pub mod week;
 
@@ -89,6 +91,85 @@ pub struct SkippedSlot {
     pub reason: String,
 }
 
+/// A running slot instance that got no CCHC item, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct EmptySlot {
+    /// The slot's name.
+    pub name: String,
+    /// When it starts.
+    pub start: DateTime<chrono::FixedOffset>,
+    /// What left it empty.
+    pub reason: EmptyReason,
+}
+
+/// What left a running slot instance without CCHC content: a shortage in the library or a
+/// rule. Stored as data; rendered per language by [`EmptyReason::vi`] and
+/// [`EmptyReason::en`].
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EmptyReason {
+    /// No approved news or article meant for the station is valid that day.
+    NothingValid,
+    /// Every one valid that day is longer than the slot's CCHC time left.
+    TooLong {
+        /// The CCHC time left once jingles and pins are in, ms.
+        room_ms: u64,
+    },
+    /// Operators excluded every one that would fit.
+    Excluded,
+    /// Every one that fits aired less than the least gap between airings before.
+    Gap {
+        /// The least gap, seconds.
+        gap_s: u64,
+    },
+    /// Those that fit are the only filling of a later slot within their gap.
+    HeldForLater,
+}
+
+impl EmptyReason {
+    /// In Vietnamese.
+    pub fn vi(&self) -> String {
+        match self {
+            EmptyReason::NothingValid => {
+                "không có tin, bài đã duyệt nào còn hiệu lực trong ngày cho đài này".into()
+            }
+            EmptyReason::TooLong { room_ms } => format!(
+                "mọi tin, bài còn hiệu lực đều dài hơn {} thời lượng CCHC còn lại",
+                crate::plan::timing::format_duration(room_ms / 1000)
+            ),
+            EmptyReason::Excluded => "người vận hành đã loại mọi tin, bài vừa thời lượng".into(),
+            EmptyReason::Gap { gap_s } => format!(
+                "mọi tin, bài vừa thời lượng đều đã phát cách đây chưa đủ {} (khoảng cách tối thiểu giữa hai lần phát)",
+                crate::plan::timing::format_duration(*gap_s)
+            ),
+            EmptyReason::HeldForLater => {
+                "các tin, bài vừa thời lượng được giữ cho buổi phát sau, nơi chỉ chúng lấp được".into()
+            }
+        }
+    }
+
+    /// In English.
+    pub fn en(&self) -> String {
+        match self {
+            EmptyReason::NothingValid => {
+                "no approved news or article for this station is valid that day".into()
+            }
+            EmptyReason::TooLong { room_ms } => format!(
+                "every news or article valid that day is longer than the {} of CCHC time left",
+                crate::plan::timing::format_duration(room_ms / 1000)
+            ),
+            EmptyReason::Excluded => "operators excluded every news or article that fits".into(),
+            EmptyReason::Gap { gap_s } => format!(
+                "every news or article that fits aired less than {} before (the least gap between airings)",
+                crate::plan::timing::format_duration(*gap_s)
+            ),
+            EmptyReason::HeldForLater => {
+                "the news and articles that fit are held for a later slot only they can fill".into()
+            }
+        }
+    }
+}
+
 /// What one rule required at one station and what the playlists (or the airlog) give.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct RuleResult {
@@ -117,6 +198,10 @@ pub struct StationWeek {
     pub slots: Vec<SlotPlaylist>,
     /// Slot instances that do not run.
     pub skipped_slots: Vec<SkippedSlot>,
+    /// Running slot instances left without CCHC content, and why (none when content
+    /// exists for every one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub empty_slots: Vec<EmptySlot>,
     /// The compliance forecast.
     pub compliance: Vec<RuleResult>,
 }
@@ -137,3 +222,6 @@ pub(crate) mod tests;
 
 #[cfg(test)]
 mod proptests;
+
+#[cfg(test)]
+mod fill_proptests;

@@ -13,6 +13,7 @@ use crate::store::airlog::impl_airlog_store;
 use crate::store::edits::impl_edit_store;
 use crate::store::queries::impl_store;
 use crate::store::schedules::impl_schedule_store;
+use crate::store::signed_heads::impl_signed_head_store;
 use crate::store::StoreError;
 
 /// The SQLite store.
@@ -82,3 +83,4 @@ impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
 impl_schedule_store!(SqliteStore, sqlx::Sqlite);
 impl_airlog_store!(SqliteStore, sqlx::Sqlite);
 impl_edit_store!(SqliteStore, sqlx::Sqlite);
+impl_signed_head_store!(SqliteStore, sqlx::Sqlite);
