@@ -493,8 +493,9 @@ async fn a_clock_stepped_forward_joins_late_and_stepped_back_airs_nothing_twice(
 
     use loa::clock::{Clock, SimClock};
     use loa::library::audio_store::AudioStore;
-    use loa::playout::runner::{Settings, StationPlayer};
+    use loa::playout::seams::StoreAirlog;
     use loa::playout::service::{library, slots_between};
+    use loa::playout::{Settings, StationPlayer};
 
     let loa = demo();
     let plan =
@@ -537,7 +538,7 @@ async fn a_clock_stepped_forward_joins_late_and_stepped_back_airs_nothing_twice(
     let mut player = StationPlayer::new(
         station.clone(),
         plan.clone(),
-        store.clone(),
+        Arc::new(StoreAirlog(store.clone())),
         clock_dyn,
         AudioStore::new(loa.data.join("audio")),
         library(store.as_ref()).await.unwrap(),

@@ -1,6 +1,6 @@
 //! What a slot instance as a whole did, for its slot row: its items counted by how they
 //! ended ([`SlotTally`]) and the status and reason that follow ([`SlotOutcome`]). Pure; the
-//! runner fills a tally as items end, recovery fills one from the rows a crash left.
+//! player fills a tally as items end, recovery fills one from the rows a crash left.
 
 use std::collections::BTreeMap;
 

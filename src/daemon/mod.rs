@@ -21,23 +21,14 @@ use tokio::sync::{mpsc, watch};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::library::audio_store::AudioStore;
-use crate::library::StateChange;
 use crate::plan::Plan;
-use crate::playout::runner::{recover, Command, Control, NextSlot, StationPlayer, Status, Waited};
-use crate::playout::service::{library, pending_makeups, slots_between};
+pub use crate::playout::control::StationHandle;
+use crate::playout::control::{Control, NextSlot, Status, Waited};
+use crate::playout::recovery::recover;
+use crate::playout::seams::{KeptSchedules, Programme, StoreAirlog};
 use crate::playout::sink::{self, SinkError, SinkSpec};
+use crate::playout::StationPlayer;
 use crate::store::Store;
-
-/// A station as the control API sees it.
-#[derive(Clone)]
-pub struct StationHandle {
-    /// Its name.
-    pub name: String,
-    /// Where operator commands go.
-    pub commands: mpsc::Sender<Command>,
-    /// What it is doing.
-    pub status: Arc<Mutex<Status>>,
-}
 
 /// What the daemon serves.
 #[derive(Debug, Clone)]
@@ -208,14 +199,19 @@ pub async fn run(
     let mut fallback_said = false;
     // Station tasks alive; the watchdog is fed only while all of them are.
     let alive = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let lib = library(store.as_ref()).await?;
+    let programme = Arc::new(KeptSchedules {
+        store: store.clone(),
+        plan: plan.clone(),
+        who: config.playout.settings.who.clone(),
+    });
+    let lib = programme.library().await?;
     for station in stations {
         let sink = open_sink(&spec, &config, &mut fallback_said)?;
         let (tx, rx) = mpsc::channel(16);
         let mut player = StationPlayer::new(
             station.clone(),
             plan.clone(),
-            store.clone(),
+            Arc::new(StoreAirlog(store.clone())),
             clock.clone(),
             AudioStore::new(config.audio_dir()),
             lib.clone(),
@@ -227,7 +223,7 @@ pub async fn run(
             shutdown: stop_rx.clone(),
         })
         .with_events(events.clone());
-        player.queue_makeups(pending_makeups(store.as_ref(), &station.code, clock.now()).await?);
+        player.queue_makeups(programme.makeups(&station.code, clock.now()).await?);
         handles.insert(
             station.code.clone(),
             StationHandle {
@@ -236,11 +232,9 @@ pub async fn run(
                 status: player.status(),
             },
         );
-        let store = store.clone();
-        let plan = plan.clone();
+        let programme = programme.clone();
         let clock = clock.clone();
         let ahead = i64::from(config.serve.build_ahead_days);
-        let who = config.playout.settings.who.clone();
         let alive_here = alive.clone();
         let status = player.status();
         alive.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -260,13 +254,12 @@ pub async fn run(
                     break;
                 }
                 let now = clock.now();
-                if let Ok(l) = library(store.as_ref()).await {
+                if let Ok(l) = programme.library().await {
                     player.set_library(l);
                 }
-                let built = StateChange { by: who.clone(), at: now };
                 // Looking `ahead` days past today builds next week's playlists that early.
                 let until = now + Duration::days(1 + ahead);
-                let next = match slots_between(store.as_ref(), &plan, &station, now, until, &built).await {
+                let next = match programme.slots(&station, now, until, now).await {
                     Ok(slots) => slots.into_iter().find(|s| played.is_none_or(|p| s.start.with_timezone(&chrono::Utc) > p)),
                     Err(e) => {
                         tracing::error!(station = %station.code, error = %e, "cannot read or build the schedule; retrying in a minute");

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::airlog::{AirStatus, Reason};
-use crate::store::{Closing, NewRow, Store};
+use crate::playout::seams::AirlogDestination;
+use crate::store::{Closing, NewRow};
 
 /// An open row: its sequence number once the store has it.
 #[derive(Debug, Clone)]
@@ -28,8 +29,8 @@ struct Held {
 
 /// Writes a station's airlog rows.
 pub struct Ledger {
-    /// The store.
-    store: Arc<dyn Store>,
+    /// Where rows go (the store, for the daemon).
+    store: Arc<dyn AirlogDestination>,
     /// Rows waiting for the store, oldest first.
     held: Vec<Held>,
     /// Rows the store has open whose closing it could not take yet.
@@ -44,7 +45,7 @@ pub struct Ledger {
 
 impl Ledger {
     /// A ledger writing to `store`.
-    pub fn new(store: Arc<dyn Store>) -> Ledger {
+    pub fn new(store: Arc<dyn AirlogDestination>) -> Ledger {
         Ledger {
             store,
             held: Vec::new(),

@@ -1,5 +1,8 @@
-//! Playout's audio path: from a stored bulletin file to samples at a sink.
+//! Playout: a station's slot instances on time, item after item with no gap, to a sink,
+//! with the airlog written as it goes. The same engine renders a date range on a simulated
+//! clock and plays in real time for the daemon (and, next, the commune agent).
 //!
+//! The audio path:
 //! - [`gain`]: the pure loudness rule, the gain that brings an item to the target loudness
 //!   without letting its true peak pass the ceiling.
 //! - [`source`]: [`source::ItemSource`], one item decoded, checked against its SHA-256,
@@ -8,23 +11,44 @@
 //! - [`sink`]: the audio seam, librespot style: the [`sink::Sink`] trait and its backends
 //!   (sound card, WAV capture, null), chosen by name from a table.
 //!
-//! - [`runner`]: what plays when: a station's slot instances on time, gapless, with late
-//!   joins, cuts at the slot's end, failures skipped, makeups and fallback.
-//! - [`ledger`]: the airlog as playout writes it, holding rows in memory while the store
-//!   cannot take them.
+//! The engine, each part owning one responsibility (dependencies point down the list):
+//! - [`player`]: the actor of one station: composes the parts below, takes operator
+//!   commands, emits events, keeps the status.
+//! - [`control`]: what passes in and out of a player: commands, the shutdown signal,
+//!   events, status, and the narrow [`control::StationHandle`] the web layer uses.
+//! - [`cues`] (pure): the cue queue: scheduled items, make-ups, operator and urgent
+//!   inserts, fallback: what plays next and why.
+//! - [`timing`] (pure): slot timing and the sample clock: planned instants, late joins, what
+//!   fits before the slot's end, the early start by the output's latency.
+//! - [`item`]: the item player: open, decode, resample, gain, write to the sink.
+//! - [`ledger`]: the airlog as playout writes it: rows opened before audio, progress,
+//!   closing, rows held in memory while the destination cannot take them.
 //! - [`journal`]: where held rows go at a stop when the store still refuses them, and
 //!   their replay at the next start.
-//! - [`recovery`]: what recovery knows of a row a crash left open (its bulletin, its slot
-//!   instance), judged by [`crate::airlog::bound`].
+//! - [`recovery`]: rows a crash left open, closed at the next start with no more than they
+//!   can have played (judged by [`crate::airlog::bound`]).
+//! - [`seams`]: where playlists and bulletins come from ([`seams::Programme`]) and where
+//!   airlog rows go ([`seams::AirlogDestination`]): the two places the commune agent differs.
+//! - [`service`]: `loa playout run`: a date range for every station, through the seams.
+//! - [`settings`]: how playout sounds and behaves.
 
+pub mod control;
+pub mod cues;
 pub mod gain;
+pub mod item;
 pub mod journal;
 pub mod ledger;
+pub mod player;
 pub mod recovery;
-pub mod runner;
+pub mod seams;
 pub mod service;
+pub mod settings;
 pub mod sink;
 pub mod source;
+pub mod timing;
+
+pub use player::StationPlayer;
+pub use settings::Settings;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -13,8 +13,12 @@ use crate::clock::{Clock, SimClock, SystemClock};
 use crate::library::audio_store::AudioStore;
 use crate::library::{Bulletin, BulletinId, StateChange};
 use crate::plan::{Plan, Station};
-use crate::playout::runner::{recover, Makeup, Settings, StationPlayer};
+use crate::playout::cues::Makeup;
+use crate::playout::player::RunError;
+use crate::playout::recovery::recover;
+use crate::playout::seams::{KeptSchedules, Programme, StoreAirlog};
 use crate::playout::sink::{self, SinkSpec};
+use crate::playout::{Settings, StationPlayer};
 use crate::schedule::service::{build_week, ScheduleError};
 use crate::schedule::{IsoWeek, SlotPlaylist};
 use crate::store::{BulletinFilter, Store};
@@ -93,7 +97,7 @@ pub async fn slots_between(
                 })?
             }
         };
-        // A slot still running at `from` is included: the runner joins it late.
+        // A slot still running at `from` is included: the player joins it late.
         out.extend(body.slots.into_iter().filter(|s| {
             let t = s.start.with_timezone(&Utc);
             t + chrono::Duration::seconds(i64::from(s.length_s)) > from && t < to
@@ -205,11 +209,13 @@ pub async fn run_range(
         recovered,
         ..Summary::default()
     };
-    let library = library(store.as_ref()).await?;
-    let built = StateChange {
-        by: settings.who.clone(),
-        at: SystemClock.now(),
+    let programme = KeptSchedules {
+        store: store.clone(),
+        plan: plan.clone(),
+        who: settings.who.clone(),
     };
+    let library = programme.library().await?;
+    let built_at = SystemClock.now();
     for station in stations {
         let from = local_midnight(&station, range.from);
         let to = local_midnight(&station, range.to + chrono::Duration::days(1));
@@ -219,29 +225,23 @@ pub async fn run_range(
             Arc::new(SystemClock)
         };
         let sink = sink::open(&range.sink, settings.format)?;
-        let slots = slots_between(
-            store.as_ref(),
-            &plan,
-            &station,
-            from.max(clock.now()),
-            to,
-            &built,
-        )
-        .await?;
+        let slots = programme
+            .slots(&station, from.max(clock.now()), to, built_at)
+            .await?;
         let mut player = StationPlayer::new(
             station.clone(),
             plan.clone(),
-            store.clone(),
+            Arc::new(StoreAirlog(store.clone())),
             clock,
             audio.clone(),
             library.clone(),
             sink,
             settings.clone(),
         );
-        player.queue_makeups(pending_makeups(store.as_ref(), &station.code, from).await?);
+        player.queue_makeups(programme.makeups(&station.code, from).await?);
         for slot in &slots {
             player.play_slot(slot).await.map_err(|e| match e {
-                crate::playout::runner::RunError::Store(e) => PlayoutError::Store(e),
+                RunError::Store(e) => PlayoutError::Store(e),
             })?;
             summary.slots += 1;
         }

@@ -13,9 +13,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use crate::daemon::StationHandle;
 use crate::library::{ApprovalState, BulletinId};
-use crate::playout::runner::Command;
+use crate::playout::control::{Command, Event, StationHandle};
 use crate::store::Store;
 
 pub mod operator;
@@ -31,7 +30,7 @@ pub struct AppState {
     /// The bearer token.
     pub token: String,
     /// Every station's events.
-    pub events: tokio::sync::broadcast::Sender<crate::playout::runner::Event>,
+    pub events: tokio::sync::broadcast::Sender<Event>,
 }
 
 /// An API error: a status and one sentence.

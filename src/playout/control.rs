@@ -1,0 +1,210 @@
+//! What passes between a station's player and the rest of loa: operator commands in
+//! ([`Command`], through a [`StationHandle`]), the shutdown signal ([`Control`]), events out
+//! ([`Event`]) and the live [`Status`]. Defined here, below both the daemon and the web
+//! layer, so that neither imports the other: the daemon makes the handles, the web layer
+//! only uses them.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+use crate::airlog::{AirStatus, CueSource};
+use crate::library::BulletinId;
+
+/// An operator's command to a station's player (from the control API).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// End the item on air and go on with the next.
+    Skip {
+        /// Operator.
+        who: String,
+    },
+    /// End the slot: the item on air stops, the rest is not played.
+    StopSlot {
+        /// Operator.
+        who: String,
+    },
+    /// Play a bulletin now (interrupting what plays) or next.
+    Play {
+        /// The bulletin.
+        bulletin: BulletinId,
+        /// Now, or after the item on air.
+        now: bool,
+        /// Operator.
+        who: String,
+    },
+    /// An urgent announcement: interrupts whatever plays at once, then playout goes on.
+    Urgent {
+        /// The bulletin.
+        bulletin: BulletinId,
+        /// Operator.
+        who: String,
+    },
+}
+
+/// The player's link to the daemon: operator commands and the shutdown signal.
+pub struct Control {
+    /// Operator commands.
+    pub commands: tokio::sync::mpsc::Receiver<Command>,
+    /// Becomes `true` when the daemon stops.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+/// How waiting for a slot ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    /// The instant came.
+    Reached,
+    /// The daemon is stopping.
+    Shutdown,
+}
+
+/// What a station's player announces as it happens, to whoever listens (the control API's
+/// event stream, `loa ctl events`). Sent after the airlog has the row it speaks of.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A slot instance began (its slot row is open).
+    SlotStarted {
+        /// Station code.
+        station: String,
+        /// Slot name.
+        slot: String,
+        /// Planned start.
+        planned: DateTime<Utc>,
+        /// When it really began.
+        at: DateTime<Utc>,
+    },
+    /// An item went on air (its row is open).
+    ItemStarted {
+        /// Station code.
+        station: String,
+        /// Bulletin id.
+        bulletin: String,
+        /// Its title.
+        title: String,
+        /// Why it was cued.
+        source: CueSource,
+        /// When it started, on the sample clock.
+        at: DateTime<Utc>,
+    },
+    /// An item ended or did not play (its row is closed).
+    ItemEnded {
+        /// Station code.
+        station: String,
+        /// Bulletin id.
+        bulletin: String,
+        /// How it ended.
+        status: AirStatus,
+        /// How much played, ms.
+        played_ms: u64,
+        /// Why, when it did not air cleanly (English; the airlog row has it structured).
+        reason: String,
+    },
+    /// A slot instance ended (its slot row is closed).
+    SlotEnded {
+        /// Station code.
+        station: String,
+        /// Slot name.
+        slot: String,
+        /// How the slot instance went.
+        status: AirStatus,
+        /// Audio time carried, ms.
+        played_ms: u64,
+        /// What the slot did.
+        summary: String,
+    },
+    /// Something an operator should know.
+    Alert {
+        /// Station code.
+        station: String,
+        /// The alert.
+        message: String,
+    },
+}
+
+/// How many events wait for a slow listener before it misses the oldest.
+pub const EVENTS_BUFFER: usize = 256;
+
+/// Where a station's player is.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlayerState {
+    /// Between slots, waiting for the next (operator items may still play).
+    #[default]
+    Idle,
+    /// Playing a slot instance, or an operator's item outside any slot.
+    Playing {
+        /// The slot's name, or what the operator asked for.
+        slot: String,
+    },
+    /// The daemon is stopping; nothing more starts.
+    Stopping,
+}
+
+/// What the station is doing, for status displays.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Status {
+    /// Where the player is.
+    pub state: PlayerState,
+    /// The item on air.
+    pub on_air: Option<OnAir>,
+    /// Items still to come in this slot.
+    pub next: Vec<String>,
+    /// Recent alerts, newest last.
+    pub alerts: Vec<String>,
+    /// Items waiting to be made up.
+    pub makeups: usize,
+    /// The slot instance the station waits for (set by the daemon while it waits; none
+    /// while a slot plays, or when none is within the days built ahead).
+    pub next_slot: Option<NextSlot>,
+}
+
+/// A slot instance still to come.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NextSlot {
+    /// The slot's name.
+    pub name: String,
+    /// When it starts, in station-local time (RFC 3339 with the station's offset).
+    pub start: chrono::DateTime<chrono::FixedOffset>,
+}
+
+/// The item on air.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OnAir {
+    /// Bulletin id.
+    pub bulletin: String,
+    /// Its title.
+    pub title: String,
+    /// When it started.
+    pub started: DateTime<Utc>,
+    /// Why it was cued.
+    pub source: CueSource,
+}
+
+/// A station as the control API sees it: a narrow handle on its player.
+#[derive(Clone)]
+pub struct StationHandle {
+    /// Its name.
+    pub name: String,
+    /// Where operator commands go.
+    pub commands: mpsc::Sender<Command>,
+    /// What it is doing.
+    pub status: Arc<Mutex<Status>>,
+}
+
+impl StationHandle {
+    /// What the station is doing now.
+    pub fn status(&self) -> Status {
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Sends an operator command; `false` when the player has stopped.
+    pub async fn send(&self, command: Command) -> bool {
+        self.commands.send(command).await.is_ok()
+    }
+}
