@@ -383,3 +383,110 @@ pub async fn replay(
     }
     Ok(done)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::AirlogStore;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn row(planned: &str) -> Entry {
+        Entry::Row {
+            row: Box::new(JournalRow {
+                level: "item".into(),
+                station: "vinh-an".into(),
+                slot_start: t("2023-03-05T22:30:00Z"),
+                // No bulletin: the test's store has an empty library.
+                bulletin_id: None,
+                sha256: None,
+                planned_start: t(planned),
+                actual_start: Some(t(planned)),
+                source: CueSource::Schedule,
+                reason: String::new(),
+                gain_db: Some(1.5),
+                who: "loa".into(),
+                link_seq: None,
+            }),
+            closing: JournalClosing {
+                status: AirStatus::Aired,
+                actual_end: Some(t(planned) + chrono::Duration::seconds(16)),
+                played_ms: 16_000,
+                reason: String::new(),
+            },
+            held_since: t("2023-03-05T22:29:00Z"),
+            journalled: t("2023-03-05T22:35:00Z"),
+        }
+    }
+
+    async fn store(dir: &Path) -> crate::store::sqlite::SqliteStore {
+        crate::store::sqlite::SqliteStore::open(&dir.join("loa.db"))
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_replay_writes_each_row_once_marked_late_and_removes_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path()).await;
+        let path = dir.path().join(JOURNAL_FILE);
+        let now = t("2023-03-06T00:00:00Z");
+        append(&path, &[row("2023-03-05T22:30:00Z")]).unwrap();
+        append(&path, &[row("2023-03-05T22:30:16Z")]).unwrap();
+        // An earlier replay wrote the first row, then stopped before removing the journal.
+        let Entry::Row {
+            row: r, closing, ..
+        } = row("2023-03-05T22:30:00Z")
+        else {
+            unreachable!()
+        };
+        s.record(&r.new_row(), &closing.closing(now, now, now))
+            .await
+            .unwrap();
+        let done = replay(&s, &path, now).await.unwrap();
+        assert_eq!(
+            done,
+            Replayed {
+                rows: 1,
+                closes: 0,
+                skipped: 1
+            }
+        );
+        assert!(!path.exists());
+        let rows = s.airlog(None, None, None).await.unwrap();
+        assert_eq!(rows.len(), 2, "no row doubled");
+        let late = &rows[1];
+        assert_eq!(late.status, AirStatus::Aired);
+        assert!(late
+            .reason
+            .parts()
+            .iter()
+            .any(|p| matches!(p, Reason::Journalled { .. })));
+        assert_eq!(replay(&s, &path, now).await.unwrap(), Replayed::default());
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_line_is_kept_in_the_journal_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path()).await;
+        let path = dir.path().join(JOURNAL_FILE);
+        append(&path, &[row("2023-03-05T22:30:00Z")]).unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text += "{\"entry\":\"row\",\"cut short\n";
+        std::fs::write(&path, &text).unwrap();
+        let err = replay(&s, &path, t("2023-03-06T00:00:00Z"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, JournalError::Unreadable { lines, .. } if lines == "2"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"entry\":\"row\",\"cut short\n"
+        );
+        assert_eq!(s.airlog(None, None, None).await.unwrap().len(), 1);
+    }
+}

@@ -58,8 +58,12 @@ impl StationClaim {
 
     /// Lets the stations go (at a clean stop).
     pub async fn release(self) {
-        if let Some(conn) = self.conn {
+        if let Some(mut conn) = self.conn {
             use sqlx::Connection;
+            // Unlocked before the session ends, so the next daemon finds them free at once.
+            let _ = sqlx::query("SELECT pg_advisory_unlock_all()")
+                .execute(&mut conn)
+                .await;
             let _ = conn.close().await;
         }
     }

@@ -10,6 +10,7 @@ use crate::config::redact_url;
 use crate::store::airlog::impl_airlog_store;
 use crate::store::queries::impl_store;
 use crate::store::schedules::impl_schedule_store;
+use crate::store::signed_heads::impl_signed_head_store;
 use crate::store::StoreError;
 
 /// The PostgreSQL store.
@@ -58,7 +59,6 @@ impl PgStore {
         holder: &str,
     ) -> Result<crate::store::StationClaim, StoreError> {
         use crate::store::claim::{application_name, station_key, LOCK_CLASS};
-        use sqlx::Connection;
         let mut conn = self.pool.acquire().await?.detach();
         sqlx::query("SELECT set_config('application_name', $1, false)")
             .bind(application_name(holder))
@@ -77,7 +77,7 @@ impl PgStore {
                     .bind(key)
                     .fetch_optional(&mut conn)
                     .await?;
-                let _ = conn.close().await;
+                crate::store::StationClaim::held_by(conn).release().await;
                 return Err(StoreError::Claimed {
                     station: code.clone(),
                     holder: who
@@ -105,3 +105,4 @@ crate::store::write_tx::write_tx_fns!(sqlx::Postgres, "BEGIN");
 impl_store!(PgStore, sqlx::Postgres, "postgres");
 impl_schedule_store!(PgStore, sqlx::Postgres);
 impl_airlog_store!(PgStore, sqlx::Postgres);
+impl_signed_head_store!(PgStore, sqlx::Postgres);
