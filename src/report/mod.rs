@@ -13,7 +13,7 @@
 //! - [`pages`]: the store's pages for a walk, fetched by a task ahead of the writing.
 //! - [`tables`]: the summary as titled tables in a language (pure), for XLSX and HTML.
 //! - [`labels`]: the words of the reports in Vietnamese and English.
-//! - [`csv`], [`xlsx`], [`html`]: the three formats.
+//! - [`csv`], [`xlsx`], [`html`]: the three formats; [`xlsx_read`] reads XLSX back.
 //! - [`safe`]: what a cell may show (no control character, no formula), reversibly.
 //! - [`proof`]: what an export proves without the database (signature, row hashes,
 //!   digest, links, signed heads).
@@ -40,6 +40,7 @@ pub mod summary;
 pub mod tables;
 pub mod walk;
 pub mod xlsx;
+pub mod xlsx_read;
 
 /// Why an export or its check could not be made.
 #[derive(Debug, thiserror::Error)]
