@@ -13,6 +13,7 @@ use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Top
 
 pub mod airlog;
 pub mod claim;
+pub mod compact;
 mod packed;
 pub mod postgres;
 mod queries;
