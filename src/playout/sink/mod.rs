@@ -52,6 +52,12 @@ pub trait Sink: Send {
 
     /// Frames written since the sink was opened, over all segments.
     fn frames_written(&self) -> u64;
+
+    /// Frames of silence a sound card played inside segments because loa did not write in
+    /// time (underruns), since the sink opened; zero for sinks that are not heard.
+    fn underrun_frames(&self) -> u64 {
+        0
+    }
 }
 
 /// Which sink a station plays to, as its config names it: `device`, `device:NAME`,
