@@ -310,6 +310,8 @@ fn main() {
             &o,
             "--plan",
             &p,
+            // The previous run's file is there: replace it (--out refuses otherwise).
+            "--force",
         ]);
         let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
         println!(

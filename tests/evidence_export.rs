@@ -347,3 +347,96 @@ fn out_refuses_an_existing_file_unless_forced_and_leaves_no_temporary_file() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// A CSV whose titles look like formulas or hold control characters, opened by LibreOffice
+/// (headless, converted to ODS): every cell shows the text, none is a formula.
+#[test]
+fn libreoffice_shows_formula_looking_and_control_character_titles_as_text() {
+    if std::process::Command::new("soffice")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have libreoffice-calc (scripts/install-deps)"
+        );
+        eprintln!("soffice is not installed: LibreOffice check skipped");
+        return;
+    }
+    let loa = played("2023-03-06", "2023-03-06", Some("vinh-an"));
+    let titles = [
+        "=1+1",
+        "@SUM(1;2)",
+        "+2+3",
+        "-4+5",
+        "=HYPERLINK(\"http://example.com\";\"bấm\")",
+        "Tin\u{1b}[31m đỏ\u{7}",
+    ];
+    block_on(async {
+        let store = loa.store().await;
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM bulletins ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        for (id, t) in ids.iter().zip(titles.iter().cycle()) {
+            sqlx::query("UPDATE bulletins SET title = ? WHERE id = ?")
+                .bind(t)
+                .bind(id)
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    });
+    let csv = export(&loa, "csv", &DAY);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "no control character in a cell"
+    );
+    let out = loa.dir.path().join("lo");
+    let profile = format!(
+        "-env:UserInstallation=file://{}",
+        loa.dir.path().join("lo-profile").display()
+    );
+    let ok = std::process::Command::new("soffice")
+        .args([
+            profile.as_str(),
+            "--headless",
+            "--infilter=CSV:44,34,76,1",
+            "--convert-to",
+            "ods",
+            "--outdir",
+        ])
+        .arg(&out)
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let ods = out.join(csv.with_extension("ods").file_name().unwrap());
+    assert!(ods.exists(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let mut wb = open_workbook_auto(&ods).unwrap();
+    let first = wb.sheet_names()[0].clone();
+    let formulas = wb.worksheet_formula(&first).unwrap();
+    assert!(
+        formulas.cells().all(|(_, _, f)| f.is_empty()),
+        "no cell is a formula: {:?}",
+        formulas.cells().find(|(_, _, f)| !f.is_empty())
+    );
+    let values = wb.worksheet_range_at(0).unwrap().unwrap();
+    let shown: Vec<String> = values
+        .rows()
+        .map(|r| r.get(4).map(|d| d.to_string()).unwrap_or_default())
+        .collect();
+    // (Which titles aired that day depends on the schedule; these four did.)
+    for t in ["=1+1", "@SUM(1;2)", "+2+3", "-4+5"] {
+        assert!(
+            shown.iter().any(|s| s.contains(t)),
+            "{t} is shown as text: {shown:?}"
+        );
+    }
+    assert!(
+        shown.iter().any(|s| s.contains("Tin\\u001B[31m đỏ\\u0007")),
+        "{shown:?}"
+    );
+}

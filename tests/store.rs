@@ -486,6 +486,68 @@ macro_rules! store_suite {
             }
 
             #[tokio::test]
+            async fn old_versions_are_pruned_unless_the_week_is_locked_or_aired() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let x = bulletin(&sha(12), "Đã phát", Kind::News, Topic::Other);
+                s.add_bulletins(std::slice::from_ref(&x)).await.unwrap();
+                // The airlog row is vinh-hung's, at 2023-03-06T22:30Z.
+                b.air(&x.id).await;
+                let by = StateChange {
+                    by: "loa".into(),
+                    at: at("2023-03-03T01:00:00Z"),
+                };
+                let start = DateTime::parse_from_rfc3339("2023-03-07T05:30:00+07:00").unwrap();
+                let week = |code: &str| loa::schedule::StationWeek {
+                    code: code.into(),
+                    name: code.into(),
+                    slots: vec![loa::schedule::SlotPlaylist {
+                        name: "Sáng".into(),
+                        start,
+                        length_s: 1800,
+                        cchc_s: 480,
+                        items: vec![],
+                    }],
+                    skipped_slots: vec![],
+                    empty_slots: vec![],
+                    compliance: vec![],
+                };
+                s.lock_weeks("2023-W10", &["vinh-yen".to_string()], &by)
+                    .await
+                    .unwrap();
+                for _ in 0..5 {
+                    s.save_weeks(
+                        "2023-W10",
+                        "Kế hoạch",
+                        &[week("vinh-an"), week("vinh-hung"), week("vinh-yen")],
+                        &by,
+                    )
+                    .await
+                    .unwrap();
+                }
+                assert_eq!(
+                    s.versions("2023-W10", "vinh-an").await.unwrap(),
+                    vec![3, 4, 5],
+                    "neither locked nor aired: the latest {} kept",
+                    loa::store::schedules::KEEP_VERSIONS
+                );
+                assert_eq!(
+                    s.versions("2023-W10", "vinh-hung").await.unwrap(),
+                    vec![1, 2, 3, 4, 5],
+                    "aired"
+                );
+                assert_eq!(
+                    s.versions("2023-W10", "vinh-yen").await.unwrap(),
+                    vec![1, 2, 3, 4, 5],
+                    "locked"
+                );
+                assert_eq!(s.latest_weeks("2023-W10", None).await.unwrap().len(), 3);
+                b.teardown().await;
+            }
+
+            #[tokio::test]
             async fn pins_replace_each_other_and_locks_are_per_station() {
                 let Some(b) = super::$backend().await else {
                     return;

@@ -151,6 +151,12 @@ pub enum Reason {
     },
     /// The slot ended before the item did.
     CutAtSlotEnd,
+    /// Playout stalled: the wall clock ran ahead of the audio written (the daemon was
+    /// frozen, the machine overloaded, or the output blocked) for this long.
+    Stalled {
+        /// How far the wall clock was ahead, ms.
+        ms: u64,
+    },
     /// The row reached the store late, after writes failed for a while.
     WrittenLate {
         /// When writes started failing (RFC 3339 UTC).
@@ -169,6 +175,11 @@ pub enum Reason {
         /// What does not fit.
         misfit: crate::airlog::bound::Misfit,
     },
+}
+
+/// Seconds to one decimal.
+fn seconds(ms: u64) -> String {
+    format!("{}.{}", ms / 1000, (ms % 1000) / 100)
 }
 
 /// m:ss.mmm.
@@ -258,6 +269,10 @@ impl Reason {
                 format!("vào muộn, phát từ {}", position(*at_ms))
             }
             Reason::CutAtSlotEnd => "bị cắt khi hết khung giờ".into(),
+            Reason::Stalled { ms } => format!(
+                "phát bị gián đoạn {} giây: đồng hồ thực đã chạy trước phần âm thanh đã phát (máy bị treo, quá tải hoặc thiết bị ra bị nghẽn)",
+                seconds(*ms).replace('.', ",")
+            ),
             Reason::WrittenLate { from, to } => format!(
                 "ghi muộn: từ {from} đến {to} không ghi được nhật ký phát sóng"
             ),
@@ -334,6 +349,10 @@ impl Reason {
             }
             Reason::JoinedLate { at_ms } => format!("joined late at {}", position(*at_ms)),
             Reason::CutAtSlotEnd => "cut at the end of the slot".into(),
+            Reason::Stalled { ms } => format!(
+                "playout stalled for {} s: the wall clock ran ahead of the audio written (a freeze, an overloaded machine or a blocked output)",
+                seconds(*ms)
+            ),
             Reason::WrittenLate { from, to } => {
                 format!("written late: the airlog could not be written from {from} to {to}")
             }

@@ -162,6 +162,7 @@ pub(super) fn every_part() -> Vec<Reason> {
         },
         Reason::JoinedLate { at_ms: 12_345 },
         Reason::CutAtSlotEnd,
+        Reason::Stalled { ms: 20_345 },
         Reason::WrittenLate {
             from: "2023-03-06T05:30:00Z".into(),
             to: "2023-03-06T05:31:00Z".into(),
@@ -206,6 +207,7 @@ pub(super) fn every_part() -> Vec<Reason> {
             | Reason::InterruptedByUrgent { .. }
             | Reason::JoinedLate { .. }
             | Reason::CutAtSlotEnd
+            | Reason::Stalled { .. }
             | Reason::WrittenLate { .. }
             | Reason::Journalled { .. }
             | Reason::OpenRowFailed { .. } => {}

@@ -218,6 +218,8 @@ pub struct Output {
     clock: Arc<dyn Clock>,
     /// The segment being written, while audio flows.
     segment: Option<SampleClock>,
+    /// The sink's underrun count when the segment began.
+    underruns_before: u64,
 }
 
 impl Output {
@@ -233,6 +235,7 @@ impl Output {
             sink,
             clock,
             segment: None,
+            underruns_before: 0,
         }
     }
 
@@ -271,8 +274,22 @@ impl Output {
         if self.segment.is_none() {
             self.sink.begin(station, day, at)?;
             self.segment = Some(SampleClock::starting(at, self.sink.format().sample_rate));
+            self.underruns_before = self.sink.underrun_frames();
         }
         Ok(())
+    }
+
+    /// How far the wall clock `wall` ran ahead of the audio written, when that is a stall
+    /// ([`SampleClock::stalled`]).
+    pub fn stalled(&self, wall: DateTime<Utc>) -> Option<u64> {
+        self.segment.and_then(|s| s.stalled(wall))
+    }
+
+    /// Silence the sound card played inside this segment because audio came late, ms.
+    pub fn underrun_ms(&self) -> u64 {
+        let frames =
+            self.sink.underrun_frames() - self.underruns_before.min(self.sink.underrun_frames());
+        ms_in(frames, self.sink.format().sample_rate)
     }
 
     /// Writes one block on the sample clock: on the wall clock a sink that is not heard
@@ -296,10 +313,19 @@ impl Output {
         Ok(frames)
     }
 
-    /// Ends the segment, when one is open.
+    /// Ends the segment, when one is open, and logs the sound card's underruns in it.
     pub fn end(&mut self) -> Result<(), SinkError> {
         if self.segment.take().is_some() {
-            self.sink.end()?;
+            let ended = self.sink.end();
+            let underrun_ms = self.underrun_ms();
+            if underrun_ms > 0 {
+                tracing::warn!(
+                    underrun_ms,
+                    underrun_frames_total = self.sink.underrun_frames(),
+                    "the sound card ran dry during the segment (underruns): audio came late"
+                );
+            }
+            ended?;
         }
         Ok(())
     }

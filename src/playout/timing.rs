@@ -18,6 +18,9 @@ pub const JOIN_TOLERANCE_MS: u64 = 1_000;
 pub const MIN_PARTIAL_MS: u64 = 3_000;
 /// Fade applied at a cut, so it does not click.
 pub const CUT_FADE_MS: u64 = 30;
+/// How far the wall clock may run ahead of the audio written before it is a stall (the
+/// scheduler's jitter on a busy machine stays well under it).
+pub const STALL_TOLERANCE_MS: u64 = 2_000;
 /// The most a slot is started early to make up for the sound card's latency.
 pub const MAX_PREROLL: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -82,6 +85,13 @@ impl SampleClock {
     pub fn behind(&self, wall: DateTime<Utc>) -> Option<u64> {
         let ms = (wall - self.now()).num_milliseconds();
         u64::try_from(ms).ok().filter(|ms| *ms > 0)
+    }
+
+    /// A stall: the wall clock ran ahead of the audio written by more than
+    /// [`STALL_TOLERANCE_MS`] (a frozen daemon, an overloaded machine, a blocked sink);
+    /// how far, ms.
+    pub fn stalled(&self, wall: DateTime<Utc>) -> Option<u64> {
+        self.behind(wall).filter(|ms| *ms > STALL_TOLERANCE_MS)
     }
 }
 

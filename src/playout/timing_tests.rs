@@ -120,6 +120,15 @@ fn the_sample_clock_counts_frames_and_knows_when_the_wall_clock_ran_ahead() {
 }
 
 #[test]
+fn only_a_wall_clock_more_than_two_seconds_ahead_of_the_audio_is_a_stall() {
+    let mut c = SampleClock::starting(t(5, 30, 0, 0), 8_000);
+    c.advance(8_000 * 10);
+    assert_eq!(c.stalled(t(5, 30, 12, 0)), None, "scheduler jitter");
+    assert_eq!(c.stalled(t(5, 30, 9, 0)), None, "audio written ahead");
+    assert_eq!(c.stalled(t(5, 30, 30, 500)), Some(20_500));
+}
+
+#[test]
 fn a_cut_fades_out_to_silence_over_its_last_frames() {
     let mut block = vec![1.0f32; 2 * 10];
     fade_out(&mut block, 2, 4);

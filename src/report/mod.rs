@@ -13,7 +13,8 @@
 //! - [`pages`]: the store's pages for a walk, fetched by a task ahead of the writing.
 //! - [`tables`]: the summary as titled tables in a language (pure), for XLSX and HTML.
 //! - [`labels`]: the words of the reports in Vietnamese and English.
-//! - [`csv`], [`xlsx`], [`html`]: the three formats; [`xlsx_print`]: how the XLSX prints.
+//! - [`csv`], [`xlsx`], [`html`]: the three formats; [`xlsx_read`] reads XLSX back;
+//!   [`xlsx_print`]: how the XLSX prints.
 //! - [`safe`]: what a cell may show (no control character, no formula), reversibly.
 //! - [`proof`]: what an export proves without the database (signature, row hashes,
 //!   digest, links, signed heads).
@@ -41,6 +42,7 @@ pub mod tables;
 pub mod walk;
 pub mod xlsx;
 pub mod xlsx_print;
+pub mod xlsx_read;
 
 /// Why an export or its check could not be made.
 #[derive(Debug, thiserror::Error)]

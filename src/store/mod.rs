@@ -13,6 +13,7 @@ use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Top
 
 pub mod airlog;
 pub mod claim;
+pub mod compact;
 pub mod edits;
 mod packed;
 pub mod postgres;

@@ -73,8 +73,9 @@ pub struct WeekLock {
 /// Schedules, pins and locks.
 #[async_trait]
 pub trait ScheduleStore: Send + Sync {
-    /// Saves a built week for each station, as a new version, in one transaction; returns
-    /// the versions.
+    /// Saves a built week for each station, as a new version (in the compact form of
+    /// [`super::compact`]), in one transaction; returns the versions. Old versions of a week
+    /// that is neither locked nor aired are deleted beyond [`KEEP_VERSIONS`].
     async fn save_weeks(
         &self,
         week: &str,
@@ -82,6 +83,9 @@ pub trait ScheduleStore: Send + Sync {
         stations: &[StationWeek],
         built: &StateChange,
     ) -> Result<Vec<u32>, StoreError>;
+
+    /// The versions kept of one station's week, oldest first.
+    async fn versions(&self, week: &str, station: &str) -> Result<Vec<u32>, StoreError>;
 
     /// The latest version of each station's week (one station when given), by station code.
     async fn latest_weeks(
@@ -144,7 +148,7 @@ pub(crate) struct WeekRow {
 
 impl WeekRow {
     pub fn into_saved(self) -> Result<SavedWeek, StoreError> {
-        let body = serde_json::from_str(&self.body).map_err(|e| StoreError::Corrupt {
+        let body = super::compact::decode(&self.body).map_err(|e| StoreError::Corrupt {
             id: format!("{} {} v{}", self.week, self.station, self.version),
             reason: format!("bad schedule body: {e}"),
         })?;
@@ -207,6 +211,33 @@ pub(crate) const LATEST_WEEKS: &str = "SELECT s.week, s.station, s.version, s.pl
      WHERE s.week = $1 AND ($2 IS NULL OR s.station = $2) \
      AND s.version = (SELECT MAX(t.version) FROM schedules t WHERE t.week = s.week AND t.station = s.station) \
      ORDER BY s.station";
+/// Versions of a station week kept, the latest included, when the week is neither locked
+/// nor aired; older ones are deleted when a new version is saved. Locked and aired weeks
+/// keep every version (the evidence of what was planned).
+pub const KEEP_VERSIONS: i64 = 3;
+
+/// Deletes versions up to `$3` of a station week unless the week is locked or any airlog
+/// row of the station is planned within its airtime (`$4` – `$5`).
+pub(crate) const PRUNE_VERSIONS: &str = "DELETE FROM schedules WHERE week = $1 AND station = $2 AND version <= $3 \
+     AND NOT EXISTS (SELECT 1 FROM schedule_locks l WHERE l.week = $1 AND l.station = $2) \
+     AND NOT EXISTS (SELECT 1 FROM airlog a WHERE a.station = $2 AND a.planned_start >= $4 AND a.planned_start < $5)";
+
+/// The stored instants from the first slot's start to the last slot's end, when any.
+pub(crate) fn airtime(week: &StationWeek) -> Option<(String, String)> {
+    let first = week.slots.first()?;
+    let to = week
+        .slots
+        .iter()
+        .map(|s| s.start.with_timezone(&Utc) + chrono::Duration::seconds(s.length_s.into()))
+        .max()?;
+    Some((
+        super::rows::instant_text(first.start.with_timezone(&Utc)),
+        super::rows::instant_text(to),
+    ))
+}
+
+pub(crate) const VERSIONS: &str =
+    "SELECT version FROM schedules WHERE week = $1 AND station = $2 ORDER BY version";
 pub(crate) const UPSERT_PIN: &str = "INSERT INTO schedule_pins (week, station, slot_start, bulletin_id, action, created_at, created_by) \
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (station, slot_start, bulletin_id) \
      DO UPDATE SET action = excluded.action, created_at = excluded.created_at, created_by = excluded.created_by, week = excluded.week";
@@ -245,7 +276,7 @@ macro_rules! impl_schedule_store {
                         .bind(&st.code)
                         .fetch_one(&mut *tx)
                         .await?;
-                    let body = serde_json::to_string(st).map_err(|e| {
+                    let body = $crate::store::compact::encode(st).map_err(|e| {
                         $crate::store::StoreError::Corrupt {
                             id: st.code.clone(),
                             reason: format!("cannot encode the schedule: {e}"),
@@ -262,9 +293,36 @@ macro_rules! impl_schedule_store {
                         .execute(&mut *tx)
                         .await?;
                     versions.push(u32::try_from(max + 1).unwrap_or(u32::MAX));
+                    if let Some((from, to)) = airtime(st) {
+                        sqlx::query::<$db>(&sql(PRUNE_VERSIONS))
+                            .bind(week)
+                            .bind(&st.code)
+                            .bind(max + 1 - KEEP_VERSIONS)
+                            .bind(from)
+                            .bind(to)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
                 commit_write(tx).await?;
                 Ok(versions)
+            }
+
+            async fn versions(
+                &self,
+                week: &str,
+                station: &str,
+            ) -> Result<Vec<u32>, $crate::store::StoreError> {
+                use $crate::store::schedules::*;
+                let rows: Vec<i64> = sqlx::query_scalar::<$db, i64>(&sql(VERSIONS))
+                    .bind(week)
+                    .bind(station)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|v| u32::try_from(v).unwrap_or(0))
+                    .collect())
             }
 
             async fn latest_weeks(

@@ -29,6 +29,8 @@ enum Interrupt {
     Stop(String),
     /// An operator's or urgent item replaces it.
     Replace(Cue, Reason),
+    /// Playout stalled: the wall clock ran this many ms ahead of the audio written.
+    Stall(u64),
 }
 
 /// How an item ended: its status, its reason, and whether it is made up later.
@@ -58,6 +60,9 @@ fn ending(
         // Re-queued right after the operator's item, not made up later.
         (Some(Interrupt::Replace(_, why)), _) => {
             (AirStatus::Interrupted, why.clone().into(), false)
+        }
+        (Some(Interrupt::Stall(ms)), _) => {
+            (AirStatus::Partial, Reason::Stalled { ms: *ms }.into(), true)
         }
         (None, Some(f)) if played_ms > 0 => (AirStatus::Partial, f.into(), true),
         (None, Some(f)) => (AirStatus::Failed, f.into(), true),
@@ -96,6 +101,11 @@ impl StationPlayer {
         let mut item = match self.items.open(b, gain, join_ms, left_ms) {
             Ok(item) => item,
             Err(e) => {
+                // A missing file is as much an operator's problem as a damaged one.
+                self.alert(format!(
+                    "bulletin {} ({}) cannot be played: {e}",
+                    b.id, b.meta.title
+                ));
                 let why = Reason::from(&e);
                 self.not_played(cue, slot_start, AirStatus::Failed, why, true)
                     .await;
@@ -127,6 +137,13 @@ impl StationPlayer {
             item.is_cut(),
             join_ms,
         );
+        // After a stall a scheduled item whose time is not over rejoins at once, where the
+        // wall clock says it should be; that airing, not this one, is made up if need be.
+        let rejoin = matches!(interrupt, Some(Interrupt::Stall(_)))
+            && cue.source == CueSource::Schedule
+            && self.clock.now()
+                < cue.planned_start + chrono::Duration::milliseconds(b.audio.duration_ms as i64);
+        let make_up = make_up && !rejoin;
         let closing = Closing::new(status, Some(ended), played_ms, reason.clone());
         let seq = self.ledger.close(open, closing, self.clock.now()).await;
         self.flush_ledger_alerts();
@@ -144,6 +161,10 @@ impl StationPlayer {
                 bulletin: cue.bulletin,
                 link_seq: seq,
             });
+        }
+        if let Some(Interrupt::Stall(ms)) = interrupt {
+            self.stalled(ms, cue, b, rejoin, cues);
+            return false;
         }
         self.after_interrupt(interrupt, cue, seq, slot_start, cues)
             .await
@@ -182,6 +203,11 @@ impl StationPlayer {
             if let Some(i) = self.poll_commands(cues) {
                 return (Some(i), None);
             }
+            if !simulated {
+                if let Some(ms) = self.output.stalled(self.clock.now()) {
+                    return (Some(Interrupt::Stall(ms)), None);
+                }
+            }
             let block = match item.next_block() {
                 Ok(Some(block)) => block,
                 Ok(None) => break,
@@ -202,6 +228,42 @@ impl StationPlayer {
             }
         }
         (None, None)
+    }
+
+    /// After a stall: an alert, the segment ended so that the sample clock starts again
+    /// where the wall clock is, and the item queued again to rejoin when its time is not over
+    /// (its turn then joins it late at the right place).
+    fn stalled(
+        &mut self,
+        ms: u64,
+        cue: &Cue,
+        b: &Bulletin,
+        rejoin: bool,
+        cues: &mut VecDeque<Cue>,
+    ) {
+        let underrun_ms = self.output.underrun_ms();
+        if let Err(e) = self.output.end() {
+            self.alert(format!("audio output failed after a stall: {e}"));
+        }
+        let then = if rejoin {
+            "playout rejoins it where it should be now"
+        } else {
+            "playout goes on with what should be on air now"
+        };
+        let underruns = if underrun_ms > 0 {
+            format!("; the sound card ran dry for {underrun_ms} ms")
+        } else {
+            String::new()
+        };
+        self.alert(format!(
+            "playout stalled for {:.1} s during bulletin {} ({}): the wall clock ran ahead of the audio written (a freeze, an overloaded machine or a blocked output); the item is logged partial and {then}{underruns}",
+            ms as f64 / 1000.0,
+            b.id,
+            b.meta.title
+        ));
+        if rejoin {
+            cues.push_front(cue.clone());
+        }
     }
 
     /// Takes the operator's commands that arrived while an item plays: an item to play next
@@ -278,7 +340,7 @@ impl StationPlayer {
                 }
             }
             Some(Interrupt::Replace(by, _)) => cues::interrupt(cues, by, cue, seq),
-            Some(Interrupt::Skip(_)) | None => {}
+            Some(Interrupt::Skip(_) | Interrupt::Stall(_)) | None => {}
         }
         false
     }

@@ -45,6 +45,10 @@ struct Queue {
     pulled: u64,
     /// Samples of silence the audio thread played because the queue was empty.
     silence: u64,
+    /// Whether a segment is open (silence inside one is an underrun).
+    in_segment: bool,
+    /// Samples of silence played inside segments: underruns.
+    underrun: u64,
     /// Set when the sink closes: the source ends.
     stopped: bool,
 }
@@ -99,6 +103,9 @@ impl Iterator for Feed {
             } else {
                 self.batch.resize(batch, 0.0);
                 q.silence += batch as u64;
+                if q.in_segment {
+                    q.underrun += batch as u64;
+                }
             }
             drop(q);
             self.shared.changed.notify_all();
@@ -361,6 +368,7 @@ impl Sink for DeviceSink {
         }
         tracing::debug!(station, %at, device = %self.device, "segment begins");
         self.in_segment = true;
+        self.shared.lock().in_segment = true;
         Ok(())
     }
 
@@ -388,7 +396,11 @@ impl Sink for DeviceSink {
             return Ok(());
         }
         self.in_segment = false;
-        let pushed = self.shared.lock().pushed;
+        let pushed = {
+            let mut q = self.shared.lock();
+            q.in_segment = false;
+            q.pushed
+        };
         self.wait_until(|q| q.pulled >= pushed)?;
         let silence_then = self.shared.lock().silence;
         let tail = self.tail;
@@ -397,6 +409,10 @@ impl Sink for DeviceSink {
 
     fn frames_written(&self) -> u64 {
         self.frames
+    }
+
+    fn underrun_frames(&self) -> u64 {
+        self.shared.lock().underrun / u64::from(self.format.channels).max(1)
     }
 }
 

@@ -59,6 +59,12 @@ pub trait Sink: Send {
     fn take_alerts(&mut self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Frames of silence a sound card played inside segments because loa did not write in
+    /// time (underruns), since the sink opened; zero for sinks that are not heard.
+    fn underrun_frames(&self) -> u64 {
+        0
+    }
 }
 
 /// Which sink a station plays to, as its config names it: `device`, `device:NAME`,
