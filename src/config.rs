@@ -61,6 +61,13 @@ stations = []
 # Build the next week's playlists this many days before it starts.
 build_ahead_days = 3
 
+[airlog]
+# The district's Ed25519 key that signs each station's chain head and every export's
+# integrity block (relative to the data dir). Created 0600 by `loa init`, or by the first
+# start of an older data dir. Keep it secret, back it up, and give Phòng Nội vụ its
+# fingerprint (printed by `loa airlog verify` and in every export).
+signing_key = "airlog-signing.key"
+
 [http]
 # The control API (loa ctl, the console). Keep it on the loopback unless a firewall and
 # TLS proxy guard it.
@@ -88,7 +95,26 @@ struct RawConfig {
     serve: RawServe,
     #[serde(default)]
     http: RawHttp,
+    #[serde(default)]
+    airlog: RawAirlog,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAirlog {
+    signing_key: String,
+}
+
+impl Default for RawAirlog {
+    fn default() -> Self {
+        RawAirlog {
+            signing_key: DEFAULT_SIGNING_KEY.into(),
+        }
+    }
+}
+
+/// The signing key's file in the data dir when the config does not name one.
+pub const DEFAULT_SIGNING_KEY: &str = "airlog-signing.key";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -309,6 +335,8 @@ pub struct Config {
     pub serve: ServeConfig,
     /// Control API settings.
     pub http: HttpConfig,
+    /// The district's airlog signing key file ([`crate::airlog::key`]).
+    pub signing_key: PathBuf,
 }
 
 /// A config that cannot be used, naming the file or variable and the problem.
@@ -455,6 +483,7 @@ impl Config {
                 makeup: p.makeup,
                 output_latency,
                 who: "loa".into(),
+                signer: None,
                 journal: Some(airlog_journal(data_dir, &database)),
             },
         };
@@ -504,6 +533,15 @@ impl Config {
             playout,
             serve,
             http: HttpConfig { bind, token },
+            signing_key: {
+                let k = raw.airlog.signing_key.trim();
+                let k = PathBuf::from(if k.is_empty() { DEFAULT_SIGNING_KEY } else { k });
+                if k.is_absolute() {
+                    k
+                } else {
+                    data_dir.join(k)
+                }
+            },
         })
     }
 

@@ -63,6 +63,14 @@ impl Backend {
         }
     }
 
+    /// Runs raw SQL under the store; the database's answer.
+    async fn try_exec(&self, q: &str) -> Result<(), sqlx::Error> {
+        match self {
+            Backend::Sqlite(s, _) => sqlx::query(q).execute(s.pool()).await.map(|_| ()),
+            Backend::Postgres(s, _, _) => sqlx::query(q).execute(s.pool()).await.map(|_| ()),
+        }
+    }
+
     async fn teardown(self) {
         if let Backend::Postgres(store, admin_url, db) = self {
             store.pool().close().await;
@@ -168,6 +176,108 @@ macro_rules! store_suite {
     ($backend:ident) => {
         mod $backend {
             use super::*;
+
+            #[tokio::test]
+            async fn signed_heads_append_read_back_and_refuse_changes_and_pages_carry_exact_gains()
+            {
+                use loa::store::{Closing, NewRow};
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let key = loa::airlog::key::DistrictKey::from_seed([5; 32]);
+                let start = at("2023-03-05T22:30:00Z");
+                let item = NewRow {
+                    level: loa::airlog::Level::Item,
+                    station: "vinh-an".into(),
+                    slot_start: start,
+                    bulletin_id: None,
+                    sha256: None,
+                    planned_start: start,
+                    actual_start: Some(start),
+                    source: loa::airlog::CueSource::Manual,
+                    reason: loa::airlog::AirReason::none(),
+                    gain_db: Some(7.399999999999999),
+                    who: "Nguyễn Văn An".into(),
+                    link_seq: None,
+                };
+                let done = |ms: u64| Closing {
+                    status: loa::airlog::AirStatus::Aired,
+                    actual_end: Some(start + chrono::Duration::milliseconds(ms as i64)),
+                    played_ms: ms,
+                    reason: loa::airlog::AirReason::none(),
+                };
+                assert_eq!(s.chain_head("vinh-an").await.unwrap(), None);
+                let first = s.record(&item, &done(1_234)).await.unwrap();
+                let linked = NewRow {
+                    link_seq: Some(first.seq),
+                    gain_db: Some(-0.1 - 0.2),
+                    ..item.clone()
+                };
+                s.record(&linked, &done(2_000)).await.unwrap();
+                let slot = NewRow {
+                    level: loa::airlog::Level::Slot,
+                    gain_db: None,
+                    ..item.clone()
+                };
+                let slot_row = s.record(&slot, &done(3_234)).await.unwrap();
+                let head = s.chain_head("vinh-an").await.unwrap().unwrap();
+                assert_eq!(head, (slot_row.seq, slot_row.row_hash.clone()));
+                let now = at("2023-03-05T22:31:00Z");
+                let signed = loa::airlog::signed::sign_head(s.as_ref(), &key, "vinh-an", now)
+                    .await
+                    .unwrap()
+                    .expect("a new head is signed");
+                assert!(
+                    loa::airlog::signed::sign_head(s.as_ref(), &key, "vinh-an", now)
+                        .await
+                        .unwrap()
+                        .is_none(),
+                    "an unchanged head is not signed twice"
+                );
+                assert_eq!(
+                    s.signed_heads("vinh-an").await.unwrap(),
+                    vec![signed.clone()]
+                );
+                assert_eq!(s.latest_signed_head("vinh-an").await.unwrap(), Some(signed));
+                assert_eq!(
+                    s.signed_stations().await.unwrap(),
+                    vec!["vinh-an".to_string()]
+                );
+                let slots = s.chain_slot_rows("vinh-an", start, now).await.unwrap();
+                assert_eq!(slots, vec![slot_row]);
+                // Export pages carry what the row hash covers, the gain to the last bit.
+                let page = s
+                    .export_page("vinh-an", start, now, None, 10)
+                    .await
+                    .unwrap();
+                let got: Vec<_> = page
+                    .rows()
+                    .map(|r| (r.gain_db, r.who.to_string(), r.link_seq))
+                    .collect();
+                assert_eq!(
+                    got,
+                    vec![
+                        (Some(7.399999999999999), "Nguyễn Văn An".to_string(), None),
+                        (
+                            Some(-0.1 - 0.2),
+                            "Nguyễn Văn An".to_string(),
+                            Some(first.seq)
+                        ),
+                    ]
+                );
+                let v = loa::airlog::verify::verify_with_key(s.as_ref(), Ok(key.public()))
+                    .await
+                    .unwrap();
+                assert_eq!(v.signed_heads["vinh-an"], 1);
+                for q in [
+                    "UPDATE airlog_signed_heads SET seq = 1",
+                    "DELETE FROM airlog_signed_heads",
+                ] {
+                    assert!(b.try_exec(q).await.is_err(), "{q} is refused");
+                }
+                b.teardown().await;
+            }
 
             #[tokio::test]
             async fn a_bulletin_reads_back_exactly_as_it_was_added() {

@@ -17,8 +17,27 @@ pub fn genesis(station: &str) -> String {
 /// The hash of a closed row: SHA-256 over its fields in a fixed order, separated by the
 /// ASCII unit separator, then `prev_hash`; a row of any level but `item` ends with its
 /// level too (item rows hash as they did before levels existed, so older logs verify,
-/// and changing a row's level changes its hash).
+/// and changing a row's level changes its hash). Every field is hashed exactly as stored:
+/// the gain as the shortest decimal that reads back to the stored number (Rust's `{}`).
+///
+/// The canonical form is documented for recipients in `docs/en/reporting.md`.
 pub fn row_hash(r: &Record) -> String {
+    hash_with_gain(r, r.gain_db.map(|g| format!("{g}")).unwrap_or_default())
+}
+
+/// The hash rows were sealed with before loa hashed the gain exactly: the gain rounded to
+/// two decimals. Such rows still verify ([`holds`]); a row sealed since cannot be passed
+/// off in this form, whose text differs from the exact one.
+pub fn legacy_row_hash(r: &Record) -> String {
+    hash_with_gain(r, r.gain_db.map(|g| format!("{g:.2}")).unwrap_or_default())
+}
+
+/// Whether a row's content matches its stored hash (in either form).
+pub fn holds(r: &Record) -> bool {
+    r.row_hash == row_hash(r) || r.row_hash == legacy_row_hash(r)
+}
+
+fn hash_with_gain(r: &Record, gain: String) -> String {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let mut fields: Vec<String> = vec![
         r.seq.to_string(),
@@ -33,7 +52,7 @@ pub fn row_hash(r: &Record) -> String {
         r.status.as_str().to_string(),
         r.source.as_str().to_string(),
         r.reason.stored().to_string(),
-        r.gain_db.map(|g| format!("{g:.2}")).unwrap_or_default(),
+        gain,
         r.who.clone(),
         r.link_seq.map(|l| l.to_string()).unwrap_or_default(),
         r.prev_hash.clone(),
@@ -145,7 +164,7 @@ pub fn verify(station: &str, rows: &[Record], head: Option<(i64, &str)>) -> Resu
     for r in rows {
         if !on_chain.contains(&r.seq) {
             problems.push(bad(r.seq, NOT_FOLLOWING));
-        } else if row_hash(r) != r.row_hash {
+        } else if !holds(r) {
             problems.push(bad(
                 r.seq,
                 "its content does not match its hash (the row was edited)",
@@ -159,10 +178,10 @@ pub fn verify(station: &str, rows: &[Record], head: Option<(i64, &str)>) -> Resu
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn chain(n: usize) -> Vec<Record> {
+    pub(crate) fn chain(n: usize) -> Vec<Record> {
         let mut prev = genesis("vinh-an");
         (0..n)
             .map(|i| {
@@ -261,7 +280,13 @@ mod tests {
         ];
         fields.push(genesis("vinh-an"));
         let old = hex::encode(Sha256::digest(fields.join("\u{1f}").as_bytes()));
-        assert_eq!(rows[0].row_hash, old);
+        assert_eq!(legacy_row_hash(&rows[0]), old);
+        let mut legacy = rows[0].clone();
+        legacy.row_hash = old;
+        assert!(
+            holds(&legacy),
+            "a row sealed in the old form still verifies"
+        );
         let mut edited = rows.clone();
         edited[1].level = "slot".into();
         let h = (rows[1].seq, rows[1].row_hash.as_str());
@@ -286,6 +311,16 @@ mod tests {
         assert_ne!(row_hash(&as_item), slot.row_hash);
         rows.push(slot);
         assert_eq!(verify("vinh-an", &rows, head(&rows)), Ok(()));
+    }
+
+    #[test]
+    fn a_gain_changed_below_the_old_rounding_is_an_edit() {
+        let mut rows = chain(2);
+        let h = (rows[1].seq, rows[1].row_hash.clone());
+        rows[0].gain_db = Some(2.504);
+        let err = verify("vinh-an", &rows, Some((h.0, &h.1))).unwrap_err();
+        assert_eq!(err.seq, 1);
+        assert!(err.what.contains("edited"));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! - [`bound`]: how much an open row can have played (recovery's rule) and the check
 //!   that no closed row claims more than its bulletin (pure).
 //! - [`chain`]: the hash chain and its verification (pure).
+//! - [`key`]: the district's Ed25519 signing key (a 0600 file outside the database).
+//! - [`signed`]: chain heads signed with that key as playout advances, and their check.
 //! - [`verify`]: verification of a whole store.
 //! - [`status`]: a row's status ([`AirStatus`]) and source ([`CueSource`]) as types.
 //! - [`reason`]: a row's reason as structured parts ([`AirReason`], [`Reason`]) rendered in
@@ -24,8 +26,10 @@ pub use status::{AirStatus, CueSource, UnknownCode};
 
 pub mod bound;
 pub mod chain;
+pub mod key;
 pub mod outcome;
 pub mod reason;
+pub mod signed;
 pub mod status;
 pub mod verify;
 

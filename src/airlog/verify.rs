@@ -1,9 +1,12 @@
 //! `loa airlog verify` over a store: every station's closed rows checked against its chain
-//! and its recorded head.
+//! and its recorded head, then against its signed heads (the latest of every station that
+//! ever had one, and every earlier one), and its open rows against their bulletins.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::airlog::chain::{self, BadRow};
+use crate::airlog::key::PublicKey;
+use crate::airlog::signed::{self, HeadProblem};
 use crate::airlog::Record;
 use crate::store::{Store, StoreError};
 
@@ -14,6 +17,8 @@ pub struct Verified {
     pub stations: BTreeMap<String, usize>,
     /// Rows still open (playing now, or left by a crash not yet recovered).
     pub open: usize,
+    /// Signed heads checked, per station.
+    pub signed_heads: BTreeMap<String, usize>,
 }
 
 /// Why verification did not pass.
@@ -22,29 +27,76 @@ pub enum VerifyError {
     /// The log was altered: the first bad row.
     #[error(transparent)]
     Tampered(#[from] BadRow),
+    /// The rows do not reach a head the district key signed.
+    #[error(transparent)]
+    Unsigned(#[from] HeadProblem),
+    /// An open row claims more than it can have played.
+    #[error("airlog of station {station}: open row {seq} claims {played_ms} ms of a {length_ms} ms bulletin (a forged or impossible open row)")]
+    ImpossibleOpenRow {
+        /// Station.
+        station: String,
+        /// The row.
+        seq: i64,
+        /// What it claims.
+        played_ms: i64,
+        /// Its bulletin's length.
+        length_ms: i64,
+    },
+    /// Signed heads exist but no key was given to check them with.
+    #[error("the airlog has signed heads but the district key to check them is missing: {0}")]
+    NoKey(String),
     /// The store could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Verifies every station's chain, one station in memory at a time.
+impl VerifyError {
+    /// The station and row a tamper names (for `--json`), when it names one.
+    pub fn station_seq(&self) -> Option<(String, i64)> {
+        match self {
+            VerifyError::Tampered(b) => Some((b.station.clone(), b.seq)),
+            VerifyError::Unsigned(
+                HeadProblem::BadSignature { station, seq }
+                | HeadProblem::Vanished { station, seq }
+                | HeadProblem::Truncated { station, seq }
+                | HeadProblem::Rechained { station, seq },
+            )
+            | VerifyError::ImpossibleOpenRow { station, seq, .. } => Some((station.clone(), *seq)),
+            _ => None,
+        }
+    }
+}
+
+/// [`verify_with_key`] without the district key: enough for a log that has no signed heads.
 pub async fn verify(store: &dyn Store) -> Result<Verified, VerifyError> {
+    verify_with_key(store, Err("no key was given".into())).await
+}
+
+/// Verifies every station's chain, one station in memory at a time. `key` is the district's
+/// public key (`Err` says why it could not be read): stations with signed heads need it.
+pub async fn verify_with_key(
+    store: &dyn Store,
+    key: Result<PublicKey, String>,
+) -> Result<Verified, VerifyError> {
     let heads: BTreeMap<String, (i64, String)> = store
         .chain_heads()
         .await?
         .into_iter()
         .map(|(s, seq, h)| (s, (seq, h)))
         .collect();
+    let signed_stations: BTreeSet<String> = store.signed_stations().await?.into_iter().collect();
     let mut codes: BTreeSet<String> = store.airlog_stations().await?.into_iter().collect();
     codes.extend(heads.keys().cloned());
+    codes.extend(signed_stations.iter().cloned());
     // Bulletin lengths, for rows that claim more than their bulletin (airlog::bound).
-    let lengths: std::collections::HashMap<String, u64> = store
+    let lengths: HashMap<String, u64> = store
         .list_bulletins(&crate::store::BulletinFilter::default())
         .await?
         .into_iter()
         .map(|b| (b.id.to_string(), b.audio.duration_ms))
         .collect();
     let mut stations = BTreeMap::new();
+    let mut signed_heads = BTreeMap::new();
     let mut open = 0;
     for station in codes {
         let (playing, rows): (Vec<Record>, Vec<Record>) = store
@@ -54,11 +106,47 @@ pub async fn verify(store: &dyn Store) -> Result<Verified, VerifyError> {
             .partition(|r| r.status == "playing" && r.row_hash.is_empty());
         open += playing.len();
         let head = heads.get(&station).map(|(seq, h)| (*seq, h.as_str()));
+        if signed_stations.contains(&station) {
+            let signed = store.signed_heads(&station).await?;
+            let key = key.as_ref().map_err(|e| VerifyError::NoKey(e.clone()))?;
+            // A cut or re-chained history is named by what the key signed, before the
+            // chain's own complaint about its end.
+            signed::check(&station, &rows, &signed, key)?;
+            signed_heads.insert(station.clone(), signed.len());
+        }
         chain::verify(&station, &rows, head)?;
         if let Some(bad) = crate::airlog::bound::first_overlong(&station, &rows, &lengths) {
             return Err(bad.into());
         }
+        check_open(&station, &playing, &lengths)?;
         stations.insert(station, rows.len());
     }
-    Ok(Verified { stations, open })
+    Ok(Verified {
+        stations,
+        open,
+        signed_heads,
+    })
+}
+
+/// An open row cannot have played more than its bulletin lasts.
+fn check_open(
+    station: &str,
+    playing: &[Record],
+    lengths: &HashMap<String, u64>,
+) -> Result<(), VerifyError> {
+    for r in playing {
+        let length = r.bulletin_id.as_ref().and_then(|b| lengths.get(b));
+        if let Some(&length_ms) = length {
+            let length_ms = i64::try_from(length_ms).unwrap_or(i64::MAX);
+            if r.played_ms > length_ms {
+                return Err(VerifyError::ImpossibleOpenRow {
+                    station: station.to_string(),
+                    seq: r.seq,
+                    played_ms: r.played_ms,
+                    length_ms,
+                });
+            }
+        }
+    }
+    Ok(())
 }

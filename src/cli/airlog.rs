@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use crate::airlog::verify::{verify, VerifyError};
+use crate::airlog::key::DistrictKey;
+use crate::airlog::verify::{verify_with_key, VerifyError};
 
 use super::library::open;
 use super::output::print_json;
@@ -23,6 +24,15 @@ pub enum AirlogCommand {
         /// The plan, to compare station names too (with --export).
         #[arg(long, requires = "export")]
         plan: Option<PathBuf>,
+        /// With --export: check the file alone, even where a database is at hand.
+        #[arg(long, requires = "export")]
+        no_database: bool,
+        /// With --export: the district key's fingerprint the export must carry.
+        #[arg(long, requires = "export")]
+        key: Option<String>,
+        /// Check that the airlog still holds, unchanged, every row of this earlier export.
+        #[arg(long, conflicts_with = "export")]
+        since: Option<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -38,37 +48,61 @@ pub async fn run(data_dir: &Path, cmd: AirlogCommand) -> Result<(), Failure> {
         AirlogCommand::Verify {
             export: Some(file),
             plan,
+            no_database,
+            key,
             json,
-        } => return super::report::verify_export(data_dir, &file, plan.as_deref(), json).await,
+            ..
+        } => {
+            let args = super::report::VerifyExportArgs {
+                plan,
+                no_database,
+                key,
+                json,
+            };
+            return super::report::verify_export(data_dir, &file, &args).await;
+        }
+        AirlogCommand::Verify {
+            since: Some(old),
+            json,
+            ..
+        } => return super::report::verify_since(data_dir, &old, json).await,
         AirlogCommand::Verify { json, .. } => json,
     };
-    let (_, store) = open(data_dir).await?;
-    let result = verify(store.as_ref()).await;
+    let (config, store) = open(data_dir).await?;
+    let key = DistrictKey::load(&config.signing_key)
+        .map(|k| k.public())
+        .map_err(|e| e.to_string());
+    let fingerprint = key.as_ref().ok().map(|k| k.fingerprint());
+    let result = verify_with_key(store.as_ref(), key).await;
     store.close().await;
     match result {
         Ok(v) => {
+            let signed: usize = v.signed_heads.values().sum();
             if json {
-                print_json(
-                    &serde_json::json!({"ok": true, "stations": v.stations, "open": v.open}),
-                )?;
+                print_json(&serde_json::json!({
+                    "ok": true, "stations": v.stations, "open": v.open,
+                    "signed_heads": v.signed_heads, "key_fingerprint": fingerprint,
+                }))?;
             } else {
                 let rows: usize = v.stations.values().sum();
                 println!(
-                    "nhật ký phát sóng nguyên vẹn / airlog intact: {rows} row(s) at {} station(s){}",
+                    "nhật ký phát sóng nguyên vẹn / airlog intact: {rows} row(s) at {} station(s){}, {signed} signed head(s){}",
                     v.stations.len(),
-                    if v.open > 0 { format!(", {} open", v.open) } else { String::new() }
+                    if v.open > 0 { format!(", {} open", v.open) } else { String::new() },
+                    fingerprint.map(|f| format!(", key {f}")).unwrap_or_default()
                 );
             }
             Ok(())
         }
-        Err(VerifyError::Tampered(bad)) => {
+        Err(VerifyError::Store(e)) => Err(e.into()),
+        Err(e) => {
             if json {
+                let (station, seq) = e.station_seq().unzip();
                 print_json(
-                    &serde_json::json!({"ok": false, "station": bad.station, "seq": bad.seq, "problem": bad.what}),
+                    &serde_json::json!({"ok": false, "station": station, "seq": seq, "problem": e.to_string()}),
                 )?;
             }
-            Err(Failure::work(format!("airlog altered: {bad}")))
+            Err(Failure::work(format!("airlog altered: {e}")))
         }
-        Err(VerifyError::Store(e)) => Err(e.into()),
     }
 }

@@ -1,6 +1,7 @@
 //! `loa init`: creates the data dir, `loa.toml` with documented defaults, the audio store and
-//! the database (migrated). Running it again keeps an existing config and brings the
-//! database up to date.
+//! the database (migrated), and the district's airlog signing key (`loa.toml` and the key
+//! are 0600). Running it again keeps an existing config and key and brings the database up
+//! to date.
 
 use std::path::Path;
 
@@ -31,10 +32,13 @@ pub async fn run(data_dir: &Path, _args: InitArgs) -> Result<(), Failure> {
             &format!("token = \"{}\"", random_token()),
             1,
         );
-        crate::library::audio_store::write_durably(&config_path, text.as_bytes())
+        // It holds the API token: only its owner may read it.
+        crate::airlog::key::write_private(&config_path, text.as_bytes())
             .map_err(|e| Failure::work(format!("{}: cannot write: {e}", config_path.display())))?;
     }
     let config = Config::load(data_dir)?;
+    let (key, _) = crate::airlog::key::DistrictKey::load_or_create(&config.signing_key)
+        .map_err(|e| Failure::work(e.to_string()))?;
     std::fs::create_dir_all(config.audio_dir()).map_err(|e| {
         Failure::work(format!(
             "{}: cannot create the audio store: {e}",
@@ -44,14 +48,16 @@ pub async fn run(data_dir: &Path, _args: InitArgs) -> Result<(), Failure> {
     let store = crate::store::open(&config.database).await?;
     store.close().await;
     eprintln!(
-        "loa: {} {} (database: {:?})",
+        "loa: {} {} (database: {:?}; airlog signing key {}, fingerprint {})",
         if fresh {
             "initialised"
         } else {
             "already initialised, database up to date:"
         },
         data_dir.display(),
-        config.database
+        config.database,
+        config.signing_key.display(),
+        key.public().fingerprint()
     );
     Ok(())
 }

@@ -93,7 +93,8 @@ pub async fn run(data_dir: &Path, cmd: PlayoutCommand) -> Result<(), Failure> {
     let from = date("--from", &a.from)?;
     let to = date("--to", &a.to)?;
     let plan = Arc::new(super::plan::load(&a.plan)?);
-    let (config, store) = open(data_dir).await?;
+    let (mut config, store) = open(data_dir).await?;
+    crate::airlog::key::arm_playout(&mut config).map_err(|e| Failure::work(e.to_string()))?;
     let sink = match &a.sink {
         Some(s) => s.parse::<SinkSpec>().map_err(Failure::input)?,
         None => config.playout.sink.clone(),

@@ -62,6 +62,9 @@ pub struct ExportArgs {
     /// Language of the report's words.
     #[arg(long, value_enum, default_value = "vi")]
     lang: LangArg,
+    /// Replace --out if it exists (an existing file is refused otherwise).
+    #[arg(long)]
+    force: bool,
     /// Print a JSON summary of the export.
     #[arg(long)]
     json: bool,
@@ -101,7 +104,20 @@ pub async fn export(data_dir: &Path, a: ExportArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    let (_, store) = open(data_dir).await?;
+    if a.out.exists() && !a.force {
+        return Err(Failure::input(format!(
+            "{}: the file exists; choose another --out or add --force to replace it",
+            a.out.display()
+        )));
+    }
+    let (config, store) = open(data_dir).await?;
+    let key = match crate::airlog::key::DistrictKey::load_or_create(&config.signing_key) {
+        Ok((k, _)) => k,
+        Err(e) => {
+            store.close().await;
+            return Err(Failure::work(e.to_string()));
+        }
+    };
     let result = async {
         let stored: Vec<String> = store
             .chain_heads()
@@ -123,6 +139,8 @@ pub async fn export(data_dir: &Path, a: ExportArgs) -> Result<(), Failure> {
                 .now()
                 .with_timezone(&plan.as_ref().map_or(report::DEFAULT_TZ, |p| p.timezone))
                 .date_naive(),
+            key: &key,
+            force: a.force,
         };
         report::export(&store, &spec).await
     }
@@ -138,45 +156,139 @@ pub async fn export(data_dir: &Path, a: ExportArgs) -> Result<(), Failure> {
             "sha256": i.sha256,
             "from": i.from,
             "to": i.to,
+            "key_fingerprint": key.public().fingerprint(),
         }))?;
     } else {
         println!(
-            "{}: {} row(s), {} station(s), {} – {}, SHA-256 {}",
+            "{}: {} row(s), {} station(s), {} – {}, SHA-256 {}, signed by key {}",
             a.out.display(),
             i.rows,
             i.stations.len(),
             report::date_vi(period.from),
             report::date_vi(period.to),
-            i.sha256
+            i.sha256,
+            key.public().fingerprint()
         );
     }
     Ok(())
 }
 
-/// Runs `loa airlog verify --export FILE`.
+/// How `loa airlog verify --export` and `--since` run.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyExportArgs {
+    /// The plan, to compare station names too.
+    pub plan: Option<PathBuf>,
+    /// Check the file alone even when the data dir has a database.
+    pub no_database: bool,
+    /// The district key's fingerprint the export must be signed with.
+    pub key: Option<String>,
+    /// Print JSON.
+    pub json: bool,
+}
+
+/// The district key's public half, from the data dir's key file.
+fn district_key(config: &crate::config::Config) -> Result<crate::airlog::key::PublicKey, Failure> {
+    crate::airlog::key::DistrictKey::load(&config.signing_key)
+        .map(|k| k.public())
+        .map_err(|e| Failure::work(format!("cannot check the export's signature: {e}")))
+}
+
+/// Runs `loa airlog verify --export FILE`: with the data dir's database (complete and
+/// unaltered), or without one (what the file proves by itself).
 pub async fn verify_export(
     data_dir: &Path,
     file: &Path,
-    plan: Option<&Path>,
-    json: bool,
+    a: &VerifyExportArgs,
 ) -> Result<(), Failure> {
-    let plan = plan.map(super::plan::load).transpose()?;
-    let (_, store) = open(data_dir).await?;
-    let result = report::check::check(&store, file, plan.as_ref()).await;
-    store.close().await;
+    let plan = a.plan.as_deref().map(super::plan::load).transpose()?;
+    let config = match crate::config::Config::load(data_dir) {
+        Ok(c) if !a.no_database => Some(c),
+        Ok(_) | Err(crate::config::ConfigError::NotInitialised(..)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let result = match &config {
+        Some(config) => {
+            let key = district_key(config)?;
+            if let Some(want) = a.key.as_deref().filter(|w| *w != key.fingerprint()) {
+                return Err(Failure::input(format!(
+                    "--key {want} is not the fingerprint of this data dir's district key ({})",
+                    key.fingerprint()
+                )));
+            }
+            let store = crate::store::open(&config.database).await?;
+            let r = report::check::check(&store, file, plan.as_ref(), &key).await;
+            store.close().await;
+            r.map(|c| (c.proven, true))
+        }
+        None => report::check::prove_file(file, a.key.as_deref()).map(|p| (p, false)),
+    };
     match result {
-        Ok(c) => {
-            if json {
-                print_json(
-                    &serde_json::json!({"ok": true, "complete": true, "unaltered": true, "rows": c.rows, "stations": c.stations, "sha256": c.sha256}),
-                )?;
+        Ok((p, with_db)) => {
+            if a.json {
+                print_json(&serde_json::json!({
+                    "ok": true, "database": with_db, "complete": with_db, "unaltered": true,
+                    "rows": p.rows, "chain_rows": p.chain_rows, "stations": p.stations,
+                    "signed_heads": p.signed_heads, "sha256": p.sha256,
+                    "key_fingerprint": p.key_fingerprint,
+                }))?;
+            } else if with_db {
+                println!(
+                    "tệp xuất đầy đủ và nguyên vẹn / export complete and unaltered: {}: {} row(s) at {} station(s), SHA-256 {}, signed by the district key {}",
+                    file.display(),
+                    p.rows,
+                    p.stations,
+                    p.sha256,
+                    p.key_fingerprint
+                );
             } else {
                 println!(
-                    "tệp xuất đầy đủ và nguyên vẹn / export complete and unaltered: {}: {} row(s) at {} station(s), SHA-256 {}",
+                    "tệp xuất nguyên vẹn (không có cơ sở dữ liệu) / export unaltered (checked without a database): {}: {} row(s) at {} station(s), {} reaching a head signed as they aired, SHA-256 {}, signed by key {}{}",
                     file.display(),
-                    c.rows,
-                    c.stations,
-                    c.sha256
+                    p.rows,
+                    p.stations,
+                    p.signed_heads,
+                    p.sha256,
+                    p.key_fingerprint,
+                    if a.key.is_some() { " (the one given with --key)" } else { " (compare it with the district's)" }
+                );
+            }
+            Ok(())
+        }
+        Err(ReportError::Altered(first)) => {
+            if a.json {
+                print_json(&serde_json::json!({"ok": false, "problem": first}))?;
+            }
+            Err(Failure::work(format!(
+                "{}: export does not match the airlog: {first}",
+                file.display()
+            )))
+        }
+        Err(e) => Err(failure(e)),
+    }
+}
+
+/// Runs `loa airlog verify --since OLD_EXPORT`: today's log still holds, unchanged, every
+/// row the earlier export showed.
+pub async fn verify_since(data_dir: &Path, old: &Path, json: bool) -> Result<(), Failure> {
+    let (config, store) = open(data_dir).await?;
+    let key = match district_key(&config) {
+        Ok(k) => k,
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
+    };
+    let result = report::since::check(&store, old, &key).await;
+    store.close().await;
+    match result {
+        Ok(n) => {
+            if json {
+                print_json(&serde_json::json!({"ok": true, "rows": n}))?;
+            } else {
+                println!(
+                    "nhật ký vẫn giữ nguyên mọi dòng của {} / the airlog still holds every row of {}, unchanged: {n} row(s)",
+                    old.display(),
+                    old.display()
                 );
             }
             Ok(())
@@ -186,8 +298,8 @@ pub async fn verify_export(
                 print_json(&serde_json::json!({"ok": false, "problem": first}))?;
             }
             Err(Failure::work(format!(
-                "{}: export does not match the airlog: {first}",
-                file.display()
+                "the airlog no longer matches {}: {first}",
+                old.display()
             )))
         }
         Err(e) => Err(failure(e)),

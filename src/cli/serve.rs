@@ -51,7 +51,8 @@ async fn stop_signal() {
 
 /// Runs `loa serve`.
 pub async fn run(data_dir: &Path, a: ServeArgs) -> Result<(), Failure> {
-    let (config, store) = open(data_dir).await?;
+    let (mut config, store) = open(data_dir).await?;
+    crate::airlog::key::arm_playout(&mut config).map_err(|e| Failure::work(e.to_string()))?;
     let plan_path = a
         .plan
         .clone()

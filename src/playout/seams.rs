@@ -12,6 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::airlog::key::DistrictKey;
 use crate::airlog::Record;
 use crate::library::StateChange;
 use crate::plan::{Plan, Station};
@@ -67,6 +68,10 @@ pub trait AirlogDestination: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Record>, StoreError>;
+
+    /// Signs the station's chain head with the district key as a slot ends
+    /// ([`crate::airlog::signed`]); a destination that keeps no chain does nothing.
+    async fn sign_head(&self, _station: &str, _key: &DistrictKey, _now: DateTime<Utc>) {}
 }
 
 /// The daemon's programme: the store's kept week schedules, built from the plan when a
@@ -138,5 +143,9 @@ impl AirlogDestination for StoreAirlog {
         to: DateTime<Utc>,
     ) -> Result<Vec<Record>, StoreError> {
         self.0.airlog(Some(station), Some(from), Some(to)).await
+    }
+
+    async fn sign_head(&self, station: &str, key: &DistrictKey, now: DateTime<Utc>) {
+        crate::airlog::signed::sign_at_slot_end(self.0.as_ref(), Some(key), station, now).await
     }
 }

@@ -1,5 +1,6 @@
 //! How playout sounds and behaves ([`Settings`]): the output format, the loudness target and
-//! ceiling, make-ups, the output's latency and the daemon's name in the airlog.
+//! ceiling, make-ups, the output's latency, the daemon's name in the airlog, and the key that
+//! signs its chain heads.
 
 use crate::playout::OutputFormat;
 
@@ -20,6 +21,9 @@ pub struct Settings {
     pub who: String,
     /// Where rows the store would not take are kept at a stop (none: the log only).
     pub journal: Option<std::path::PathBuf>,
+    /// The district key that signs the station's chain head at every slot's end (None:
+    /// heads are not signed, as in tests that do not need it).
+    pub signer: Option<std::sync::Arc<crate::airlog::key::DistrictKey>>,
 }
 
 impl Default for Settings {
@@ -32,6 +36,7 @@ impl Default for Settings {
             output_latency: None,
             who: "loa".into(),
             journal: None,
+            signer: None,
         }
     }
 }

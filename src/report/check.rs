@@ -1,14 +1,17 @@
-//! `loa airlog verify --export FILE`: reads a CSV or XLSX export back (XLSX with calamine)
-//! and walks the database over the range and stations its integrity block names, comparing
-//! row by row. The export is **complete** when every database row of that range is in it,
-//! and **unaltered** when every field equals the database's, every database row still
-//! matches its own hash, and the SHA-256 of the file's rows matches its integrity block.
-//! The first difference ends the check with [`ReportError::Altered`].
+//! `loa airlog verify --export FILE`: reads a CSV, XLSX or HTML export back (XLSX with
+//! calamine) and checks first what it proves by itself ([`super::proof`]: the signed
+//! integrity block, each row's hash, the digest, the links to the signed heads, and for
+//! XLSX and HTML the summary's digest). With the database it then walks the range and
+//! stations the block names, comparing row by row. The export is **complete** when every
+//! database row of that range is in it, and **unaltered** when every field equals the
+//! database's, every database row still matches its own hash, and the SHA-256 of the
+//! file's rows matches its integrity block. The first difference ends the check with
+//! [`ReportError::Altered`].
 
 use std::path::Path;
 
 use calamine::{open_workbook_auto, Data, Reader};
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, NaiveDate, TimeZone};
 use sha2::{Digest, Sha256};
 
 use crate::airlog::{chain, Record};
@@ -17,8 +20,11 @@ use crate::store::Store;
 
 use super::csv::CsvReader;
 use super::integrity::Integrity;
+use super::proof::{prove, FileRow, Proven};
 use super::rows::{Cell, ExportRow, Library, COLUMNS, COLUMNS_VI};
+use super::safe;
 use super::walk::{walk, RowSink};
+use super::xlsx::excel_serial;
 use super::{scope, Period, ReportError};
 
 /// What a passing check saw.
@@ -30,6 +36,8 @@ pub struct Checked {
     pub stations: usize,
     /// The export's SHA-256.
     pub sha256: String,
+    /// What the file proved by itself.
+    pub proven: Proven,
 }
 
 enum Source {
@@ -41,14 +49,31 @@ enum Source {
 }
 
 impl Source {
+    /// The next row, its text cells as they stood before being made safe.
     fn next(&mut self) -> Result<Option<(u64, Vec<Data>)>, ReportError> {
+        let undo = |s: String, csv: bool| {
+            let back = match csv {
+                true => safe::from_csv_cell(&s),
+                false => safe::unescape(&s),
+            };
+            Data::String(back.unwrap_or(s))
+        };
         match self {
             Source::Csv(r) => Ok(r
                 .next_row()?
-                .map(|(l, f)| (l, f.into_iter().map(Data::String).collect()))),
+                .map(|(l, f)| (l, f.into_iter().map(|s| undo(s, true)).collect()))),
             Source::Xlsx { rows, line } => {
                 *line += 1;
-                Ok(rows.next().map(|r| (*line, r)))
+                Ok(rows.next().map(|r| {
+                    let cells = r
+                        .into_iter()
+                        .map(|d| match d {
+                            Data::String(s) => undo(s, false),
+                            other => other,
+                        })
+                        .collect();
+                    (*line, cells)
+                }))
             }
         }
     }
@@ -63,20 +88,11 @@ fn text_of(d: &Data) -> String {
     }
 }
 
-/// Days since Excel's epoch of a local date-time.
-fn excel_serial(t: chrono::NaiveDateTime) -> f64 {
-    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)
-        .expect("valid")
-        .and_hms_opt(0, 0, 0)
-        .expect("valid");
-    (t - epoch).num_microseconds().unwrap_or(0) as f64 / 86_400_000_000.0
-}
-
 /// Whether a file cell holds the expected cell (instants in the CSV to the µs; in XLSX,
 /// which keeps dates as floating-point days, to within a millisecond).
 fn same(file: &Data, want: &Cell, xlsx: bool) -> bool {
     match want {
-        Cell::Text(s) => text_of(file) == *s,
+        Cell::Text(_) | Cell::OptNumber(_) | Cell::Gain(_) => text_of(file) == want.text(),
         Cell::Number(n) => match file {
             Data::Float(f) => *f == *n as f64,
             Data::Int(i) => i == n,
@@ -96,6 +112,8 @@ fn same(file: &Data, want: &Cell, xlsx: bool) -> bool {
 
 struct Compare {
     source: Source,
+    /// A printed report: no rows to compare, only the walk's digest.
+    html: bool,
     xlsx: bool,
     names: bool,
     digest: Sha256,
@@ -109,7 +127,7 @@ impl RowSink for Compare {
     }
 
     fn record(&mut self, r: &Record) -> Result<(), ReportError> {
-        if self.first.is_none() && chain::row_hash(r) != r.row_hash {
+        if self.first.is_none() && !chain::holds(r) {
             self.first = Some(format!(
                 "database row {} of station {} does not match its own hash: the database was altered (run `loa airlog verify`)",
                 r.seq, r.station
@@ -119,7 +137,7 @@ impl RowSink for Compare {
     }
 
     fn row(&mut self, want: &ExportRow) -> Result<(), ReportError> {
-        if self.first.is_some() {
+        if self.first.is_some() || self.html {
             return Ok(());
         }
         let Some((line, got)) = self.source.next()? else {
@@ -145,8 +163,8 @@ impl RowSink for Compare {
                     want.station_code,
                     want.seq,
                     COLUMNS[c],
-                    text_of(&file),
-                    cell.text()
+                    safe::escape(&text_of(&file)),
+                    safe::escape(&cell.text())
                 ));
                 return Ok(());
             }
@@ -155,8 +173,13 @@ impl RowSink for Compare {
     }
 }
 
-/// An XLSX export's detail rows (every detail sheet, headers off) and integrity pairs.
-type XlsxContent = (Vec<Vec<Data>>, Vec<(String, String)>);
+/// An XLSX export's detail rows (every detail sheet, headers off), integrity pairs and the
+/// digest of its summary sheet as read back.
+struct XlsxContent {
+    rows: Vec<Vec<Data>>,
+    pairs: Vec<(String, String)>,
+    summary: String,
+}
 
 fn read_xlsx(path: &Path) -> Result<XlsxContent, ReportError> {
     let p = path.display().to_string();
@@ -170,12 +193,28 @@ fn read_xlsx(path: &Path) -> Result<XlsxContent, ReportError> {
     if n < 3 {
         return Err(not("it lacks the summary, detail or integrity sheet".into()));
     }
+    let sheet = |wb: &mut calamine::Sheets<_>, i: usize| {
+        wb.worksheet_range_at(i)
+            .ok_or_else(|| not(format!("sheet {} is missing", i + 1)))?
+            .map_err(|e| not(format!("sheet {} cannot be read ({e})", i + 1)))
+    };
+    let summary_range = sheet(&mut wb, 0)?;
+    let (r0, c0) = summary_range.start().unwrap_or((0, 0));
+    let cells: Vec<(u32, u16, String)> = summary_range
+        .cells()
+        .map(|(r, c, d)| {
+            let t = match d {
+                Data::Float(f) => format!("{f}"),
+                Data::Int(i) => format!("{}", *i as f64),
+                other => text_of(other),
+            };
+            (r0 + r as u32, (c0 as usize + c) as u16, t)
+        })
+        .collect();
+    let summary = super::xlsx::summary_digest(cells.iter().map(|(r, c, t)| (*r, *c, t.as_str())));
     let mut rows = Vec::new();
     for i in 1..n - 1 {
-        let range = wb
-            .worksheet_range_at(i)
-            .ok_or_else(|| not(format!("sheet {} is missing", i + 1)))?
-            .map_err(|e| not(format!("sheet {} cannot be read ({e})", i + 1)))?;
+        let range = sheet(&mut wb, i)?;
         let mut it = range.rows();
         let header: Vec<String> = it
             .next()
@@ -193,10 +232,7 @@ fn read_xlsx(path: &Path) -> Result<XlsxContent, ReportError> {
         }
         rows.extend(it.map(|r| r.to_vec()));
     }
-    let range = wb
-        .worksheet_range_at(n - 1)
-        .ok_or_else(|| not("the integrity sheet is missing".into()))?
-        .map_err(|e| not(format!("the integrity sheet cannot be read ({e})")))?;
+    let range = sheet(&mut wb, n - 1)?;
     let pairs = range
         .rows()
         .skip(1)
@@ -207,46 +243,203 @@ fn read_xlsx(path: &Path) -> Result<XlsxContent, ReportError> {
             )
         })
         .collect();
-    Ok((rows, pairs))
+    Ok(XlsxContent {
+        rows,
+        pairs,
+        summary,
+    })
 }
 
-/// Checks an export against the store. `plan` (optional) lets station names be compared.
-pub async fn check(
-    store: &std::sync::Arc<dyn Store>,
-    path: &Path,
-    plan: Option<&Plan>,
-) -> Result<Checked, ReportError> {
-    let p = path.display().to_string();
+/// An XLSX date cell back to the exact instant it was written from (loa writes the days
+/// since Excel's epoch computed from the microsecond, [`excel_serial`]), in the station's
+/// time zone, as the CSV writes it.
+fn xlsx_instant(d: &Data, tz: chrono_tz::Tz) -> Option<String> {
+    let serial = match d {
+        Data::DateTime(x) => x.as_f64(),
+        Data::Float(f) => *f,
+        Data::Empty => return Some(String::new()),
+        _ => return None,
+    };
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)?.and_hms_opt(0, 0, 0)?;
+    let guess = (serial * 86_400_000_000.0).round() as i64;
+    // The division that made the serial is exact to within its last bit: of the
+    // microseconds around the guess, the one that divides back to it.
+    let us = (guess - 2..=guess + 2).find(|us| *us as f64 / 86_400_000_000.0 == serial)?;
+    let local = epoch + chrono::Duration::microseconds(us);
+    let t = tz.from_local_datetime(&local).earliest()?;
+    Some(super::rows::instant_text(t.fixed_offset()))
+}
+
+/// The detail rows of an XLSX export as [`FileRow`]s (texts unescaped, dates as the CSV's).
+fn xlsx_file_rows(rows: &[Vec<Data>], integrity: &Integrity) -> Vec<Result<FileRow, ReportError>> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let line = i as u64 + 2;
+            let bad = |what: String| {
+                ReportError::Altered(format!(
+                    "row {} of the export (sheet row {line}): {what}",
+                    i + 1
+                ))
+            };
+            let station = r.first().map(text_of).unwrap_or_default();
+            let tz: chrono_tz::Tz = integrity
+                .timezones
+                .get(&station)
+                .and_then(|t| t.parse().ok())
+                .ok_or_else(|| {
+                    bad(format!(
+                        "station '{station}' has no time zone in the integrity block"
+                    ))
+                })?;
+            let fields = (0..COLUMNS.len())
+                .map(|c| {
+                    let d = r.get(c).cloned().unwrap_or(Data::Empty);
+                    match c {
+                        2 | 8 | 9 | 10 => xlsx_instant(&d, tz)
+                            .ok_or_else(|| bad(format!("{} is not a date", COLUMNS[c]))),
+                        _ => Ok(match d {
+                            Data::String(s) => safe::unescape(&s).unwrap_or(s),
+                            other => text_of(&other),
+                        }),
+                    }
+                })
+                .collect::<Result<Vec<String>, ReportError>>()?;
+            Ok(FileRow { line, fields })
+        })
+        .collect()
+}
+
+/// The kind of an export file, from its extension.
+fn kind_of(path: &Path) -> Result<super::Format, ReportError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let (source, integrity, xlsx) = match ext.as_deref() {
-        Some("csv") => {
-            // The integrity block is at the end: read through once for it.
+    match ext.as_deref() {
+        Some("csv") => Ok(super::Format::Csv),
+        Some("xlsx") => Ok(super::Format::Xlsx),
+        Some("html") | Some("htm") => Ok(super::Format::Html),
+        _ => Err(ReportError::Input(format!(
+            "{}: verify --export reads .csv, .xlsx or .html exports",
+            path.display()
+        ))),
+    }
+}
+
+/// Reads an export's integrity block.
+pub fn integrity_of(path: &Path) -> Result<Integrity, ReportError> {
+    let p = path.display().to_string();
+    let pairs = match kind_of(path)? {
+        super::Format::Csv => {
             let mut r = CsvReader::open(path)?;
             while r.next_row()?.is_some() {}
-            let integrity = Integrity::from_pairs(&p, &r.pairs)?;
-            (Source::Csv(CsvReader::open(path)?), integrity, false)
+            r.pairs
         }
-        Some("xlsx") => {
-            let (rows, pairs) = read_xlsx(path)?;
-            let integrity = Integrity::from_pairs(&p, &pairs)?;
-            (
-                Source::Xlsx {
-                    rows: rows.into_iter(),
-                    line: 1,
-                },
-                integrity,
-                true,
-            )
-        }
-        _ => {
-            return Err(ReportError::Input(format!(
-                "{p}: verify --export reads .csv or .xlsx exports (the HTML page carries no rows)"
-            )))
+        super::Format::Xlsx => read_xlsx(path)?.pairs,
+        super::Format::Html => {
+            let page = std::fs::read_to_string(path).map_err(|e| ReportError::io(path, e))?;
+            super::html::read_pairs(&page).ok_or_else(|| ReportError::NotAnExport {
+                path: p.clone(),
+                reason: "it has no integrity block".into(),
+            })?
         }
     };
+    Integrity::from_pairs(&p, &pairs)
+}
+
+/// What an export proves without the database. `expected` is the district key's
+/// fingerprint when the caller knows it.
+pub fn prove_file(path: &Path, expected: Option<&str>) -> Result<Proven, ReportError> {
+    let p = path.display().to_string();
+    if !path.is_file() {
+        return Err(ReportError::Input(format!("{p}: no such export file")));
+    }
+    let summary_checked = |integrity: &Integrity, got: Option<String>| {
+        match (&integrity.summary_sha256, got) {
+            (Some(want), Some(got)) if *want == got => Ok(()),
+            _ => Err(ReportError::Altered(
+                "the summary differs from the one the integrity block signed (a summary cell, table or word was edited)"
+                    .into(),
+            )),
+        }
+    };
+    match kind_of(path)? {
+        super::Format::Csv => {
+            let integrity = integrity_of(path)?;
+            let mut r = CsvReader::open(path)?;
+            let rows = std::iter::from_fn(move || match r.next_row() {
+                Ok(Some((line, f))) => Some(Ok(FileRow {
+                    line,
+                    fields: f
+                        .into_iter()
+                        .map(|s| safe::from_csv_cell(&s).unwrap_or(s))
+                        .collect(),
+                })),
+                Ok(None) => None,
+                Err(e) => Some(Err(e)),
+            });
+            prove(&integrity, Some(rows), expected)
+        }
+        super::Format::Xlsx => {
+            let x = read_xlsx(path)?;
+            let integrity = Integrity::from_pairs(&p, &x.pairs)?;
+            let proven = prove(
+                &integrity,
+                Some(xlsx_file_rows(&x.rows, &integrity)),
+                expected,
+            )?;
+            summary_checked(&integrity, Some(x.summary))?;
+            Ok(proven)
+        }
+        super::Format::Html => {
+            let page = std::fs::read_to_string(path).map_err(|e| ReportError::io(path, e))?;
+            let pairs = super::html::read_pairs(&page).ok_or_else(|| ReportError::NotAnExport {
+                path: p.clone(),
+                reason: "it has no integrity block".into(),
+            })?;
+            let integrity = Integrity::from_pairs(&p, &pairs)?;
+            // The page has no rows: its block, its signature and its summary prove it.
+            let none: Option<Vec<Result<FileRow, ReportError>>> = None;
+            let proven = prove(&integrity, none, expected)?;
+            summary_checked(&integrity, super::html::page_digest(&page))?;
+            Ok(proven)
+        }
+    }
+}
+
+/// Checks an export: its own proof, then against the store. `plan` (optional) lets station
+/// names be compared; the export must be signed by `key` (the district's).
+pub async fn check(
+    store: &std::sync::Arc<dyn Store>,
+    path: &Path,
+    plan: Option<&Plan>,
+    key: &crate::airlog::key::PublicKey,
+) -> Result<Checked, ReportError> {
+    let p = path.display().to_string();
+    kind_of(path)?;
+    if !path.is_file() {
+        return Err(ReportError::Input(format!("{p}: no such export file")));
+    }
+    let integrity = integrity_of(path)?;
+    let (source, xlsx) = match kind_of(path)? {
+        super::Format::Csv => (Source::Csv(CsvReader::open(path)?), false),
+        super::Format::Xlsx => (
+            Source::Xlsx {
+                rows: read_xlsx(path)?.rows.into_iter(),
+                line: 1,
+            },
+            true,
+        ),
+        super::Format::Html => (
+            Source::Xlsx {
+                rows: Vec::new().into_iter(),
+                line: 1,
+            },
+            false,
+        ),
+    };
+    let html = kind_of(path)? == super::Format::Html;
     let period =
         Period::range(&integrity.from, &integrity.to).map_err(|e| ReportError::NotAnExport {
             path: p.clone(),
@@ -271,10 +464,28 @@ pub async fn check(
         digest: Sha256::new(),
         rows: 0,
         first: None,
+        html,
     };
     let walked = walk(store, &scope, &library, plan, false, &mut cmp).await?;
     if let Some(first) = cmp.first.take() {
         return Err(ReportError::Altered(first));
+    }
+    // The rows equal the database's (the first different cell is named above); now what
+    // the file proves by itself: the district key's signature, links, summary.
+    let proven = prove_file(path, Some(&key.fingerprint()))?;
+    if html {
+        if walked.integrity.sha256 != integrity.sha256 || walked.integrity.rows != integrity.rows {
+            return Err(ReportError::Altered(format!(
+                "the report counts {} row(s) with SHA-256 {}, the database now holds {} with SHA-256 {} for its range (rows were added, removed or edited)",
+                integrity.rows, integrity.sha256, walked.integrity.rows, walked.integrity.sha256
+            )));
+        }
+        return Ok(Checked {
+            rows: integrity.rows,
+            stations: scope.stations.len(),
+            sha256: integrity.sha256.clone(),
+            proven,
+        });
     }
     if let Some((line, _)) = cmp.source.next()? {
         return Err(ReportError::Altered(format!(
@@ -298,5 +509,38 @@ pub async fn check(
         rows: cmp.rows,
         stations: scope.stations.len(),
         sha256: file_digest,
+        proven,
     })
+}
+
+/// An export's integrity block and detail rows, in memory (`--since` reads an earlier
+/// export this way). An HTML report has no rows and is refused.
+pub fn read_rows(path: &Path) -> Result<(Integrity, Vec<FileRow>), ReportError> {
+    let p = path.display().to_string();
+    match kind_of(path)? {
+        super::Format::Csv => {
+            let integrity = integrity_of(path)?;
+            let mut r = CsvReader::open(path)?;
+            let mut rows = Vec::new();
+            while let Some((line, f)) = r.next_row()? {
+                let fields = f
+                    .into_iter()
+                    .map(|s| safe::from_csv_cell(&s).unwrap_or(s))
+                    .collect();
+                rows.push(FileRow { line, fields });
+            }
+            Ok((integrity, rows))
+        }
+        super::Format::Xlsx => {
+            let x = read_xlsx(path)?;
+            let integrity = Integrity::from_pairs(&p, &x.pairs)?;
+            let rows = xlsx_file_rows(&x.rows, &integrity)
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((integrity, rows))
+        }
+        super::Format::Html => Err(ReportError::Input(format!(
+            "{p}: a printed report carries no rows; give the CSV or XLSX export of that period"
+        ))),
+    }
 }

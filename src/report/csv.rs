@@ -1,6 +1,7 @@
 //! The CSV export: UTF-8 with a byte-order mark (so Excel reads Vietnamese right), RFC 4180
 //! quoting, the header of [`COLUMNS`], one line per row, then an empty line and the
-//! integrity block as `#integrity,KEY,VALUE` lines. Written and read as a stream.
+//! integrity block as `#integrity,KEY,VALUE` lines. Written and read as a stream. Every
+//! text cell is made safe first ([`super::safe`]: no control character, no formula).
 
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
@@ -10,6 +11,7 @@ use chrono::{DateTime, FixedOffset};
 
 use super::integrity::Integrity;
 use super::rows::{instant_bytes, ExportRow, COLUMNS};
+use super::safe;
 use super::walk::RowSink;
 use super::ReportError;
 
@@ -122,7 +124,11 @@ impl CsvWriter {
         for (k, v) in integrity.pairs() {
             line(
                 &mut self.buf,
-                [INTEGRITY_TAG.as_bytes(), k.as_bytes(), v.as_bytes()],
+                [
+                    INTEGRITY_TAG.as_bytes(),
+                    safe::csv_cell(&k).as_bytes(),
+                    safe::csv_cell(&v).as_bytes(),
+                ],
             );
         }
         self.write_out()
@@ -133,7 +139,7 @@ impl RowSink for CsvWriter {
     fn row(&mut self, row: &ExportRow) -> Result<(), ReportError> {
         let b = &mut self.buf;
         let text = |b: &mut Vec<u8>, s: &str| {
-            field(b, s.as_bytes());
+            field(b, safe::csv_cell(s).as_bytes());
             b.push(b',');
         };
         let time = |b: &mut Vec<u8>, t: Option<DateTime<FixedOffset>>| {
@@ -158,7 +164,23 @@ impl RowSink for CsvWriter {
         text(b, row.status.as_str());
         text(b, row.reason);
         text(b, row.sha256);
-        field(b, row.row_hash.as_bytes());
+        text(b, row.row_hash);
+        number(b, row.seq);
+        b.push(b',');
+        text(b, row.prev_hash);
+        text(b, row.source);
+        if let Some(g) = row.gain_db {
+            // Exact (the row hash's form); a number, never a formula.
+            use std::io::Write as _;
+            let _ = write!(b, "{g}");
+        }
+        b.push(b',');
+        text(b, row.who);
+        if let Some(l) = row.link_seq {
+            number(b, l);
+        }
+        b.push(b',');
+        field(b, safe::csv_cell(row.reason_stored).as_bytes());
         b.extend_from_slice(b"\r\n");
         if self.buf.len() >= FLUSH_AT {
             self.write_out()?;
@@ -218,10 +240,11 @@ impl CsvReader {
             let rec = rec.map_err(|e| csv_err(&self.path, e))?;
             self.line += 1;
             if rec.get(0) == Some(INTEGRITY_TAG) {
-                self.pairs.push((
-                    rec.get(1).unwrap_or_default().to_string(),
-                    rec.get(2).unwrap_or_default().to_string(),
-                ));
+                let cell = |i: usize| {
+                    let raw = rec.get(i).unwrap_or_default();
+                    safe::from_csv_cell(raw).unwrap_or_else(|| raw.to_string())
+                };
+                self.pairs.push((cell(1), cell(2)));
                 continue;
             }
             if rec.len() == 1 && rec.get(0) == Some("") {
@@ -241,7 +264,7 @@ mod tests {
     use crate::library::{Kind, Topic};
 
     #[test]
-    fn titles_with_commas_quotes_and_line_breaks_survive_the_round_trip() {
+    fn titles_with_commas_quotes_and_escaped_line_breaks_survive_the_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.csv");
         let title = "Tin: \"Một cửa\", liên thông\nđiện tử";
@@ -264,13 +287,17 @@ mod tests {
         assert!(bytes.starts_with(BOM));
         let text = String::from_utf8_lossy(&bytes);
         assert!(
-            text.contains("\"Tin: \"\"Một cửa\"\", liên thông\nđiện tử\""),
+            text.contains("\"Tin: \"\"Một cửa\"\", liên thông\\u000Ađiện tử\""),
             "{text}"
         );
         let mut r = CsvReader::open(&path).unwrap();
         let (_, fields) = r.next_row().unwrap().unwrap();
-        assert_eq!(fields[4], title);
+        assert_eq!(safe::from_csv_cell(&fields[4]).unwrap(), title);
         let cells: Vec<String> = row.cells().iter().map(|c| c.text()).collect();
+        let fields: Vec<String> = fields
+            .iter()
+            .map(|f| safe::from_csv_cell(f).unwrap())
+            .collect();
         assert_eq!(fields, cells, "the CSV writes the cells the check compares");
         assert!(r.next_row().unwrap().is_none());
         assert!(r.pairs.iter().any(|(k, v)| k == "rows" && v == "1"));

@@ -36,6 +36,10 @@ impl RowSink for NoRows {
     fn row(&mut self, _: &ExportRow) -> Result<(), super::ReportError> {
         Ok(())
     }
+
+    fn wants_chain(&self) -> bool {
+        false
+    }
 }
 
 const STYLE: &str = r#"
@@ -147,13 +151,67 @@ fn integrity_html(out: &mut String, lang: Lang, i: &Integrity) {
     out.push_str("</tbody></table>\n");
 }
 
-/// The whole page.
+/// Marks where the integrity block starts in the page.
+pub const INTEGRITY_START: &str = "<!-- loa-integrity -->";
+/// Marks where it ends.
+pub const INTEGRITY_END: &str = "<!-- /loa-integrity -->";
+
+/// The summary digest of a printed report: SHA-256 over the page without its integrity
+/// block (the text before [`INTEGRITY_START`] and after [`INTEGRITY_END`], joined). Every
+/// table, number and word of the page is under it. `None` when the markers are missing.
+pub fn page_digest(page: &str) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let (before, rest) = page.split_once(INTEGRITY_START)?;
+    let (_, after) = rest.split_once(INTEGRITY_END)?;
+    let mut d = Sha256::new();
+    d.update(before.as_bytes());
+    d.update(after.as_bytes());
+    Some(hex::encode(d.finalize()))
+}
+
+/// The block's pairs as the page carries them for machines (`verify --export` reads them).
+fn integrity_pairs_html(out: &mut String, i: &Integrity) {
+    out.push_str("<table class=\"t integrity-raw\"><tbody>\n");
+    for (k, v) in i.pairs() {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td class=\"hash\">{}</td></tr>\n",
+            escape(&k),
+            escape(&v)
+        ));
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+/// Reads the pairs back from a page ([`integrity_pairs_html`]).
+pub fn read_pairs(page: &str) -> Option<Vec<(String, String)>> {
+    let (_, rest) = page.split_once("<table class=\"t integrity-raw\"><tbody>\n")?;
+    let (body, _) = rest.split_once("</tbody></table>")?;
+    body.lines()
+        .map(|l| {
+            let l = l.strip_prefix("<tr><td>")?.strip_suffix("</td></tr>")?;
+            let (k, v) = l.split_once("</td><td class=\"hash\">")?;
+            Some((unescape(k), unescape(v)))
+        })
+        .collect()
+}
+
+/// Undoes [`escape`].
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The whole page, its integrity block signed with `key` over the page's digest.
 pub fn render(
     lang: Lang,
-    walked: &Walked,
+    walked: &mut Walked,
     period: &Period,
     plan_name: Option<&str>,
     issued: NaiveDate,
+    key: &crate::airlog::key::DistrictKey,
 ) -> String {
     let w = words(lang);
     let (body1, body2, place) = labels::issuer(plan_name);
@@ -182,13 +240,22 @@ pub fn render(
     for t in tables(lang, &walked.summary) {
         table_html(&mut out, &t, w.total);
     }
-    integrity_html(&mut out, lang, &walked.integrity);
-    out.push_str(&format!(
+    let mut tail = String::new();
+    tail.push_str(&format!(
         "<div class=\"sign\"><div class=\"left\"><p class=\"b\">{}</p><p>- Phòng Nội vụ;<br>- Lưu: VT.</p></div>\
          <div class=\"right\"><p>{}</p></div></div>\n</body>\n</html>\n",
         escape(w.recipients),
         escape(w.signer)
     ));
+    let digest = page_digest(&format!("{out}{INTEGRITY_START}{INTEGRITY_END}{tail}"));
+    walked.integrity.summary_sha256 = digest;
+    walked.integrity.sign(key);
+    out.push_str(INTEGRITY_START);
+    out.push('\n');
+    integrity_html(&mut out, lang, &walked.integrity);
+    integrity_pairs_html(&mut out, &walked.integrity);
+    out.push_str(INTEGRITY_END);
+    out.push_str(&tail);
     out
 }
 

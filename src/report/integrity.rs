@@ -1,6 +1,10 @@
 //! The integrity block every export carries: the range and stations, the number of rows,
 //! each station's chain head (the `row_hash` of its last exported row, and the store's
-//! head when the export was made), and a SHA-256 over the exported rows.
+//! head when the export was made), a SHA-256 over the exported rows, the chain's slot rows
+//! of the range (so the links between item rows can be followed without the database), the
+//! latest signed head of each station that the export reaches, a digest of the summary
+//! (XLSX, HTML), the district's public key and its fingerprint, and last the Ed25519
+//! signature of all of it ([`Integrity::message`]).
 //!
 //! The digest is defined as [`DIGEST_RULE`] says: SHA-256 over the `row_hash` of every
 //! exported row, in export order, each followed by one line feed. Each `row_hash` already
@@ -12,9 +16,11 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use super::{Period, ReportError};
+use crate::airlog::key::{DistrictKey, PublicKey};
+use crate::airlog::signed::SignedHead;
 
 /// The name of the format and its version, first key of every block.
-pub const FORMAT: &str = "loa-airlog-export/1";
+pub const FORMAT: &str = "loa-airlog-export/2";
 
 /// How [`Integrity::sha256`] is computed, written into every export.
 pub const DIGEST_RULE: &str =
@@ -70,6 +76,12 @@ impl Tracker {
             sha256: hex::encode(self.digest.finalize()),
             last_row_hash: self.last,
             store_heads: heads,
+            signed_heads: BTreeMap::new(),
+            chain_rows: Vec::new(),
+            summary_sha256: None,
+            timezones: BTreeMap::new(),
+            public_key: String::new(),
+            signature: String::new(),
         }
     }
 }
@@ -91,6 +103,85 @@ pub struct Integrity {
     pub last_row_hash: BTreeMap<String, String>,
     /// Per station: the store's chain head (seq, row_hash) when the export was made.
     pub store_heads: BTreeMap<String, (i64, String)>,
+    /// Per station: the latest signed head whose row is in the export (its detail or its
+    /// chain rows).
+    pub signed_heads: BTreeMap<String, SignedHead>,
+    /// The chain's rows of the range that are not in the detail (slot rows), as JSON
+    /// objects of their stored fields ([`chain_row_json`]), in station then seq order.
+    pub chain_rows: Vec<String>,
+    /// SHA-256 of the summary as written (XLSX: its cells; HTML: the page outside this
+    /// block); None for CSV.
+    pub summary_sha256: Option<String>,
+    /// Per station: its time zone (IANA name), to read the XLSX's local dates back.
+    pub timezones: BTreeMap<String, String>,
+    /// The district's public key (hex) that signed the block.
+    pub public_key: String,
+    /// Its signature of [`Integrity::message`] (hex; empty until signed).
+    pub signature: String,
+}
+
+/// A chain row as the integrity block carries it: a JSON object of every stored field,
+/// texts as stored, the gain as the exact decimal the row hash uses (a string).
+pub fn chain_row_json(r: &crate::airlog::Record) -> String {
+    serde_json::json!({
+        "seq": r.seq,
+        "level": r.level,
+        "station": r.station,
+        "slot_start": r.slot_start,
+        "bulletin_id": r.bulletin_id,
+        "sha256": r.sha256,
+        "planned_start": r.planned_start,
+        "actual_start": r.actual_start,
+        "actual_end": r.actual_end,
+        "played_ms": r.played_ms,
+        "status": r.status.as_str(),
+        "source": r.source.as_str(),
+        "reason": r.reason.stored(),
+        "gain_db": r.gain_db.map(|g| format!("{g}")),
+        "who": r.who,
+        "link_seq": r.link_seq,
+        "prev_hash": r.prev_hash,
+        "row_hash": r.row_hash,
+    })
+    .to_string()
+}
+
+/// Reads a chain row back from [`chain_row_json`].
+pub fn chain_row_from_json(s: &str) -> Option<crate::airlog::Record> {
+    let v: serde_json::Value = serde_json::from_str(s).ok()?;
+    let text = |k: &str| v.get(k)?.as_str().map(str::to_string);
+    let opt = |k: &str| match v.get(k) {
+        Some(serde_json::Value::Null) => Some(None),
+        Some(serde_json::Value::String(s)) => Some(Some(s.clone())),
+        _ => None,
+    };
+    let int = |k: &str| v.get(k)?.as_i64();
+    Some(crate::airlog::Record {
+        seq: int("seq")?,
+        level: text("level")?,
+        station: text("station")?,
+        slot_start: text("slot_start")?,
+        bulletin_id: opt("bulletin_id")?,
+        sha256: opt("sha256")?,
+        planned_start: text("planned_start")?,
+        actual_start: opt("actual_start")?,
+        actual_end: opt("actual_end")?,
+        played_ms: int("played_ms")?,
+        status: crate::airlog::AirStatus::try_from(text("status")?.as_str()).ok()?,
+        source: crate::airlog::CueSource::try_from(text("source")?.as_str()).ok()?,
+        reason: crate::airlog::AirReason::parse(&text("reason")?),
+        gain_db: match opt("gain_db")? {
+            None => None,
+            Some(g) => Some(g.parse().ok()?),
+        },
+        who: text("who")?,
+        link_seq: match v.get("link_seq")? {
+            serde_json::Value::Null => None,
+            n => Some(n.as_i64()?),
+        },
+        prev_hash: text("prev_hash")?,
+        row_hash: text("row_hash")?,
+    })
 }
 
 impl Integrity {
@@ -111,7 +202,61 @@ impl Integrity {
         for (s, (seq, h)) in &self.store_heads {
             out.push((format!("store_head {s}"), format!("{seq} {h}")));
         }
+        for (s, h) in &self.signed_heads {
+            out.push((
+                format!("signed_head {s}"),
+                format!("{} {} {} {}", h.seq, h.row_hash, h.signed_at, h.signature),
+            ));
+        }
+        for r in &self.chain_rows {
+            out.push(("chain_row".into(), r.clone()));
+        }
+        for (s, tz) in &self.timezones {
+            out.push((format!("timezone {s}"), tz.clone()));
+        }
+        if let Some(d) = &self.summary_sha256 {
+            out.push(("summary_sha256".into(), d.clone()));
+        }
+        out.push(("public_key".into(), self.public_key.clone()));
+        out.push((
+            "key_fingerprint".into(),
+            PublicKey::from_hex(&self.public_key)
+                .map(|k| k.fingerprint())
+                .unwrap_or_default(),
+        ));
+        out.push(("signature".into(), self.signature.clone()));
         out
+    }
+
+    /// What the district key signs: the format line, then every pair but the signature as
+    /// `key`, U+001F, `value`, line feed (UTF-8).
+    pub fn message(pairs: &[(String, String)]) -> String {
+        let mut m = format!("{FORMAT} integrity\n");
+        for (k, v) in pairs.iter().filter(|(k, _)| k != "signature") {
+            m.push_str(k);
+            m.push('\u{1f}');
+            m.push_str(v);
+            m.push('\n');
+        }
+        m
+    }
+
+    /// Signs the block with the district key.
+    pub fn sign(&mut self, key: &DistrictKey) {
+        self.public_key = key.public().hex();
+        self.signature = String::new();
+        self.signature = key.sign(Integrity::message(&self.pairs()).as_bytes());
+    }
+
+    /// Whether the block's signature holds for its own public key; the key is returned so
+    /// the caller can compare it with the district's.
+    pub fn signed_by(&self) -> Option<PublicKey> {
+        let key = PublicKey::from_hex(&self.public_key)?;
+        key.verifies(
+            Integrity::message(&self.pairs()).as_bytes(),
+            &self.signature,
+        )
+        .then_some(key)
     }
 
     /// Reads a block back from its pairs.
@@ -132,8 +277,36 @@ impl Integrity {
         }
         let mut last_row_hash = BTreeMap::new();
         let mut store_heads = BTreeMap::new();
+        let mut signed_heads = BTreeMap::new();
+        let mut chain_rows = Vec::new();
+        let mut timezones = BTreeMap::new();
         for (k, v) in pairs {
-            if let Some(s) = k.strip_prefix("last_row_hash ") {
+            if let Some(s) = k.strip_prefix("timezone ") {
+                timezones.insert(s.to_string(), v.clone());
+            } else if k == "chain_row" {
+                chain_rows.push(v.clone());
+            } else if let Some(s) = k.strip_prefix("signed_head ") {
+                let f: Vec<&str> = v.split(' ').collect();
+                let [seq, row_hash, signed_at, signature] = f[..] else {
+                    return Err(not(format!(
+                        "signed_head {s} is not 'seq hash instant signature'"
+                    )));
+                };
+                let key = PublicKey::from_hex(&get("public_key")?);
+                signed_heads.insert(
+                    s.to_string(),
+                    SignedHead {
+                        station: s.to_string(),
+                        seq: seq
+                            .parse()
+                            .map_err(|_| not(format!("signed_head {s}: '{seq}' is not a seq")))?,
+                        row_hash: row_hash.to_string(),
+                        signed_at: signed_at.to_string(),
+                        key_fingerprint: key.map(|k| k.fingerprint()).unwrap_or_default(),
+                        signature: signature.to_string(),
+                    },
+                );
+            } else if let Some(s) = k.strip_prefix("last_row_hash ") {
                 last_row_hash.insert(s.to_string(), v.clone());
             } else if let Some(s) = k.strip_prefix("store_head ") {
                 let (seq, h) = v
@@ -156,6 +329,12 @@ impl Integrity {
             sha256: get("sha256")?,
             last_row_hash,
             store_heads,
+            signed_heads,
+            chain_rows,
+            summary_sha256: get("summary_sha256").ok(),
+            timezones,
+            public_key: get("public_key")?,
+            signature: get("signature")?,
         })
     }
 }
@@ -187,7 +366,41 @@ mod tests {
             vec!["vinh-an".into()],
             heads,
         );
+        let mut i = i;
+        i.chain_rows
+            .push(chain_row_json(&crate::airlog::chain::tests::chain(1)[0]));
+        i.sign(&DistrictKey::from_seed([3; 32]));
         assert_eq!(Integrity::from_pairs("f", &i.pairs()).unwrap(), i);
         assert!(Integrity::from_pairs("f", &[]).is_err());
+    }
+
+    #[test]
+    fn a_signed_block_holds_and_any_edit_of_it_breaks_the_signature() {
+        let mut t = Tracker::default();
+        t.add("vinh-an", "h1");
+        let mut i = t.finish(
+            &Period::year("2023").unwrap(),
+            vec!["vinh-an".into()],
+            BTreeMap::new(),
+        );
+        let key = DistrictKey::from_seed([3; 32]);
+        i.sign(&key);
+        assert_eq!(i.signed_by(), Some(key.public()));
+        let mut edited = i.clone();
+        edited.rows = 2;
+        assert_eq!(edited.signed_by(), None);
+        let mut resigned = i.clone();
+        resigned.sign(&DistrictKey::from_seed([4; 32]));
+        assert_ne!(resigned.signed_by(), Some(key.public()));
+    }
+
+    #[test]
+    fn a_chain_row_reads_back_from_its_json_and_still_hashes_the_same() {
+        let mut r = crate::airlog::chain::tests::chain(1).remove(0);
+        r.gain_db = Some(7.399999999999999);
+        r.row_hash = crate::airlog::chain::row_hash(&r);
+        let back = chain_row_from_json(&chain_row_json(&r)).unwrap();
+        assert_eq!(back, r);
+        assert!(crate::airlog::chain::holds(&back));
     }
 }

@@ -14,7 +14,12 @@
 //! - [`tables`]: the summary as titled tables in a language (pure), for XLSX and HTML.
 //! - [`labels`]: the words of the reports in Vietnamese and English.
 //! - [`csv`], [`xlsx`], [`html`]: the three formats.
-//! - [`check`]: reads an export back and compares it with the database.
+//! - [`safe`]: what a cell may show (no control character, no formula), reversibly.
+//! - [`proof`]: what an export proves without the database (signature, row hashes,
+//!   digest, links, signed heads).
+//! - [`since`]: `verify --since`: an earlier export anchors the history.
+//! - [`check`]: reads an export back, checks its proof, and compares it with the
+//!   database when there is one.
 
 use std::fmt;
 
@@ -27,7 +32,10 @@ pub mod html;
 pub mod integrity;
 pub mod labels;
 pub mod pages;
+pub mod proof;
 pub mod rows;
+pub mod safe;
+pub mod since;
 pub mod summary;
 pub mod tables;
 pub mod walk;
@@ -322,31 +330,81 @@ pub struct ExportSpec<'a> {
     pub lang: Lang,
     /// The date the report is signed (the header's place and date).
     pub issued: NaiveDate,
+    /// The district key that signs the integrity block.
+    pub key: &'a crate::airlog::key::DistrictKey,
+    /// Replace `out` if it exists (otherwise an existing file is refused).
+    pub force: bool,
 }
 
-/// Writes an export; returns its walk (summary and integrity).
+/// Writes an export; returns its walk (summary and integrity). The file is written beside
+/// `out` under a temporary name, synced, and renamed into place, so a reader never sees half
+/// an export and an interrupted one leaves no file at `out`; an existing `out` is refused
+/// unless `force`.
 pub async fn export(
     store: &std::sync::Arc<dyn crate::store::Store>,
     spec: &ExportSpec<'_>,
+) -> Result<walk::Walked, ReportError> {
+    if spec.out.exists() && !spec.force {
+        return Err(ReportError::Input(format!(
+            "{}: the file exists; choose another --out or add --force to replace it",
+            spec.out.display()
+        )));
+    }
+    let tmp = temp_beside(spec.out);
+    let result = write_to(store, spec, &tmp).await;
+    let done = result.and_then(|walked| {
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, spec.out))
+            .map_err(|e| ReportError::io(spec.out, e))?;
+        Ok(walked)
+    });
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
+}
+
+/// A temporary name in the same folder as `out` (so the rename stays on one file system).
+fn temp_beside(out: &std::path::Path) -> std::path::PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned());
+    let ext = out.extension().map(|e| e.to_string_lossy().into_owned());
+    let tmp = format!(
+        ".{}.{}.tmp.{}",
+        name.unwrap_or_default(),
+        std::process::id(),
+        // Keep the extension last: the XLSX writer insists on it.
+        ext.unwrap_or_default()
+    );
+    out.with_file_name(tmp)
+}
+
+async fn write_to(
+    store: &std::sync::Arc<dyn crate::store::Store>,
+    spec: &ExportSpec<'_>,
+    path: &std::path::Path,
 ) -> Result<walk::Walked, ReportError> {
     let library = rows::Library::new(store.list_bulletins(&Default::default()).await?);
     let plan_name = spec.plan.map(|p| p.name.as_str());
     let period = spec.scope.period;
     match spec.format {
         Format::Csv => {
-            let mut w = csv::CsvWriter::create(spec.out)?;
-            let walked = walk::walk(store, &spec.scope, &library, spec.plan, false, &mut w).await?;
+            let mut w = csv::CsvWriter::create(path)?;
+            let mut walked =
+                walk::walk(store, &spec.scope, &library, spec.plan, false, &mut w).await?;
+            walked.integrity.sign(spec.key);
             w.finish(&walked.integrity)?;
             Ok(walked)
         }
         Format::Xlsx => {
-            let mut w = xlsx::XlsxWriter::create(spec.out, spec.lang)?;
-            let walked = walk::walk(store, &spec.scope, &library, spec.plan, true, &mut w).await?;
-            w.finish(&walked, &period, plan_name, spec.issued)?;
+            let mut w = xlsx::XlsxWriter::create(path, spec.lang)?;
+            let mut walked =
+                walk::walk(store, &spec.scope, &library, spec.plan, true, &mut w).await?;
+            w.finish(&mut walked, &period, plan_name, spec.issued, spec.key)?;
             Ok(walked)
         }
         Format::Html => {
-            let walked = walk::walk(
+            let mut walked = walk::walk(
                 store,
                 &spec.scope,
                 &library,
@@ -355,8 +413,15 @@ pub async fn export(
                 &mut html::NoRows,
             )
             .await?;
-            let page = html::render(spec.lang, &walked, &period, plan_name, spec.issued);
-            std::fs::write(spec.out, page).map_err(|e| ReportError::io(spec.out, e))?;
+            let page = html::render(
+                spec.lang,
+                &mut walked,
+                &period,
+                plan_name,
+                spec.issued,
+                spec.key,
+            );
+            std::fs::write(path, page).map_err(|e| ReportError::io(path, e))?;
             Ok(walked)
         }
     }

@@ -13,8 +13,13 @@ use crate::store::ExportFields;
 
 use super::{ReportError, StationScope};
 
-/// The CSV header, in order (the column codes of the export contract).
-pub const COLUMNS: [&str; 16] = [
+/// How many columns an export's detail has.
+pub const NCOLS: usize = 23;
+
+/// The CSV header, in order (the column codes of the export contract). The last seven
+/// columns carry what each row hash covers besides the shown ones, as stored, so anyone
+/// can recompute it (`docs/en/reporting.md`, "The row hash").
+pub const COLUMNS: [&str; NCOLS] = [
     "station_code",
     "station_name",
     "slot_start",
@@ -31,10 +36,17 @@ pub const COLUMNS: [&str; 16] = [
     "reason",
     "sha256",
     "row_hash",
+    "seq",
+    "prev_hash",
+    "source",
+    "gain_db",
+    "who",
+    "link_seq",
+    "reason_stored",
 ];
 
 /// The detail sheet's Vietnamese headers, column for column with [`COLUMNS`].
-pub const COLUMNS_VI: [&str; 16] = [
+pub const COLUMNS_VI: [&str; NCOLS] = [
     "Mã đài",
     "Tên đài",
     "Bắt đầu buổi phát",
@@ -51,6 +63,13 @@ pub const COLUMNS_VI: [&str; 16] = [
     "Lý do",
     "SHA-256 tệp âm thanh",
     "Mã băm dòng",
+    "Số thứ tự",
+    "Mã băm dòng trước",
+    "Nguồn",
+    "Độ khuếch đại (dB)",
+    "Người thực hiện",
+    "Dòng liên quan",
+    "Lý do (như đã lưu)",
 ];
 
 /// The library, by bulletin id, for joining titles, kinds, topics and producers.
@@ -78,7 +97,7 @@ impl Library {
 /// library (an export makes millions of them).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExportRow<'a> {
-    /// The store's sequence number (not exported; names rows in messages).
+    /// The store's sequence number.
     pub seq: i64,
     /// Station code.
     pub station_code: &'a str,
@@ -112,6 +131,19 @@ pub struct ExportRow<'a> {
     pub sha256: &'a str,
     /// The row's hash in its station's chain.
     pub row_hash: &'a str,
+    /// The hash of the row before it in the chain.
+    pub prev_hash: &'a str,
+    /// schedule, manual, urgent, fallback, makeup.
+    pub source: &'a str,
+    /// Gain applied, dB, exactly as stored.
+    pub gain_db: Option<f64>,
+    /// Operator or "loa".
+    pub who: &'a str,
+    /// The related row.
+    pub link_seq: Option<i64>,
+    /// The reason as stored (what the row hash covers; [`ExportRow::reason`] is what
+    /// people read).
+    pub reason_stored: &'a str,
 }
 
 /// One cell of a row, typed so that XLSX can write real dates and numbers.
@@ -123,6 +155,10 @@ pub enum Cell<'a> {
     Time(Option<DateTime<FixedOffset>>),
     /// A whole number.
     Number(i64),
+    /// A whole number or nothing.
+    OptNumber(Option<i64>),
+    /// A gain in dB, written as the exact decimal the row hash uses.
+    Gain(Option<f64>),
 }
 
 impl Cell<'_> {
@@ -132,6 +168,8 @@ impl Cell<'_> {
             Cell::Text(s) => s.to_string(),
             Cell::Time(t) => t.map(instant_text).unwrap_or_default(),
             Cell::Number(n) => n.to_string(),
+            Cell::OptNumber(n) => n.map(|n| n.to_string()).unwrap_or_default(),
+            Cell::Gain(g) => g.map(|g| format!("{g}")).unwrap_or_default(),
         }
     }
 }
@@ -205,7 +243,7 @@ fn parse_stored(s: &str) -> Option<DateTime<Utc>> {
 
 impl<'a> ExportRow<'a> {
     /// The cells, in [`COLUMNS`] order.
-    pub fn cells(&self) -> [Cell<'a>; 16] {
+    pub fn cells(&self) -> [Cell<'a>; NCOLS] {
         let t = Cell::Text;
         [
             t(self.station_code),
@@ -224,6 +262,13 @@ impl<'a> ExportRow<'a> {
             t(self.reason),
             t(self.sha256),
             t(self.row_hash),
+            Cell::Number(self.seq),
+            t(self.prev_hash),
+            t(self.source),
+            Cell::Gain(self.gain_db),
+            t(self.who),
+            Cell::OptNumber(self.link_seq),
+            t(self.reason_stored),
         ]
     }
 }
@@ -286,6 +331,12 @@ pub fn export_row<'a>(
         reason: r.reason,
         sha256: r.sha256.unwrap_or_default(),
         row_hash: r.row_hash,
+        prev_hash: r.prev_hash,
+        source: r.source,
+        gain_db: r.gain_db,
+        who: r.who,
+        link_seq: r.link_seq,
+        reason_stored: r.reason,
     })
 }
 

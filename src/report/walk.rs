@@ -35,6 +35,12 @@ pub trait RowSink {
 
     /// Takes the next row, in export order.
     fn row(&mut self, row: &ExportRow) -> Result<(), ReportError>;
+
+    /// Whether the integrity block should carry the chain's slot rows (files with rows do;
+    /// the printed page has no rows to link).
+    fn wants_chain(&self) -> bool {
+        true
+    }
 }
 
 /// What a walk gives besides the rows.
@@ -102,8 +108,22 @@ pub async fn walk(
         })
         .collect();
     let mut pages = Pages::start(Arc::clone(store), spans, sink.wants_records(), PAGE);
+    let mut chain_rows = Vec::new();
+    let mut signed_heads = BTreeMap::new();
     for (i, st) in scope.stations.iter().enumerate() {
         let (pfrom, pto) = period.bounds(st.timezone);
+        // The station's signed heads, to find the latest one the export reaches.
+        let signed = store.signed_heads(&st.code).await?;
+        let by_seq: std::collections::HashMap<i64, usize> =
+            signed.iter().enumerate().map(|(n, h)| (h.seq, n)).collect();
+        let mut reached: Option<usize> = None;
+        let mut reach = |seq: i64, hash: &str| {
+            if let Some(&n) = by_seq.get(&seq) {
+                if signed[n].row_hash == hash && reached.is_none_or(|r| r < n) {
+                    reached = Some(n);
+                }
+            }
+        };
         let plan_station = plan_station(st);
         let judged = |w: IsoWeek| {
             let thu = w.monday() + chrono::Duration::days(3);
@@ -166,6 +186,7 @@ pub async fn walk(
                     sink.row(&row)?;
                     summary.add_row(i, &row);
                     tracker.add(row.station_code, row.row_hash);
+                    reach(row.seq, row.row_hash);
                 }
             }
             if page.last {
@@ -175,6 +196,15 @@ pub async fn walk(
         for slot in slots {
             summary.add_slot(i, &slot);
         }
+        if sink.wants_chain() {
+            for r in store.chain_slot_rows(&st.code, pfrom, pto).await? {
+                reach(r.seq, &r.row_hash);
+                chain_rows.push(super::integrity::chain_row_json(&r));
+            }
+        }
+        if let Some(n) = reached {
+            signed_heads.insert(st.code.clone(), signed[n].clone());
+        }
         if plan_station.is_some() {
             while acc.week <= last_week {
                 close_week(&mut acc, &mut summary);
@@ -182,8 +212,13 @@ pub async fn walk(
         }
     }
     let codes = scope.stations.iter().map(|s| s.code.clone()).collect();
-    Ok(Walked {
-        summary,
-        integrity: tracker.finish(&period, codes, heads),
-    })
+    let mut integrity = tracker.finish(&period, codes, heads);
+    integrity.chain_rows = chain_rows;
+    integrity.signed_heads = signed_heads;
+    integrity.timezones = scope
+        .stations
+        .iter()
+        .map(|s| (s.code.clone(), s.timezone.name().to_string()))
+        .collect();
+    Ok(Walked { summary, integrity })
 }

@@ -10,7 +10,8 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet};
 
 use super::integrity::Integrity;
 use super::labels::{self, words};
-use super::rows::{Cell, ExportRow, COLUMNS_VI};
+use super::rows::{Cell, ExportRow, COLUMNS_VI, NCOLS};
+use super::safe;
 use super::tables::{tables, Val};
 use super::walk::{RowSink, Walked};
 use super::{Lang, Period, ReportError};
@@ -21,9 +22,19 @@ pub const ROWS_PER_SHEET: u32 = 1_000_000;
 /// The Excel number format of instants.
 pub const DATE_FORMAT: &str = "dd/mm/yyyy hh:mm:ss.000";
 
-const WIDTHS: [f64; 16] = [
+const WIDTHS: [f64; NCOLS] = [
     14.0, 28.0, 22.0, 14.0, 48.0, 10.0, 18.0, 32.0, 22.0, 22.0, 22.0, 12.0, 12.0, 40.0, 20.0, 20.0,
+    10.0, 20.0, 12.0, 12.0, 20.0, 10.0, 40.0,
 ];
+
+/// Days since Excel's epoch of a local date-time, from its microseconds (so the exact
+/// instant reads back: `verify --export` finds the microsecond that divides to it).
+pub fn excel_serial(t: chrono::NaiveDateTime) -> f64 {
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default();
+    (t - epoch).num_microseconds().unwrap_or(0) as f64 / 86_400_000_000.0
+}
 
 /// An XLSX export being written.
 pub struct XlsxWriter {
@@ -103,25 +114,43 @@ impl XlsxWriter {
             .wb
             .worksheet_from_index(self.sheet)
             .map_err(|e| err(&p, e))?;
-        ws.autofilter(0, 0, last, 15).map_err(|e| err(&p, e))?;
+        ws.autofilter(0, 0, last, NCOLS as u16 - 1)
+            .map_err(|e| err(&p, e))?;
         Ok(())
     }
 
-    /// Fills the summary, adds the integrity sheet and saves the file.
+    /// Fills the summary, signs the integrity block (with the summary's digest), adds the
+    /// integrity sheet and saves the file.
     pub fn finish(
         mut self,
-        walked: &Walked,
+        walked: &mut Walked,
         period: &Period,
         plan_name: Option<&str>,
         issued: NaiveDate,
+        key: &crate::airlog::key::DistrictKey,
     ) -> Result<(), ReportError> {
         self.close_detail_sheet()?;
         let p = self.path.clone();
         let lang = self.lang;
         let bold = self.bold.clone();
+        let cells = summary_cells(lang, walked, period, plan_name, issued);
+        let texts: Vec<(u32, u16, String)> = cells
+            .iter()
+            .map(|(r, c, v)| {
+                let t = match v {
+                    SumCell::Text(s, _) => s.clone(),
+                    SumCell::Int(n) => format!("{}", *n as f64),
+                    SumCell::Dec(x) => format!("{x}"),
+                };
+                (*r, *c, t)
+            })
+            .collect();
+        walked.integrity.summary_sha256 = Some(summary_digest(
+            texts.iter().map(|(r, c, t)| (*r, *c, t.as_str())),
+        ));
+        walked.integrity.sign(key);
         let ws = self.wb.worksheet_from_index(0).map_err(|e| err(&p, e))?;
-        summary_sheet(ws, lang, walked, period, plan_name, issued, &bold)
-            .map_err(|e| err(&p, e))?;
+        summary_sheet(ws, &cells, &bold).map_err(|e| err(&p, e))?;
         let ws = self.wb.add_worksheet();
         ws.set_name(words(lang).integrity_sheet)
             .map_err(|e| err(&p, e))?;
@@ -146,11 +175,24 @@ impl RowSink for XlsxWriter {
             match cell {
                 Cell::Text("") => {}
                 Cell::Text(s) => {
-                    ws.write_string(r, c, *s).map_err(|e| err(p, e))?;
+                    // A string cell is never a formula; control characters are escaped.
+                    ws.write_string(r, c, safe::escape(s).as_ref())
+                        .map_err(|e| err(p, e))?;
+                }
+                Cell::OptNumber(None) | Cell::Gain(None) => {}
+                Cell::OptNumber(Some(n)) => {
+                    ws.write_number(r, c, *n as f64).map_err(|e| err(p, e))?;
+                }
+                Cell::Gain(Some(g)) => {
+                    // As text: the exact decimal the row hash covers.
+                    ws.write_string(r, c, format!("{g}"))
+                        .map_err(|e| err(p, e))?;
                 }
                 Cell::Time(None) => {}
                 Cell::Time(Some(t)) => {
-                    ws.write_datetime_with_format(r, c, t.naive_local(), date)
+                    // The serial computed here keeps the microsecond (the writer's own
+                    // date conversion keeps the millisecond).
+                    ws.write_number_with_format(r, c, excel_serial(t.naive_local()), date)
                         .map_err(|e| err(p, e))?;
                 }
                 Cell::Number(n) => {
@@ -163,55 +205,102 @@ impl RowSink for XlsxWriter {
     }
 }
 
-fn summary_sheet(
-    ws: &mut Worksheet,
+/// One cell of the summary sheet.
+enum SumCell {
+    /// Text, bold or not.
+    Text(String, bool),
+    /// A count.
+    Int(i64),
+    /// Minutes or a percentage, shown with one decimal.
+    Dec(f64),
+}
+
+/// The summary sheet's cells, (row, column, cell), in row then column order.
+fn summary_cells(
     lang: Lang,
     walked: &Walked,
     period: &Period,
     plan_name: Option<&str>,
     issued: NaiveDate,
-    bold: &Format,
-) -> Result<(), rust_xlsxwriter::XlsxError> {
+) -> Vec<(u32, u16, SumCell)> {
     let w = words(lang);
     let (body1, body2, place) = labels::issuer(plan_name);
-    ws.set_column_width(0, 36)?;
-    for c in 1..12u16 {
-        ws.set_column_width(c, 14)?;
-    }
-    ws.write_string_with_format(0, 0, &body1, bold)?;
-    ws.write_string_with_format(0, 4, w.nation, bold)?;
-    ws.write_string_with_format(1, 0, &body2, bold)?;
-    ws.write_string_with_format(1, 4, w.motto, bold)?;
-    ws.write_string(2, 4, labels::place_date(lang, &place, issued))?;
-    ws.write_string_with_format(4, 0, labels::title(lang, period), bold)?;
-    ws.write_string(5, 0, format!("{}: {period}", w.range))?;
+    let b = |s: &str| SumCell::Text(s.to_string(), true);
+    let mut out = vec![
+        (0, 0, b(&body1)),
+        (0, 4, b(w.nation)),
+        (1, 0, b(&body2)),
+        (1, 4, b(w.motto)),
+        (
+            2,
+            4,
+            SumCell::Text(labels::place_date(lang, &place, issued), false),
+        ),
+        (4, 0, b(&labels::title(lang, period))),
+        (5, 0, SumCell::Text(format!("{}: {period}", w.range), false)),
+    ];
     let mut r = 7u32;
-    let one_decimal = Format::new().set_num_format("0.0");
     for table in tables(lang, &walked.summary) {
         if !table.heading.is_empty() {
-            ws.write_string_with_format(r, 0, &table.heading, bold)?;
+            out.push((r, 0, b(&table.heading)));
             r += 1;
         }
         for (c, h) in table.header.iter().enumerate() {
-            ws.write_string_with_format(r, c as u16, h, bold)?;
+            out.push((r, c as u16, b(h)));
         }
         r += 1;
         for row in &table.rows {
             for (c, v) in row.iter().enumerate() {
-                let c = c as u16;
-                match v {
-                    Val::Text(s) => ws.write_string(r, c, s)?,
-                    Val::Int(n) => ws.write_number(r, c, *n as f64)?,
-                    Val::Dec(x) => ws.write_number_with_format(r, c, *x, &one_decimal)?,
+                let cell = match v {
+                    Val::Text(s) => SumCell::Text(s.clone(), false),
+                    Val::Int(n) => SumCell::Int(*n),
+                    Val::Dec(x) => SumCell::Dec(*x),
                 };
+                out.push((r, c as u16, cell));
             }
             r += 1;
         }
         if let Some(note) = &table.note {
-            ws.write_string(r, 0, note)?;
+            out.push((r, 0, SumCell::Text(note.clone(), false)));
             r += 1;
         }
         r += 1;
+    }
+    out
+}
+
+/// The summary digest of an XLSX export: SHA-256 over every non-empty cell of the summary
+/// sheet in row then column order, each as `row` U+001F `column` U+001F `text` and a line
+/// feed, a number's text being the shortest decimal that reads back to it. `verify
+/// --export` recomputes it from the sheet as read back.
+pub fn summary_digest<'a>(cells: impl IntoIterator<Item = (u32, u16, &'a str)>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut d = Sha256::new();
+    for (r, c, t) in cells {
+        if !t.is_empty() {
+            d.update(format!("{r}\u{1f}{c}\u{1f}{t}\n").as_bytes());
+        }
+    }
+    hex::encode(d.finalize())
+}
+
+fn summary_sheet(
+    ws: &mut Worksheet,
+    cells: &[(u32, u16, SumCell)],
+    bold: &Format,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    ws.set_column_width(0, 36)?;
+    for c in 1..12u16 {
+        ws.set_column_width(c, 14)?;
+    }
+    let one_decimal = Format::new().set_num_format("0.0");
+    for (r, c, cell) in cells {
+        match cell {
+            SumCell::Text(s, true) => ws.write_string_with_format(*r, *c, s, bold)?,
+            SumCell::Text(s, false) => ws.write_string(*r, *c, s)?,
+            SumCell::Int(n) => ws.write_number(*r, *c, *n as f64)?,
+            SumCell::Dec(x) => ws.write_number_with_format(*r, *c, *x, &one_decimal)?,
+        };
     }
     ws.set_freeze_panes(0, 1)?;
     Ok(())

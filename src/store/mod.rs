@@ -18,6 +18,7 @@ pub mod postgres;
 mod queries;
 mod rows;
 pub mod schedules;
+pub mod signed_heads;
 pub mod sqlite;
 mod write_tx;
 
@@ -25,6 +26,10 @@ pub use airlog::{AirlogStore, Closing, NewRow, SlotRecord};
 pub use claim::StationClaim;
 pub use packed::{sort_for_export, ExportFields, ExportPage};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
+pub use signed_heads::SignedHeadStore;
+
+/// How the store writes an instant (fixed-width UTC text to the microsecond).
+pub(crate) use rows::instant_text as rows_instant_text;
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -126,9 +131,9 @@ impl Added {
 }
 
 /// Everything loa keeps in its database: the library here, schedules in [`ScheduleStore`],
-/// the airlog in [`AirlogStore`].
+/// the airlog in [`AirlogStore`], its signed heads in [`SignedHeadStore`].
 #[async_trait]
-pub trait Store: ScheduleStore + AirlogStore + Send + Sync {
+pub trait Store: ScheduleStore + AirlogStore + SignedHeadStore + Send + Sync {
     /// Which backend this is ("sqlite" or "postgres"), for logs.
     fn backend(&self) -> &'static str;
 

@@ -6,10 +6,14 @@
 //!
 //! # Format
 //!
-//! Each row is its `seq`, a space, its `played_ms`, a space, then nine fields and a line
+//! Each row is its `seq`, a space, its `played_ms`, a space, then fourteen fields and a line
 //! feed. A field is its length in UTF-8 bytes, a colon and its text (`6:failed`); the empty
 //! text is `0:`, NULL a colon alone. The fields, in order: slot_start, bulletin_id, sha256,
-//! planned_start, actual_start, actual_end, status, row_hash, reason. Free text (the reason,
+//! planned_start, actual_start, actual_end, status, row_hash, reason, source, gain_db, who,
+//! link_seq, prev_hash (the last five let an export carry what its row hash covers). The
+//! gain is written with 17 significant digits (`printf('%!.17g')`, which PostgreSQL gets
+//! from a function of migration 0006), enough to read back the exact stored number; the
+//! text a database makes of a REAL by default (15 digits in SQLite) is not. Free text (the reason,
 //! or anything hand-edited into the store) may hold any character: the length, not a
 //! separator, says where a field ends. The station is not repeated in every row: a page is
 //! one station's (`station = $1`, equal bytes), and [`ExportPage`] holds it once.
@@ -45,13 +49,19 @@ pub(crate) const PACKED_PAGE: &str = "SELECT string_agg(packed, '') FROM (SELECT
      octet_length(status), ':', status, \
      octet_length(row_hash), ':', row_hash, \
      octet_length(reason), ':', reason, \
+     octet_length(source), ':', source, \
+     octet_length(CASE WHEN gain_db IS NULL THEN NULL ELSE printf('%!.17g', gain_db) END), ':', \
+     CASE WHEN gain_db IS NULL THEN NULL ELSE printf('%!.17g', gain_db) END, \
+     octet_length(who), ':', who, \
+     octet_length(CAST(link_seq AS TEXT)), ':', link_seq, \
+     octet_length(prev_hash), ':', prev_hash, \
      '\n') AS packed, planned_start, seq FROM airlog \
      WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
      AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6) AS page";
 
 /// The fields of a closed airlog row that exports show (not the chain's own fields),
 /// borrowed from an [`ExportPage`] or a [`Record`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExportFields<'a> {
     /// Sequence number.
     pub seq: i64,
@@ -77,6 +87,16 @@ pub struct ExportFields<'a> {
     pub reason: &'a str,
     /// Its hash.
     pub row_hash: &'a str,
+    /// schedule, manual, urgent, fallback, makeup.
+    pub source: &'a str,
+    /// Gain applied, dB, as stored.
+    pub gain_db: Option<f64>,
+    /// Operator or "loa".
+    pub who: &'a str,
+    /// The row this one relates to.
+    pub link_seq: Option<i64>,
+    /// Hash of the station's previous closed row.
+    pub prev_hash: &'a str,
 }
 
 impl<'a> From<&'a Record> for ExportFields<'a> {
@@ -94,6 +114,11 @@ impl<'a> From<&'a Record> for ExportFields<'a> {
             status: r.status.as_str(),
             reason: r.reason.stored(),
             row_hash: &r.row_hash,
+            source: r.source.as_str(),
+            gain_db: r.gain_db,
+            who: &r.who,
+            link_seq: r.link_seq,
+            prev_hash: &r.prev_hash,
         }
     }
 }
@@ -114,17 +139,24 @@ pub fn sort_for_export(rows: &mut [ExportFields<'_>]) {
 }
 
 /// Where one row's fields are in a page's text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Spans {
     seq: i64,
     played_ms: i64,
-    /// Byte ranges of the nine text fields, in the order of the module doc (None: NULL).
-    texts: [Option<(u32, u32)>; 9],
+    /// Byte ranges of the text fields, in the order of the module doc (None: NULL).
+    texts: [Option<(u32, u32)>; FIELDS],
+    /// The gain, read from its 17-digit text.
+    gain_db: Option<f64>,
+    /// The linked row.
+    link_seq: Option<i64>,
 }
+
+/// The text fields of a packed row.
+const FIELDS: usize = 14;
 
 /// One page of rows, read back from the packed text the database returned: it can only
 /// hold rows that read back, in export order ([`sort_for_export`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExportPage {
     /// The station whose rows these are.
     station: String,
@@ -200,6 +232,11 @@ impl ExportPage {
                 status: text(6).unwrap_or_default(),
                 row_hash: text(7).unwrap_or_default(),
                 reason: text(8).unwrap_or_default(),
+                source: text(9).unwrap_or_default(),
+                gain_db: r.gain_db,
+                who: text(11).unwrap_or_default(),
+                link_seq: r.link_seq,
+                prev_hash: text(13).unwrap_or_default(),
             }
         })
     }
@@ -260,7 +297,7 @@ impl Cursor<'_> {
     fn row(&mut self) -> Result<Spans, String> {
         let seq = self.int("seq")?;
         let played_ms = self.int("played_ms")?;
-        let mut texts = [None; 9];
+        let mut texts = [None; FIELDS];
         for (i, (what, nullable)) in [
             ("slot_start", false),
             ("bulletin_id", true),
@@ -271,12 +308,32 @@ impl Cursor<'_> {
             ("status", false),
             ("row_hash", false),
             ("reason", false),
+            ("source", false),
+            ("gain_db", true),
+            ("who", false),
+            ("link_seq", true),
+            ("prev_hash", false),
         ]
         .into_iter()
         .enumerate()
         {
             texts[i] = self.field(what, nullable)?;
         }
+        let text = |i: usize| texts[i].map(|(a, b)| &self.text[a as usize..b as usize]);
+        let gain_db = match text(10) {
+            None => None,
+            Some(g) => Some(
+                g.parse::<f64>()
+                    .map_err(|_| format!("row {seq}: gain_db '{g}' is not a number"))?,
+            ),
+        };
+        let link_seq = match text(12) {
+            None => None,
+            Some(l) => Some(
+                l.parse::<i64>()
+                    .map_err(|_| format!("row {seq}: link_seq '{l}' is not a number"))?,
+            ),
+        };
         match self.text.as_bytes().get(self.at) {
             Some(b'\n') => {
                 self.at += 1;
@@ -284,6 +341,8 @@ impl Cursor<'_> {
                     seq,
                     played_ms,
                     texts,
+                    gain_db,
+                    link_seq,
                 })
             }
             _ => Err(format!("row {seq} does not end at byte {}", self.at)),
@@ -317,6 +376,11 @@ mod tests {
             Some(r.status),
             Some(r.row_hash),
             Some(r.reason),
+            Some(r.source),
+            r.gain_db.map(|g| format!("{g:e}")).as_deref(),
+            Some(r.who),
+            r.link_seq.map(|l| l.to_string()).as_deref(),
+            Some(r.prev_hash),
         ] {
             field(out, f);
         }
@@ -337,6 +401,11 @@ mod tests {
             status: "aired",
             reason,
             row_hash: "cd",
+            source: "schedule",
+            gain_db: Some(-7.399999999999999),
+            who: "Nguyễn Văn An",
+            link_seq: Some(12),
+            prev_hash: "ef",
         }
     }
 
@@ -348,6 +417,8 @@ mod tests {
         nulls.actual_start = None;
         nulls.actual_end = None;
         nulls.played_ms = 0;
+        nulls.gain_db = None;
+        nulls.link_seq = None;
         let mut empty = fields(5, "");
         empty.bulletin_id = Some("");
         let rows = [

@@ -121,6 +121,14 @@ impl StationPlayer {
         open
     }
 
+    /// Signs the station's chain head with the district key, if playout has one.
+    async fn sign_head(&mut self) {
+        if let Some(key) = self.settings.signer.clone() {
+            let (destination, now) = (self.destination.clone(), self.clock.now());
+            destination.sign_head(&self.station.code, &key, now).await;
+        }
+    }
+
     /// Closes the slot row with what the slot instance did.
     async fn close_slot_row(&mut self, slot: &SlotPlaylist, open: OpenRow) {
         let run = std::mem::take(&mut self.run);
@@ -128,6 +136,7 @@ impl StationPlayer {
         let summary = outcome.reason.render(Lang::En);
         let closing = Closing::new(outcome.status, run.last_end, run.played_ms, outcome.reason);
         self.ledger.close(open, closing, self.clock.now()).await;
+        self.sign_head().await;
         self.flush_ledger_alerts();
         self.set_state(PlayerState::Idle);
         self.emit(Event::SlotEnded {

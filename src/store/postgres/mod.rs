@@ -10,6 +10,7 @@ use crate::config::redact_url;
 use crate::store::airlog::impl_airlog_store;
 use crate::store::queries::impl_store;
 use crate::store::schedules::impl_schedule_store;
+use crate::store::signed_heads::impl_signed_head_store;
 use crate::store::StoreError;
 
 /// The PostgreSQL store.
@@ -104,3 +105,4 @@ crate::store::write_tx::write_tx_fns!(sqlx::Postgres, "BEGIN");
 impl_store!(PgStore, sqlx::Postgres, "postgres");
 impl_schedule_store!(PgStore, sqlx::Postgres);
 impl_airlog_store!(PgStore, sqlx::Postgres);
+impl_signed_head_store!(PgStore, sqlx::Postgres);
