@@ -1,7 +1,9 @@
 //! Nothing held is lost or mislabelled: while the database will not take airlog writes,
 //! `loa serve` plays on and holds its rows; a clean stop puts them in the journal beside the
-//! database; the next start writes every one of them into the store (marked written late
-//! and journalled), none relabelled "missed", and the chain verifies.
+//! database; a start while the database still refuses writes plays on and keeps the journal
+//! (nothing in it played again or logged "missed"); the next start with a writable database
+//! writes every row into the store (marked written late and journalled), none relabelled
+//! "missed", and the chain verifies.
 
 mod common;
 
@@ -37,6 +39,17 @@ fn stop(child: &mut std::process::Child) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Starts `loa serve` again on the daemon's data dir and plan.
+fn serve(d: &common::daemon::Daemon) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_loa"))
+        .args(["--data-dir", d.loa.data.to_str().unwrap()])
+        .args(["serve", "--plan", d.plan.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -88,17 +101,27 @@ async fn rows_held_at_a_clean_stop_are_journalled_and_written_by_the_next_start(
     // Nothing of it reached the database.
     assert_eq!(rows(&d.loa).await, before);
 
+    // A start while the database still refuses writes plays on: the journal stays, and
+    // nothing it holds is played again or logged "missed".
+    let mut middle = serve(&d);
+    std::thread::sleep(Duration::from_secs(4));
+    stop(&mut middle);
+    let kept = std::fs::read_to_string(&journal).expect("the journal is kept");
+    assert!(
+        kept.starts_with(&text),
+        "the journal lost lines:\n{text}\n---\n{kept}"
+    );
+    assert!(
+        !kept.contains("\\\"k\\\":\\\"missed\\\""),
+        "an attempted item was logged missed:\n{kept}"
+    );
+    assert_eq!(rows(&d.loa).await, before);
+
     // The database takes writes again; the next start replays the journal.
     let store = d.loa.store().await;
     sqlx::raw_sql(WRITABLE).execute(store.pool()).await.unwrap();
     store.close().await;
-    let mut again = Command::new(env!("CARGO_BIN_EXE_loa"))
-        .args(["--data-dir", d.loa.data.to_str().unwrap()])
-        .args(["serve", "--plan", d.plan.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut again = serve(&d);
     let deadline = Instant::now() + Duration::from_secs(20);
     while journal.exists() {
         assert!(Instant::now() < deadline, "the journal was not replayed");

@@ -187,7 +187,14 @@ pub async fn run(
         .await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     replay_journal(store.as_ref(), &config.airlog_journal(), clock.now()).await;
-    let recovered = recover(store.as_ref(), clock.now()).await?;
+    // A database that cannot be written (read-only, full) must not keep the stations silent:
+    // the open rows stay open for the next start, and playout goes on.
+    let recovered = recover(store.as_ref(), clock.now())
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "rows left open by a crash cannot be closed now; they are closed at a later start");
+            Default::default()
+        });
     let n: usize = recovered.values().map(Vec::len).sum();
     if n > 0 {
         tracing::warn!(

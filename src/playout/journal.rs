@@ -5,6 +5,9 @@
 //! marked written late, then removes it; the rows keep the status playout gave them, so an
 //! item loa attempted is never relabelled "missed" by the slot that resumes.
 //!
+//! While the journal waits (the database still refuses it), a slot that resumes counts
+//! what it holds as done ([`pending`]).
+//!
 //! Replay is idempotent: a row the store already holds (same station, level, planned and
 //! actual start, bulletin, source) and a closing of a row no longer open are skipped, so a
 //! crash during replay neither loses nor doubles a row. A line that cannot be read is kept
@@ -231,6 +234,48 @@ fn sync_folder(path: &Path) -> std::io::Result<()> {
         Some(dir) => std::fs::File::open(dir)?.sync_all(),
         None => Ok(()),
     }
+}
+
+/// What the journal still holds for a slot that resumes while the database refuses it:
+/// rows, and closings of rows the database has open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pending {
+    /// Journalled item rows: (planned start, bulletin id).
+    pub items: Vec<(DateTime<Utc>, String)>,
+    /// Rows the database has open whose closing is journalled.
+    pub closed: std::collections::BTreeSet<i64>,
+}
+
+/// The journal's item rows for `station` planned in `[from, to)` and the rows it closes: a
+/// slot that resumes while the database still refuses the journal counts them as done, so
+/// they are neither played again nor logged "missed". A journal that cannot be read holds
+/// none.
+pub fn pending(path: &Path, station: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Pending {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Pending::default();
+    };
+    let mut out = Pending::default();
+    for e in text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Entry>(l).ok())
+    {
+        match e {
+            Entry::Row { row, .. } => {
+                if row.station == station
+                    && row.level == Level::Item.as_str()
+                    && row.planned_start >= from
+                    && row.planned_start < to
+                {
+                    out.items
+                        .push((row.planned_start, row.bulletin_id.unwrap_or_default()));
+                }
+            }
+            Entry::Close { seq, .. } => {
+                out.closed.insert(seq);
+            }
+        }
+    }
+    out
 }
 
 /// What a replay wrote.

@@ -156,15 +156,26 @@ impl StationPlayer {
             .rows(&self.station.code, slot_start, slot_end)
             .await
             .unwrap_or_default();
-        rows.into_iter()
-            .filter(|r| !r.status.is_open() && r.level == Level::Item.as_str())
+        // Rows an earlier stop journalled that the database has not taken yet count too.
+        let journalled = match &self.settings.journal {
+            Some(j) => {
+                crate::playout::journal::pending(j, &self.station.code, slot_start, slot_end)
+            }
+            None => Default::default(),
+        };
+        let mut done: Done = rows
+            .into_iter()
+            .filter(|r| !r.status.is_open() || journalled.closed.contains(&r.seq))
+            .filter(|r| r.level == Level::Item.as_str())
             .filter_map(|r| {
                 let t = DateTime::parse_from_rfc3339(&r.planned_start)
                     .ok()?
                     .with_timezone(&Utc);
                 Some((t, r.bulletin_id.unwrap_or_default()))
             })
-            .collect()
+            .collect();
+        done.extend(journalled.items);
+        done
     }
 
     /// Plays cues in order within a slot instance (or an operator's item outside one).
