@@ -33,3 +33,7 @@ pub trait Render {
     /// The value in `lang`, as a page or report shows it.
     fn render(&self, lang: Lang) -> String;
 }
+
+#[cfg(test)]
+#[path = "lang_tests.rs"]
+mod tests;

@@ -278,6 +278,8 @@ async fn a_thin_library_builds_and_says_what_is_missing() {
             "--station",
             "vinh-hung",
             "--json",
+            "--lang",
+            "en",
         ])
         .expect(0);
     let st = &out.json()["stations"][0];
@@ -304,6 +306,33 @@ async fn a_thin_library_builds_and_says_what_is_missing() {
             .unwrap()
             .contains("no approved column valid in Q1 2023"),
         "{c}"
+    );
+    // Vietnamese by default: the same reasons in Vietnamese, the structured value beside.
+    let shown = loa
+        .run(&[
+            "schedule",
+            "show",
+            "--week",
+            "2023-W10",
+            "--station",
+            "vinh-hung",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    let c = rule(&shown["stations"][0], "chuyen-muc-quy");
+    assert_eq!(
+        c["reason"],
+        "không có chuyên mục đã duyệt nào còn hiệu lực trong quý I năm 2023 cho Xã Vĩnh Hùng; Kế hoạch yêu cầu mỗi quý 01 chuyên mục"
+    );
+    assert_eq!(c["why"]["k"], "column_missing");
+    let table = loa
+        .run(&["schedule", "show", "--week", "2023-W10"])
+        .expect(0)
+        .stdout;
+    assert!(
+        table.contains("CHƯA ĐẠT") && !table.contains("compliance"),
+        "{table}"
     );
 }
 

@@ -454,6 +454,7 @@ macro_rules! store_suite {
                     s.save_weeks(
                         "2023-W10",
                         "Kế hoạch",
+                        None,
                         &[week("vinh-an"), week("vinh-hung")],
                         &by
                     )
@@ -464,7 +465,7 @@ macro_rules! store_suite {
                 let mut second = week("vinh-an");
                 second.name = "Vĩnh An (v2)".into();
                 assert_eq!(
-                    s.save_weeks("2023-W10", "Kế hoạch", &[second.clone()], &by)
+                    s.save_weeks("2023-W10", "Kế hoạch", None, &[second.clone()], &by)
                         .await
                         .unwrap(),
                     vec![2]
@@ -482,6 +483,91 @@ macro_rules! store_suite {
                     1
                 );
                 assert!(s.latest_weeks("2023-W11", None).await.unwrap().is_empty());
+                b.teardown().await;
+            }
+
+            #[tokio::test]
+            async fn plans_are_kept_once_per_text_and_weeks_name_the_version_they_were_built_by() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let t0 = at("2023-03-03T01:00:00Z");
+                let v1 = s.keep_plan("Kế hoạch 2023", "a = 1\n", "aa11", t0).await.unwrap();
+                let again = s
+                    .keep_plan("Kế hoạch 2023", "a = 1\n", "aa11", at("2023-03-04T01:00:00Z"))
+                    .await
+                    .unwrap();
+                let v2 = s
+                    .keep_plan("Kế hoạch 2023 (sửa)", "a = 2\n", "bb22", t0)
+                    .await
+                    .unwrap();
+                assert_eq!((v1, again, v2), (1, 1, 2));
+                let kept = s.kept_plan(2).await.unwrap().unwrap();
+                assert_eq!(
+                    (kept.version, kept.sha256.as_str(), kept.content.as_str()),
+                    (2, "bb22", "a = 2\n")
+                );
+                assert_eq!(s.kept_plan(3).await.unwrap(), None);
+                let by = StateChange {
+                    by: "loa".into(),
+                    at: t0,
+                };
+                let week = |code: &str| loa::schedule::StationWeek {
+                    code: code.into(),
+                    name: code.into(),
+                    slots: vec![],
+                    skipped_slots: vec![],
+                    empty_slots: vec![],
+                    compliance: vec![],
+                };
+                s.save_weeks("2023-W09", "Kế hoạch 2023", Some(1), &[week("vinh-an")], &by)
+                    .await
+                    .unwrap();
+                s.save_weeks("2023-W10", "Kế hoạch 2023", Some(1), &[week("vinh-an")], &by)
+                    .await
+                    .unwrap();
+                // Rebuilt under the changed plan: the latest version counts.
+                s.save_weeks("2023-W10", "Kế hoạch 2023 (sửa)", Some(2), &[week("vinh-an")], &by)
+                    .await
+                    .unwrap();
+                s.save_weeks("2023-W11", "Kế hoạch 2023 (sửa)", Some(2), &[week("vinh-an")], &by)
+                    .await
+                    .unwrap();
+                // A week kept before plans were: no version.
+                s.save_weeks("2023-W12", "cũ", None, &[week("vinh-an")], &by)
+                    .await
+                    .unwrap();
+                let latest = s.latest_weeks("2023-W10", None).await.unwrap();
+                assert_eq!(latest[0].plan_version, Some(2));
+                assert_eq!(
+                    s.latest_weeks("2023-W12", None).await.unwrap()[0].plan_version,
+                    None
+                );
+                let weeks = s.week_plans("2023-W09", "2023-W12").await.unwrap();
+                let got: Vec<(&str, u32)> = weeks
+                    .iter()
+                    .map(|w| (w.week.as_str(), w.plan_version))
+                    .collect();
+                assert_eq!(got, vec![("2023-W09", 1), ("2023-W10", 2), ("2023-W11", 2)]);
+                assert_eq!(s.week_plans("2023-W10", "2023-W10").await.unwrap().len(), 1);
+                let history = s.plan_history().await.unwrap();
+                assert_eq!(history.len(), 2);
+                assert_eq!(
+                    (
+                        history[0].version,
+                        history[0].sha256.as_str(),
+                        history[0].name.as_str(),
+                        history[0].stored_at,
+                        history[0].first_week.as_deref(),
+                        history[0].last_week.as_deref(),
+                    ),
+                    (1, "aa11", "Kế hoạch 2023", t0, Some("2023-W09"), Some("2023-W10"))
+                );
+                assert_eq!(
+                    (history[1].first_week.as_deref(), history[1].last_week.as_deref()),
+                    (Some("2023-W10"), Some("2023-W11"))
+                );
                 b.teardown().await;
             }
 
@@ -521,6 +607,7 @@ macro_rules! store_suite {
                     s.save_weeks(
                         "2023-W10",
                         "Kế hoạch",
+                        None,
                         &[week("vinh-an"), week("vinh-hung"), week("vinh-yen")],
                         &by,
                     )
@@ -1072,4 +1159,109 @@ async fn an_sqlite_claim_holds_nothing_the_data_dir_lock_keeps_a_second_daemon_o
         .unwrap();
     assert!(!one.holds_locks() && !two.holds_locks());
     b.teardown().await;
+}
+
+/// The migrations of `backend` but 0007, in a temporary folder: a database migrated from it
+/// is one that had 0008 before 0007 existed.
+fn migrations_without_0007(backend: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if !name.to_string_lossy().starts_with("0007") {
+            std::fs::copy(e.path(), dir.path().join(name)).unwrap();
+        }
+    }
+    dir
+}
+
+const OLD_WEEK: &str = "INSERT INTO schedules (week, station, version, plan, built_at, built_by, body) \
+     VALUES ('2023-W10', 'vinh-an', 1, 'cũ', '2023-03-03T01:00:00.000Z', 'loa', \
+     '{\"code\":\"vinh-an\",\"name\":\"Xã Vĩnh An\",\"slots\":[],\"skipped_slots\":[],\"compliance\":[]}')";
+
+#[tokio::test]
+async fn sqlite_applies_0007_to_a_database_that_already_has_0008() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("loa.db");
+    let old = migrations_without_0007("sqlite");
+    {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+        sqlx::migrate::Migrator::new(old.path())
+            .await
+            .unwrap()
+            .run(&pool)
+            .await
+            .unwrap();
+        sqlx::query(OLD_WEEK).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    let s: &dyn Store = &store;
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert!(applied.contains(&7) && applied.contains(&8), "{applied:?}");
+    let kept = s.latest_weeks("2023-W10", None).await.unwrap();
+    assert_eq!(kept[0].plan_version, None, "a week kept before plans were");
+    assert_eq!(s.keep_plan("k", "x", "ab", Utc::now()).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn postgres_applies_0007_to_a_database_that_already_has_0008() {
+    let Ok(admin_url) = std::env::var("LOA_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set LOA_TEST_DATABASE_URL"
+        );
+        return;
+    };
+    let db = format!(
+        "loa_test_m7_{}_{}",
+        std::process::id(),
+        Utc::now().timestamp_micros()
+    );
+    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {db}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let url = format!("{base}/{db}");
+    let old = migrations_without_0007("postgres");
+    {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::migrate::Migrator::new(old.path())
+            .await
+            .unwrap()
+            .run(&pool)
+            .await
+            .unwrap();
+        sqlx::query(OLD_WEEK).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+    let store = PgStore::open(&url).await.unwrap();
+    let s: &dyn Store = &store;
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert!(applied.contains(&7) && applied.contains(&8), "{applied:?}");
+    let kept = s.latest_weeks("2023-W10", None).await.unwrap();
+    assert_eq!(kept[0].plan_version, None);
+    assert_eq!(s.keep_plan("k", "x", "ab", Utc::now()).await.unwrap(), 1);
+    store.pool().close().await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
 }

@@ -577,4 +577,4 @@ impl<'de> serde::Deserialize<'de> for AirReason {
 
 #[cfg(test)]
 #[path = "reason_tests.rs"]
-mod tests;
+pub(crate) mod tests;

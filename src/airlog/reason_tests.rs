@@ -7,7 +7,7 @@ use super::*;
 
 /// English words that must never appear in a Vietnamese rendering (whole words, any case).
 /// Kept beside the test so that a new reason's Vietnamese wording is checked against it.
-const ENGLISH_WORDS: &[&str] = &[
+pub(crate) const ENGLISH_WORDS: &[&str] = &[
     "the",
     "a",
     "an",
@@ -93,7 +93,7 @@ const ENGLISH_WORDS: &[&str] = &[
 
 /// One value of every part, with Vietnamese values where a value is text people typed
 /// (operator, slot and file names); third-party details are short codes.
-pub(super) fn every_part() -> Vec<Reason> {
+pub(crate) fn every_part() -> Vec<Reason> {
     let who = "Chị Lan".to_string();
     let file = "/du-lieu/am-thanh/ab12.mp3".to_string();
     let parts = vec![

@@ -18,6 +18,7 @@ mod playout;
 mod progress;
 mod report;
 mod schedule;
+mod schedule_print;
 mod serve;
 
 pub use output::Failure;
@@ -50,7 +51,7 @@ pub enum Command {
     /// The bulletin library: check, add, import, list, show, edit, approve, retire, remove.
     #[command(subcommand)]
     Library(library::LibraryCommand),
-    /// The year's plan: check a plan file.
+    /// The year's plan: check a plan file, list the kept plan versions.
     #[command(subcommand)]
     Plan(plan::PlanCommand),
     /// Weekly playlists: build, show, pin, unpin, lock, unlock.
@@ -101,7 +102,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Init(args) => init::run(&cli.data_dir, args).await,
         Command::Library(cmd) => library::run(&cli.data_dir, cmd).await,
-        Command::Plan(cmd) => plan::run(cmd),
+        Command::Plan(cmd) => plan::run(&cli.data_dir, cmd).await,
         Command::Schedule(cmd) => schedule::run(&cli.data_dir, cmd).await,
         Command::Airlog(cmd) => airlog::run(&cli.data_dir, cmd).await,
         Command::Playout(cmd) => playout::run(&cli.data_dir, cmd).await,

@@ -70,3 +70,22 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
     println!("{text}");
     Ok(())
 }
+
+/// The language of a command's words (`--lang`): Vietnamese unless asked otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LangArg {
+    /// Tiếng Việt.
+    #[default]
+    Vi,
+    /// English.
+    En,
+}
+
+impl From<LangArg> for crate::lang::Lang {
+    fn from(a: LangArg) -> crate::lang::Lang {
+        match a {
+            LangArg::Vi => crate::lang::Lang::Vi,
+            LangArg::En => crate::lang::Lang::En,
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! `loa plan check PLAN.toml [--json]`: every problem of a plan file, with file, line and
-//! column; exit 2 when there is any.
+//! column; exit 2 when there is any. `loa plan history [--json]`: the plan versions kept
+//! with the schedules built by them.
 
 use std::path::PathBuf;
 
@@ -18,6 +19,12 @@ pub enum PlanCommand {
     Check {
         /// The plan (schedules/*.toml).
         plan: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the plan versions kept with the schedules built by them.
+    History {
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -47,8 +54,43 @@ pub fn load(path: &std::path::Path) -> Result<Plan, Failure> {
 }
 
 /// Runs a `loa plan` command.
-pub fn run(cmd: PlanCommand) -> Result<(), Failure> {
-    let PlanCommand::Check { plan, json } = cmd;
+pub async fn run(data_dir: &std::path::Path, cmd: PlanCommand) -> Result<(), Failure> {
+    match cmd {
+        PlanCommand::Check { plan, json } => check(plan, json),
+        PlanCommand::History { json } => history(data_dir, json).await,
+    }
+}
+
+/// `loa plan history`: every kept plan version, oldest first.
+async fn history(data_dir: &std::path::Path, json: bool) -> Result<(), Failure> {
+    let (_, store) = super::library::open(data_dir).await?;
+    let kept = store.plan_history().await;
+    store.close().await;
+    let kept = kept?;
+    if json {
+        return print_json(&kept);
+    }
+    if kept.is_empty() {
+        println!("Chưa lưu Kế hoạch nào: mỗi lần `loa schedule build` lưu Kế hoạch đã dùng.");
+        return Ok(());
+    }
+    println!("phiên bản  SHA-256       tuần đầu   tuần cuối  lưu lúc (UTC)         tên");
+    for v in &kept {
+        println!(
+            "{:>9}  {}  {:<9}  {:<9}  {}  {}",
+            v.version,
+            &v.sha256[..12.min(v.sha256.len())],
+            v.first_week.as_deref().unwrap_or("-"),
+            v.last_week.as_deref().unwrap_or("-"),
+            v.stored_at.format("%d/%m/%Y %H:%M:%S"),
+            v.name
+        );
+    }
+    Ok(())
+}
+
+/// `loa plan check`.
+fn check(plan: PathBuf, json: bool) -> Result<(), Failure> {
     let result = check_file_with_notes(&plan);
     let file = plan.display().to_string();
     match &result {

@@ -9,7 +9,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::report::{self, Format, Lang, Period, ReportError};
 
 use super::library::open;
-use super::output::print_json;
+use super::output::{print_json, LangArg};
 use super::Failure;
 
 /// Export formats on the command line.
@@ -21,15 +21,6 @@ pub enum FormatArg {
     Xlsx,
     /// Printable A4 page.
     Html,
-}
-
-/// Report languages on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LangArg {
-    /// Tiếng Việt.
-    Vi,
-    /// English.
-    En,
 }
 
 /// Flags of `loa airlog export`.
@@ -56,7 +47,8 @@ pub struct ExportArgs {
     /// The file to write.
     #[arg(long)]
     out: PathBuf,
-    /// The plan: station names, time zones, compliance rules (required for xlsx and html).
+    /// A plan to judge every week by, overriding the plans kept with the schedules (each
+    /// week is otherwise judged by the plan it was built by).
     #[arg(long)]
     plan: Option<PathBuf>,
     /// Language of the report's words.
@@ -95,15 +87,7 @@ pub async fn export(data_dir: &Path, a: ExportArgs) -> Result<(), Failure> {
         FormatArg::Xlsx => Format::Xlsx,
         FormatArg::Html => Format::Html,
     };
-    let plan = match &a.plan {
-        Some(p) => Some(super::plan::load(p)?),
-        None if format != Format::Csv => {
-            return Err(Failure::input(
-                "--plan is required for xlsx and html exports (station names, time zones and the rules compliance is judged by)",
-            ))
-        }
-        None => None,
-    };
+    let over = a.plan.as_deref().map(super::plan::load).transpose()?;
     if a.out.exists() && !a.force {
         return Err(Failure::input(format!(
             "{}: the file exists; choose another --out or add --force to replace it",
@@ -120,25 +104,29 @@ pub async fn export(data_dir: &Path, a: ExportArgs) -> Result<(), Failure> {
     };
     let bar = super::progress::Bar::counter("xuất / exporting");
     let result = async {
+        let judges = report::judges::Judges::load(store.as_ref(), &period, over).await?;
+        let plan = judges.default_plan();
+        if plan.is_none() && format != Format::Csv {
+            return Err(ReportError::Input(
+                "no plan to judge by: none is kept in the database (build a schedule with `loa schedule build --plan PLAN`) and --plan is not given".into(),
+            ));
+        }
         let stored: Vec<String> = store
             .chain_heads()
             .await?
             .into_iter()
             .map(|h| h.0)
             .collect();
-        let scope = report::scope(period, &a.station, plan.as_ref(), &stored)?;
+        let scope = report::scope(period, &a.station, plan, &stored)?;
         let spec = report::ExportSpec {
             scope,
             format,
             out: &a.out,
-            plan: plan.as_ref(),
-            lang: match a.lang {
-                LangArg::Vi => Lang::Vi,
-                LangArg::En => Lang::En,
-            },
+            judges: &judges,
+            lang: Lang::from(a.lang),
             issued: SystemClock
                 .now()
-                .with_timezone(&plan.as_ref().map_or(report::DEFAULT_TZ, |p| p.timezone))
+                .with_timezone(&plan.map_or(report::DEFAULT_TZ, |p| p.timezone))
                 .date_naive(),
             key: &key,
             force: a.force,

@@ -6,13 +6,15 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use crate::clock::{Clock, SystemClock};
+use crate::lang::Lang;
 use crate::library::StateChange;
 use crate::schedule::service::{self, Edit, ScheduleError};
-use crate::schedule::{IsoWeek, StationWeek, WeekSchedule};
+use crate::schedule::{IsoWeek, WeekSchedule};
 use crate::store::Store;
 
 use super::library::open;
-use super::output::print_json;
+use super::output::{print_json, LangArg};
+use super::schedule_print::{print_station, print_week, station_json, week_json};
 use super::Failure;
 
 /// `loa schedule` subcommands.
@@ -38,6 +40,9 @@ pub enum ScheduleCommand {
         /// Rebuild even a locked week.
         #[arg(long)]
         force: bool,
+        /// Language of the table and of the reasons.
+        #[arg(long, value_enum, default_value = "vi")]
+        lang: LangArg,
     },
     /// Show a kept week.
     Show {
@@ -50,6 +55,9 @@ pub enum ScheduleCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Language of the table and of the reasons.
+        #[arg(long, value_enum, default_value = "vi")]
+        lang: LangArg,
     },
     /// Put a bulletin into a slot instance (kept on rebuilds).
     Pin(EditArgs),
@@ -85,6 +93,9 @@ pub struct EditArgs {
     /// Print the edited week as JSON.
     #[arg(long)]
     json: bool,
+    /// Language of the table and of the reasons.
+    #[arg(long, value_enum, default_value = "vi")]
+    lang: LangArg,
 }
 
 /// Which week and stations to lock or unlock.
@@ -121,7 +132,9 @@ pub async fn run(data_dir: &Path, cmd: ScheduleCommand) -> Result<(), Failure> {
             json,
             dry_run,
             force,
+            lang,
         } => {
+            let lang: Lang = lang.into();
             let week = parse_week(&week)?;
             let plan = super::plan::load(&plan)?;
             let (config, store) = open(data_dir).await?;
@@ -142,13 +155,15 @@ pub async fn run(data_dir: &Path, cmd: ScheduleCommand) -> Result<(), Failure> {
             store.close().await;
             let built = result?;
             if json {
-                print_json(&built.schedule)
+                print_json(&week_json(&built.schedule, built.plan_version, lang))
             } else {
-                print_week(&built.schedule);
-                if dry_run {
-                    eprintln!("loa: dry run: nothing kept");
-                } else {
-                    eprintln!("loa: kept {week} for {} station(s)", built.versions.len());
+                print_week(&built.schedule, built.plan_version, lang);
+                let n = built.versions.len();
+                match (dry_run, lang) {
+                    (true, Lang::Vi) => eprintln!("loa: chạy thử: không lưu gì"),
+                    (true, Lang::En) => eprintln!("loa: dry run: nothing kept"),
+                    (false, Lang::Vi) => eprintln!("loa: đã lưu {week} cho {n} đài"),
+                    (false, Lang::En) => eprintln!("loa: kept {week} for {n} station(s)"),
                 }
                 Ok(())
             }
@@ -157,7 +172,9 @@ pub async fn run(data_dir: &Path, cmd: ScheduleCommand) -> Result<(), Failure> {
             week,
             station,
             json,
+            lang,
         } => {
+            let lang = lang.into();
             let week = parse_week(&week)?;
             let (_, store) = open(data_dir).await?;
             let kept = store
@@ -171,15 +188,16 @@ pub async fn run(data_dir: &Path, cmd: ScheduleCommand) -> Result<(), Failure> {
                     station.map(|s| format!(" at {s}")).unwrap_or_default()
                 )));
             }
+            let plan_version = kept[0].plan_version;
             let schedule = WeekSchedule {
                 week: week.to_string(),
                 plan: kept[0].plan.clone(),
                 stations: kept.into_iter().map(|k| k.body).collect(),
             };
             if json {
-                print_json(&schedule)
+                print_json(&week_json(&schedule, plan_version, lang))
             } else {
-                print_week(&schedule);
+                print_week(&schedule, plan_version, lang);
                 Ok(())
             }
         }
@@ -215,9 +233,9 @@ async fn edit(data_dir: &Path, a: EditArgs, pin: bool) -> Result<(), Failure> {
     store.close().await;
     let body = result?;
     if a.json {
-        print_json(&body)
+        print_json(&station_json(&body, a.lang.into()))
     } else {
-        print_station(&body);
+        print_station(&body, a.lang.into());
         Ok(())
     }
 }
@@ -275,70 +293,4 @@ async fn lock_inner(
         store.unlock_weeks(week, &stations).await?;
     }
     Ok(stations)
-}
-
-fn mmss(ms: u64) -> String {
-    format!("{:02}:{:02}", ms / 60_000, (ms / 1000) % 60)
-}
-
-fn print_week(s: &WeekSchedule) {
-    println!("Tuần / week {} — {}", s.week, s.plan);
-    for st in &s.stations {
-        print_station(st);
-    }
-}
-
-fn print_station(st: &StationWeek) {
-    println!();
-    println!("== {} ({})", st.name, st.code);
-    for slot in &st.slots {
-        let used: u64 = slot.items.iter().map(|i| i.duration_ms).sum();
-        println!(
-            "  {}  {}  ({} / {} CCHC)",
-            slot.start.format("%a %d/%m/%Y %H:%M"),
-            slot.name,
-            mmss(used),
-            mmss(u64::from(slot.cchc_s) * 1000)
-        );
-        for i in &slot.items {
-            println!(
-                "    +{}  {:<7} {:<17} {}  {}{}",
-                mmss(i.offset_ms),
-                i.kind.as_str(),
-                i.topic.as_str(),
-                i.bulletin_id,
-                i.title,
-                if i.pinned { "  [ghim / pinned]" } else { "" }
-            );
-        }
-    }
-    for s in &st.skipped_slots {
-        println!(
-            "  {}  {}  — không phát / not run: {}",
-            s.start.format("%a %d/%m/%Y %H:%M"),
-            s.name,
-            s.reason
-        );
-    }
-    for e in &st.empty_slots {
-        println!(
-            "  {}  {}  — không có nội dung CCHC / no CCHC content: {} / {}",
-            e.start.format("%a %d/%m/%Y %H:%M"),
-            e.name,
-            e.reason.vi(),
-            e.reason.en()
-        );
-    }
-    println!("  Tuân thủ / compliance:");
-    for r in &st.compliance {
-        println!(
-            "    [{}] {:<20} {}/{}  {} — {}",
-            if r.met { "đạt" } else { "CHƯA" },
-            r.rule,
-            r.planned,
-            r.required,
-            r.clause,
-            r.reason
-        );
-    }
 }

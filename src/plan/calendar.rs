@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::plan::{Plan, Station};
+use crate::schedule::SkipReason;
 
 /// A slot start at a station, before any filtering.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -26,8 +27,8 @@ pub struct SlotInstance {
     pub start: DateTime<Utc>,
     /// Its local date at the station.
     pub date: NaiveDate,
-    /// `None` when it runs; else why not, in plain words.
-    pub skipped: Option<String>,
+    /// `None` when it runs; else why not.
+    pub skipped: Option<crate::schedule::SkipReason>,
 }
 
 /// Every start of every slot of `station` in `[from, to)`, in time order.
@@ -67,23 +68,21 @@ pub fn instances(
         .map(|r| {
             let date = r.start.with_timezone(&station.timezone).date_naive();
             let skipped = if !station.active_on(date) {
-                Some(format!(
-                    "station {} does not exist on {}",
-                    station.code,
-                    date.format("%d/%m/%Y")
-                ))
+                Some(SkipReason::StationInactive {
+                    station: station.code.to_string(),
+                    date,
+                })
             } else if let Some(b) = plan.blackout(&station.code, date) {
-                Some(format!("blackout: {}", b.name))
+                Some(SkipReason::Blackout {
+                    name: b.name.clone(),
+                })
             } else if limits.is_some_and(|l| !l.weekdays.contains(&date.weekday())) {
-                Some(format!(
-                    "local limits allow no broadcast on {:?}",
-                    date.weekday()
-                ))
+                Some(SkipReason::no_broadcast_on(date.weekday()))
             } else {
                 let n = per_day.entry(date).or_default();
                 *n += 1;
                 match limits.and_then(|l| l.max_sessions_per_day) {
-                    Some(max) if *n > max => Some(format!("local limit of {max} sessions a day")),
+                    Some(max) if *n > max => Some(SkipReason::SessionLimit { max }),
                     _ => None,
                 }
             };

@@ -304,9 +304,18 @@ pub struct Plan {
     pub limits: Limits,
     /// Typical lengths.
     pub nominal: Nominal,
+    /// The plan file's text exactly as read: what a schedule build keeps beside the week
+    /// ([`Plan::sha256`] names it).
+    pub text: std::sync::Arc<str>,
 }
 
 impl Plan {
+    /// SHA-256 of the plan file's text, hex: the kept plan's identity.
+    pub fn sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(self.text.as_bytes()))
+    }
+
     /// A station by code.
     pub fn station(&self, code: &str) -> Option<&Station> {
         self.stations.iter().find(|s| s.code == code)

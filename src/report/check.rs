@@ -21,12 +21,13 @@ use crate::store::Store;
 use super::csv::CsvReader;
 use super::integrity::Integrity;
 use super::proof::{prove, FileRow, Proven};
-use super::rows::{Cell, ExportRow, Library, COLUMNS};
+use super::rows::{shown_reason, Cell, ExportRow, Library, COLUMNS, REASON_COLUMN};
 use super::safe;
 use super::walk::{walk, RowSink};
 use super::xlsx::excel_serial;
 use super::xlsx_read::{read_xlsx, xlsx_file_rows};
 use super::{scope, Period, ReportError};
+use crate::lang::Lang;
 
 /// What a passing check saw.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -157,7 +158,12 @@ impl RowSink for Compare {
                 continue;
             }
             let file = got.get(c).cloned().unwrap_or(Data::Empty);
-            if !same(&file, cell, self.xlsx) {
+            let shown_in_either = c == REASON_COLUMN && {
+                let f = text_of(&file);
+                let stored = want.reason;
+                f == stored || Lang::ALL.iter().any(|l| f == shown_reason(stored, *l))
+            };
+            if !shown_in_either && !same(&file, cell, self.xlsx) {
                 self.first = Some(format!(
                     "row {} of the export (line {line}, station {}, database row {}): {} is '{}' in the file but '{}' in the database",
                     self.rows,
@@ -273,7 +279,8 @@ pub fn prove_file(path: &Path, expected: Option<&str>) -> Result<Proven, ReportE
 }
 
 /// Checks an export: its own proof, then against the store. `plan` (optional) lets station
-/// names be compared; the export must be signed by `key` (the district's).
+/// names be compared (without it, the plan kept with the period's schedules gives the
+/// stations and time zones); the export must be signed by `key` (the district's).
 pub async fn check(
     store: &std::sync::Arc<dyn Store>,
     path: &Path,
@@ -315,7 +322,16 @@ pub async fn check(
         .into_iter()
         .map(|h| h.0)
         .collect();
-    let scope = scope(period, &integrity.stations, plan, &stored).map_err(|e| {
+    // Without --plan, the plan kept with the period's schedules names the stations, as it
+    // did for the export (one that no longer passes the checks is left out).
+    let kept = match plan {
+        Some(_) => None,
+        None => super::judges::Judges::load(store.as_ref(), &period, None)
+            .await
+            .ok(),
+    };
+    let scope_plan = plan.or_else(|| kept.as_ref().and_then(|j| j.default_plan()));
+    let scope = scope(period, &integrity.stations, scope_plan, &stored).map_err(|e| {
         ReportError::Altered(format!(
             "{e} (the export names a station the database does not have)"
         ))
@@ -330,7 +346,10 @@ pub async fn check(
         first: None,
         html,
     };
-    let walked = walk(store, &scope, &library, plan, false, &mut cmp).await?;
+    let judges = plan
+        .map(|p| super::judges::Judges::single(p.clone(), None))
+        .unwrap_or_default();
+    let walked = walk(store, &scope, &library, &judges, false, &mut cmp).await?;
     if let Some(first) = cmp.first.take() {
         return Err(ReportError::Altered(first));
     }

@@ -10,10 +10,11 @@ use std::path::Path;
 use chrono::{DateTime, FixedOffset};
 
 use super::integrity::Integrity;
-use super::rows::{instant_bytes, ExportRow, COLUMNS};
+use super::rows::{instant_bytes, shown_reason, ExportRow, COLUMNS};
 use super::safe;
 use super::walk::RowSink;
 use super::ReportError;
+use crate::lang::Lang;
 
 /// The UTF-8 byte-order mark.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -31,6 +32,8 @@ pub struct CsvWriter {
     file: File,
     /// Lines not yet written.
     buf: Vec<u8>,
+    /// The language of the `reason` column.
+    lang: Lang,
 }
 
 /// How much [`CsvWriter`] gathers before writing.
@@ -94,7 +97,7 @@ fn number(buf: &mut Vec<u8>, n: i64) {
 
 impl CsvWriter {
     /// Creates the file and writes the BOM and the header.
-    pub fn create(path: &Path) -> Result<CsvWriter, ReportError> {
+    pub fn create(path: &Path, lang: Lang) -> Result<CsvWriter, ReportError> {
         let file = File::create(path).map_err(|e| ReportError::io(path, e))?;
         let mut buf = Vec::with_capacity(FLUSH_AT + (1 << 16));
         buf.extend_from_slice(BOM);
@@ -103,6 +106,7 @@ impl CsvWriter {
             path: path.display().to_string(),
             file,
             buf,
+            lang,
         })
     }
 
@@ -162,7 +166,7 @@ impl RowSink for CsvWriter {
         number(b, row.played_ms);
         b.push(b',');
         text(b, row.status.as_str());
-        text(b, row.reason);
+        text(b, &shown_reason(row.reason, self.lang));
         text(b, row.sha256);
         text(b, row.row_hash);
         number(b, row.seq);
@@ -276,7 +280,7 @@ mod tests {
         )]);
         let (r, st) = (record(1, "0123456789ab", "aired", 5), station());
         let row = export_row((&r).into(), &st, &lib).unwrap();
-        let mut w = CsvWriter::create(&path).unwrap();
+        let mut w = CsvWriter::create(&path, Lang::Vi).unwrap();
         w.row(&row).unwrap();
         let mut t = super::super::integrity::Tracker::default();
         t.add("vinh-an", row.row_hash);

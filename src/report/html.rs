@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use super::integrity::{Integrity, DIGEST_RULE};
+use super::integrity::Integrity;
 use super::labels::{self, words};
 use super::rows::ExportRow;
 use super::tables::{tables, Val};
@@ -135,7 +135,7 @@ fn integrity_html(out: &mut String, lang: Lang, i: &Integrity) {
     row(w.range, &format!("{} – {}", i.from, i.to), false);
     row(w.rows, &i.rows.to_string(), false);
     row(w.digest, &i.sha256, true);
-    row(w.digest_rule, DIGEST_RULE, false);
+    row(w.digest_rule, w.digest_rule_text, false);
     for s in &i.stations {
         if let Some(h) = i.last_row_hash.get(s) {
             row(&format!("{} — {s}", w.last_hash), h, true);

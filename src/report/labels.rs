@@ -41,6 +41,9 @@ pub struct Words {
     pub reasons: &'static str,
     pub skipped_slots: &'static str,
     pub no_plan: &'static str,
+    pub judged_by: &'static str,
+    pub version: &'static str,
+    pub not_kept: &'static str,
     pub time: &'static str,
     pub title_col: &'static str,
     pub status: &'static str,
@@ -52,6 +55,7 @@ pub struct Words {
     pub range: &'static str,
     pub digest: &'static str,
     pub digest_rule: &'static str,
+    pub digest_rule_text: &'static str,
     pub last_hash: &'static str,
     pub store_head: &'static str,
     pub by_status: &'static str,
@@ -91,7 +95,10 @@ pub const VI: Words = Words {
     no: "Chưa đạt",
     reasons: "Lý do chưa đạt",
     skipped_slots: "Buổi phát không thực hiện theo Kế hoạch",
-    no_plan: "Không có tệp Kế hoạch: không đánh giá.",
+    no_plan: "Không có Kế hoạch (không chỉ định tệp và chưa lưu lịch phát nào): không đánh giá.",
+    judged_by: "Đánh giá theo Kế hoạch",
+    version: "phiên bản",
+    not_kept: "chưa lưu trong cơ sở dữ liệu",
     time: "Thời gian",
     title_col: "Tiêu đề",
     status: "Trạng thái",
@@ -103,6 +110,7 @@ pub const VI: Words = Words {
     range: "Khoảng thời gian",
     digest: "SHA-256 của các dòng xuất",
     digest_rule: "Cách tính",
+    digest_rule_text: "SHA-256 trên mã băm (row_hash) của từng dòng đã xuất, theo thứ tự xuất, mỗi mã kèm một ký tự xuống dòng (\\n)",
     last_hash: "Mã băm dòng cuối đã xuất",
     store_head: "Đầu chuỗi trong cơ sở dữ liệu",
     by_status: "Số dòng theo trạng thái",
@@ -142,7 +150,10 @@ pub const EN: Words = Words {
     no: "Not met",
     reasons: "Why not met",
     skipped_slots: "Slots not run by the plan",
-    no_plan: "No plan file given: compliance not evaluated.",
+    no_plan: "No plan given or kept: compliance not evaluated.",
+    judged_by: "Judged by the plan",
+    version: "version",
+    not_kept: "not kept in the database",
     time: "Time",
     title_col: "Title",
     status: "Status",
@@ -154,6 +165,7 @@ pub const EN: Words = Words {
     range: "Period",
     digest: "SHA-256 of the exported rows",
     digest_rule: "Defined as",
+    digest_rule_text: super::integrity::DIGEST_RULE,
     last_hash: "Row hash of the last exported row",
     store_head: "Chain head in the database",
     by_status: "Rows by status",
@@ -180,6 +192,14 @@ pub fn kind(lang: Lang, k: Kind) -> &'static str {
             Kind::Spot => "Spots",
             Kind::Jingle => "Jingles",
         },
+    }
+}
+
+/// One item's kind in a language, as a table cell shows it ("Tin", "news").
+pub fn kind_one(lang: Lang, k: Kind) -> &'static str {
+    match lang {
+        Lang::Vi => k.label_vi(),
+        Lang::En => k.as_str(),
     }
 }
 

@@ -8,6 +8,7 @@
 //!   plan's compliance from [`crate::schedule::compliance::evaluate`] (pure).
 //! - [`integrity`]: the range, row count, chain heads and the SHA-256 over the exported
 //!   rows (pure).
+//! - [`judges`]: which kept plan version judges which week (or the `--plan` override).
 //! - [`walk`]: pages through the store station by station, feeding a sink, the summary
 //!   and the integrity block (the I/O edge; constant memory for any range).
 //! - [`pages`]: the store's pages for a walk, fetched by a task ahead of the writing.
@@ -31,6 +32,7 @@ pub mod check;
 pub mod csv;
 pub mod html;
 pub mod integrity;
+pub mod judges;
 pub mod labels;
 pub mod pages;
 pub mod proof;
@@ -327,8 +329,8 @@ pub struct ExportSpec<'a> {
     pub format: Format,
     /// The file to write.
     pub out: &'a std::path::Path,
-    /// The plan (names, time zones, compliance rules).
-    pub plan: Option<&'a crate::plan::Plan>,
+    /// The plans: names, time zones, and the rules each week is judged by.
+    pub judges: &'a judges::Judges,
     /// The language of the words.
     pub lang: Lang,
     /// The date the report is signed (the header's place and date).
@@ -388,13 +390,13 @@ async fn write_to(
     path: &std::path::Path,
 ) -> Result<walk::Walked, ReportError> {
     let library = rows::Library::new(store.list_bulletins(&Default::default()).await?);
-    let plan_name = spec.plan.map(|p| p.name.as_str());
+    let plan_name = spec.judges.default_plan().map(|p| p.name.as_str());
     let period = spec.scope.period;
     match spec.format {
         Format::Csv => {
-            let mut w = csv::CsvWriter::create(path)?;
+            let mut w = csv::CsvWriter::create(path, spec.lang)?;
             let mut walked =
-                walk::walk(store, &spec.scope, &library, spec.plan, false, &mut w).await?;
+                walk::walk(store, &spec.scope, &library, spec.judges, false, &mut w).await?;
             walked.integrity.sign(spec.key);
             w.finish(&walked.integrity)?;
             Ok(walked)
@@ -402,7 +404,7 @@ async fn write_to(
         Format::Xlsx => {
             let mut w = xlsx::XlsxWriter::create(path, spec.lang)?;
             let mut walked =
-                walk::walk(store, &spec.scope, &library, spec.plan, true, &mut w).await?;
+                walk::walk(store, &spec.scope, &library, spec.judges, true, &mut w).await?;
             w.finish(&mut walked, &period, plan_name, spec.issued, spec.key)?;
             Ok(walked)
         }
@@ -411,7 +413,7 @@ async fn write_to(
                 store,
                 &spec.scope,
                 &library,
-                spec.plan,
+                spec.judges,
                 true,
                 &mut html::NoRows,
             )

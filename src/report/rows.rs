@@ -174,6 +174,20 @@ impl Cell<'_> {
     }
 }
 
+/// The detail column that shows a row's reason in the report's language (the stored text
+/// is in `reason_stored`, which the row hash covers).
+pub const REASON_COLUMN: usize = 13;
+
+/// A row's stored reason as the report shows it in `lang` (empty for none).
+pub fn shown_reason(stored: &str, lang: crate::lang::Lang) -> String {
+    use crate::lang::Render;
+    if stored.is_empty() {
+        String::new()
+    } else {
+        crate::airlog::AirReason::parse(stored).render(lang)
+    }
+}
+
 /// RFC 3339 with the offset, to the microsecond: `2023-03-13T05:30:00.000000+07:00`.
 pub fn instant_text(t: DateTime<FixedOffset>) -> String {
     String::from_utf8_lossy(&instant_bytes(t)).into_owned()

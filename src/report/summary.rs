@@ -21,7 +21,7 @@ use crate::lang::{Lang, Render};
 use crate::library::{Bulletin, Kind, Topic};
 use crate::plan::{Plan, Station};
 use crate::schedule::compliance::{self, Context};
-use crate::schedule::{IsoWeek, RuleResult, SkippedSlot};
+use crate::schedule::{IsoWeek, RuleReason, RuleResult, SkipReason, SkippedSlot};
 
 use super::rows::{ExportRow, Library};
 use super::Scope;
@@ -132,8 +132,8 @@ pub struct RuleTotal {
     pub weeks: u32,
     /// Weeks in which the rule was met.
     pub weeks_met: u32,
-    /// Why it was not met, with how many weeks said so.
-    pub reasons: BTreeMap<String, u32>,
+    /// Why it was not met, with how many weeks said so, in first-seen order.
+    pub reasons: Vec<(RuleReason, u32)>,
 }
 
 impl RuleTotal {
@@ -157,8 +157,10 @@ impl RuleTotal {
         self.weeks += 1;
         if r.met {
             self.weeks_met += 1;
-        } else if self.reasons.len() < REASONS_MAX || self.reasons.contains_key(&r.reason) {
-            *self.reasons.entry(r.reason.clone()).or_default() += 1;
+        } else if let Some((_, n)) = self.reasons.iter_mut().find(|(x, _)| *x == r.reason) {
+            *n += 1;
+        } else if self.reasons.len() < REASONS_MAX {
+            self.reasons.push((r.reason.clone(), 1));
         }
     }
 
@@ -181,8 +183,9 @@ pub struct StationSummary {
     pub tally: Tally,
     /// Its rules, in plan order.
     pub rules: Vec<RuleTotal>,
-    /// Slot instances that did not run (blackouts, local limits), per reason.
-    pub skipped_slots: BTreeMap<String, u32>,
+    /// Slot instances that did not run (blackouts, local limits), per reason, in
+    /// first-seen order.
+    pub skipped_slots: Vec<(SkipReason, u32)>,
 }
 
 /// A row that did not air cleanly.
@@ -267,8 +270,10 @@ pub struct Summary {
     pub incidents: Vec<Incident>,
     /// Every incident counted.
     pub incidents_total: u64,
-    /// Whether compliance was evaluated (a plan was given).
+    /// Whether compliance was evaluated (a plan was given or kept).
     pub has_plan: bool,
+    /// The plans the weeks were judged by, in first-use order.
+    pub judged_by: Vec<super::judges::JudgedBy>,
 }
 
 impl Summary {
@@ -349,7 +354,17 @@ impl Summary {
             st.rules[pos].add(r);
         }
         for s in skipped {
-            *st.skipped_slots.entry(s.reason.clone()).or_default() += 1;
+            match st.skipped_slots.iter_mut().find(|(x, _)| *x == s.reason) {
+                Some((_, n)) => *n += 1,
+                None => st.skipped_slots.push((s.reason.clone(), 1)),
+            }
+        }
+    }
+
+    /// Notes a plan that judged a week.
+    pub fn judged_by(&mut self, j: super::judges::JudgedBy) {
+        if !self.judged_by.contains(&j) {
+            self.judged_by.push(j);
         }
     }
 
@@ -495,21 +510,30 @@ mod tests {
             stations: vec![station()],
         };
         let mut s = Summary::new(&scope, true);
-        let r = |planned, reason: &str| RuleResult {
+        let short = RuleReason::DistinctTimeShort {
+            available: 1,
+            distinct: 1,
+            skipped: None,
+        };
+        let r = |planned, reason: &RuleReason| RuleResult {
             rule: "tin-bai".into(),
             clause: "V.4".into(),
             required: 3,
             planned,
             met: planned >= 3,
-            reason: reason.into(),
+            reason: reason.clone(),
         };
-        s.add_week(0, &[r(3, "ok")], &[]);
-        s.add_week(0, &[r(1, "the library has 1")], &[]);
+        let met = RuleReason::DistinctMet {
+            kinds: vec![Kind::News],
+            distinct: 3,
+        };
+        s.add_week(0, &[r(3, &met)], &[]);
+        s.add_week(0, &[r(1, &short)], &[]);
         let t = &s.stations[0].rules[0];
         assert_eq!((t.required, t.aired, t.weeks, t.weeks_met), (6, 4, 2, 1));
         assert_eq!(t.percent(), 66.7);
         assert!(!t.met());
-        assert_eq!(t.reasons["the library has 1"], 1);
+        assert_eq!(t.reasons, vec![(short, 1)]);
         assert_eq!(s.total_rules()[0].required, 6);
     }
 }

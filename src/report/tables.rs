@@ -66,8 +66,12 @@ fn topics_row(name: &str, x: &Tally) -> Vec<Val> {
 fn rule_row(lang: Lang, station: &str, r: &RuleTotal) -> Vec<Val> {
     let w = words(lang);
     // The three most frequent reasons; the XLSX and the weekly forecasts have the rest.
-    let mut by_count: Vec<(&String, &u32)> = r.reasons.iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut by_count: Vec<(String, u32)> = r
+        .reasons
+        .iter()
+        .map(|(why, n)| (why.render(lang), *n))
+        .collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut reasons: Vec<String> = by_count
         .iter()
         .take(3)
@@ -86,6 +90,28 @@ fn rule_row(lang: Lang, station: &str, r: &RuleTotal) -> Vec<Val> {
         t(format!("{}/{}", r.weeks_met, r.weeks)),
         t(reasons.join("; ")),
     ]
+}
+
+/// "Đánh giá theo Kế hoạch: NAME, phiên bản 2 (SHA-256 0123456789ab…)": the plans the
+/// weeks were judged by.
+pub fn judged_by_note(lang: Lang, s: &Summary) -> String {
+    let w = words(lang);
+    let plans: Vec<String> = s
+        .judged_by
+        .iter()
+        .map(|j| {
+            let version = match j.version {
+                Some(v) => format!("{} {v}", w.version),
+                None => w.not_kept.to_string(),
+            };
+            format!(
+                "{}, {version} (SHA-256 {}…)",
+                j.name,
+                j.sha256.get(..12).unwrap_or(&j.sha256)
+            )
+        })
+        .collect();
+    format!("{}: {}.", w.judged_by, plans.join("; "))
 }
 
 /// The summary's tables, in report order.
@@ -190,7 +216,11 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
         .map(str::to_string)
         .to_vec(),
         rows,
-        note: (!s.has_plan).then(|| w.no_plan.to_string()),
+        note: Some(if s.has_plan {
+            judged_by_note(lang, s)
+        } else {
+            w.no_plan.to_string()
+        }),
         class: "compliance",
     });
     // 5. Incidents: counts, slots not run, then the list.
@@ -211,7 +241,7 @@ pub fn tables(lang: Lang, s: &Summary) -> Vec<Table> {
             let skipped: Vec<String> = st
                 .skipped_slots
                 .iter()
-                .map(|(why, n)| format!("{why} ({n})"))
+                .map(|(why, n)| format!("{} ({n})", why.render(lang)))
                 .collect();
             row.push(t(skipped.join("; ")));
             row

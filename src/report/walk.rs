@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::plan::Plan;
 use crate::schedule::IsoWeek;
 use crate::store::Store;
 
 use super::integrity::{Integrity, Tracker};
+use super::judges::Judges;
 use super::pages::{Pages, Span, PAGE};
 use super::rows::{export_row, ExportRow, Library};
 use super::summary::{evaluate_week, MonthTopics, SlotRow, Summary};
@@ -60,13 +60,14 @@ struct WeekAcc {
 
 /// Walks the scope's rows in export order (station, then planned start, then seq).
 /// `judge` asks for the whole summary (the XLSX and the printed report): compliance when a
-/// plan is given, and the slot rows; the CSV and the check of an export need only the rows
-/// and their counts. The store is read ahead of the sink ([`Pages`]).
+/// plan judges the week ([`Judges::for_week`]), and the slot rows; the CSV and the check of
+/// an export need only the rows and their counts. The store is read ahead of the sink
+/// ([`Pages`]).
 pub async fn walk(
     store: &Arc<dyn Store>,
     scope: &Scope,
     library: &Library,
-    plan: Option<&Plan>,
+    judges: &Judges,
     judge: bool,
     sink: &mut dyn RowSink,
 ) -> Result<Walked, ReportError> {
@@ -77,15 +78,12 @@ pub async fn walk(
         .filter(|(s, _, _)| scope.stations.iter().any(|x| &x.code == s))
         .map(|(s, seq, h)| (s, (seq, h)))
         .collect();
-    let mut summary = Summary::new(scope, judge && plan.is_some());
+    let mut summary = Summary::new(scope, judge && judges.default_plan().is_some());
     let mut tracker = Tracker::default();
     let period = scope.period;
     let first_week = IsoWeek::of(period.from);
     let last_week = IsoWeek::of(period.to);
-    let plan_station = |st: &StationScope| {
-        plan.filter(|_| judge)
-            .and_then(|p| p.station(&st.code).map(|s| (p, s)))
-    };
+    let judged_station = |st: &StationScope| judge && judges.knows(&st.code);
     // With a plan, whole ISO weeks are read so the first and last weeks are judged on all
     // their airings; only rows inside the period are exported.
     let spans = scope
@@ -93,12 +91,12 @@ pub async fn walk(
         .iter()
         .map(|st| {
             let (pfrom, pto) = period.bounds(st.timezone);
-            let (from, to) = match plan_station(st) {
-                Some(_) => (
+            let (from, to) = match judged_station(st) {
+                true => (
                     first_week.bounds(st.timezone).0.min(pfrom),
                     last_week.bounds(st.timezone).1.max(pto),
                 ),
-                None => (pfrom, pto),
+                false => (pfrom, pto),
             };
             Span {
                 code: st.code.clone(),
@@ -124,7 +122,7 @@ pub async fn walk(
                 }
             }
         };
-        let plan_station = plan_station(st);
+        let judged_station = judged_station(st);
         let judged = |w: IsoWeek| {
             let thu = w.monday() + chrono::Duration::days(3);
             thu >= period.from && thu <= period.to
@@ -135,11 +133,13 @@ pub async fn walk(
             aired: Vec::new(),
         };
         let mut close_week = |acc: &mut WeekAcc, summary: &mut Summary| {
-            if let Some((p, s)) = plan_station {
+            let plan = judges.for_week(&st.code, acc.week);
+            if let Some((j, s)) = plan.and_then(|j| j.plan.station(&st.code).map(|s| (j, s))) {
                 let (results, skipped) =
-                    evaluate_week(p, s, acc.week, library, &acc.aired, &mut month_topics);
+                    evaluate_week(&j.plan, s, acc.week, library, &acc.aired, &mut month_topics);
                 if judged(acc.week) {
                     summary.add_week(i, &results, &skipped);
+                    summary.judged_by(j.judged_by());
                 }
             }
             acc.aired.clear();
@@ -166,7 +166,7 @@ pub async fn walk(
             for r in page.fetched.rows() {
                 let row = export_row(r, st, library)?;
                 let planned = row.planned_start.with_timezone(&Utc);
-                if plan_station.is_some() {
+                if judged_station {
                     let local = planned.with_timezone(&st.timezone).date_naive();
                     while acc.week < IsoWeek::of(local) {
                         close_week(&mut acc, &mut summary);
@@ -205,7 +205,7 @@ pub async fn walk(
         if let Some(n) = reached {
             signed_heads.insert(st.code.clone(), signed[n].clone());
         }
-        if plan_station.is_some() {
+        if judged_station {
             while acc.week <= last_week {
                 close_week(&mut acc, &mut summary);
             }

@@ -11,7 +11,7 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet};
 
 use super::integrity::Integrity;
 use super::labels::{self, words};
-use super::rows::{Cell, ExportRow, COLUMNS_VI, NCOLS};
+use super::rows::{shown_reason, Cell, ExportRow, COLUMNS_VI, NCOLS, REASON_COLUMN};
 use super::safe;
 use super::tables::{tables, Val};
 use super::walk::{RowSink, Walked};
@@ -173,7 +173,13 @@ impl RowSink for XlsxWriter {
             .wb
             .worksheet_from_index(self.sheet)
             .map_err(|e| err(p, e))?;
+        let shown = shown_reason(row.reason, self.lang);
         for (c, cell) in row.cells().iter().enumerate() {
+            let cell = if c == REASON_COLUMN {
+                &Cell::Text(&shown)
+            } else {
+                cell
+            };
             let c = c as u16;
             match cell {
                 Cell::Text("") => {}

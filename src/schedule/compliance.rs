@@ -1,5 +1,5 @@
 //! Compliance: for one station and one week, what each plan rule required and what a set
-//! of airings gives, with the reason in plain words when a rule is not met. The schedule's
+//! of airings gives, with the reason as a value ([`RuleReason`]) each output renders in its language. The schedule's
 //! forecast passes planned airings; reports pass what really aired.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::library::{ApprovalState, Bulletin, Kind, Topic};
 use crate::plan::{Plan, RuleBody, Station};
+use crate::schedule::reason::{MissingTopic, RuleReason, SkippedNote};
 use crate::schedule::{IsoWeek, RuleResult, SkippedSlot};
 
 /// What the evaluation needs besides the airings.
@@ -58,14 +59,6 @@ pub fn skipped_slots(plan: &Plan, station: &Station, week: IsoWeek) -> Vec<Skipp
         .collect()
 }
 
-fn kinds_vi(kinds: &[Kind]) -> String {
-    kinds
-        .iter()
-        .map(|k| k.as_str())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 fn quarter(d: NaiveDate) -> u32 {
     (d.month() - 1) / 3 + 1
 }
@@ -73,16 +66,18 @@ fn quarter(d: NaiveDate) -> u32 {
 /// Evaluates every rule of the station against `airings` (bulletin, start) of the week.
 pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<RuleResult> {
     let station = ctx.station;
-    let skipped_note = if ctx.skipped.is_empty() {
-        String::new()
-    } else {
-        let reasons: BTreeSet<&str> = ctx.skipped.iter().map(|s| s.reason.as_str()).collect();
-        format!(
-            "; {} slot(s) do not run this week ({})",
-            ctx.skipped.len(),
-            reasons.into_iter().collect::<Vec<_>>().join(", ")
-        )
-    };
+    let skipped_note = (!ctx.skipped.is_empty()).then(|| {
+        let mut reasons = Vec::new();
+        for s in ctx.skipped {
+            if !reasons.contains(&s.reason) {
+                reasons.push(s.reason.clone());
+            }
+        }
+        SkippedNote {
+            count: ctx.skipped.len() as u32,
+            reasons,
+        }
+    });
     let mut out = Vec::new();
     for rule in ctx.plan.rules_for(&station.code) {
         let (required, planned, reason) = match &rule.body {
@@ -99,14 +94,23 @@ pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<Ru
                     .count();
                 let planned = distinct.len() as u32;
                 let reason = if planned >= *count {
-                    format!("{planned} distinct {} items", kinds_vi(kinds))
+                    RuleReason::DistinctMet {
+                        kinds: kinds.clone(),
+                        distinct: planned,
+                    }
                 } else if (available as u32) < *count {
-                    format!(
-                        "needs {count} distinct {} items, the library has {available} approved for {} this week",
-                        kinds_vi(kinds), station.name
-                    )
+                    RuleReason::DistinctLibraryShort {
+                        kinds: kinds.clone(),
+                        needs: *count,
+                        available: available as u32,
+                        station: station.name.clone(),
+                    }
                 } else {
-                    format!("the library has {available} items but slot time allowed only {planned}{skipped_note}")
+                    RuleReason::DistinctTimeShort {
+                        available: available as u32,
+                        distinct: planned,
+                        skipped: skipped_note.clone(),
+                    }
                 };
                 (*count, planned, reason)
             }
@@ -136,23 +140,24 @@ pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<Ru
                 let required = counts.len() as u32 * times;
                 let planned: u32 = counts.values().map(|(c, _)| (*c).min(*times)).sum();
                 let short = counts.values().filter(|(c, _)| *c < *times).count();
-                let carried_note = if carried > 0 {
-                    format!("; {carried} item(s) started late in the week repeat next week")
-                } else {
-                    String::new()
-                };
                 let reason = if counts.is_empty() {
-                    format!("no {} item airs this week{skipped_note}", kinds_vi(kinds))
+                    RuleReason::RepeatNone {
+                        kinds: kinds.clone(),
+                        skipped: skipped_note.clone(),
+                    }
                 } else if short == 0 {
-                    format!(
-                        "each of {} items airs {times} times{carried_note}",
-                        counts.len()
-                    )
+                    RuleReason::RepeatMet {
+                        items: counts.len() as u32,
+                        times: *times,
+                        carried: carried as u32,
+                    }
                 } else {
-                    format!(
-                        "{short} item(s) air fewer than {times} times: slot time or the least gap of {} allowed no more{skipped_note}",
-                        crate::plan::timing::format_duration((*min_gap_s).into())
-                    )
+                    RuleReason::RepeatShort {
+                        short: short as u32,
+                        times: *times,
+                        gap_s: *min_gap_s,
+                        skipped: skipped_note.clone(),
+                    }
                 };
                 (required, planned, reason)
             }
@@ -169,15 +174,19 @@ pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<Ru
                     .filter(|b| b.meta.kind == Kind::Column)
                     .count();
                 let reason = if planned >= *per_week {
-                    format!("the quarter's column airs {planned} times")
+                    RuleReason::ColumnMet { airings: planned }
                 } else if columns == 0 {
-                    format!(
-                        "no approved column valid in Q{q} {} for {}; the rule needs 1 per quarter",
-                        q_dates[3].year(),
-                        station.name
-                    )
+                    RuleReason::ColumnMissing {
+                        quarter: q,
+                        year: q_dates[3].year(),
+                        station: station.name.clone(),
+                    }
                 } else {
-                    format!("{columns} column(s) available but slot time allowed {planned} airings{skipped_note}")
+                    RuleReason::ColumnTimeShort {
+                        columns: columns as u32,
+                        airings: planned,
+                        skipped: skipped_note.clone(),
+                    }
                 };
                 (*per_week, planned, reason)
             }
@@ -199,28 +208,26 @@ pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<Ru
                 let missing: Vec<&Topic> = topics.iter().filter(|t| !covered.contains(t)).collect();
                 let planned = (topics.len() - missing.len()) as u32;
                 let reason = if missing.is_empty() {
-                    format!(
-                        "all {} topics covered in {:02}/{}",
-                        topics.len(),
-                        key.1,
-                        key.0
-                    )
+                    RuleReason::TopicsMet {
+                        topics: topics.len() as u32,
+                        month: key.1,
+                        year: key.0,
+                    }
                 } else {
-                    let parts: Vec<String> = missing
-                        .iter()
-                        .map(|t| {
-                            let have = ctx
-                                .library
-                                .iter()
-                                .any(|b| b.meta.topic == **t && b.meta.kind != Kind::Jingle);
-                            if have {
-                                format!("{} ({}) not yet aired", t.as_str(), t.clause())
-                            } else {
-                                format!("{} ({}) has no approved item", t.as_str(), t.clause())
-                            }
-                        })
-                        .collect();
-                    format!("{:02}/{}: {}", key.1, key.0, parts.join("; "))
+                    RuleReason::TopicsMissing {
+                        month: key.1,
+                        year: key.0,
+                        missing: missing
+                            .iter()
+                            .map(|t| MissingTopic {
+                                topic: **t,
+                                in_library: ctx
+                                    .library
+                                    .iter()
+                                    .any(|b| b.meta.topic == **t && b.meta.kind != Kind::Jingle),
+                            })
+                            .collect(),
+                    }
                 };
                 (topics.len() as u32, planned, reason)
             }
@@ -242,11 +249,19 @@ pub fn evaluate(ctx: &Context, airings: &[(&Bulletin, DateTime<Utc>)]) -> Vec<Ru
                 }
                 let required: u32 = by_slot.values().map(|n| n.saturating_sub(1)).sum();
                 let reason = if planned >= required {
-                    format!("{planned} spots between {required} pairs of items")
+                    RuleReason::SpotsMet {
+                        spots: planned,
+                        pairs: required,
+                    }
                 } else if spots == 0 {
-                    format!("no approved spot (khẩu hiệu) for {}", station.name)
+                    RuleReason::SpotsMissing {
+                        station: station.name.clone(),
+                    }
                 } else {
-                    format!("slot time allowed {planned} of {required} spots")
+                    RuleReason::SpotsTimeShort {
+                        spots: planned,
+                        needed: required,
+                    }
                 };
                 (required, planned, reason)
             }

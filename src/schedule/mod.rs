@@ -17,11 +17,13 @@ use crate::library::{BulletinId, Kind, Topic};
 pub mod build;
 pub mod compliance;
 mod fill;
+pub mod reason;
 mod reserve;
 pub mod service;
 pub mod week;
 
 pub use build::{build, Inputs};
+pub use reason::{RuleReason, SkipReason};
 pub use week::IsoWeek;
 
 /// One past airing (from the airlog or an earlier built week).
@@ -88,7 +90,8 @@ pub struct SkippedSlot {
     /// When it would have started.
     pub start: DateTime<chrono::FixedOffset>,
     /// Why not.
-    pub reason: String,
+    #[serde(deserialize_with = "reason::skip_reason_compat")]
+    pub reason: SkipReason,
 }
 
 /// A running slot instance that got no CCHC item, and why.
@@ -183,8 +186,9 @@ pub struct RuleResult {
     pub planned: u32,
     /// Whether the rule is met.
     pub met: bool,
-    /// Plain words: why it is not met, or what met it.
-    pub reason: String,
+    /// Why it is not met, or what met it (rendered per language).
+    #[serde(deserialize_with = "reason::rule_reason_compat")]
+    pub reason: RuleReason,
 }
 
 /// One station's week.

@@ -560,7 +560,7 @@ proptest! {
         let s = run(&b, &b.library, &b.history);
         for st in &s.stations {
             for r in &st.compliance {
-                prop_assert!(r.met || !r.reason.trim().is_empty(), "{} {}: {:?}", st.code, r.rule, r);
+                prop_assert!(r.met || !crate::lang::Render::render(&r.reason, crate::lang::Lang::Vi).trim().is_empty(), "{} {}: {:?}", st.code, r.rule, r);
             }
         }
     }

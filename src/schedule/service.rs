@@ -31,6 +31,19 @@ pub struct Built {
     pub schedule: WeekSchedule,
     /// The versions saved, per station (empty on a dry run).
     pub versions: Vec<u32>,
+    /// The kept plan version the week was built by (`None` on a dry run).
+    pub plan_version: Option<u32>,
+}
+
+/// Keeps the plan's text in the store (once per distinct text) and gives its version.
+pub async fn keep_plan(
+    store: &dyn Store,
+    plan: &Plan,
+    at: DateTime<Utc>,
+) -> Result<u32, StoreError> {
+    store
+        .keep_plan(&plan.name, &plan.text, &plan.sha256(), at)
+        .await
 }
 
 /// Airings of the kept weeks before `week` (latest version of each), for every station.
@@ -110,14 +123,26 @@ pub async fn build_week(
         pins: &pins,
         exclusions: &exclusions,
     });
-    let versions = if dry_run {
-        vec![]
+    let (versions, plan_version) = if dry_run {
+        (vec![], None)
     } else {
-        store
-            .save_weeks(&week.to_string(), &plan.name, &schedule.stations, built)
-            .await?
+        let v = keep_plan(store, plan, built.at).await?;
+        let versions = store
+            .save_weeks(
+                &week.to_string(),
+                &plan.name,
+                Some(v),
+                &schedule.stations,
+                built,
+            )
+            .await?;
+        (versions, Some(v))
     };
-    Ok(Built { schedule, versions })
+    Ok(Built {
+        schedule,
+        versions,
+        plan_version,
+    })
 }
 
 /// Parses an operator's slot reference against a kept week: RFC 3339, or station local
@@ -215,10 +240,12 @@ async fn keep_edit(
         exclusions: &[],
     };
     reforecast(&inputs, &mut body);
+    let v = keep_plan(store, e.plan, made.at).await?;
     store
         .save_weeks(
             &e.week.to_string(),
             &e.plan.name,
+            Some(v),
             std::slice::from_ref(&body),
             made,
         )

@@ -3,12 +3,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::lang::{Lang, Render};
 use crate::library::{
     ApprovalState, AudioFacts, Bulletin, BulletinId, BulletinMeta, Kind, Priority, StateChange,
     Topic,
 };
 use crate::plan::Plan;
-use crate::schedule::{build, Airing, Inputs, IsoWeek, Pin, WeekSchedule};
+use crate::schedule::{build, Airing, Inputs, IsoWeek, Pin, RuleReason, SkipReason, WeekSchedule};
 
 pub(crate) fn district_plan() -> Plan {
     crate::plan::check(
@@ -192,29 +193,50 @@ fn a_thin_library_says_what_is_missing() {
     let distinct = c.iter().find(|r| r.rule == "tin-bai-hang-tuan").unwrap();
     assert!(!distinct.met);
     assert_eq!((distinct.required, distinct.planned), (3, 2));
-    assert!(
-        distinct
-            .reason
-            .contains("the library has 2 approved for Xã Vĩnh Hùng"),
-        "{}",
-        distinct.reason
+    assert_eq!(
+        distinct.reason,
+        RuleReason::DistinctLibraryShort {
+            kinds: vec![Kind::News, Kind::Article],
+            needs: 3,
+            available: 2,
+            station: "Xã Vĩnh Hùng".into(),
+        }
     );
+    assert!(distinct
+        .reason
+        .render(Lang::En)
+        .contains("the library has 2 approved for Xã Vĩnh Hùng"));
     let column = c.iter().find(|r| r.rule == "chuyen-muc-quy").unwrap();
     assert!(
-        column
-            .reason
-            .contains("no approved column valid in Q1 2023"),
-        "{}",
+        matches!(
+            column.reason,
+            RuleReason::ColumnMissing {
+                quarter: 1,
+                year: 2023,
+                ..
+            }
+        ),
+        "{:?}",
         column.reason
     );
+    assert!(column
+        .reason
+        .render(Lang::Vi)
+        .contains("không có chuyên mục đã duyệt nào còn hiệu lực trong quý I năm 2023"));
     let topics = c.iter().find(|r| r.rule == "du-5-noi-dung").unwrap();
-    assert!(
-        topics
-            .reason
-            .contains("e_procedures (III.2) has no approved item"),
-        "{}",
-        topics.reason
-    );
+    let RuleReason::TopicsMissing { missing, .. } = &topics.reason else {
+        panic!("{:?}", topics.reason)
+    };
+    assert!(missing
+        .iter()
+        .any(|m| m.topic == Topic::EProcedures && !m.in_library));
+    assert!(topics
+        .reason
+        .render(Lang::En)
+        .contains("e_procedures (III.2) has no approved item"));
+    assert!(topics.reason.render(Lang::Vi).contains(
+        "Thủ tục hành chính trên môi trường điện tử, dịch vụ BCCI (III.2) chưa có tin, bài đã duyệt"
+    ));
 }
 
 #[test]
@@ -306,7 +328,10 @@ fn tet_is_a_blackout_and_the_forecast_says_so() {
     let st = &s.stations[0];
     // 23–26/01 are blackout days (Mon–Thu of W04): 8 of 14 slot instances do not run.
     assert_eq!(st.skipped_slots.len(), 8);
-    assert!(st.skipped_slots[0].reason.contains("Tết"));
+    assert!(matches!(
+        &st.skipped_slots[0].reason,
+        SkipReason::Blackout { name } if name.contains("Tết")
+    ));
     assert_eq!(st.slots.len(), 6);
 }
 

@@ -16,6 +16,7 @@ pub mod claim;
 pub mod compact;
 pub mod edits;
 mod packed;
+pub mod plans;
 pub mod postgres;
 mod queries;
 mod rows;
@@ -28,6 +29,7 @@ pub use airlog::{AirlogStore, Closing, NewRow, SlotRecord};
 pub use claim::StationClaim;
 pub use edits::{EditStore, Edited};
 pub use packed::{sort_for_export, ExportFields, ExportPage};
+pub use plans::{KeptPlan, PlanStore, PlanVersion, WeekPlan};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
 pub use signed_heads::SignedHeadStore;
 
@@ -137,7 +139,9 @@ impl Added {
 /// the airlog in [`AirlogStore`], its signed heads in [`SignedHeadStore`], metadata
 /// corrections in [`EditStore`].
 #[async_trait]
-pub trait Store: ScheduleStore + AirlogStore + SignedHeadStore + EditStore + Send + Sync {
+pub trait Store:
+    ScheduleStore + PlanStore + AirlogStore + SignedHeadStore + EditStore + Send + Sync
+{
     /// Which backend this is ("sqlite" or "postgres"), for logs.
     fn backend(&self) -> &'static str;
 

@@ -21,6 +21,9 @@ pub struct SavedWeek {
     pub version: u32,
     /// The plan's name.
     pub plan: String,
+    /// The kept plan version it was built by (`None` for weeks built before plans were
+    /// kept, [`super::plans`]).
+    pub plan_version: Option<u32>,
     /// Who built it and when.
     pub built: StateChange,
     /// The playlists and forecast.
@@ -74,12 +77,14 @@ pub struct WeekLock {
 #[async_trait]
 pub trait ScheduleStore: Send + Sync {
     /// Saves a built week for each station, as a new version (in the compact form of
-    /// [`super::compact`]), in one transaction; returns the versions. Old versions of a week
-    /// that is neither locked nor aired are deleted beyond [`KEEP_VERSIONS`].
+    /// [`super::compact`]) naming the plan and the kept plan version it was built by, in
+    /// one transaction; returns the versions. Old versions of a week that is neither locked
+    /// nor aired are deleted beyond [`KEEP_VERSIONS`].
     async fn save_weeks(
         &self,
         week: &str,
         plan: &str,
+        plan_version: Option<u32>,
         stations: &[StationWeek],
         built: &StateChange,
     ) -> Result<Vec<u32>, StoreError>;
@@ -141,6 +146,7 @@ pub(crate) struct WeekRow {
     pub station: String,
     pub version: i64,
     pub plan: String,
+    pub plan_version: Option<i64>,
     pub built_at: String,
     pub built_by: String,
     pub body: String,
@@ -157,6 +163,7 @@ impl WeekRow {
             station: self.station,
             version: u32::try_from(self.version).unwrap_or(0),
             plan: self.plan,
+            plan_version: self.plan_version.and_then(|v| u32::try_from(v).ok()),
             built: StateChange {
                 by: self.built_by,
                 at: instant(&self.built_at)?,
@@ -206,8 +213,8 @@ impl PinDbRow {
 
 pub(crate) const MAX_VERSION: &str =
     "SELECT COALESCE(MAX(version), 0) FROM schedules WHERE week = $1 AND station = $2";
-pub(crate) const INSERT_WEEK: &str = "INSERT INTO schedules (week, station, version, plan, built_at, built_by, body) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-pub(crate) const LATEST_WEEKS: &str = "SELECT s.week, s.station, s.version, s.plan, s.built_at, s.built_by, s.body FROM schedules s \
+pub(crate) const INSERT_WEEK: &str = "INSERT INTO schedules (week, station, version, plan, built_at, built_by, body, plan_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub(crate) const LATEST_WEEKS: &str = "SELECT s.week, s.station, s.version, s.plan, s.plan_version, s.built_at, s.built_by, s.body FROM schedules s \
      WHERE s.week = $1 AND ($2 IS NULL OR s.station = $2) \
      AND s.version = (SELECT MAX(t.version) FROM schedules t WHERE t.week = s.week AND t.station = s.station) \
      ORDER BY s.station";
@@ -263,6 +270,7 @@ macro_rules! impl_schedule_store {
                 &self,
                 week: &str,
                 plan: &str,
+                plan_version: Option<u32>,
                 stations: &[$crate::schedule::StationWeek],
                 built: &$crate::library::StateChange,
             ) -> Result<Vec<u32>, $crate::store::StoreError> {
@@ -290,6 +298,7 @@ macro_rules! impl_schedule_store {
                         .bind(&at)
                         .bind(&built.by)
                         .bind(body)
+                        .bind(plan_version.map(i64::from))
                         .execute(&mut *tx)
                         .await?;
                     versions.push(u32::try_from(max + 1).unwrap_or(u32::MAX));

@@ -216,6 +216,7 @@ fn build(raw: &RawPlan, p: &mut Problems) -> Option<Plan> {
         blackouts,
         limits,
         nominal,
+        text: std::sync::Arc::from(p.text),
     };
     if p.list.is_empty() {
         cross_checks(raw, &plan, p);

@@ -11,6 +11,7 @@ use sqlx::SqlitePool;
 
 use crate::store::airlog::impl_airlog_store;
 use crate::store::edits::impl_edit_store;
+use crate::store::plans::impl_plan_store;
 use crate::store::queries::impl_store;
 use crate::store::schedules::impl_schedule_store;
 use crate::store::signed_heads::impl_signed_head_store;
@@ -81,6 +82,7 @@ crate::store::write_tx::write_tx_fns!(sqlx::Sqlite, "BEGIN IMMEDIATE");
 
 impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
 impl_schedule_store!(SqliteStore, sqlx::Sqlite);
+impl_plan_store!(SqliteStore, sqlx::Sqlite);
 impl_airlog_store!(SqliteStore, sqlx::Sqlite);
 impl_edit_store!(SqliteStore, sqlx::Sqlite);
 impl_signed_head_store!(SqliteStore, sqlx::Sqlite);
