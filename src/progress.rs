@@ -4,6 +4,12 @@
 
 /// Someone watching long work.
 pub trait Progress: Send + Sync + std::fmt::Debug {
+    /// Whether anyone is watching: work that costs something only to know its total
+    /// (counting rows ahead of an export) is skipped when nobody is.
+    fn watching(&self) -> bool {
+        false
+    }
+
     /// The work has `steps` more steps than known so far (work found as it goes, e.g. a
     /// station's slots once they are built).
     fn more(&self, _steps: u64) {}

@@ -925,6 +925,11 @@ macro_rules! store_suite {
                     full.extend(page);
                 }
                 assert_eq!(full.len(), 5, "the open row and the slot row are left out");
+                // The count an export's progress bar starts from: the same rows.
+                assert_eq!(s.count_item_rows("vinh-an", from, to).await.unwrap(), 5);
+                let later = start + chrono::Duration::seconds(150);
+                assert_eq!(s.count_item_rows("vinh-an", later, to).await.unwrap(), 2);
+                assert_eq!(s.count_item_rows("vinh-hung", from, to).await.unwrap(), 0);
                 let starts: Vec<&str> = full.iter().map(|r| r.planned_start.as_str()).collect();
                 assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
                 assert_eq!(

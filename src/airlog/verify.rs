@@ -78,6 +78,15 @@ pub async fn verify_with_key(
     store: &dyn Store,
     key: Result<PublicKey, String>,
 ) -> Result<Verified, VerifyError> {
+    verify_watched(store, key, &crate::progress::Quiet).await
+}
+
+/// [`verify_with_key`], one step of `progress` per station.
+pub async fn verify_watched(
+    store: &dyn Store,
+    key: Result<PublicKey, String>,
+    progress: &dyn crate::progress::Progress,
+) -> Result<Verified, VerifyError> {
     let heads: BTreeMap<String, (i64, String)> = store
         .chain_heads()
         .await?
@@ -98,6 +107,7 @@ pub async fn verify_with_key(
     let mut stations = BTreeMap::new();
     let mut signed_heads = BTreeMap::new();
     let mut open = 0;
+    progress.more(codes.len() as u64);
     for station in codes {
         let (playing, rows): (Vec<Record>, Vec<Record>) = store
             .airlog(Some(&station), None, None)
@@ -120,6 +130,7 @@ pub async fn verify_with_key(
         }
         check_open(&station, &playing, &lengths)?;
         stations.insert(station, rows.len());
+        progress.advance(1);
     }
     Ok(Verified {
         stations,

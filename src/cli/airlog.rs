@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 
 use crate::airlog::key::DistrictKey;
-use crate::airlog::verify::{verify_with_key, VerifyError};
+use crate::airlog::verify::{verify_watched, VerifyError};
 
 use super::library::open;
 use super::output::print_json;
@@ -73,8 +73,8 @@ pub async fn run(data_dir: &Path, cmd: AirlogCommand) -> Result<(), Failure> {
         .map(|k| k.public())
         .map_err(|e| e.to_string());
     let fingerprint = key.as_ref().ok().map(|k| k.fingerprint());
-    let bar = super::progress::Bar::counter("kiểm tra / verifying");
-    let result = verify_with_key(store.as_ref(), key).await;
+    let bar = super::progress::Bar::steps("kiểm tra đài / verifying stations");
+    let result = verify_watched(store.as_ref(), key, &bar).await;
     bar.done();
     store.close().await;
     match result {

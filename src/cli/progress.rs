@@ -35,22 +35,8 @@ impl Bar {
             .with_style(style)
             .with_message(what.to_string());
         bar.enable_steady_tick(Duration::from_millis(200));
-        Bar(Some(bar))
-    }
-
-    /// A spinner counting things of unknown total (e.g. "dòng / rows"), or only the time
-    /// when nothing is counted.
-    pub fn counter(what: &str) -> Bar {
-        if !shown() {
-            return Bar(None);
-        }
-        let style =
-            ProgressStyle::with_template("{spinner} {msg}: {human_pos} ({elapsed_precise})")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner());
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-            .with_style(style)
-            .with_message(what.to_string());
-        bar.enable_steady_tick(Duration::from_millis(200));
+        // Drawn at once: a command shorter than a tick still shows its bar.
+        bar.tick();
         Bar(Some(bar))
     }
 
@@ -71,6 +57,10 @@ impl Bar {
 }
 
 impl Progress for Bar {
+    fn watching(&self) -> bool {
+        self.0.is_some()
+    }
+
     fn more(&self, steps: u64) {
         if let Some(b) = &self.0 {
             b.inc_length(steps);

@@ -102,7 +102,7 @@ pub async fn export(data_dir: &Path, a: ExportArgs) -> Result<(), Failure> {
             return Err(Failure::work(e.to_string()));
         }
     };
-    let bar = super::progress::Bar::counter("xuất / exporting");
+    let bar = super::progress::Bar::steps("xuất dòng / exporting rows");
     let result = async {
         let judges = report::judges::Judges::load(store.as_ref(), &period, over).await?;
         let plan = judges.default_plan();
@@ -130,6 +130,7 @@ pub async fn export(data_dir: &Path, a: ExportArgs) -> Result<(), Failure> {
                 .date_naive(),
             key: &key,
             force: a.force,
+            progress: &bar,
         };
         report::export(&store, &spec).await
     }

@@ -349,7 +349,16 @@ pub async fn check(
     let judges = plan
         .map(|p| super::judges::Judges::single(p.clone(), None))
         .unwrap_or_default();
-    let walked = walk(store, &scope, &library, &judges, false, &mut cmp).await?;
+    let walked = walk(
+        store,
+        &scope,
+        &library,
+        &judges,
+        false,
+        &mut cmp,
+        &crate::progress::Quiet,
+    )
+    .await?;
     if let Some(first) = cmp.first.take() {
         return Err(ReportError::Altered(first));
     }

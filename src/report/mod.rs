@@ -339,6 +339,8 @@ pub struct ExportSpec<'a> {
     pub key: &'a crate::airlog::key::DistrictKey,
     /// Replace `out` if it exists (otherwise an existing file is refused).
     pub force: bool,
+    /// Who watches the rows go by (a bar on a terminal).
+    pub progress: &'a dyn crate::progress::Progress,
 }
 
 /// Writes an export; returns its walk (summary and integrity). The file is written beside
@@ -395,16 +397,32 @@ async fn write_to(
     match spec.format {
         Format::Csv => {
             let mut w = csv::CsvWriter::create(path, spec.lang)?;
-            let mut walked =
-                walk::walk(store, &spec.scope, &library, spec.judges, false, &mut w).await?;
+            let mut walked = walk::walk(
+                store,
+                &spec.scope,
+                &library,
+                spec.judges,
+                false,
+                &mut w,
+                spec.progress,
+            )
+            .await?;
             walked.integrity.sign(spec.key);
             w.finish(&walked.integrity)?;
             Ok(walked)
         }
         Format::Xlsx => {
             let mut w = xlsx::XlsxWriter::create(path, spec.lang)?;
-            let mut walked =
-                walk::walk(store, &spec.scope, &library, spec.judges, true, &mut w).await?;
+            let mut walked = walk::walk(
+                store,
+                &spec.scope,
+                &library,
+                spec.judges,
+                true,
+                &mut w,
+                spec.progress,
+            )
+            .await?;
             w.finish(&mut walked, &period, plan_name, spec.issued, spec.key)?;
             Ok(walked)
         }
@@ -416,6 +434,7 @@ async fn write_to(
                 spec.judges,
                 true,
                 &mut html::NoRows,
+                spec.progress,
             )
             .await?;
             let page = html::render(

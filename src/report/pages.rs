@@ -62,11 +62,16 @@ impl Fetched {
     }
 
     /// How many rows the page has.
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         match self {
             Fetched::Records(r) => r.len(),
             Fetched::Packed(p) => p.len(),
         }
+    }
+
+    /// Whether the page has no row.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The planned start and seq of the page's last row, where the next page starts.

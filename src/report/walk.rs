@@ -70,6 +70,7 @@ pub async fn walk(
     judges: &Judges,
     judge: bool,
     sink: &mut dyn RowSink,
+    progress: &dyn crate::progress::Progress,
 ) -> Result<Walked, ReportError> {
     let heads: BTreeMap<String, (i64, String)> = store
         .chain_heads()
@@ -86,7 +87,7 @@ pub async fn walk(
     let judged_station = |st: &StationScope| judge && judges.knows(&st.code);
     // With a plan, whole ISO weeks are read so the first and last weeks are judged on all
     // their airings; only rows inside the period are exported.
-    let spans = scope
+    let spans: Vec<Span> = scope
         .stations
         .iter()
         .map(|st| {
@@ -105,6 +106,14 @@ pub async fn walk(
             }
         })
         .collect();
+    if progress.watching() {
+        // The bar's total: the rows the walk will read (one counting query per station).
+        let mut total = 0;
+        for s in &spans {
+            total += store.count_item_rows(&s.code, s.from, s.to).await?;
+        }
+        progress.more(total);
+    }
     let mut pages = Pages::start(Arc::clone(store), spans, sink.wants_records(), PAGE);
     let mut chain_rows = Vec::new();
     let mut signed_heads = BTreeMap::new();
@@ -163,6 +172,7 @@ pub async fn walk(
             for r in page.fetched.records() {
                 sink.record(r)?;
             }
+            progress.advance(page.fetched.len() as u64);
             for r in page.fetched.rows() {
                 let row = export_row(r, st, library)?;
                 let planned = row.planned_start.with_timezone(&Utc);

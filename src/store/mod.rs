@@ -14,6 +14,7 @@ use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Top
 pub mod airlog;
 pub mod claim;
 pub mod compact;
+pub mod counts;
 pub mod edits;
 mod packed;
 pub mod plans;
@@ -27,6 +28,7 @@ mod write_tx;
 
 pub use airlog::{AirlogStore, Closing, NewRow, SlotRecord};
 pub use claim::StationClaim;
+pub use counts::CountStore;
 pub use edits::{EditStore, Edited};
 pub use packed::{sort_for_export, ExportFields, ExportPage};
 pub use plans::{KeptPlan, PlanStore, PlanVersion, WeekPlan};
@@ -140,7 +142,7 @@ impl Added {
 /// corrections in [`EditStore`].
 #[async_trait]
 pub trait Store:
-    ScheduleStore + PlanStore + AirlogStore + SignedHeadStore + EditStore + Send + Sync
+    ScheduleStore + PlanStore + CountStore + AirlogStore + SignedHeadStore + EditStore + Send + Sync
 {
     /// Which backend this is ("sqlite" or "postgres"), for logs.
     fn backend(&self) -> &'static str;

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::config::redact_url;
 use crate::store::airlog::impl_airlog_store;
+use crate::store::counts::impl_count_store;
 use crate::store::edits::impl_edit_store;
 use crate::store::plans::impl_plan_store;
 use crate::store::queries::impl_store;
@@ -107,6 +108,7 @@ crate::store::write_tx::write_tx_fns!(sqlx::Postgres, "BEGIN");
 impl_store!(PgStore, sqlx::Postgres, "postgres");
 impl_schedule_store!(PgStore, sqlx::Postgres);
 impl_plan_store!(PgStore, sqlx::Postgres);
+impl_count_store!(PgStore, sqlx::Postgres);
 impl_airlog_store!(PgStore, sqlx::Postgres);
 impl_edit_store!(PgStore, sqlx::Postgres);
 impl_signed_head_store!(PgStore, sqlx::Postgres);

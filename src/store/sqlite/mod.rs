@@ -10,6 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 use crate::store::airlog::impl_airlog_store;
+use crate::store::counts::impl_count_store;
 use crate::store::edits::impl_edit_store;
 use crate::store::plans::impl_plan_store;
 use crate::store::queries::impl_store;
@@ -83,6 +84,7 @@ crate::store::write_tx::write_tx_fns!(sqlx::Sqlite, "BEGIN IMMEDIATE");
 impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
 impl_schedule_store!(SqliteStore, sqlx::Sqlite);
 impl_plan_store!(SqliteStore, sqlx::Sqlite);
+impl_count_store!(SqliteStore, sqlx::Sqlite);
 impl_airlog_store!(SqliteStore, sqlx::Sqlite);
 impl_edit_store!(SqliteStore, sqlx::Sqlite);
 impl_signed_head_store!(SqliteStore, sqlx::Sqlite);
