@@ -3,6 +3,8 @@
 //!
 //! # Layout
 //! - [`clock`]: the only place that reads the time ([`clock::SystemClock`], [`clock::SimClock`]).
+//! - [`output`]: what a station's output is, as plain values (format, capture, sink name);
+//!   a leaf the config and playout share.
 //! - [`config`]: `loa.toml` plus `LOA_SECTION__KEY` overrides → a validated [`config::Config`].
 //! - [`text`]: NFC and Vietnamese collation.
 //! - [`lang`]: the languages loa speaks (Vietnamese first, English) and [`lang::Render`].
@@ -29,6 +31,7 @@ pub mod daemon;
 pub mod lang;
 pub mod library;
 pub mod notify;
+pub mod output;
 pub mod plan;
 pub mod playout;
 pub mod progress;
