@@ -330,6 +330,10 @@ mod tests {
         let h = a.entry_hash.clone();
         a.address = Some(String::new());
         assert_ne!(entry_hash(&a), h);
-        assert!(draft(1).with_change(None, None).seal(1, "x").after.is_none());
+        assert!(draft(1)
+            .with_change(None, None)
+            .seal(1, "x")
+            .after
+            .is_none());
     }
 }

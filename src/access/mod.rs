@@ -171,7 +171,10 @@ mod tests {
                 Grant::new(role, &["vinh-an".into()]),
                 Err(AccountError::StationsForUnconfined(role))
             );
-            assert_eq!(Grant::new(role, &[]).unwrap().stations, Vec::<String>::new());
+            assert_eq!(
+                Grant::new(role, &[]).unwrap().stations,
+                Vec::<String>::new()
+            );
         }
     }
 

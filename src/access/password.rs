@@ -15,13 +15,17 @@ pub const MAX_PASSWORD_CHARS: usize = 1024;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
     /// Nothing was given on stdin.
-    #[error("no password on stdin (give it as one line, e.g. from a password manager or `read -rs`)")]
+    #[error(
+        "no password on stdin (give it as one line, e.g. from a password manager or `read -rs`)"
+    )]
     Empty,
     /// More than one line was given.
     #[error("stdin holds more than one line; give the password as one line")]
     SeveralLines,
     /// The password is too short.
-    #[error("the password on stdin has {0} character(s); at least {MIN_PASSWORD_CHARS} are needed")]
+    #[error(
+        "the password on stdin has {0} character(s); at least {MIN_PASSWORD_CHARS} are needed"
+    )]
     Short(usize),
     /// The password is too long.
     #[error("the password on stdin has {0} characters; at most {MAX_PASSWORD_CHARS} are accepted")]

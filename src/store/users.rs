@@ -264,9 +264,7 @@ macro_rules! impl_user_store {
                     .execute(&mut *tx)
                     .await?;
                 let added = Self::user_in(&mut tx, &user.name).await?;
-                let entry = audit
-                    .clone()
-                    .with_change(None, Some(account_json(&added)));
+                let entry = audit.clone().with_change(None, Some(account_json(&added)));
                 Self::append_audit_in(&mut tx, &entry).await?;
                 commit_write(tx).await?;
                 Ok(added)
@@ -285,9 +283,7 @@ macro_rules! impl_user_store {
                     .transpose()
             }
 
-            async fn users(
-                &self,
-            ) -> Result<Vec<$crate::access::User>, $crate::store::StoreError> {
+            async fn users(&self) -> Result<Vec<$crate::access::User>, $crate::store::StoreError> {
                 use $crate::store::users::*;
                 sqlx::query_as::<$db, UserRow>(&sql(&select_users()))
                     .fetch_all(&self.pool)
