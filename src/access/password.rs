@@ -53,7 +53,7 @@ impl Password {
     /// The password from what was read on stdin: one line, its line ending stripped.
     pub fn from_stdin(text: &str) -> Result<Password, SecretError> {
         let line = match text.split_once('\n') {
-            Some((line, rest)) if rest.is_empty() => line,
+            Some((line, "")) => line,
             Some(_) => return Err(SecretError::SeveralLines),
             None => text,
         };
