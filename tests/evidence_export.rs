@@ -237,7 +237,7 @@ fn a_compliance_number(path: &Path) -> (u32, u16, f64) {
         .nth(heading + 1)
         .unwrap()
         .iter()
-        .position(|d| d.to_string() == w.required)
+        .position(|d| matches!(d, Data::String(s) if s == w.required))
         .unwrap();
     match range.rows().nth(at).unwrap()[c] {
         Data::Float(f) => (r0 + at as u32, c as u16, f),
