@@ -16,6 +16,8 @@
 //! - [`airlog`]: the as-run log and its hash chain.
 //! - [`report`]: exports for Phòng Nội vụ (CSV, XLSX, printable HTML) with an integrity
 //!   block, and their verification against the database.
+//! - [`access`]: console accounts, roles and what each may see and do, passwords and
+//!   tokens, the hash-chained audit trail of operator actions.
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
 //! - [`daemon`]: `loa serve`: every station on the wall clock, the control API, clean stops.
 //! - [`web`]: the control API (axum), token-guarded.
@@ -23,6 +25,7 @@
 //! - [`progress`]: how long work reports its progress (a bar on a terminal, else nothing).
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
+pub mod access;
 pub mod airlog;
 pub mod cli;
 pub mod clock;
