@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::output::{CaptureOptions, OutputFormat, SinkSpec};
+
 /// Environment variables that steer the process rather than override config keys.
 const RESERVED_ENV: &[&str] = &["LOA_DATA_DIR", "LOA_LOG"];
 /// Prefixes of environment variables that belong to the test suite, not the config.
@@ -217,7 +219,7 @@ struct RawCapture {
 
 impl Default for RawCapture {
     fn default() -> Self {
-        let d = crate::playout::sink::CaptureOptions::default();
+        let d = CaptureOptions::default();
         RawCapture {
             sample_rate: d.format.sample_rate,
             channels: d.format.channels,
@@ -250,15 +252,26 @@ impl Default for RawPlayout {
     }
 }
 
-/// Playout settings from the config.
+/// `[playout]` as validated: plain values, which playout turns into its own settings
+/// (`crate::playout::Settings::from_config`). The config does not import playout.
 #[derive(Debug, Clone)]
 pub struct PlayoutConfig {
     /// The default sink.
-    pub sink: crate::playout::sink::SinkSpec,
-    /// Output format, loudness target, ceiling and makeup.
-    pub settings: crate::playout::Settings,
+    pub sink: SinkSpec,
+    /// The format every sink of a station takes.
+    pub format: OutputFormat,
+    /// Loudness target, LUFS.
+    pub target_lufs: f64,
+    /// True-peak ceiling, dBTP.
+    pub ceiling_dbtp: f64,
+    /// Make up failed, cut or missed items in the next slot with room.
+    pub makeup: bool,
+    /// How long the sound card takes to put a sample on air (None: what the sink says).
+    pub output_latency: Option<std::time::Duration>,
     /// What WAV captures store and the free space they leave.
-    pub capture: crate::playout::sink::CaptureOptions,
+    pub capture: CaptureOptions,
+    /// Where airlog rows the store would not take are kept at a stop.
+    pub journal: PathBuf,
 }
 
 #[derive(Debug, Deserialize)]
@@ -350,6 +363,9 @@ impl DatabaseUrl {
     }
 }
 
+/// The file name of the held-row journal (see `crate::playout::journal`).
+pub const JOURNAL_FILE: &str = "airlog-journal.jsonl";
+
 /// The held-row journal: beside the SQLite file, or in the data dir for PostgreSQL.
 fn airlog_journal(data_dir: &Path, database: &DatabaseUrl) -> PathBuf {
     let dir = match database {
@@ -359,7 +375,7 @@ fn airlog_journal(data_dir: &Path, database: &DatabaseUrl) -> PathBuf {
             .unwrap_or(data_dir),
         DatabaseUrl::Postgres(_) => data_dir,
     };
-    dir.join(crate::playout::journal::JOURNAL_FILE)
+    dir.join(JOURNAL_FILE)
 }
 
 /// The validated configuration.
@@ -496,9 +512,9 @@ impl Config {
         let p = &raw.playout;
         let sink = p
             .sink
-            .parse::<crate::playout::sink::SinkSpec>()
+            .parse::<SinkSpec>()
             .map_err(|e| invalid(&file, format!("playout.sink: {e}")))?;
-        let format = crate::playout::OutputFormat {
+        let format = OutputFormat {
             sample_rate: p.sample_rate,
             channels: p.channels,
         };
@@ -530,8 +546,8 @@ impl Config {
             }
         };
         let c = &p.capture;
-        let capture = crate::playout::sink::CaptureOptions {
-            format: crate::playout::OutputFormat {
+        let capture = CaptureOptions {
+            format: OutputFormat {
                 sample_rate: c.sample_rate,
                 channels: c.channels,
             },
@@ -551,18 +567,14 @@ impl Config {
             ));
         }
         let playout = PlayoutConfig {
-            capture,
             sink,
-            settings: crate::playout::Settings {
-                format,
-                target_lufs: p.target_lufs,
-                ceiling_dbtp: p.ceiling_dbtp,
-                makeup: p.makeup,
-                output_latency,
-                who: "loa".into(),
-                signer: None,
-                journal: Some(airlog_journal(data_dir, &database)),
-            },
+            format,
+            target_lufs: p.target_lufs,
+            ceiling_dbtp: p.ceiling_dbtp,
+            makeup: p.makeup,
+            output_latency,
+            capture,
+            journal: airlog_journal(data_dir, &database),
         };
         let bind = raw.http.bind.parse::<std::net::SocketAddr>().map_err(|_| {
             invalid(
@@ -623,9 +635,9 @@ impl Config {
         })
     }
 
-    /// The held-row journal ([`crate::playout::journal`]).
+    /// The held-row journal (`crate::playout::journal`).
     pub fn airlog_journal(&self) -> PathBuf {
-        airlog_journal(&self.data_dir, &self.database)
+        self.playout.journal.clone()
     }
 
     /// The folder of the content-addressed audio store.
@@ -692,10 +704,7 @@ mod tests {
         assert_eq!(c.timezone, chrono_tz::Asia::Ho_Chi_Minh);
         assert_eq!(c.ingest.silence_threshold_dbfs, -50.0);
         assert_eq!(c.ingest.min_duration_ms, 500);
-        assert_eq!(
-            c.playout.capture,
-            crate::playout::sink::CaptureOptions::default()
-        );
+        assert_eq!(c.playout.capture, CaptureOptions::default());
     }
 
     #[test]
@@ -705,10 +714,7 @@ mod tests {
             &[("LOA_PLAYOUT__CAPTURE__SAMPLE_RATE", "48000")],
         )
         .unwrap();
-        assert_eq!(
-            c.playout.capture.sample,
-            crate::playout::sink::SampleFormat::F32
-        );
+        assert_eq!(c.playout.capture.sample, crate::output::SampleFormat::F32);
         assert_eq!(c.playout.capture.format.sample_rate, 48_000);
         assert_eq!(c.playout.capture.format.channels, 1);
         let err = load("[playout.capture]\nsample_format = \"s24\"\n", &[])

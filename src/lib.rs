@@ -3,6 +3,8 @@
 //!
 //! # Layout
 //! - [`clock`]: the only place that reads the time ([`clock::SystemClock`], [`clock::SimClock`]).
+//! - [`output`]: what a station's output is, as plain values (format, capture, sink name);
+//!   a leaf the config and playout share.
 //! - [`config`]: `loa.toml` plus `LOA_SECTION__KEY` overrides → a validated [`config::Config`].
 //! - [`text`]: NFC and Vietnamese collation.
 //! - [`lang`]: the languages loa speaks (Vietnamese first, English) and [`lang::Render`].
@@ -14,6 +16,8 @@
 //! - [`airlog`]: the as-run log and its hash chain.
 //! - [`report`]: exports for Phòng Nội vụ (CSV, XLSX, printable HTML) with an integrity
 //!   block, and their verification against the database.
+//! - [`access`]: console accounts, roles and what each may see and do, passwords and
+//!   tokens, the hash-chained audit trail of operator actions.
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
 //! - [`daemon`]: `loa serve`: every station on the wall clock, the control API, clean stops.
 //! - [`web`]: the control API (axum), token-guarded.
@@ -21,6 +25,7 @@
 //! - [`progress`]: how long work reports its progress (a bar on a terminal, else nothing).
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
+pub mod access;
 pub mod airlog;
 pub mod cli;
 pub mod clock;
@@ -29,6 +34,7 @@ pub mod daemon;
 pub mod lang;
 pub mod library;
 pub mod notify;
+pub mod output;
 pub mod plan;
 pub mod playout;
 pub mod progress;

@@ -1,6 +1,7 @@
 //! Exports that prove themselves (issue 10, points 3 and 4): `verify --export` without a
 //! database on untouched CSV, XLSX and HTML; an edited detail cell, summary cell or
-//! integrity block caught; `--since` catching a history rewritten after an export; `--out`
+//! integrity block caught; summary totals recomputed from the file's rows (XLSX) or the
+//! database (XLSX, HTML) and an edited one named; `--since` catching a history rewritten after an export; `--out`
 //! refusing an existing file; the Python verifier agreeing with loa on every case.
 
 mod common;
@@ -41,6 +42,11 @@ fn verify_alone(file: &Path) -> common::Run {
         file.to_str().unwrap(),
         "--json",
     ])
+}
+
+/// `loa airlog verify --export FILE` run where there is no data dir, as people read it.
+fn verify_alone_said(file: &Path) -> common::Run {
+    Loa::uninitialised().run(&["airlog", "verify", "--export", file.to_str().unwrap()])
 }
 
 /// What the Python verifier says of a CSV: (exit code, its sentence).
@@ -214,49 +220,208 @@ fn a_summary_number(path: &Path) -> (u32, u16, f64) {
         .expect("a count in the summary")
 }
 
+/// The "required" cell of the compliance table's first rule (the rows alone cannot
+/// recompute it: it needs the plan).
+fn a_compliance_number(path: &Path) -> (u32, u16, f64) {
+    let w = loa::report::labels::words(loa::report::Lang::Vi);
+    let mut wb = open_workbook_auto(path).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    let (r0, _) = range.start().unwrap_or((0, 0));
+    let heading = range
+        .rows()
+        .position(|r| r.first().map(|d| d.to_string()).as_deref() == Some(w.sec_compliance))
+        .expect("the compliance table");
+    let at = heading + 2;
+    let c = range
+        .rows()
+        .nth(heading + 1)
+        .unwrap()
+        .iter()
+        .position(|d| matches!(d, Data::String(s) if s == w.required))
+        .unwrap();
+    match range.rows().nth(at).unwrap()[c] {
+        Data::Float(f) => (r0 + at as u32, c as u16, f),
+        ref other => panic!("a rule's required count, not {other:?}"),
+    }
+}
+
 #[test]
-fn an_untouched_xlsx_proves_itself_and_an_edited_summary_cell_is_caught() {
+fn an_untouched_xlsx_proves_itself_with_its_totals_recomputed_from_its_rows() {
     let loa = day();
     let args = with_plan(&[]);
     let xlsx = export(loa, "xlsx", &strs(&args));
+    let out = verify_alone_said(&xlsx).expect(0);
+    assert!(
+        out.stdout
+            .contains("recomputed from the file's detail rows"),
+        "{}",
+        out.stdout
+    );
     let out = verify_alone(&xlsx).expect(0).json();
     assert!(out["rows"].as_u64().unwrap() > 0, "{out}");
+    assert_eq!(out["summary"], "file_rows", "{out}");
     // A copy made cell by cell still proves itself (dates read back to the microsecond).
     let copy = loa.dir.path().join("copy.xlsx");
     copy_xlsx_editing(&xlsx, &copy, (usize::MAX, 0, 0), 0.0);
     verify_alone(&copy).expect(0);
-    // Airings 9 → 99 on the summary sheet.
+    // With the database, every table is recomputed from it, compliance included.
+    let p = plan();
+    let x = xlsx.to_str().unwrap();
+    let out = loa
+        .run(&["airlog", "verify", "--export", x, "--plan", &p, "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(out["summary"], "database", "{out}");
+    loa.run(&["airlog", "verify", "--export", x]).expect(0);
+}
+
+#[test]
+fn an_edited_summary_total_is_named_by_its_cell_with_both_values() {
+    let loa = day();
+    let args = with_plan(&[]);
+    let xlsx = export(loa, "xlsx", &strs(&args));
+    // Airings 9 → 99 on the summary sheet, nothing re-signed.
     let (r, c, v) = a_summary_number(&xlsx);
     let edited = loa.dir.path().join("edited-summary.xlsx");
     copy_xlsx_editing(&xlsx, &edited, (0, r, c), v * 11.0);
     let out = verify_alone(&edited);
     assert_eq!(out.code, 1, "{}", out.stdout);
-    assert!(out.stderr.contains("summary"), "{}", out.stderr);
+    let w = loa::report::labels::words(loa::report::Lang::Vi);
+    for said in [
+        "the summary sheet 'Tổng hợp'".to_string(),
+        format!("table '{}'", w.sec_counts),
+        "row 'Xã Vĩnh An'".to_string(),
+        format!(
+            "{} on file but {v} recomputed from the file's detail rows",
+            v * 11.0
+        ),
+    ] {
+        assert!(out.stderr.contains(&said), "{said}: {}", out.stderr);
+    }
+    // With the database: recomputed from it.
+    let p = plan();
+    let out = loa
+        .run(&[
+            "airlog",
+            "verify",
+            "--export",
+            edited.to_str().unwrap(),
+            "--plan",
+            &p,
+        ])
+        .expect(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "{} on file but {v} recomputed from the database",
+            v * 11.0
+        )),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
-fn an_untouched_html_report_proves_itself_and_an_edited_table_is_caught() {
+fn an_edited_compliance_cell_is_caught_by_the_signed_digest_alone_and_named_with_the_database() {
+    let loa = day();
+    // To Thursday: the week is judged (an ISO week belongs to the range holding its Thursday).
+    let p = plan();
+    let range = ["--from", "2023-03-06", "--to", "2023-03-09", "--plan", &p];
+    let xlsx = export(loa, "xlsx", &range);
+    let (r, c, v) = a_compliance_number(&xlsx);
+    let edited = loa.dir.path().join("edited-compliance.xlsx");
+    copy_xlsx_editing(&xlsx, &edited, (0, r, c), v + 5.0);
+    // The rows alone cannot recompute compliance: the digest the block signed catches it.
+    let out = verify_alone(&edited);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("the summary differs from the one the integrity block signed"),
+        "{}",
+        out.stderr
+    );
+    // The database and the plan recompute it, and name it.
+    let w = loa::report::labels::words(loa::report::Lang::Vi);
+    let out = loa
+        .run(&[
+            "airlog",
+            "verify",
+            "--export",
+            edited.to_str().unwrap(),
+            "--plan",
+            &p,
+        ])
+        .expect(1);
+    assert!(
+        out.stderr
+            .contains(&format!("table '{}'", w.sec_compliance))
+            && out.stderr.contains(&format!("column '{}'", w.required))
+            && out.stderr.contains(&format!(
+                "{} on file but {v} recomputed from the database",
+                v + 5.0
+            )),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_html_report_is_proven_by_its_signature_alone_and_its_tables_recomputed_with_the_database() {
     let loa = day();
     let args = with_plan(&[]);
     let html = export(loa, "html", &strs(&args));
-    verify_alone(&html).expect(0);
+    let out = verify_alone_said(&html).expect(0);
+    assert!(
+        out.stdout.contains("proven by the signature only"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        verify_alone(&html).expect(0).json()["summary"],
+        "signature_only"
+    );
     let p = plan();
-    loa.run(&[
-        "airlog",
-        "verify",
-        "--export",
-        html.to_str().unwrap(),
-        "--plan",
-        &p,
-    ])
-    .expect(0);
+    let h = html.to_str().unwrap();
+    let out = loa
+        .run(&["airlog", "verify", "--export", h, "--plan", &p, "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(out["summary"], "database", "{out}");
+    let out = loa.run(&["airlog", "verify", "--export", h]).expect(0);
+    assert!(
+        out.stdout.contains("recomputed from the database"),
+        "{}",
+        out.stdout
+    );
+    // A count edited: 5 → 95.
     let page = std::fs::read_to_string(&html).unwrap();
     let at = page.find("<td class=\"n\">").expect("a number cell") + "<td class=\"n\">".len();
+    let was: String = page[at..].chars().take_while(|c| *c != '<').collect();
     let edited = loa.dir.path().join("edited.html");
     std::fs::write(&edited, format!("{}9{}", &page[..at], &page[at..])).unwrap();
     let out = verify_alone(&edited);
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(out.stderr.contains("summary"), "{}", out.stderr);
+    let out = loa
+        .run(&[
+            "airlog",
+            "verify",
+            "--export",
+            edited.to_str().unwrap(),
+            "--plan",
+            &p,
+        ])
+        .expect(1);
+    let w = loa::report::labels::words(loa::report::Lang::Vi);
+    assert!(
+        out.stderr.contains(&format!(
+            "the printed report, table '{}', row '",
+            w.sec_counts
+        )) && out.stderr.contains(&format!(
+            "'9{was}' on file but {was} recomputed from the database"
+        )),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

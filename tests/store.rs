@@ -1051,6 +1051,124 @@ macro_rules! store_suite {
                 assert!(s.bulletin_edits(&one.id).await.unwrap().is_empty());
                 b.teardown().await;
             }
+
+            #[tokio::test]
+            async fn accounts_tokens_sessions_and_their_audit_entries_are_kept_and_chained() {
+                use loa::access::audit::{verify, AuditDraft};
+                use loa::access::{Action, Grant, Role, UserName};
+                use loa::store::{NewSession, NewUser, UserError};
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let t0 = at("2026-12-05T01:00:00Z");
+                let name = UserName::parse("Nguye\u{302}\u{303}n Va\u{306}n An").unwrap();
+                let new = NewUser {
+                    name: name.clone(),
+                    grant: Grant::new(Role::Commune, &["vinh-tien".into(), "vinh-an".into()])
+                        .unwrap(),
+                    password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                };
+                let entry = |action, t| AuditDraft::cli(t, "Quản trị", action, name.as_str());
+                let added = s.add_user(&new, &entry(Action::UserAdd, t0)).await.unwrap();
+                assert_eq!(added.name.as_str(), "Nguyễn Văn An");
+                assert_eq!(added.grant.stations, vec!["vinh-an", "vinh-tien"]);
+                assert_eq!((added.created_by.as_str(), added.created_at), ("Quản trị", t0));
+                assert!(!added.disabled());
+                assert_eq!(s.user(&name).await.unwrap(), Some(added.clone()));
+                let err = s.add_user(&new, &entry(Action::UserAdd, t0)).await.unwrap_err();
+                assert!(matches!(err, UserError::Duplicate(_)), "{err}");
+                let viewer = NewUser {
+                    name: UserName::parse("noivu").unwrap(),
+                    grant: Grant::new(Role::Viewer, &[]).unwrap(),
+                    password_hash: "x".into(),
+                };
+                s.add_user(&viewer, &entry(Action::UserAdd, t0)).await.unwrap();
+                assert_eq!(s.users().await.unwrap().len(), 2);
+
+                let t1 = at("2026-12-05T02:00:00Z");
+                s.set_password(&name, "$argon2id$new", &entry(Action::UserPasswd, t1))
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    s.password_hash(&name).await.unwrap().as_deref(),
+                    Some("$argon2id$new")
+                );
+                s.add_token(&name, &"ab".repeat(32), &entry(Action::TokenIssue, t1))
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    s.token_user(&"ab".repeat(32)).await.unwrap().map(|u| u.name),
+                    Some(name.clone())
+                );
+                assert_eq!(s.token_user(&"cd".repeat(32)).await.unwrap(), None);
+                let session = NewSession {
+                    token_hash: "ef".repeat(32),
+                    user: name.clone(),
+                    created_at: t1,
+                    expires_at: at("2026-12-05T03:00:00Z"),
+                    address: Some("192.0.2.7".into()),
+                };
+                s.add_session(&session).await.unwrap();
+                assert!(s.session_user(&"ef".repeat(32), t1).await.unwrap().is_some());
+                assert!(
+                    s.session_user(&"ef".repeat(32), at("2026-12-05T03:00:00Z"))
+                        .await
+                        .unwrap()
+                        .is_none(),
+                    "an expired session names no one"
+                );
+                let t2 = at("2026-12-05T02:30:00Z");
+                let disabled = s
+                    .disable_user(&name, &entry(Action::UserDisable, t2))
+                    .await
+                    .unwrap();
+                assert_eq!(disabled.disabled_at, Some(t2));
+                assert_eq!(s.token_user(&"ab".repeat(32)).await.unwrap(), None);
+                assert!(s.session_user(&"ef".repeat(32), t2).await.unwrap().is_none());
+                assert!(!s.end_session(&"ef".repeat(32)).await.unwrap(), "ended by disabling");
+                let err = s
+                    .add_token(&name, &"12".repeat(32), &entry(Action::TokenIssue, t2))
+                    .await
+                    .unwrap_err();
+                assert!(matches!(err, UserError::Disabled(_)), "{err}");
+                let ghost = UserName::parse("không có").unwrap();
+                let err = s
+                    .disable_user(&ghost, &entry(Action::UserDisable, t2))
+                    .await
+                    .unwrap_err();
+                assert!(matches!(err, UserError::Unknown(_)), "{err}");
+
+                // A standalone entry, with every optional field.
+                let mut login = AuditDraft::cli(t2, "noivu", Action::Login, "");
+                login.role = Some(Role::Viewer);
+                login.station = Some("vinh-an".into());
+                login.address = Some("192.0.2.8".into());
+                s.append_audit(&login).await.unwrap();
+
+                let entries = s.audit_entries(None).await.unwrap();
+                let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+                assert_eq!(
+                    actions,
+                    ["user_add", "user_add", "user_passwd", "token_issue", "user_disable", "login"]
+                );
+                assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+                assert!(entries[0].after.as_deref().unwrap().contains("vinh-tien"));
+                assert_eq!(entries[5].role.as_deref(), Some("viewer"));
+                let head = s.audit_head().await.unwrap();
+                assert_eq!(head, (6, entries[5].entry_hash.clone()));
+                assert_eq!(verify(&entries, (head.0, &head.1)), Ok(()));
+                assert_eq!(s.audit_entries(Some(t1)).await.unwrap().len(), 4);
+
+                // Tampering under the store is caught.
+                b.exec("UPDATE audit_log SET actor = 'ai đó' WHERE seq = 4").await;
+                let entries = s.audit_entries(None).await.unwrap();
+                assert_eq!(
+                    verify(&entries, (head.0, &head.1)).map_err(|e| e.seq()),
+                    Err(4)
+                );
+                b.teardown().await;
+            }
         }
     };
 }

@@ -178,8 +178,9 @@ impl DistrictKey {
 }
 
 /// Loads the district key the config names, creating it when there is none (the first start
-/// of a data dir made before keys existed), and hands it to playout to sign chain heads.
-pub fn arm_playout(config: &mut crate::config::Config) -> Result<(), KeyError> {
+/// of a data dir made before keys existed), for playout to sign chain heads with
+/// (`crate::playout::Settings::signed_by`).
+pub fn load_for_playout(config: &crate::config::Config) -> Result<DistrictKey, KeyError> {
     let (key, created) = DistrictKey::load_or_create(&config.signing_key)?;
     if created {
         tracing::warn!(
@@ -188,8 +189,7 @@ pub fn arm_playout(config: &mut crate::config::Config) -> Result<(), KeyError> {
             "created the district's airlog signing key; back it up"
         );
     }
-    config.playout.settings.signer = Some(std::sync::Arc::new(key));
-    Ok(())
+    Ok(key)
 }
 
 /// Writes a new file only its owner can read and write (0600), durably: a temporary file

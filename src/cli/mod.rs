@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod airlog;
+mod audit;
 mod ctl;
 mod init;
 mod library;
@@ -20,6 +21,7 @@ mod report;
 mod schedule;
 mod schedule_print;
 mod serve;
+mod user;
 
 pub use output::Failure;
 
@@ -68,6 +70,12 @@ pub enum Command {
     /// The airtime log: export it for reports, verify its integrity or an export's.
     #[command(subcommand)]
     Airlog(airlog::AirlogCommand),
+    /// Console accounts: add, list, passwd, disable, token.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// The record of operator actions: list it, verify its hash chain.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Parses the process arguments, runs the command and returns the exit code.
@@ -105,6 +113,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Plan(cmd) => plan::run(&cli.data_dir, cmd).await,
         Command::Schedule(cmd) => schedule::run(&cli.data_dir, cmd).await,
         Command::Airlog(cmd) => airlog::run(&cli.data_dir, cmd).await,
+        Command::User(cmd) => user::run(&cli.data_dir, cmd).await,
+        Command::Audit(cmd) => audit::run(&cli.data_dir, cmd).await,
         Command::Playout(cmd) => playout::run(&cli.data_dir, cmd).await,
         Command::Serve(args) => serve::run(&cli.data_dir, args).await,
         Command::Ctl(cmd) => {

@@ -11,6 +11,7 @@ use crate::daemon::lock::{describe, DataDirLock, LockError};
 use crate::library::audio_store::AudioStore;
 use crate::playout::service::{run_range, PlayoutError, Range};
 use crate::playout::sink::SinkSpec;
+use crate::playout::Settings;
 
 use super::library::open;
 use super::output::print_json;
@@ -93,8 +94,10 @@ pub async fn run(data_dir: &Path, cmd: PlayoutCommand) -> Result<(), Failure> {
     let from = date("--from", &a.from)?;
     let to = date("--to", &a.to)?;
     let plan = Arc::new(super::plan::load(&a.plan)?);
-    let (mut config, store) = open(data_dir).await?;
-    crate::airlog::key::arm_playout(&mut config).map_err(|e| Failure::work(e.to_string()))?;
+    let (config, store) = open(data_dir).await?;
+    let key =
+        crate::airlog::key::load_for_playout(&config).map_err(|e| Failure::work(e.to_string()))?;
+    let settings = Settings::from_config(&config.playout).signed_by(Arc::new(key));
     let sink = match &a.sink {
         Some(s) => s.parse::<SinkSpec>().map_err(Failure::input)?,
         None => config.playout.sink.clone(),
@@ -120,7 +123,7 @@ pub async fn run(data_dir: &Path, cmd: PlayoutCommand) -> Result<(), Failure> {
         store.clone(),
         plan,
         AudioStore::new(config.audio_dir()),
-        &config.playout.settings,
+        &settings,
         &range,
     )
     .await;

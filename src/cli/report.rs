@@ -220,7 +220,7 @@ pub async fn verify_export(
                     "ok": true, "database": with_db, "complete": with_db, "unaltered": true,
                     "rows": p.rows, "chain_rows": p.chain_rows, "stations": p.stations,
                     "signed_heads": p.signed_heads, "sha256": p.sha256,
-                    "key_fingerprint": p.key_fingerprint,
+                    "key_fingerprint": p.key_fingerprint, "summary": p.summary,
                 }))?;
             } else if with_db {
                 println!(
@@ -243,6 +243,11 @@ pub async fn verify_export(
                     if a.key.is_some() { " (the one given with --key)" } else { " (compare it with the district's)" }
                 );
             }
+            if !a.json {
+                if let Some(line) = summary_line(p.summary) {
+                    println!("{line}");
+                }
+            }
             Ok(())
         }
         Err(ReportError::Altered(first)) => {
@@ -255,6 +260,23 @@ pub async fn verify_export(
             )))
         }
         Err(e) => Err(failure(e)),
+    }
+}
+
+/// What the check said of an export's summary, in both languages.
+fn summary_line(proof: report::proof::SummaryProof) -> Option<&'static str> {
+    use report::proof::SummaryProof;
+    match proof {
+        SummaryProof::NoSummary => None,
+        SummaryProof::SignatureOnly => Some(
+            "các bảng của báo cáo chỉ được chứng minh bằng chữ ký: trang in không có dòng chi tiết để tính lại, hãy kiểm tra cùng cơ sở dữ liệu để tính lại / the report's tables are proven by the signature only: the page has no detail rows to recompute them from; check it with the database to recompute them",
+        ),
+        SummaryProof::FileRows => Some(
+            "các số tổng hợp được tính lại từ các dòng chi tiết của tệp và khớp từng ô; bảng tuân thủ kế hoạch được chứng minh bằng chữ ký / the summary totals were recomputed from the file's detail rows and match cell by cell; the compliance table is proven by the signature",
+        ),
+        SummaryProof::Database => Some(
+            "mọi bảng tổng hợp được tính lại từ cơ sở dữ liệu và khớp từng ô / every summary table was recomputed from the database and matches cell by cell",
+        ),
     }
 }
 

@@ -51,8 +51,9 @@ async fn stop_signal() {
 
 /// Runs `loa serve`.
 pub async fn run(data_dir: &Path, a: ServeArgs) -> Result<(), Failure> {
-    let (mut config, store) = open(data_dir).await?;
-    crate::airlog::key::arm_playout(&mut config).map_err(|e| Failure::work(e.to_string()))?;
+    let (config, store) = open(data_dir).await?;
+    let key =
+        crate::airlog::key::load_for_playout(&config).map_err(|e| Failure::work(e.to_string()))?;
     let plan_path = a
         .plan
         .clone()
@@ -76,6 +77,7 @@ pub async fn run(data_dir: &Path, a: ServeArgs) -> Result<(), Failure> {
         plan,
         stations,
         sink,
+        signer: Some(Arc::new(key)),
     };
     daemon::run(config, store, options, stop_signal())
         .await

@@ -13,21 +13,25 @@ pub mod lock;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use chrono::Duration;
-use tokio::sync::{mpsc, watch};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use chrono::{DateTime, Utc};
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::airlog::key::DistrictKey;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::library::audio_store::AudioStore;
-use crate::plan::Plan;
+use crate::plan::{Plan, Station};
 pub use crate::playout::control::StationHandle;
-use crate::playout::control::{Control, NextSlot, Status, Waited};
+use crate::playout::control::{Control, Event};
 use crate::playout::recovery::recover;
 use crate::playout::seams::{KeptSchedules, Programme, StoreAirlog};
 use crate::playout::sink::{self, SinkError, SinkSpec};
-use crate::playout::StationPlayer;
+use crate::playout::{Settings, StationPlayer};
 use crate::store::Store;
 
 /// What the daemon serves.
@@ -39,6 +43,8 @@ pub struct Options {
     pub stations: Vec<String>,
     /// The sink (default: the config's).
     pub sink: Option<SinkSpec>,
+    /// The district key that signs every station's chain head (None: heads unsigned).
+    pub signer: Option<Arc<DistrictKey>>,
 }
 
 /// Why the daemon could not start.
@@ -100,11 +106,7 @@ fn open_sink(
             "no ALSA playback device and no sound server".into(),
         ))
     } else {
-        sink::open_with(
-            spec,
-            config.playout.settings.format,
-            &config.playout.capture,
-        )
+        sink::open_with(spec, config.playout.format, &config.playout.capture)
     };
     match tried {
         Err(SinkError::NoDevice(why)) => {
@@ -118,7 +120,7 @@ fn open_sink(
             }
             sink::open_with(
                 &SinkSpec::Wav(dir),
-                config.playout.settings.format,
+                config.playout.format,
                 &config.playout.capture,
             )
         }
@@ -126,35 +128,9 @@ fn open_sink(
     }
 }
 
-/// Writes the rows an earlier stop kept in the journal; when the store still refuses them
-/// they stay there for the next start, and playout goes on.
-pub async fn replay_journal(
-    store: &dyn Store,
-    path: &std::path::Path,
-    now: chrono::DateTime<chrono::Utc>,
-) {
-    match crate::playout::journal::replay(store, path, now).await {
-        Ok(r) if r.rows + r.closes + r.skipped > 0 => tracing::warn!(
-            rows = r.rows,
-            closings = r.closes,
-            already_written = r.skipped,
-            journal = %path.display(),
-            "wrote the airlog rows an earlier stop kept in the journal (marked written late)"
-        ),
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "the airlog journal was not replayed"),
-    }
-}
-
-/// Shows the slot instance a station waits for in its status (`loa ctl status`).
-fn set_next_slot(status: &Mutex<Status>, slot: Option<&crate::schedule::SlotPlaylist>) {
-    status.lock().unwrap_or_else(|e| e.into_inner()).next_slot = slot.map(|s| NextSlot {
-        name: s.name.clone(),
-        start: s.start,
-    });
-}
-
-/// Runs the daemon until `shutdown` resolves.
+/// Runs the daemon until `shutdown` resolves: takes the data dir and the stations, replays
+/// the journal, closes what a crash left open, starts every station and the control API,
+/// and at the stop closes what is on air and lets the stations go.
 pub async fn run(
     config: Config,
     store: Arc<dyn Store>,
@@ -162,20 +138,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), DaemonError> {
     let plan = options.plan.clone();
-    let stations: Vec<_> = plan
-        .stations
-        .iter()
-        .filter(|s| options.stations.is_empty() || options.stations.contains(&s.code))
-        .cloned()
-        .collect();
-    for code in &options.stations {
-        if plan.station(code).is_none() {
-            return Err(DaemonError::Refused(format!(
-                "station '{code}' is not in the plan '{}'",
-                plan.name
-            )));
-        }
-    }
+    let stations = stations_to_play(&plan, &options.stations)?;
     let address = match &config.http.token {
         Some(_) => format!("http://{}", config.http.bind),
         None => "off (http.token is empty)".to_string(),
@@ -186,186 +149,217 @@ pub async fn run(
         .claim_stations(&codes, &lock::describe("loa serve", &address))
         .await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    replay_journal(store.as_ref(), &config.airlog_journal(), clock.now()).await;
-    // A database that cannot be written (read-only, full) must not keep the stations silent:
-    // the open rows stay open for the next start, and playout goes on.
-    let recovered = recover(store.as_ref(), clock.now())
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "rows left open by a crash cannot be closed now; they are closed at a later start");
-            Default::default()
-        });
-    let n: usize = recovered.values().map(Vec::len).sum();
-    if n > 0 {
-        tracing::warn!(
-            rows = n,
-            "closed airlog rows left open by a crash or power cut as interrupted"
-        );
-    }
-    let spec = options
-        .sink
-        .clone()
-        .unwrap_or_else(|| config.playout.sink.clone());
+    let journal = config.airlog_journal();
+    crate::playout::journal::replay_at_start(store.as_ref(), &journal, clock.now()).await;
+    close_crashed_rows(store.as_ref(), clock.now()).await;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut handles = BTreeMap::new();
-    // Every station's events, for the control API's event stream.
-    let (events, _) = tokio::sync::broadcast::channel(1024);
-    let mut tasks = Vec::new();
-    let mut fallback_said = false;
-    // Station tasks alive; the watchdog is fed only while all of them are.
-    let alive = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let programme = Arc::new(KeptSchedules {
-        store: store.clone(),
-        plan: plan.clone(),
-        who: config.playout.settings.who.clone(),
-    });
-    let lib = programme.library().await?;
-    for station in stations {
-        let sink = open_sink(&spec, &config, &mut fallback_said)?;
-        let (tx, rx) = mpsc::channel(16);
-        let mut player = StationPlayer::new(
-            station.clone(),
-            plan.clone(),
-            Arc::new(StoreAirlog(store.clone())),
-            clock.clone(),
-            AudioStore::new(config.audio_dir()),
-            lib.clone(),
-            sink,
-            config.playout.settings.clone(),
-        )
-        .with_control(Control {
-            commands: rx,
-            shutdown: stop_rx.clone(),
-        })
-        .with_events(events.clone());
-        player.queue_makeups(programme.makeups(&station.code, clock.now()).await?);
-        handles.insert(
-            station.code.clone(),
-            StationHandle {
-                name: station.name.clone(),
-                commands: tx,
-                status: player.status(),
-            },
-        );
-        let programme = programme.clone();
-        let clock = clock.clone();
-        let ahead = i64::from(config.serve.build_ahead_days);
-        let alive_here = alive.clone();
-        let status = player.status();
-        alive.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        tasks.push(tokio::spawn(async move {
-            /// Counts the task out however it ends (return or panic).
-            struct Alive(Arc<std::sync::atomic::AtomicUsize>);
-            impl Drop for Alive {
-                fn drop(&mut self) {
-                    self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-                }
-            }
-            let _alive = Alive(alive_here);
-            // The start of the last slot instance played: each plays once.
-            let mut played: Option<chrono::DateTime<chrono::Utc>> = None;
-            loop {
-                if player.is_stopping() {
-                    break;
-                }
-                let now = clock.now();
-                if let Ok(l) = programme.library().await {
-                    player.set_library(l);
-                }
-                // Looking `ahead` days past today builds next week's playlists that early.
-                let until = now + Duration::days(1 + ahead);
-                let next = match programme.slots(&station, now, until, now).await {
-                    Ok(slots) => slots.into_iter().find(|s| played.is_none_or(|p| s.start.with_timezone(&chrono::Utc) > p)),
-                    Err(e) => {
-                        tracing::error!(station = %station.code, error = %e, "cannot read or build the schedule; retrying in a minute");
-                        if player.idle_until(now + Duration::minutes(1)).await == Waited::Shutdown {
-                            break;
-                        }
-                        continue;
-                    }
-                };
-                set_next_slot(&status, next.as_ref());
-                match next {
-                    Some(slot) => {
-                        played = Some(slot.start.with_timezone(&chrono::Utc));
-                        if let Err(e) = player.play_slot(&slot).await {
-                            tracing::error!(station = %station.code, error = %e, "slot failed");
-                        }
-                    }
-                    None => {
-                        if player.idle_until(now + Duration::hours(1)).await == Waited::Shutdown {
-                            break;
-                        }
-                    }
-                }
-            }
-            player.finish().await;
-        }));
-    }
-    let handles = Arc::new(handles);
-    let api = match &config.http.token {
-        Some(token) => {
-            let listener = tokio::net::TcpListener::bind(config.http.bind)
-                .await
-                .map_err(|source| DaemonError::Listen {
-                    bind: config.http.bind,
-                    source,
-                })?;
-            let state = crate::web::AppState {
-                stations: handles.clone(),
-                store: store.clone(),
-                token: token.clone(),
-                events: events.clone(),
-            };
-            let mut stop = stop_rx.clone();
-            tracing::info!("control API on http://{}", config.http.bind);
-            Some(tokio::spawn(async move {
-                let app = crate::web::router(state);
-                crate::web::serve::serve(listener, app, async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await;
-            }))
-        }
-        None => {
-            tracing::warn!("http.token is empty: the control API is off");
-            None
-        }
-    };
-    let count = handles.len();
+    let started = Started::stations(&config, &store, &options, stations, clock, &stop_rx).await?;
+    let api = started.control_api(&config, &store, &stop_rx).await?;
+    let count = started.handles.len();
     tracing::info!(stations = count, plan = %plan.name, "loa serve is playing");
     crate::notify::ready(&format!("playing {count} station(s) of {}", plan.name));
-    let watchdog = crate::notify::watchdog_interval().map(|every| {
-        let alive = alive.clone();
-        let mut stop = stop_rx.clone();
-        tokio::spawn(async move {
-            loop {
-                if alive.load(std::sync::atomic::Ordering::SeqCst) == count {
-                    crate::notify::watchdog_ping();
-                } else {
-                    tracing::error!("a station task has stopped; no longer feeding the watchdog so systemd restarts loa");
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = stop.wait_for(|s| *s) => return,
-                }
-            }
-        })
-    });
+    let watchdog = feed_watchdog(started.alive.clone(), count, stop_rx.clone());
     shutdown.await;
     tracing::info!("stopping: closing what is on air");
     crate::notify::stopping();
     let _ = stop_tx.send(true);
-    if let Some(w) = watchdog {
-        let _ = w.await;
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-    if let Some(api) = api {
-        let _ = api.await;
+    for task in watchdog.into_iter().chain(started.tasks).chain(api) {
+        let _ = task.await;
     }
     claim.release().await;
     store.close().await;
     Ok(())
+}
+
+/// The plan's stations this daemon plays: those asked for (all when none are), each of
+/// which must be in the plan.
+fn stations_to_play(plan: &Plan, asked: &[String]) -> Result<Vec<Station>, DaemonError> {
+    if let Some(code) = asked.iter().find(|c| plan.station(c).is_none()) {
+        return Err(DaemonError::Refused(format!(
+            "station '{code}' is not in the plan '{}'",
+            plan.name
+        )));
+    }
+    Ok(plan
+        .stations
+        .iter()
+        .filter(|s| asked.is_empty() || asked.contains(&s.code))
+        .cloned()
+        .collect())
+}
+
+/// Closes the rows a crash or power cut left open. A database that cannot be written
+/// (read-only, full) must not keep the stations silent: the rows stay open for the next
+/// start, and playout goes on.
+async fn close_crashed_rows(store: &dyn Store, now: DateTime<Utc>) {
+    match recover(store, now).await {
+        Ok(recovered) => {
+            let n: usize = recovered.values().map(Vec::len).sum();
+            if n > 0 {
+                tracing::warn!(
+                    rows = n,
+                    "closed airlog rows left open by a crash or power cut as interrupted"
+                );
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rows left open by a crash cannot be closed now; they are closed at a later start")
+        }
+    }
+}
+
+/// The stations playing: their handles for the control API, their events, their tasks,
+/// and how many of the tasks are still alive (for the watchdog).
+struct Started {
+    handles: Arc<BTreeMap<String, StationHandle>>,
+    events: broadcast::Sender<Event>,
+    tasks: Vec<JoinHandle<()>>,
+    alive: Arc<AtomicUsize>,
+}
+
+/// Counts a station task out however it ends (return or panic).
+struct Alive(Arc<AtomicUsize>);
+
+impl Alive {
+    fn count_in(alive: &Arc<AtomicUsize>) -> Alive {
+        alive.fetch_add(1, Ordering::SeqCst);
+        Alive(alive.clone())
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Started {
+    /// Opens every station's sink and starts its player on the wall clock
+    /// ([`crate::playout::wall::play_station`]), with the make-ups its airlog owes.
+    async fn stations(
+        config: &Config,
+        store: &Arc<dyn Store>,
+        options: &Options,
+        stations: Vec<Station>,
+        clock: Arc<dyn Clock>,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<Started, DaemonError> {
+        let mut settings = Settings::from_config(&config.playout);
+        settings.signer = options.signer.clone();
+        let spec = options
+            .sink
+            .clone()
+            .unwrap_or_else(|| config.playout.sink.clone());
+        let programme = Arc::new(KeptSchedules {
+            store: store.clone(),
+            plan: options.plan.clone(),
+            who: settings.who.clone(),
+        });
+        let lib = programme.library().await?;
+        let (events, _) = broadcast::channel(1024);
+        let mut started = Started {
+            handles: Arc::new(BTreeMap::new()),
+            events,
+            tasks: Vec::new(),
+            alive: Arc::new(AtomicUsize::new(0)),
+        };
+        let mut handles = BTreeMap::new();
+        let mut fallback_said = false;
+        for station in stations {
+            let (tx, rx) = mpsc::channel(16);
+            let mut player = StationPlayer::new(
+                station.clone(),
+                options.plan.clone(),
+                Arc::new(StoreAirlog(store.clone())),
+                clock.clone(),
+                AudioStore::new(config.audio_dir()),
+                lib.clone(),
+                open_sink(&spec, config, &mut fallback_said)?,
+                settings.clone(),
+            )
+            .with_control(Control {
+                commands: rx,
+                shutdown: stop.clone(),
+            })
+            .with_events(started.events.clone());
+            player.queue_makeups(programme.makeups(&station.code, clock.now()).await?);
+            let handle = StationHandle {
+                name: station.name.clone(),
+                commands: tx,
+                status: player.status(),
+            };
+            handles.insert(station.code.clone(), handle);
+            let alive = Alive::count_in(&started.alive);
+            let wall = crate::playout::wall::play_station(
+                player,
+                station,
+                programme.clone(),
+                clock.clone(),
+                config.serve.build_ahead_days,
+            );
+            started.tasks.push(tokio::spawn(async move {
+                let _alive = alive;
+                wall.await
+            }));
+        }
+        started.handles = Arc::new(handles);
+        Ok(started)
+    }
+
+    /// Serves the control API until the stop, when `http.token` is set.
+    async fn control_api(
+        &self,
+        config: &Config,
+        store: &Arc<dyn Store>,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<Option<JoinHandle<()>>, DaemonError> {
+        let Some(token) = &config.http.token else {
+            tracing::warn!("http.token is empty: the control API is off");
+            return Ok(None);
+        };
+        let listener = tokio::net::TcpListener::bind(config.http.bind)
+            .await
+            .map_err(|source| DaemonError::Listen {
+                bind: config.http.bind,
+                source,
+            })?;
+        let state = crate::web::AppState {
+            stations: self.handles.clone(),
+            store: store.clone(),
+            token: token.clone(),
+            events: self.events.clone(),
+        };
+        let mut stop = stop.clone();
+        tracing::info!("control API on http://{}", config.http.bind);
+        Ok(Some(tokio::spawn(async move {
+            let app = crate::web::router(state);
+            crate::web::serve::serve(listener, app, async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+        })))
+    }
+}
+
+/// Feeds systemd's watchdog while all `count` station tasks are alive, until the stop; a
+/// station task that ended starves it, so systemd restarts loa.
+fn feed_watchdog(
+    alive: Arc<AtomicUsize>,
+    count: usize,
+    mut stop: watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    let every = crate::notify::watchdog_interval()?;
+    Some(tokio::spawn(async move {
+        loop {
+            if alive.load(Ordering::SeqCst) == count {
+                crate::notify::watchdog_ping();
+            } else {
+                tracing::error!("a station task has stopped; no longer feeding the watchdog so systemd restarts loa");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    }))
 }

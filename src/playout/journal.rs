@@ -22,8 +22,27 @@ use serde::{Deserialize, Serialize};
 use crate::airlog::{AirReason, AirStatus, CueSource, Level, Reason, Record};
 use crate::store::{Closing, NewRow, Store, StoreError};
 
-/// The journal's file name, beside the database (in the data dir for PostgreSQL).
-pub const JOURNAL_FILE: &str = "airlog-journal.jsonl";
+/// The journal's file name, beside the database (in the data dir for PostgreSQL); the
+/// config resolves its path.
+pub use crate::config::JOURNAL_FILE;
+
+/// Writes the rows an earlier stop kept in the journal, at a start (the daemon's, or a
+/// `playout run`'s) before anything else touches the airlog; when the store still refuses
+/// them they stay there for the next start, and playout goes on. Says in the log what it
+/// wrote.
+pub async fn replay_at_start(store: &dyn Store, path: &Path, now: DateTime<Utc>) {
+    match replay(store, path, now).await {
+        Ok(r) if r.rows + r.closes + r.skipped > 0 => tracing::warn!(
+            rows = r.rows,
+            closings = r.closes,
+            already_written = r.skipped,
+            journal = %path.display(),
+            "wrote the airlog rows an earlier stop kept in the journal (marked written late)"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "the airlog journal was not replayed"),
+    }
+}
 
 /// A row as the journal keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

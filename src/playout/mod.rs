@@ -31,7 +31,9 @@
 //! - [`seams`]: where playlists and bulletins come from ([`seams::Programme`]) and where
 //!   airlog rows go ([`seams::AirlogDestination`]): the two places the commune agent differs.
 //! - [`service`]: `loa playout run`: a date range for every station, through the seams.
-//! - [`settings`]: how playout sounds and behaves.
+//! - [`settings`]: how playout sounds and behaves, from the config's plain values.
+//! - [`wall`]: one station on the wall clock, slot instance after slot instance: the loop
+//!   the daemon runs for each station, and the commune agent with its own programme.
 
 pub mod control;
 pub mod cues;
@@ -48,50 +50,14 @@ pub mod settings;
 pub mod sink;
 pub mod source;
 pub mod timing;
+pub mod wall;
 
 pub use player::StationPlayer;
 pub use settings::Settings;
 
-use std::fmt;
 use std::path::PathBuf;
 
-/// The sample format every sink of a station takes: interleaved `f32` at this rate and
-/// channel count. Items are converted to it on the way out, so sinks never resample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OutputFormat {
-    /// Sample frames per second.
-    pub sample_rate: u32,
-    /// Channels per frame.
-    pub channels: u16,
-}
-
-impl Default for OutputFormat {
-    /// 48 kHz stereo: what sound cards run at natively, so the device sink never converts.
-    fn default() -> Self {
-        OutputFormat {
-            sample_rate: 48_000,
-            channels: 2,
-        }
-    }
-}
-
-impl fmt::Display for OutputFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} Hz, {} channel(s)", self.sample_rate, self.channels)
-    }
-}
-
-impl OutputFormat {
-    /// Whether the format can be played at all (a rate and at least one channel).
-    pub fn is_usable(&self) -> bool {
-        (1..=768_000).contains(&self.sample_rate) && (1..=32).contains(&self.channels)
-    }
-
-    /// Frames to milliseconds at this rate (rounded down).
-    pub fn frames_to_ms(&self, frames: u64) -> u64 {
-        crate::library::analysis::frames_to_ms(frames, self.sample_rate)
-    }
-}
+pub use crate::output::OutputFormat;
 
 /// Why an item could not be played. Every message names the file.
 #[derive(Debug, thiserror::Error)]

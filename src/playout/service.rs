@@ -202,7 +202,7 @@ pub async fn run_range(
     }
     // Rows a crash left open are closed first; what they were is made up from the airlog.
     if let Some(journal) = &settings.journal {
-        crate::daemon::replay_journal(store.as_ref(), journal, SystemClock.now()).await;
+        crate::playout::journal::replay_at_start(store.as_ref(), journal, SystemClock.now()).await;
     }
     let recovered = recover(store.as_ref(), SystemClock.now())
         .await?

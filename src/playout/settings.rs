@@ -2,6 +2,10 @@
 //! ceiling, make-ups, the output's latency, the daemon's name in the airlog, and the key that
 //! signs its chain heads.
 
+use std::sync::Arc;
+
+use crate::airlog::key::DistrictKey;
+use crate::config::PlayoutConfig;
 use crate::playout::OutputFormat;
 
 /// How playout sounds and behaves.
@@ -23,7 +27,7 @@ pub struct Settings {
     pub journal: Option<std::path::PathBuf>,
     /// The district key that signs the station's chain head at every slot's end (None:
     /// heads are not signed, as in tests that do not need it).
-    pub signer: Option<std::sync::Arc<crate::airlog::key::DistrictKey>>,
+    pub signer: Option<Arc<DistrictKey>>,
 }
 
 impl Default for Settings {
@@ -38,5 +42,63 @@ impl Default for Settings {
             journal: None,
             signer: None,
         }
+    }
+}
+
+impl Settings {
+    /// The settings the config's `[playout]` section gives: its format, loudness target,
+    /// ceiling, make-ups, latency and journal, as the daemon named "loa", signing nothing
+    /// yet (see [`Settings::signed_by`]).
+    pub fn from_config(config: &PlayoutConfig) -> Settings {
+        Settings {
+            format: config.format,
+            target_lufs: config.target_lufs,
+            ceiling_dbtp: config.ceiling_dbtp,
+            makeup: config.makeup,
+            output_latency: config.output_latency,
+            who: "loa".into(),
+            journal: Some(config.journal.clone()),
+            signer: None,
+        }
+    }
+
+    /// These settings, signing every station's chain head with the district's key.
+    pub fn signed_by(self, key: Arc<DistrictKey>) -> Settings {
+        Settings {
+            signer: Some(key),
+            ..self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_s_playout_section_becomes_the_settings_it_names() {
+        let config = crate::config::Config::from_toml(
+            "[playout]\ntarget_lufs = -18.0\nmakeup = false\noutput_latency_ms = 120\n",
+            std::path::Path::new("/d/loa.toml"),
+            std::path::Path::new("/d"),
+            Vec::new(),
+        )
+        .unwrap();
+        let s = Settings::from_config(&config.playout);
+        assert_eq!(s.target_lufs, -18.0);
+        assert!(!s.makeup);
+        assert_eq!(
+            s.output_latency,
+            Some(std::time::Duration::from_millis(120))
+        );
+        assert_eq!(s.format, config.playout.format);
+        assert_eq!(
+            s.journal.as_deref(),
+            Some(config.airlog_journal().as_path())
+        );
+        assert!(
+            s.signer.is_none(),
+            "nothing is signed until the key is given"
+        );
     }
 }

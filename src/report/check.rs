@@ -20,7 +20,8 @@ use crate::store::Store;
 
 use super::csv::CsvReader;
 use super::integrity::Integrity;
-use super::proof::{prove, FileRow, Proven};
+use super::proof::{prove, FileRow, Proven, SummaryProof};
+use super::recount;
 use super::rows::{shown_reason, Cell, ExportRow, Library, COLUMNS, REASON_COLUMN};
 use super::safe;
 use super::walk::{walk, RowSink};
@@ -254,12 +255,22 @@ pub fn prove_file(path: &Path, expected: Option<&str>) -> Result<Proven, ReportE
         super::Format::Xlsx => {
             let x = read_xlsx(path)?;
             let integrity = Integrity::from_pairs(&p, &x.pairs)?;
-            let proven = prove(
-                &integrity,
-                Some(xlsx_file_rows(&x.rows, &integrity)),
-                expected,
-            )?;
+            let rows = xlsx_file_rows(&x.rows, &integrity)
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut proven = prove(&integrity, Some(rows.iter().cloned().map(Ok)), expected)?;
+            // The totals first, from the rows just proven, so that an edited total is named;
+            // then the signed digest, which covers every word of the sheet.
+            let lang = recount::sheet_lang(&x.summary_name).ok_or_else(|| {
+                ReportError::Altered(format!(
+                    "the summary sheet is named '{}', which no report language uses (the sheet was renamed or replaced)",
+                    safe::escape(&x.summary_name)
+                ))
+            })?;
+            recount::check_sheet(&x.summary_grid, lang, &x.summary_name, &integrity, &rows)
+                .map_err(ReportError::Altered)?;
             summary_checked(&integrity, Some(x.summary))?;
+            proven.summary = SummaryProof::FileRows;
             Ok(proven)
         }
         super::Format::Html => {
@@ -271,11 +282,37 @@ pub fn prove_file(path: &Path, expected: Option<&str>) -> Result<Proven, ReportE
             let integrity = Integrity::from_pairs(&p, &pairs)?;
             // The page has no rows: its block, its signature and its summary prove it.
             let none: Option<Vec<Result<FileRow, ReportError>>> = None;
-            let proven = prove(&integrity, none, expected)?;
+            let mut proven = prove(&integrity, none, expected)?;
             summary_checked(&integrity, super::html::page_digest(&page))?;
+            proven.summary = SummaryProof::SignatureOnly;
             Ok(proven)
         }
     }
+}
+
+/// A report's summary as shown (its cells, its language, and how messages name it).
+fn shown_summary(path: &Path, html: bool) -> Result<(recount::Grid, Lang, String), ReportError> {
+    let p = path.display().to_string();
+    if html {
+        let page = std::fs::read_to_string(path).map_err(|e| ReportError::io(path, e))?;
+        let lang = recount::page_lang(&page).ok_or_else(|| ReportError::NotAnExport {
+            path: p,
+            reason: "its page declares no report language".into(),
+        })?;
+        return Ok((
+            recount::page_grid(&page),
+            lang,
+            "the printed report".to_string(),
+        ));
+    }
+    let x = read_xlsx(path)?;
+    let lang = recount::sheet_lang(&x.summary_name).ok_or_else(|| {
+        ReportError::Altered(format!(
+            "the summary sheet is named '{}', which no report language uses (the sheet was renamed or replaced)",
+            safe::escape(&x.summary_name)
+        ))
+    })?;
+    Ok((x.summary_grid, lang, recount::sheet_place(&x.summary_name)))
 }
 
 /// Checks an export: its own proof, then against the store. `plan` (optional) lets station
@@ -346,15 +383,23 @@ pub async fn check(
         first: None,
         html,
     };
-    let judges = plan
-        .map(|p| super::judges::Judges::single(p.clone(), None))
-        .unwrap_or_default();
+    // A summary (XLSX, HTML) is recomputed whole, compliance included: the weeks are
+    // judged as the export judged them (by --plan, or by the plans kept with the weeks).
+    let tabled = xlsx || html;
+    let judges = match (tabled, plan, kept) {
+        (true, Some(p), _) => {
+            super::judges::Judges::load(store.as_ref(), &period, Some(p.clone())).await?
+        }
+        (true, None, Some(kept)) => kept,
+        (false, Some(p), _) => super::judges::Judges::single(p.clone(), None),
+        _ => Default::default(),
+    };
     let walked = walk(
         store,
         &scope,
         &library,
         &judges,
-        false,
+        tabled,
         &mut cmp,
         &crate::progress::Quiet,
     )
@@ -362,9 +407,31 @@ pub async fn check(
     if let Some(first) = cmp.first.take() {
         return Err(ReportError::Altered(first));
     }
-    // The rows equal the database's (the first different cell is named above); now what
-    // the file proves by itself: the district key's signature, links, summary.
-    let proven = prove_file(path, Some(&key.fingerprint()))?;
+    // The rows equal the database's (the first different cell is named above); then the
+    // summary's tables, recomputed from the database, cell by cell (so an edited total is
+    // named); then what the file proves by itself: the district key's signature, links,
+    // the summary's digest.
+    if tabled {
+        let (grid, lang, place) = shown_summary(path, html)?;
+        recount::compare(
+            &grid,
+            &super::tables::tables(lang, &walked.summary),
+            recount::Basis::Database,
+            &place,
+        )
+        .map_err(|d| {
+            ReportError::Altered(match (d.table, plan) {
+                ("compliance", None) => format!(
+                    "{d} (if the report was exported with --plan, give that plan to verify too)"
+                ),
+                _ => d.message,
+            })
+        })?;
+    }
+    let mut proven = prove_file(path, Some(&key.fingerprint()))?;
+    if tabled {
+        proven.summary = SummaryProof::Database;
+    }
     if html {
         if walked.integrity.sha256 != integrity.sha256 || walked.integrity.rows != integrity.rows {
             return Err(ReportError::Altered(format!(

@@ -81,7 +81,7 @@ thead { display: table-header-group; }
 .sign .left { font-size: 10pt; }
 "#;
 
-fn table_html(out: &mut String, t: &super::tables::Table, total_label: &str) {
+pub(super) fn table_html(out: &mut String, t: &super::tables::Table, total_label: &str) {
     if !t.heading.is_empty() {
         out.push_str(&format!("<h2>{}</h2>\n", escape(&t.heading)));
     }
@@ -196,7 +196,7 @@ pub fn read_pairs(page: &str) -> Option<Vec<(String, String)>> {
 }
 
 /// Undoes [`escape`].
-fn unescape(s: &str) -> String {
+pub(super) fn unescape(s: &str) -> String {
     s.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&quot;", "\"")

@@ -87,7 +87,7 @@ impl Tracker {
 }
 
 /// The integrity block of one export.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Integrity {
     /// First day, `YYYY-MM-DD`.
     pub from: String,

@@ -19,6 +19,8 @@
 //! - [`safe`]: what a cell may show (no control character, no formula), reversibly.
 //! - [`proof`]: what an export proves without the database (signature, row hashes,
 //!   digest, links, signed heads).
+//! - [`recount`]: the summary's tables recomputed from an export's rows (or the database's)
+//!   and compared with its sheet or page, cell by cell.
 //! - [`since`]: `verify --since`: an earlier export anchors the history.
 //! - [`check`]: reads an export back, checks its proof, and compares it with the
 //!   database when there is one.
@@ -36,6 +38,7 @@ pub mod judges;
 pub mod labels;
 pub mod pages;
 pub mod proof;
+pub mod recount;
 pub mod rows;
 pub mod safe;
 pub mod since;

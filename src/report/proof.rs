@@ -42,6 +42,25 @@ pub struct Proven {
     pub key_fingerprint: String,
     /// The rows' digest.
     pub sha256: String,
+    /// How the summary's totals were proven.
+    pub summary: SummaryProof,
+}
+
+/// How an export's summary (the XLSX summary sheet, the printed report's tables) was proven.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SummaryProof {
+    /// The export has no summary (CSV).
+    #[default]
+    NoSummary,
+    /// By the digest the signed integrity block carries, only: a printed report checked
+    /// without the database (the page has no rows to recompute its tables from).
+    SignatureOnly,
+    /// Its totals recomputed from the file's detail rows and found equal, cell by cell;
+    /// compliance (which needs the plan) by the signed digest.
+    FileRows,
+    /// Every table recomputed from the database's rows and found equal, cell by cell.
+    Database,
 }
 
 fn altered(s: String) -> ReportError {
@@ -220,6 +239,7 @@ where
             signed_heads: 0,
             key_fingerprint: key.fingerprint(),
             sha256: integrity.sha256.clone(),
+            summary: SummaryProof::NoSummary,
         });
     };
     let mut chain: BTreeMap<String, Links> = BTreeMap::new();
@@ -312,5 +332,6 @@ where
         signed_heads: signed,
         key_fingerprint: key.fingerprint(),
         sha256,
+        summary: SummaryProof::NoSummary,
     })
 }

@@ -316,6 +316,20 @@ impl Summary {
         }
     }
 
+    /// Adds the slot rows of station `i` that started by `before` (the planned start of its
+    /// next item row), taken from `slots` in slot order: the walk of an export and the
+    /// recomputation of its summary ([`super::recount`]) both order slots among items so.
+    pub fn add_slots_before<I: Iterator<Item = SlotRow>>(
+        &mut self,
+        i: usize,
+        before: DateTime<FixedOffset>,
+        slots: &mut std::iter::Peekable<I>,
+    ) {
+        while let Some(slot) = slots.next_if(|s| s.slot_start <= before) {
+            self.add_slot(i, &slot);
+        }
+    }
+
     /// Adds a slot row of station `i` (its slot instance as a whole); one that did not air
     /// whole is listed among the incidents under the slot's name.
     pub fn add_slot(&mut self, i: usize, slot: &SlotRow) {

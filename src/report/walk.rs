@@ -190,9 +190,7 @@ pub async fn walk(
                     }
                 }
                 if planned >= pfrom && planned < pto {
-                    while let Some(slot) = slots.next_if(|s| s.slot_start <= row.planned_start) {
-                        summary.add_slot(i, &slot);
-                    }
+                    summary.add_slots_before(i, row.planned_start, &mut slots);
                     sink.row(&row)?;
                     summary.add_row(i, &row);
                     tracker.add(row.station_code, row.row_hash);

@@ -136,7 +136,7 @@ impl XlsxWriter {
         let p = self.path.clone();
         let lang = self.lang;
         let bold = self.bold.clone();
-        let cells = summary_cells(lang, walked, period, plan_name, issued);
+        let cells = summary_cells(lang, &walked.summary, period, plan_name, issued);
         let texts: Vec<(u32, u16, String)> = cells
             .iter()
             .map(|(r, c, v)| {
@@ -225,9 +225,9 @@ pub(super) enum SumCell {
 }
 
 /// The summary sheet's cells, (row, column, cell), in row then column order.
-fn summary_cells(
+pub(super) fn summary_cells(
     lang: Lang,
-    walked: &Walked,
+    summary: &super::summary::Summary,
     period: &Period,
     plan_name: Option<&str>,
     issued: NaiveDate,
@@ -249,7 +249,7 @@ fn summary_cells(
         (5, 0, t(&format!("{}: {period}", w.range), Role::Period)),
     ];
     let mut r = 7u32;
-    for table in tables(lang, &walked.summary) {
+    for table in tables(lang, summary) {
         if !table.heading.is_empty() {
             out.push((r, 0, t(&table.heading, Role::Heading)));
             r += 1;

@@ -1,6 +1,6 @@
 //! Reading an XLSX export back (calamine): its detail rows as the CSV's texts (dates back to
-//! the exact microsecond in the station's time zone), its integrity pairs, and the digest of
-//! its summary sheet as read.
+//! the exact microsecond in the station's time zone), its integrity pairs, and its summary
+//! sheet as read (its cells, and their digest).
 
 use std::path::Path;
 
@@ -10,6 +10,7 @@ use chrono::{NaiveDate, TimeZone};
 use super::check::text_of;
 use super::integrity::Integrity;
 use super::proof::FileRow;
+use super::recount::{Grid, Shown};
 use super::rows::{COLUMNS, COLUMNS_VI};
 use super::safe;
 use super::ReportError;
@@ -20,6 +21,10 @@ pub(super) struct XlsxContent {
     pub(super) rows: Vec<Vec<Data>>,
     pub(super) pairs: Vec<(String, String)>,
     pub(super) summary: String,
+    /// The summary sheet's cells, as [`super::recount`] compares them.
+    pub(super) summary_grid: Grid,
+    /// The summary sheet's name (it tells the report's language).
+    pub(super) summary_name: String,
 }
 
 pub(super) fn read_xlsx(path: &Path) -> Result<XlsxContent, ReportError> {
@@ -30,6 +35,7 @@ pub(super) fn read_xlsx(path: &Path) -> Result<XlsxContent, ReportError> {
     };
     let mut wb =
         open_workbook_auto(path).map_err(|e| not(format!("it cannot be read as XLSX ({e})")))?;
+    let summary_name = wb.sheet_names().first().cloned().unwrap_or_default();
     let n = wb.sheet_names().len();
     if n < 3 {
         return Err(not("it lacks the summary, detail or integrity sheet".into()));
@@ -53,6 +59,16 @@ pub(super) fn read_xlsx(path: &Path) -> Result<XlsxContent, ReportError> {
         })
         .collect();
     let summary = super::xlsx::summary_digest(cells.iter().map(|(r, c, t)| (*r, *c, t.as_str())));
+    let mut summary_grid = Grid::default();
+    for (r, c, d) in summary_range.cells() {
+        let shown = match d {
+            Data::Empty => Shown::Empty,
+            Data::Float(f) => Shown::Number(*f),
+            Data::Int(i) => Shown::Number(*i as f64),
+            other => Shown::Text(text_of(other)),
+        };
+        summary_grid.set(r0 as usize + r, c0 as usize + c, shown);
+    }
     let mut rows = Vec::new();
     for i in 1..n - 1 {
         let range = sheet(&mut wb, i)?;
@@ -88,6 +104,8 @@ pub(super) fn read_xlsx(path: &Path) -> Result<XlsxContent, ReportError> {
         rows,
         pairs,
         summary,
+        summary_grid,
+        summary_name,
     })
 }
 

@@ -12,6 +12,7 @@ use crate::config::DatabaseUrl;
 use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Topic};
 
 pub mod airlog;
+pub mod audit;
 pub mod claim;
 pub mod compact;
 pub mod counts;
@@ -24,9 +25,11 @@ mod rows;
 pub mod schedules;
 pub mod signed_heads;
 pub mod sqlite;
+pub mod users;
 mod write_tx;
 
 pub use airlog::{AirlogStore, Closing, NewRow, SlotRecord};
+pub use audit::AuditStore;
 pub use claim::StationClaim;
 pub use counts::CountStore;
 pub use edits::{EditStore, Edited};
@@ -34,6 +37,7 @@ pub use packed::{sort_for_export, ExportFields, ExportPage};
 pub use plans::{KeptPlan, PlanStore, PlanVersion, WeekPlan};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
 pub use signed_heads::SignedHeadStore;
+pub use users::{NewSession, NewUser, UserError, UserStore};
 
 /// How the store writes an instant (fixed-width UTC text to the microsecond).
 pub(crate) use rows::instant_text as rows_instant_text;
@@ -139,10 +143,20 @@ impl Added {
 
 /// Everything loa keeps in its database: the library here, schedules in [`ScheduleStore`],
 /// the airlog in [`AirlogStore`], its signed heads in [`SignedHeadStore`], metadata
-/// corrections in [`EditStore`].
+/// corrections in [`EditStore`], console accounts in [`UserStore`], the audit trail in
+/// [`AuditStore`].
 #[async_trait]
 pub trait Store:
-    ScheduleStore + PlanStore + CountStore + AirlogStore + SignedHeadStore + EditStore + Send + Sync
+    ScheduleStore
+    + PlanStore
+    + CountStore
+    + AirlogStore
+    + SignedHeadStore
+    + EditStore
+    + UserStore
+    + AuditStore
+    + Send
+    + Sync
 {
     /// Which backend this is ("sqlite" or "postgres"), for logs.
     fn backend(&self) -> &'static str;

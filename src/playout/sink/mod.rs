@@ -16,15 +16,14 @@ pub mod device;
 pub mod null;
 pub mod wav;
 
-use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::playout::OutputFormat;
 
-pub use wav::{read_capture, CaptureOptions, SampleFormat, Segment};
+pub use crate::output::{BadSinkSpec, CaptureOptions, SampleFormat, SinkSpec};
+pub use wav::{read_capture, Segment};
 
 /// An audio output.
 pub trait Sink: Send {
@@ -64,67 +63,6 @@ pub trait Sink: Send {
     /// time (underruns), since the sink opened; zero for sinks that are not heard.
     fn underrun_frames(&self) -> u64 {
         0
-    }
-}
-
-/// Which sink a station plays to, as its config names it: `device`, `device:NAME`,
-/// `wav:DIR` or `null`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SinkSpec {
-    /// The sound card: the default output device, or the one of this name.
-    Device(Option<String>),
-    /// WAV capture into this folder.
-    Wav(PathBuf),
-    /// Nothing.
-    Null,
-}
-
-impl SinkSpec {
-    /// The backend's name in [`BACKENDS`].
-    pub fn backend(&self) -> &'static str {
-        match self {
-            SinkSpec::Device(_) => "device",
-            SinkSpec::Wav(_) => "wav",
-            SinkSpec::Null => "null",
-        }
-    }
-}
-
-impl FromStr for SinkSpec {
-    type Err = SinkError;
-
-    fn from_str(text: &str) -> Result<SinkSpec, SinkError> {
-        let bad = |reason: &str| SinkError::BadSpec {
-            text: text.to_string(),
-            reason: reason.to_string(),
-        };
-        let (name, arg) = match text.split_once(':') {
-            Some((n, a)) => (n, Some(a)),
-            None => (text, None),
-        };
-        match (name, arg) {
-            ("device", None) => Ok(SinkSpec::Device(None)),
-            ("device", Some(d)) if !d.trim().is_empty() => {
-                Ok(SinkSpec::Device(Some(d.to_string())))
-            }
-            ("device", Some(_)) => Err(bad("the device name after `device:` is empty")),
-            ("wav", Some(d)) if !d.trim().is_empty() => Ok(SinkSpec::Wav(PathBuf::from(d))),
-            ("wav", _) => Err(bad("`wav` needs a folder: `wav:DIR`")),
-            ("null", None) => Ok(SinkSpec::Null),
-            ("null", Some(_)) => Err(bad("`null` takes no argument")),
-            _ => Err(bad("expected `device`, `device:NAME`, `wav:DIR` or `null`")),
-        }
-    }
-}
-
-impl fmt::Display for SinkSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SinkSpec::Device(None) => f.write_str("device"),
-            SinkSpec::Device(Some(name)) => write!(f, "device:{name}"),
-            SinkSpec::Wav(dir) => write!(f, "wav:{}", dir.display()),
-            SinkSpec::Null => f.write_str("null"),
-        }
     }
 }
 
@@ -228,6 +166,15 @@ pub enum SinkError {
     /// `write` or `end` without `begin`.
     #[error("sink {0}: audio written outside a segment (begin was not called)")]
     NoSegment(String),
+}
+
+impl From<BadSinkSpec> for SinkError {
+    fn from(e: BadSinkSpec) -> SinkError {
+        SinkError::BadSpec {
+            text: e.text,
+            reason: e.reason,
+        }
+    }
 }
 
 /// Checks that `samples` holds whole frames of `fmt`.

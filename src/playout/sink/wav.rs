@@ -39,8 +39,8 @@ use crate::playout::OutputFormat;
 mod format;
 pub mod space;
 
+use crate::output::{CaptureOptions, SampleFormat};
 use format::{frame_bytes, header, read_header, to_s16, update_sizes, HEADER_LEN};
-pub use format::{CaptureOptions, SampleFormat};
 
 /// One segment of a capture file, as the segments file records it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,12 +8,14 @@ use sqlx::PgPool;
 
 use crate::config::redact_url;
 use crate::store::airlog::impl_airlog_store;
+use crate::store::audit::impl_audit_store;
 use crate::store::counts::impl_count_store;
 use crate::store::edits::impl_edit_store;
 use crate::store::plans::impl_plan_store;
 use crate::store::queries::impl_store;
 use crate::store::schedules::impl_schedule_store;
 use crate::store::signed_heads::impl_signed_head_store;
+use crate::store::users::impl_user_store;
 use crate::store::StoreError;
 
 /// The PostgreSQL store.
@@ -112,3 +114,5 @@ impl_count_store!(PgStore, sqlx::Postgres);
 impl_airlog_store!(PgStore, sqlx::Postgres);
 impl_edit_store!(PgStore, sqlx::Postgres);
 impl_signed_head_store!(PgStore, sqlx::Postgres);
+impl_audit_store!(PgStore, sqlx::Postgres);
+impl_user_store!(PgStore, sqlx::Postgres);

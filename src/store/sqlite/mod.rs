@@ -10,12 +10,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 use crate::store::airlog::impl_airlog_store;
+use crate::store::audit::impl_audit_store;
 use crate::store::counts::impl_count_store;
 use crate::store::edits::impl_edit_store;
 use crate::store::plans::impl_plan_store;
 use crate::store::queries::impl_store;
 use crate::store::schedules::impl_schedule_store;
 use crate::store::signed_heads::impl_signed_head_store;
+use crate::store::users::impl_user_store;
 use crate::store::StoreError;
 
 /// The SQLite store.
@@ -88,3 +90,5 @@ impl_count_store!(SqliteStore, sqlx::Sqlite);
 impl_airlog_store!(SqliteStore, sqlx::Sqlite);
 impl_edit_store!(SqliteStore, sqlx::Sqlite);
 impl_signed_head_store!(SqliteStore, sqlx::Sqlite);
+impl_audit_store!(SqliteStore, sqlx::Sqlite);
+impl_user_store!(SqliteStore, sqlx::Sqlite);

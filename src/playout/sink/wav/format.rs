@@ -1,5 +1,5 @@
-//! The capture's file format: what a capture stores ([`CaptureOptions`], [`SampleFormat`])
-//! and the WAV header this sink writes and reads back. Both sample formats share one header
+//! The capture's file format: the WAV header this sink writes and reads back, for what
+//! [`crate::output::CaptureOptions`] says a capture stores. Both sample formats share one header
 //! layout (an 18-byte `fmt ` chunk and a `fact` chunk), so the sizes sit at the same
 //! offsets whatever the format.
 
@@ -8,92 +8,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use super::SinkError;
-use crate::playout::OutputFormat;
-
-/// How captured samples are stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SampleFormat {
-    /// 16-bit signed integer PCM: a quarter of the float size at the same rate.
-    S16,
-    /// 32-bit IEEE float: the played samples bit for bit.
-    F32,
-}
-
-impl SampleFormat {
-    /// Bytes per sample.
-    pub fn bytes(self) -> u64 {
-        match self {
-            SampleFormat::S16 => 2,
-            SampleFormat::F32 => 4,
-        }
-    }
-
-    /// WAVE format tag: 1 (PCM) or 3 (IEEE float).
-    fn tag(self) -> u16 {
-        match self {
-            SampleFormat::S16 => 1,
-            SampleFormat::F32 => 3,
-        }
-    }
-}
-
-impl std::fmt::Display for SampleFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            SampleFormat::S16 => "s16",
-            SampleFormat::F32 => "f32",
-        })
-    }
-}
-
-impl std::str::FromStr for SampleFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim() {
-            "s16" => Ok(SampleFormat::S16),
-            "f32" => Ok(SampleFormat::F32),
-            other => Err(format!(
-                "'{other}' is not a capture sample format (expected \"s16\" or \"f32\")"
-            )),
-        }
-    }
-}
-
-/// What a capture stores and how much disk it leaves free.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CaptureOptions {
-    /// Rate and channels of the capture (the station renders in them).
-    pub format: OutputFormat,
-    /// How samples are stored.
-    pub sample: SampleFormat,
-    /// Capture stops below this many free bytes on the folder's disk (0: never).
-    pub min_free_bytes: u64,
-}
-
-impl Default for CaptureOptions {
-    /// 16 kHz mono 16-bit, stopping with 500 MB left.
-    fn default() -> Self {
-        CaptureOptions {
-            format: OutputFormat {
-                sample_rate: 16_000,
-                channels: 1,
-            },
-            sample: SampleFormat::S16,
-            min_free_bytes: 500 * 1024 * 1024,
-        }
-    }
-}
-
-impl CaptureOptions {
-    /// Float at exactly `format`, no free-space floor: the played samples bit for bit.
-    pub fn exact(format: OutputFormat) -> CaptureOptions {
-        CaptureOptions {
-            format,
-            sample: SampleFormat::F32,
-            min_free_bytes: 0,
-        }
-    }
-}
+use crate::output::{OutputFormat, SampleFormat};
 
 /// Bytes of the header this sink writes: RIFF, `fmt ` (18 bytes, as format 3 asks; PCM
 /// gets the same layout), `fact` and the `data` chunk's header.
@@ -122,7 +37,7 @@ pub(super) fn header(fmt: OutputFormat, sample: SampleFormat, frames: u64) -> Ve
     h.extend_from_slice(&(HEADER_LEN as u32 - 8 + data).to_le_bytes());
     h.extend_from_slice(b"WAVEfmt ");
     h.extend_from_slice(&18u32.to_le_bytes());
-    h.extend_from_slice(&sample.tag().to_le_bytes());
+    h.extend_from_slice(&sample.wave_tag().to_le_bytes());
     h.extend_from_slice(&fmt.channels.to_le_bytes());
     h.extend_from_slice(&fmt.sample_rate.to_le_bytes());
     h.extend_from_slice(&(fmt.sample_rate * u32::from(block_align)).to_le_bytes());
