@@ -60,7 +60,7 @@ output_latency_ms = "auto"
 [playout.capture]
 # WAV capture ("wav:DIR", and the fallback when there is no sound card): the station renders
 # in this rate and channels. 16 kHz mono 16-bit ("s16") is about 110 MB an airtime hour;
-# "f32" keeps the played samples bit for bit (four times the size at the same rate).
+# "f32" keeps the played samples bit for bit (twice the size at the same rate).
 sample_rate = 16000
 channels = 1
 sample_format = "s16"
