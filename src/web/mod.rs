@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use crate::lang::{Lang, Render};
 use crate::library::{ApprovalState, BulletinId};
 use crate::playout::control::{Command, Event, StationHandle};
 use crate::store::Store;
@@ -110,25 +111,88 @@ async fn send(
     ))
 }
 
+/// The language of the words in an answer (`?lang=vi|en`, Vietnamese by default).
+#[derive(Debug, Deserialize)]
+struct LangQuery {
+    #[serde(default)]
+    lang: Lang,
+}
+
 async fn status(
     State(state): State<AppState>,
     headers: HeaderMap,
+    q: Result<axum::extract::Query<LangQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorise(&state, &headers)?;
+    let lang = q.map_err(bad_query)?.0.lang;
     let mut out = serde_json::Map::new();
     for (code, h) in state.stations.iter() {
         let s = h.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let mut v = serde_json::to_value(&s).unwrap_or_default();
+        let mut v = status_view(&s, lang);
         v["name"] = serde_json::Value::String(h.name.clone());
         out.insert(code.clone(), v);
     }
-    Ok(Json(serde_json::json!({ "stations": out })))
+    Ok(Json(serde_json::json!({ "stations": out, "lang": lang })))
 }
 
-/// Which station's events to stream (`?station=CODE`; all by default).
+/// A bad query string: 400 with the parser's sentence.
+fn bad_query(e: axum::extract::rejection::QueryRejection) -> ApiError {
+    ApiError(
+        StatusCode::BAD_REQUEST,
+        format!("bad query string: {} (lang is vi or en)", e.body_text()),
+    )
+}
+
+/// A station's status as the API shows it: values as codes, and beside each value people
+/// read its words in `lang` (`alerts` are the words, `alert_codes` the values).
+fn status_view(s: &crate::playout::control::Status, lang: Lang) -> serde_json::Value {
+    let mut v = serde_json::to_value(s).unwrap_or_default();
+    v["alert_codes"] = v["alerts"].take();
+    v["alerts"] = s.alerts.iter().map(|a| a.render(lang)).collect();
+    if let Some(on_air) = &s.on_air {
+        v["on_air"]["source_text"] = on_air.source.render(lang).into();
+    }
+    v
+}
+
+/// An event as the API shows it: its values as codes and, beside each value people read,
+/// its words in `lang` (`reason` and `summary` are words, `reason_stored` and
+/// `summary_stored` the airlog's stored form; an alert's `message` is words, `alert` its
+/// value).
+fn event_view(e: &Event, lang: Lang) -> serde_json::Value {
+    let mut v = serde_json::to_value(e).unwrap_or_default();
+    match e {
+        Event::SlotStarted { .. } => {}
+        Event::ItemStarted { source, .. } => {
+            v["source_text"] = source.render(lang).into();
+        }
+        Event::ItemEnded { status, reason, .. } => {
+            v["status_text"] = status.render(lang).into();
+            v["reason_stored"] = v["reason"].take();
+            v["reason"] = reason.render(lang).into();
+        }
+        Event::SlotEnded {
+            status, summary, ..
+        } => {
+            v["status_text"] = status.render(lang).into();
+            v["summary_stored"] = v["summary"].take();
+            v["summary"] = summary.render(lang).into();
+        }
+        Event::Alert { message, .. } => {
+            v["alert"] = v["message"].take();
+            v["message"] = message.render(lang).into();
+        }
+    }
+    v
+}
+
+/// Which station's events to stream (`?station=CODE`; all by default) and in which
+/// language (`?lang=vi|en`).
 #[derive(Debug, Deserialize)]
 struct EventsQuery {
     station: Option<String>,
+    #[serde(default)]
+    lang: Lang,
 }
 
 /// The stations' events as they happen, as server-sent events (`event:` the kind, `data:`
@@ -136,21 +200,23 @@ struct EventsQuery {
 async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<EventsQuery>,
+    q: Result<axum::extract::Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     use axum::response::sse::{Event as Sse, KeepAlive};
     use tokio::sync::broadcast::error::RecvError;
     authorise(&state, &headers)?;
+    let q = q.map_err(bad_query)?.0;
+    let lang = q.lang;
     if let Some(code) = &q.station {
         targets(&state, code)?;
     }
     let only = q.station.filter(|c| c != "all");
     let rx = state.events.subscribe();
-    let stream = futures_util::stream::unfold((rx, only), |(mut rx, only)| async move {
+    let stream = futures_util::stream::unfold((rx, only), move |(mut rx, only)| async move {
         loop {
             let sse = match rx.recv().await {
                 Ok(e) => {
-                    let v = serde_json::to_value(&e).unwrap_or_default();
+                    let v = event_view(&e, lang);
                     if only
                         .as_deref()
                         .is_some_and(|c| v["station"].as_str() != Some(c))
@@ -277,4 +343,65 @@ async fn urgent(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (who, handles, bulletin, _) = play_request(&state, &code, &headers, body).await?;
     send(handles.iter().collect(), Command::Urgent { bulletin, who }).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::airlog::{AirReason, AirStatus, Reason};
+    use crate::playout::alert::Alert;
+
+    fn ended() -> Event {
+        Event::ItemEnded {
+            station: "vinh-an".into(),
+            bulletin: "b-1".into(),
+            status: AirStatus::Interrupted,
+            played_ms: 4_000,
+            reason: AirReason::one(Reason::SkippedBy {
+                who: "Nguyễn Văn An".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn an_event_carries_its_codes_and_its_words_in_the_language_asked() {
+        let vi = event_view(&ended(), Lang::Vi);
+        let en = event_view(&ended(), Lang::En);
+        assert_eq!(vi["status"], "interrupted");
+        assert_eq!(vi["status_text"], "Bị ngắt");
+        assert_eq!(en["status_text"], "interrupted");
+        assert_eq!(vi["reason_stored"], en["reason_stored"]);
+        let reason = AirReason::one(Reason::SkippedBy {
+            who: "Nguyễn Văn An".into(),
+        });
+        assert_eq!(vi["reason"], reason.render(Lang::Vi));
+        assert_eq!(en["reason"], reason.render(Lang::En));
+        assert_ne!(vi["reason"], en["reason"]);
+    }
+
+    #[test]
+    fn an_alert_event_reads_in_the_language_asked_and_keeps_its_value() {
+        let e = Event::Alert {
+            station: "vinh-an".into(),
+            message: Alert::AirlogWritable,
+        };
+        let vi = event_view(&e, Lang::Vi);
+        assert_eq!(vi["alert"]["kind"], "airlog_writable");
+        assert_eq!(vi["message"], Alert::AirlogWritable.render(Lang::Vi));
+        assert_eq!(
+            event_view(&e, Lang::En)["message"],
+            "airlog writes work again; held rows are written"
+        );
+    }
+
+    #[test]
+    fn a_status_lists_alerts_as_words_and_as_values() {
+        let s = crate::playout::control::Status {
+            alerts: vec![Alert::AirlogWritable],
+            ..Default::default()
+        };
+        let v = status_view(&s, Lang::Vi);
+        assert_eq!(v["alerts"][0], Alert::AirlogWritable.render(Lang::Vi));
+        assert_eq!(v["alert_codes"][0]["kind"], "airlog_writable");
+    }
 }
