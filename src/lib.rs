@@ -23,9 +23,12 @@
 //! - [`web`]: the control API (axum), token-guarded.
 //! - [`notify`]: systemd notifications (ready, status, stopping, watchdog); no-ops elsewhere.
 //! - [`progress`]: how long work reports its progress (a bar on a terminal, else nothing).
+//! - [`agent`]: commune machines that play their station themselves: enrolment, signed
+//!   requests, the manifest and media they sync (the district side and the node side).
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
 pub mod access;
+pub mod agent;
 pub mod airlog;
 pub mod cli;
 pub mod clock;

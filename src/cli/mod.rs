@@ -21,6 +21,7 @@ mod report;
 mod schedule;
 mod schedule_print;
 mod serve;
+mod station;
 mod user;
 
 pub use output::Failure;
@@ -76,6 +77,9 @@ pub enum Command {
     /// The record of operator actions: list it, verify its hash chain.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Commune machines of the district's stations: enroll (a one-time token), revoke.
+    #[command(subcommand)]
+    Station(station::StationCommand),
 }
 
 /// Parses the process arguments, runs the command and returns the exit code.
@@ -117,6 +121,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Audit(cmd) => audit::run(&cli.data_dir, cmd).await,
         Command::Playout(cmd) => playout::run(&cli.data_dir, cmd).await,
         Command::Serve(args) => serve::run(&cli.data_dir, args).await,
+        Command::Station(cmd) => station::run(&cli.data_dir, cmd).await,
         Command::Ctl(cmd) => {
             let dir = cli.data_dir.clone();
             tokio::task::spawn_blocking(move || ctl::run(&dir, cmd))

@@ -153,8 +153,11 @@ pub async fn run(
     crate::playout::journal::replay_at_start(store.as_ref(), &journal, clock.now()).await;
     close_crashed_rows(store.as_ref(), clock.now()).await;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let started = Started::stations(&config, &store, &options, stations, clock, &stop_rx).await?;
-    let api = started.control_api(&config, &store, &stop_rx).await?;
+    let started =
+        Started::stations(&config, &store, &options, stations, clock.clone(), &stop_rx).await?;
+    let api = started
+        .control_api(&config, &store, &options, clock.clone(), &stop_rx)
+        .await?;
     let count = started.handles.len();
     tracing::info!(stations = count, plan = %plan.name, "loa serve is playing");
     crate::notify::ready(&format!("playing {count} station(s) of {}", plan.name));
@@ -324,6 +327,8 @@ impl Started {
         &self,
         config: &Config,
         store: &Arc<dyn Store>,
+        options: &Options,
+        clock: Arc<dyn Clock>,
         stop: &watch::Receiver<bool>,
     ) -> Result<Option<JoinHandle<()>>, DaemonError> {
         let Some(token) = &config.http.token else {
@@ -342,10 +347,20 @@ impl Started {
             token: token.clone(),
             events: self.events.clone(),
         };
+        // Commune machines sync from the same port ([`crate::web::agent`]).
+        let agents = Arc::new(crate::agent::server::AgentService {
+            store: store.clone(),
+            plan: options.plan.clone(),
+            clock,
+            horizon_days: config.agent.horizon_days,
+            audio: AudioStore::new(config.audio_dir()),
+            guard: Default::default(),
+            who: "loa serve".into(),
+        });
         let mut stop = stop.clone();
-        tracing::info!("control API on http://{}", config.http.bind);
+        tracing::info!("control API and agent API on http://{}", config.http.bind);
         Ok(Some(tokio::spawn(async move {
-            let app = crate::web::router(state);
+            let app = crate::web::router(state).merge(crate::web::agent::router(agents));
             crate::web::serve::serve(listener, app, async move {
                 let _ = stop.wait_for(|s| *s).await;
             })

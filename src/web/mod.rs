@@ -18,6 +18,7 @@ use crate::library::{ApprovalState, BulletinId};
 use crate::playout::control::{Command, Event, StationHandle};
 use crate::store::Store;
 
+pub mod agent;
 pub mod operator;
 pub mod serve;
 
