@@ -7,11 +7,17 @@
 //! - [`manifest`]: what a node syncs: its station's next days, bulletins, media hashes.
 //! - [`range`]: the byte range a media request asks for. Pure.
 //! - [`server`]: the district side: enrolment, authentication, a node's manifest and media.
+//! - [`node`]: the machine's own files (`agent.toml`, `node.key`, `manifest.json`, `media/`).
+//! - [`client`]: the machine's HTTP(S) client (reqwest with rustls).
+//! - [`sync`]: one sync: the manifest, then the missing media, resumed and verified.
 //!
 //! Not yet: playing from the cache, uploading the airlog, the announcement stream, status
 //! reports to the server, clock offset.
 
 pub mod auth;
+pub mod client;
 pub mod manifest;
+pub mod node;
 pub mod range;
 pub mod server;
+pub mod sync;
