@@ -153,8 +153,11 @@ pub async fn run(
     crate::playout::journal::replay_at_start(store.as_ref(), &journal, clock.now()).await;
     close_crashed_rows(store.as_ref(), clock.now()).await;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let started = Started::stations(&config, &store, &options, stations, clock, &stop_rx).await?;
-    let api = started.control_api(&config, &store, &stop_rx).await?;
+    let started =
+        Started::stations(&config, &store, &options, stations, clock.clone(), &stop_rx).await?;
+    let api = started
+        .control_api(&config, &store, &clock, &stop_rx)
+        .await?;
     let count = started.handles.len();
     tracing::info!(stations = count, plan = %plan.name, "loa serve is playing");
     crate::notify::ready(&format!("playing {count} station(s) of {}", plan.name));
@@ -311,6 +314,7 @@ impl Started {
         &self,
         config: &Config,
         store: &Arc<dyn Store>,
+        clock: &Arc<dyn Clock>,
         stop: &watch::Receiver<bool>,
     ) -> Result<Option<JoinHandle<()>>, DaemonError> {
         let Some(token) = &config.http.token else {
@@ -328,6 +332,12 @@ impl Started {
             store: store.clone(),
             token: token.clone(),
             events: self.events.clone(),
+            clock: clock.clone(),
+            session_idle: config.http.session_idle,
+            secure_cookies: config.http.behind_proxy,
+            behind_proxy: config.http.behind_proxy,
+            failures: Default::default(),
+            timezone: config.timezone,
         };
         let mut stop = stop.clone();
         tracing::info!("control API on http://{}", config.http.bind);
