@@ -125,6 +125,10 @@ fn every_reason_and_status_word_renders_in_each_language_without_the_others_word
         let (vi, en) = pair(s);
         check(&format!("{s:?}"), &vi, &en, false);
     }
+    for a in crate::playout::alert::every_alert() {
+        let (vi, en) = pair(&a);
+        check(&format!("{a:?}"), &vi, &en, false);
+    }
     for r in every_rule_reason() {
         let (vi, en) = pair(&r);
         check(&format!("{r:?}"), &vi, &en, false);

@@ -141,7 +141,18 @@ fn an_export_needs_no_plan_file_once_a_build_kept_it() {
     );
     assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
     let table = loa.run(&["plan", "history"]).expect(0).stdout;
-    assert!(table.contains("2023-W11"), "{table}");
+    assert!(
+        table.contains("2023-W11") && table.contains("tuần đầu"),
+        "{table}"
+    );
+    let table = loa
+        .run(&["plan", "history", "--lang", "en"])
+        .expect(0)
+        .stdout;
+    assert!(
+        table.contains("2023-W11") && table.contains("first week") && !table.contains("tuần"),
+        "{table}"
+    );
 }
 
 #[test]

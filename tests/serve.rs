@@ -137,6 +137,39 @@ async fn the_daemon_plays_answers_ctl_and_stops_cleanly() {
     }
     let _ = follower.kill();
     let _ = follower.wait();
+    // Its words are Vietnamese by default, the same as the airlog row's; the codes stay.
+    let ended = seen
+        .iter()
+        .find(|e| e["event"] == "item_ended" && e["status"] == "interrupted")
+        .unwrap();
+    assert_eq!(
+        ended["reason"],
+        loa::lang::Render::render(&cut.reason, loa::lang::Lang::Vi),
+        "{ended}"
+    );
+    assert_eq!(ended["status_text"], "Bị ngắt", "{ended}");
+    assert!(
+        ended["reason_stored"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{ended}"
+    );
+    let started = seen
+        .iter()
+        .find(|e| e["event"] == "item_started" && e["source"] == "urgent")
+        .unwrap();
+    assert!(started["source_text"].is_string(), "{started}");
+    // The status in English on request, and a language that does not exist is refused.
+    let en = d
+        .loa
+        .run(&["ctl", "status", "--json", "--lang", "en"])
+        .expect(0)
+        .json();
+    assert_eq!(en["lang"], "en", "{en}");
+    assert_eq!(
+        raw(d.port, "GET", "/api/status?lang=fr", &d.token, "").0,
+        400
+    );
     std::thread::sleep(Duration::from_millis(1_500));
     // SIGTERM: the item on air is closed as interrupted with its played time; nothing open.
     let pid = d.child.id() as i32;

@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 /// The first line of a key file (its format and version).
@@ -81,6 +81,12 @@ impl PublicKey {
 
     /// Whether `signature` (128 hex digits) is this key's signature of `message`.
     pub fn verifies(&self, message: &[u8], signature: &str) -> bool {
+        self.verifies_parts(&[message], signature)
+    }
+
+    /// Whether `signature` is this key's of the message made of `parts` in order.
+    pub fn verifies_parts(&self, parts: &[&[u8]], signature: &str) -> bool {
+        use ed25519_dalek::ed25519::signature::MultipartVerifier;
         let Some(bytes) = hex::decode(signature.trim())
             .ok()
             .and_then(|b| <[u8; 64]>::try_from(b).ok())
@@ -88,7 +94,7 @@ impl PublicKey {
             return false;
         };
         self.0
-            .verify(message, &Signature::from_bytes(&bytes))
+            .multipart_verify(parts, &Signature::from_bytes(&bytes))
             .is_ok()
     }
 }
@@ -109,6 +115,13 @@ impl DistrictKey {
     /// The signature of `message`, 128 hex digits.
     pub fn sign(&self, message: &[u8]) -> String {
         hex::encode(self.signing.sign(message).to_bytes())
+    }
+
+    /// The signature of the message made of `parts` in order (the same as [`Self::sign`]
+    /// of their concatenation, without building it).
+    pub fn sign_parts(&self, parts: &[&[u8]]) -> String {
+        use ed25519_dalek::ed25519::signature::MultipartSigner;
+        hex::encode(self.signing.multipart_sign(parts).to_bytes())
     }
 
     /// Reads the key at `path`; refuses a file others can read.

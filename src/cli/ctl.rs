@@ -11,8 +11,9 @@ use clap::Subcommand;
 
 use crate::config::Config;
 
-use super::output::print_json;
+use super::output::{print_json, LangArg};
 use super::Failure;
+use crate::lang::Lang;
 
 /// `loa ctl` subcommands.
 #[derive(Debug, Subcommand)]
@@ -22,6 +23,9 @@ pub enum CtlCommand {
         /// Print the JSON as the API gives it.
         #[arg(long)]
         json: bool,
+        /// Language of the words (alerts, sources): vi (default) or en.
+        #[arg(long, value_enum, default_value_t)]
+        lang: LangArg,
     },
     /// Follow what the stations do as it happens (slots and items starting and ending,
     /// alerts), one line an event, until the daemon stops or Ctrl-C.
@@ -32,6 +36,9 @@ pub enum CtlCommand {
         /// One JSON object a line, as the API sends them.
         #[arg(long)]
         json: bool,
+        /// Language of the words (statuses, reasons, alerts): vi (default) or en.
+        #[arg(long, value_enum, default_value_t)]
+        lang: LangArg,
     },
     /// Play a bulletin now (interrupting what plays) or after the item on air.
     Play {
@@ -143,25 +150,32 @@ fn refused(code: u16, answer: &serde_json::Value) -> Failure {
     }
 }
 
-/// One event as a line for people: station time is the daemon's; times here are UTC.
-fn event_line(v: &serde_json::Value) -> String {
+/// One event as a line for people, its words in `lang` as the daemon rendered them; times
+/// are UTC.
+fn event_line(v: &serde_json::Value, lang: Lang) -> String {
     let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+    // The daemon's words, or the value's code from an older daemon that sent none.
+    let text = |k: &str, code: &str| v[k].as_str().map_or_else(|| s(code), str::to_string);
     let station = s("station");
     match v["event"].as_str().unwrap_or("") {
         "slot_started" => format!("{station:<14} ▶ {} ({})", s("slot"), s("at")),
         "slot_ended" => format!(
             "{station:<14} ■ {}: {} — {}",
             s("slot"),
-            s("status"),
+            text("status_text", "status"),
             s("summary")
         ),
-        "item_started" => format!("{station:<14}   ▷ {} [{}]", s("title"), s("source")),
+        "item_started" => format!(
+            "{station:<14}   ▷ {} [{}]",
+            s("title"),
+            text("source_text", "source")
+        ),
         "item_ended" => {
             let why = s("reason");
             format!(
                 "{station:<14}   □ {} {} ({} ms){}",
                 s("bulletin"),
-                s("status"),
+                text("status_text", "status"),
                 v["played_ms"],
                 if why.is_empty() {
                     String::new()
@@ -171,35 +185,44 @@ fn event_line(v: &serde_json::Value) -> String {
             )
         }
         "alert" => format!("{station:<14} ! {}", s("message")),
-        "lagged" => format!(
-            "… {} event(s) missed (this listener was too slow)",
-            v["missed"]
-        ),
+        "lagged" => match lang {
+            Lang::Vi => format!(
+                "… bỏ lỡ {} sự kiện (chương trình theo dõi này nhận quá chậm)",
+                v["missed"]
+            ),
+            Lang::En => format!(
+                "… {} event(s) missed (this listener was too slow)",
+                v["missed"]
+            ),
+        },
         other => format!("{station:<14} {other}"),
     }
 }
 
 /// What an idle station waits for, in station-local time as the daemon gives it
 /// ("khung giờ tới / next slot: Sáng at 05:30 06/03/2023").
-fn next_slot_line(next: &serde_json::Value) -> String {
+fn next_slot_line(next: &serde_json::Value, lang: Lang) -> String {
     let when = next["start"]
         .as_str()
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    let label = match lang {
+        Lang::Vi => "khung giờ tới",
+        Lang::En => "next slot",
+    };
     match (next["name"].as_str(), when) {
-        (Some(name), Some(t)) => format!(
-            "khung giờ tới / next slot: {name} — {}",
-            t.format("%H:%M %d/%m/%Y")
-        ),
-        _ => "khung giờ tới / next slot: không có trong lịch đã lập / none in the schedules built"
-            .to_string(),
+        (Some(name), Some(t)) => format!("{label}: {name} — {}", t.format("%H:%M %d/%m/%Y")),
+        _ => match lang {
+            Lang::Vi => format!("{label}: không có trong lịch đã lập"),
+            Lang::En => format!("{label}: none in the schedules built"),
+        },
     }
 }
 
 /// Follows the event stream, printing each event, until the daemon closes it.
-fn follow(config: &Config, station: Option<&str>, json: bool) -> Result<(), Failure> {
+fn follow(config: &Config, station: Option<&str>, json: bool, lang: Lang) -> Result<(), Failure> {
     let path = match station {
-        Some(c) => format!("/api/events?station={c}"),
-        None => "/api/events".to_string(),
+        Some(c) => format!("/api/events?lang={}&station={c}", lang.code()),
+        None => format!("/api/events?lang={}", lang.code()),
     };
     let addr = config.http.bind;
     let stream = send(config, "GET", &path, None)?;
@@ -231,7 +254,7 @@ fn follow(config: &Config, station: Option<&str>, json: bool) -> Result<(), Fail
         if json {
             println!("{data}");
         } else if let Ok(v) = serde_json::from_str::<serde_json::Value>(data) {
-            println!("{}", event_line(&v));
+            println!("{}", event_line(&v, lang));
         }
     }
     Ok(())
@@ -241,8 +264,17 @@ fn follow(config: &Config, station: Option<&str>, json: bool) -> Result<(), Fail
 pub fn run(data_dir: &Path, cmd: CtlCommand) -> Result<(), Failure> {
     let config = Config::load(data_dir)?;
     let (method, path, body, json) = match &cmd {
-        CtlCommand::Events { station, json } => return follow(&config, station.as_deref(), *json),
-        CtlCommand::Status { json } => ("GET", "/api/status".to_string(), None, *json),
+        CtlCommand::Events {
+            station,
+            json,
+            lang,
+        } => return follow(&config, station.as_deref(), *json, (*lang).into()),
+        CtlCommand::Status { json, lang } => (
+            "GET",
+            format!("/api/status?lang={}", Lang::from(*lang).code()),
+            None,
+            *json,
+        ),
         CtlCommand::Play {
             bulletin,
             station,
@@ -274,17 +306,24 @@ pub fn run(data_dir: &Path, cmd: CtlCommand) -> Result<(), Failure> {
         return print_json(&answer);
     }
     match cmd {
-        CtlCommand::Status { .. } => {
+        CtlCommand::Status { lang, .. } => {
+            let lang = Lang::from(lang);
+            let idle = match lang {
+                Lang::Vi => "— (không phát)",
+                Lang::En => "— (idle)",
+            };
             if let Some(stations) = answer["stations"].as_object() {
                 for (code, s) in stations {
-                    let on_air = s["on_air"]["title"]
-                        .as_str()
-                        .map_or("— (im lặng / idle)".to_string(), |t| {
-                            format!("{t} [{}]", s["on_air"]["source"].as_str().unwrap_or(""))
-                        });
+                    let on_air = s["on_air"]["title"].as_str().map_or(idle.to_string(), |t| {
+                        let source = s["on_air"]["source_text"]
+                            .as_str()
+                            .or(s["on_air"]["source"].as_str())
+                            .unwrap_or("");
+                        format!("{t} [{source}]")
+                    });
                     println!("{:<14} {}", code, on_air);
                     if s["on_air"].is_null() {
-                        println!("{:<14}   {}", "", next_slot_line(&s["next_slot"]));
+                        println!("{:<14}   {}", "", next_slot_line(&s["next_slot"], lang));
                     }
                     if let Some(alerts) = s["alerts"].as_array() {
                         for a in alerts.iter().rev().take(3) {
@@ -306,8 +345,13 @@ mod tests {
     #[test]
     fn the_next_slot_is_shown_in_station_local_time() {
         let v = serde_json::json!({"name": "Sáng", "start": "2023-03-06T05:30:00+07:00"});
-        let line = next_slot_line(&v);
-        assert!(line.ends_with("Sáng — 05:30 06/03/2023"), "{line}");
-        assert!(next_slot_line(&serde_json::Value::Null).contains("không có"));
+        let line = next_slot_line(&v, Lang::Vi);
+        assert_eq!(line, "khung giờ tới: Sáng — 05:30 06/03/2023");
+        assert_eq!(
+            next_slot_line(&v, Lang::En),
+            "next slot: Sáng — 05:30 06/03/2023"
+        );
+        assert!(next_slot_line(&serde_json::Value::Null, Lang::Vi).contains("không có"));
+        assert!(next_slot_line(&serde_json::Value::Null, Lang::En).contains("none"));
     }
 }

@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use crate::plan::{check_file, check_file_with_notes, Level, Plan};
 
-use super::output::print_json;
+use super::output::{print_json, LangArg};
 use super::Failure;
+use crate::lang::Lang;
 
 /// `loa plan` subcommands.
 #[derive(Debug, Subcommand)]
@@ -28,6 +29,9 @@ pub enum PlanCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Language of the table: vi (default) or en.
+        #[arg(long, value_enum, default_value_t)]
+        lang: LangArg,
     },
 }
 
@@ -57,12 +61,12 @@ pub fn load(path: &std::path::Path) -> Result<Plan, Failure> {
 pub async fn run(data_dir: &std::path::Path, cmd: PlanCommand) -> Result<(), Failure> {
     match cmd {
         PlanCommand::Check { plan, json } => check(plan, json),
-        PlanCommand::History { json } => history(data_dir, json).await,
+        PlanCommand::History { json, lang } => history(data_dir, json, lang.into()).await,
     }
 }
 
 /// `loa plan history`: every kept plan version, oldest first.
-async fn history(data_dir: &std::path::Path, json: bool) -> Result<(), Failure> {
+async fn history(data_dir: &std::path::Path, json: bool, lang: Lang) -> Result<(), Failure> {
     let (_, store) = super::library::open(data_dir).await?;
     let kept = store.plan_history().await;
     store.close().await;
@@ -71,10 +75,23 @@ async fn history(data_dir: &std::path::Path, json: bool) -> Result<(), Failure> 
         return print_json(&kept);
     }
     if kept.is_empty() {
-        println!("Chưa lưu Kế hoạch nào: mỗi lần `loa schedule build` lưu Kế hoạch đã dùng.");
+        println!(
+            "{}",
+            match lang {
+                Lang::Vi =>
+                    "Chưa lưu Kế hoạch nào: mỗi lần `loa schedule build` lưu Kế hoạch đã dùng.",
+                Lang::En => "No plan kept yet: each `loa schedule build` keeps the plan it used.",
+            }
+        );
         return Ok(());
     }
-    println!("phiên bản  SHA-256       tuần đầu   tuần cuối  lưu lúc (UTC)         tên");
+    println!(
+        "{}",
+        match lang {
+            Lang::Vi => "phiên bản  SHA-256       tuần đầu   tuần cuối  lưu lúc (UTC)         tên",
+            Lang::En => "  version  SHA-256       first week last week  kept at (UTC)         name",
+        }
+    );
     for v in &kept {
         println!(
             "{:>9}  {}  {:<9}  {:<9}  {}  {}",

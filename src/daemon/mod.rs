@@ -25,7 +25,7 @@ use crate::airlog::key::DistrictKey;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::library::audio_store::AudioStore;
-use crate::plan::{Plan, Station};
+use crate::plan::{Output, Plan, Station};
 pub use crate::playout::control::StationHandle;
 use crate::playout::control::{Control, Event};
 use crate::playout::recovery::recover;
@@ -175,7 +175,9 @@ pub async fn run(
 }
 
 /// The plan's stations this daemon plays: those asked for (all when none are), each of
-/// which must be in the plan.
+/// which must be in the plan. A station whose output is `agent` is played by its commune
+/// machine (`loa agent`): this daemon serves it and never plays it; asking for one by
+/// name is refused.
 fn stations_to_play(plan: &Plan, asked: &[String]) -> Result<Vec<Station>, DaemonError> {
     if let Some(code) = asked.iter().find(|c| plan.station(c).is_none()) {
         return Err(DaemonError::Refused(format!(
@@ -183,9 +185,20 @@ fn stations_to_play(plan: &Plan, asked: &[String]) -> Result<Vec<Station>, Daemo
             plan.name
         )));
     }
+    if let Some(s) = plan
+        .stations
+        .iter()
+        .find(|s| s.output == Output::Agent && asked.contains(&s.code))
+    {
+        return Err(DaemonError::Refused(format!(
+            "station '{}' has output = \"agent\" in the plan '{}': its commune machine plays it (`loa agent run`), loa serve only serves it",
+            s.code, plan.name
+        )));
+    }
     Ok(plan
         .stations
         .iter()
+        .filter(|s| s.output != Output::Agent)
         .filter(|s| asked.is_empty() || asked.contains(&s.code))
         .cloned()
         .collect())
@@ -372,4 +385,41 @@ fn feed_watchdog(
             }
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        let text = "[plan]\nname = \"Thử\"\nyear = 2026\n\n\
+            [[station]]\ncode = \"huyen\"\nname = \"Đài huyện\"\nlevel = \"district\"\n\n\
+            [[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\noutput = \"agent\"\n\n\
+            [[slot]]\nname = \"Sáng\"\nstations = [\"all\"]\ncron = \"0 6 * * *\"\nlength = \"10m\"\ncchc = \"5m\"\n";
+        crate::plan::validate::check(text, "p.toml").expect("the test plan is valid")
+    }
+
+    fn codes(stations: &[Station]) -> Vec<&str> {
+        stations.iter().map(|s| s.code.as_str()).collect()
+    }
+
+    #[test]
+    fn the_daemon_plays_every_station_but_the_agent_ones() {
+        assert_eq!(codes(&stations_to_play(&plan(), &[]).unwrap()), ["huyen"]);
+    }
+
+    #[test]
+    fn asking_the_daemon_to_play_an_agent_station_is_refused_naming_it() {
+        let e = stations_to_play(&plan(), &["vinh-an".into()]).unwrap_err();
+        assert!(
+            e.to_string().contains("'vinh-an' has output = \"agent\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_station_asked_by_name_is_played_alone() {
+        let got = stations_to_play(&plan(), &["huyen".into()]).unwrap();
+        assert_eq!(codes(&got), ["huyen"]);
+    }
 }

@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
-use crate::airlog::{AirStatus, CueSource};
+use crate::airlog::{AirReason, AirStatus, CueSource};
 use crate::library::BulletinId;
+use crate::playout::alert::Alert;
 
 /// An operator's command to a station's player (from the control API).
 #[derive(Debug, Clone, PartialEq)]
@@ -99,8 +100,8 @@ pub enum Event {
         status: AirStatus,
         /// How much played, ms.
         played_ms: u64,
-        /// Why, when it did not air cleanly (English; the airlog row has it structured).
-        reason: String,
+        /// Why, when it did not air cleanly (as the airlog row has it; shown per language).
+        reason: AirReason,
     },
     /// A slot instance ended (its slot row is closed).
     SlotEnded {
@@ -112,15 +113,15 @@ pub enum Event {
         status: AirStatus,
         /// Audio time carried, ms.
         played_ms: u64,
-        /// What the slot did.
-        summary: String,
+        /// What the slot did (the slot row's reason; shown per language).
+        summary: AirReason,
     },
     /// Something an operator should know.
     Alert {
         /// Station code.
         station: String,
         /// The alert.
-        message: String,
+        message: Alert,
     },
 }
 
@@ -153,7 +154,7 @@ pub struct Status {
     /// Items still to come in this slot.
     pub next: Vec<String>,
     /// Recent alerts, newest last.
-    pub alerts: Vec<String>,
+    pub alerts: Vec<Alert>,
     /// Items waiting to be made up.
     pub makeups: usize,
     /// The slot instance the station waits for (set by the daemon while it waits; none

@@ -225,7 +225,7 @@ pub struct Output {
 impl Output {
     /// What the sink wants raised as alerts since the last call (a capture stopped for
     /// lack of disk space).
-    pub fn take_alerts(&mut self) -> Vec<String> {
+    pub fn take_alerts(&mut self) -> Vec<crate::playout::alert::Alert> {
         self.sink.take_alerts()
     }
 

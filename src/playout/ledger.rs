@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::airlog::{AirStatus, Reason};
+use crate::playout::alert::{AirlogWrite, Alert};
 use crate::playout::seams::AirlogDestination;
 use crate::store::{Closing, NewRow};
 
@@ -38,7 +39,7 @@ pub struct Ledger {
     /// When writes started failing, while they fail.
     failing_since: Option<DateTime<Utc>>,
     /// Problems to raise as alerts (taken by the caller).
-    alerts: Vec<String>,
+    alerts: Vec<Alert>,
     /// Where held rows go at a stop when the store still refuses them.
     journal: Option<std::path::PathBuf>,
 }
@@ -64,7 +65,7 @@ impl Ledger {
     }
 
     /// Alerts raised since the last call.
-    pub fn take_alerts(&mut self) -> Vec<String> {
+    pub fn take_alerts(&mut self) -> Vec<Alert> {
         std::mem::take(&mut self.alerts)
     }
 
@@ -80,12 +81,15 @@ impl Ledger {
         }
     }
 
-    fn failed(&mut self, what: &str, e: impl std::fmt::Display, now: DateTime<Utc>) {
+    fn failed(&mut self, what: AirlogWrite, e: impl std::fmt::Display, now: DateTime<Utc>) {
         if self.failing_since.is_none() {
             self.failing_since = Some(now);
-            let msg = format!("airlog cannot be written ({what}: {e}); playout goes on and rows are held in memory");
-            tracing::error!("{msg}");
-            self.alerts.push(msg);
+            let alert = Alert::AirlogUnwritable {
+                what,
+                detail: e.to_string(),
+            };
+            tracing::error!("{alert}");
+            self.alerts.push(alert);
         }
     }
 
@@ -127,9 +131,9 @@ impl Ledger {
             }
         }
         if self.held.is_empty() && self.closes.is_empty() && self.failing_since.take().is_some() {
-            let msg = "airlog writes work again; held rows are written".to_string();
-            tracing::info!("{msg}");
-            self.alerts.push(msg);
+            let alert = Alert::AirlogWritable;
+            tracing::info!("{alert}");
+            self.alerts.push(alert);
         }
         true
     }
@@ -145,7 +149,7 @@ impl Ledger {
                         row,
                     }
                 }
-                Err(e) => self.failed("opening a row", e, now),
+                Err(e) => self.failed(AirlogWrite::Open, e, now),
             }
         }
         self.held.push(Held {
@@ -159,7 +163,7 @@ impl Ledger {
     pub async fn progress(&mut self, open: &OpenRow, played_ms: u64, now: DateTime<Utc>) {
         if let Some(seq) = open.seq {
             if let Err(e) = self.store.progress(seq, played_ms, now).await {
-                self.failed("recording progress", e, now);
+                self.failed(AirlogWrite::Progress, e, now);
             }
         }
     }
@@ -186,7 +190,7 @@ impl Ledger {
                     Err(e) => {
                         // Kept and retried; should loa stop first, recovery closes the
                         // open row as interrupted with the progress it recorded.
-                        self.failed("closing a row", e, now);
+                        self.failed(AirlogWrite::Close, e, now);
                         self.closes.push((seq, closing));
                         Some(seq)
                     }
@@ -298,7 +302,7 @@ impl Ledger {
         if self.flush(now).await {
             match self.store.record(&row, &closing).await {
                 Ok(r) => return Some(r.seq),
-                Err(e) => self.failed("writing a row", e, now),
+                Err(e) => self.failed(AirlogWrite::Record, e, now),
             }
         }
         self.held.push(Held {

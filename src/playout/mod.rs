@@ -35,6 +35,7 @@
 //! - [`wall`]: one station on the wall clock, slot instance after slot instance: the loop
 //!   the daemon runs for each station, and the commune agent with its own programme.
 
+pub mod alert;
 pub mod control;
 pub mod cues;
 pub mod downmix;

@@ -216,7 +216,7 @@ pub fn integrity_of(path: &Path) -> Result<Integrity, ReportError> {
             })?
         }
     };
-    Integrity::from_pairs(&p, &pairs)
+    Integrity::from_pairs(&p, pairs)
 }
 
 /// What an export proves without the database. `expected` is the district key's
@@ -253,8 +253,8 @@ pub fn prove_file(path: &Path, expected: Option<&str>) -> Result<Proven, ReportE
             prove(&integrity, Some(rows), expected)
         }
         super::Format::Xlsx => {
-            let x = read_xlsx(path)?;
-            let integrity = Integrity::from_pairs(&p, &x.pairs)?;
+            let mut x = read_xlsx(path)?;
+            let integrity = Integrity::from_pairs(&p, std::mem::take(&mut x.pairs))?;
             let rows = xlsx_file_rows(&x.rows, &integrity)
                 .into_iter()
                 .collect::<Result<Vec<_>, _>>()?;
@@ -279,7 +279,7 @@ pub fn prove_file(path: &Path, expected: Option<&str>) -> Result<Proven, ReportE
                 path: p.clone(),
                 reason: "it has no integrity block".into(),
             })?;
-            let integrity = Integrity::from_pairs(&p, &pairs)?;
+            let integrity = Integrity::from_pairs(&p, pairs)?;
             // The page has no rows: its block, its signature and its summary prove it.
             let none: Option<Vec<Result<FileRow, ReportError>>> = None;
             let mut proven = prove(&integrity, none, expected)?;
@@ -491,8 +491,8 @@ pub fn read_rows(path: &Path) -> Result<(Integrity, Vec<FileRow>), ReportError> 
             Ok((integrity, rows))
         }
         super::Format::Xlsx => {
-            let x = read_xlsx(path)?;
-            let integrity = Integrity::from_pairs(&p, &x.pairs)?;
+            let mut x = read_xlsx(path)?;
+            let integrity = Integrity::from_pairs(&p, std::mem::take(&mut x.pairs))?;
             let rows = xlsx_file_rows(&x.rows, &integrity)
                 .into_iter()
                 .collect::<Result<Vec<_>, _>>()?;

@@ -134,6 +134,9 @@ impl CsvWriter {
                     safe::csv_cell(&v).as_bytes(),
                 ],
             );
+            if self.buf.len() >= FLUSH_AT {
+                self.write_out()?;
+            }
         }
         self.write_out()
     }

@@ -11,6 +11,7 @@
 //! covers every stored field of its row (see [`crate::airlog::chain::row_hash`]), so the
 //! digest pins the exact set and order of rows; `verify --export` recomputes both.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
@@ -21,6 +22,9 @@ use crate::airlog::signed::SignedHead;
 
 /// The name of the format and its version, first key of every block.
 pub const FORMAT: &str = "loa-airlog-export/2";
+
+/// The first line of what the district key signs: [`FORMAT`], a space, `integrity`.
+const MESSAGE_HEADER: &str = "loa-airlog-export/2 integrity\n";
 
 /// How [`Integrity::sha256`] is computed, written into every export.
 pub const DIGEST_RULE: &str =
@@ -185,82 +189,106 @@ pub fn chain_row_from_json(s: &str) -> Option<crate::airlog::Record> {
 }
 
 impl Integrity {
-    /// The block as key/value lines (the CSV trailer and the XLSX sheet).
-    pub fn pairs(&self) -> Vec<(String, String)> {
+    /// The block as key/value lines (the CSV trailer and the XLSX sheet). The chain rows
+    /// (hundreds of thousands for a province's year) are borrowed, not copied.
+    pub fn pairs(&self) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+        let own = |k: &str, v: String| (Cow::Owned(k.to_string()), Cow::Owned(v));
         let mut out = vec![
-            ("format".to_string(), FORMAT.to_string()),
-            ("from".into(), self.from.clone()),
-            ("to".into(), self.to.clone()),
-            ("stations".into(), self.stations.join(" ")),
-            ("rows".into(), self.rows.to_string()),
-            ("sha256".into(), self.sha256.clone()),
-            ("sha256_rule".into(), DIGEST_RULE.to_string()),
+            own("format", FORMAT.to_string()),
+            own("from", self.from.clone()),
+            own("to", self.to.clone()),
+            own("stations", self.stations.join(" ")),
+            own("rows", self.rows.to_string()),
+            own("sha256", self.sha256.clone()),
+            own("sha256_rule", DIGEST_RULE.to_string()),
         ];
         for (s, h) in &self.last_row_hash {
-            out.push((format!("last_row_hash {s}"), h.clone()));
+            out.push(own(&format!("last_row_hash {s}"), h.clone()));
         }
         for (s, (seq, h)) in &self.store_heads {
-            out.push((format!("store_head {s}"), format!("{seq} {h}")));
+            out.push(own(&format!("store_head {s}"), format!("{seq} {h}")));
         }
         for (s, h) in &self.signed_heads {
-            out.push((
-                format!("signed_head {s}"),
+            out.push(own(
+                &format!("signed_head {s}"),
                 format!("{} {} {} {}", h.seq, h.row_hash, h.signed_at, h.signature),
             ));
         }
         for r in &self.chain_rows {
-            out.push(("chain_row".into(), r.clone()));
+            out.push((Cow::Borrowed("chain_row"), Cow::Borrowed(r.as_str())));
         }
         for (s, tz) in &self.timezones {
-            out.push((format!("timezone {s}"), tz.clone()));
+            out.push(own(&format!("timezone {s}"), tz.clone()));
         }
         if let Some(d) = &self.summary_sha256 {
-            out.push(("summary_sha256".into(), d.clone()));
+            out.push(own("summary_sha256", d.clone()));
         }
-        out.push(("public_key".into(), self.public_key.clone()));
-        out.push((
-            "key_fingerprint".into(),
+        out.push(own("public_key", self.public_key.clone()));
+        out.push(own(
+            "key_fingerprint",
             PublicKey::from_hex(&self.public_key)
                 .map(|k| k.fingerprint())
                 .unwrap_or_default(),
         ));
-        out.push(("signature".into(), self.signature.clone()));
+        out.push(own("signature", self.signature.clone()));
         out
     }
 
     /// What the district key signs: the format line, then every pair but the signature as
     /// `key`, U+001F, `value`, line feed (UTF-8).
-    pub fn message(pairs: &[(String, String)]) -> String {
-        let mut m = format!("{FORMAT} integrity\n");
-        for (k, v) in pairs.iter().filter(|(k, _)| k != "signature") {
-            m.push_str(k);
-            m.push('\u{1f}');
-            m.push_str(v);
-            m.push('\n');
+    pub fn message<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+        String::from_utf8_lossy(&Integrity::message_parts(pairs).concat()).into_owned()
+    }
+
+    /// [`Integrity::message`] as the slices it is made of, in order, borrowed from `pairs`:
+    /// signing and checking go through them without building the whole text (which for a
+    /// province's year holds every chain row again).
+    pub fn message_parts<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Vec<&[u8]> {
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(1 + pairs.len() * 4);
+        parts.push(MESSAGE_HEADER.as_bytes());
+        for (k, v) in pairs.iter().filter(|(k, _)| k.as_ref() != "signature") {
+            parts.push(k.as_ref().as_bytes());
+            parts.push(b"\x1f");
+            parts.push(v.as_ref().as_bytes());
+            parts.push(b"\n");
         }
-        m
+        parts
     }
 
     /// Signs the block with the district key.
     pub fn sign(&mut self, key: &DistrictKey) {
         self.public_key = key.public().hex();
         self.signature = String::new();
-        self.signature = key.sign(Integrity::message(&self.pairs()).as_bytes());
+        let pairs = self.pairs();
+        let signature = key.sign_parts(&Integrity::message_parts(&pairs));
+        drop(pairs);
+        self.signature = signature;
     }
 
     /// Whether the block's signature holds for its own public key; the key is returned so
     /// the caller can compare it with the district's.
     pub fn signed_by(&self) -> Option<PublicKey> {
         let key = PublicKey::from_hex(&self.public_key)?;
-        key.verifies(
-            Integrity::message(&self.pairs()).as_bytes(),
-            &self.signature,
-        )
-        .then_some(key)
+        let pairs = self.pairs();
+        key.verifies_parts(&Integrity::message_parts(&pairs), &self.signature)
+            .then_some(key)
     }
 
     /// Reads a block back from its pairs.
-    pub fn from_pairs(path: &str, pairs: &[(String, String)]) -> Result<Integrity, ReportError> {
+    pub fn from_pairs(
+        path: &str,
+        mut pairs: Vec<(String, String)>,
+    ) -> Result<Integrity, ReportError> {
+        // The chain rows (most of a large block) are moved out, not copied.
+        let mut chain_rows = Vec::new();
+        pairs.retain_mut(|(k, v)| {
+            if k == "chain_row" {
+                chain_rows.push(std::mem::take(v));
+                return false;
+            }
+            true
+        });
+        let pairs = &pairs[..];
         let not = |reason: String| ReportError::NotAnExport {
             path: path.to_string(),
             reason,
@@ -278,13 +306,10 @@ impl Integrity {
         let mut last_row_hash = BTreeMap::new();
         let mut store_heads = BTreeMap::new();
         let mut signed_heads = BTreeMap::new();
-        let mut chain_rows = Vec::new();
         let mut timezones = BTreeMap::new();
         for (k, v) in pairs {
             if let Some(s) = k.strip_prefix("timezone ") {
                 timezones.insert(s.to_string(), v.clone());
-            } else if k == "chain_row" {
-                chain_rows.push(v.clone());
             } else if let Some(s) = k.strip_prefix("signed_head ") {
                 let f: Vec<&str> = v.split(' ').collect();
                 let [seq, row_hash, signed_at, signature] = f[..] else {
@@ -370,8 +395,34 @@ mod tests {
         i.chain_rows
             .push(chain_row_json(&crate::airlog::chain::tests::chain(1)[0]));
         i.sign(&DistrictKey::from_seed([3; 32]));
-        assert_eq!(Integrity::from_pairs("f", &i.pairs()).unwrap(), i);
-        assert!(Integrity::from_pairs("f", &[]).is_err());
+        let owned: Vec<(String, String)> = i
+            .pairs()
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        assert_eq!(Integrity::from_pairs("f", owned).unwrap(), i);
+        assert!(Integrity::from_pairs("f", Vec::new()).is_err());
+    }
+
+    #[test]
+    fn signing_by_parts_is_signing_the_whole_message_so_earlier_exports_still_verify() {
+        let mut t = Tracker::default();
+        t.add("vinh-an", "h1");
+        let mut i = t.finish(
+            &Period::year("2023").unwrap(),
+            vec!["vinh-an".into()],
+            BTreeMap::new(),
+        );
+        i.chain_rows
+            .push(chain_row_json(&crate::airlog::chain::tests::chain(1)[0]));
+        let key = DistrictKey::from_seed([3; 32]);
+        i.sign(&key);
+        let message = Integrity::message(&i.pairs());
+        assert!(message.starts_with(&format!("{FORMAT} integrity\n")));
+        assert!(message.contains("\nchain_row\u{1f}{"));
+        assert!(!message.contains("signature\u{1f}"));
+        assert_eq!(key.sign(message.as_bytes()), i.signature);
+        assert!(key.public().verifies(message.as_bytes(), &i.signature));
     }
 
     #[test]

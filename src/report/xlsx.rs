@@ -303,8 +303,8 @@ fn integrity_sheet(
     ws.write_string_with_format(0, 0, "key", bold)?;
     ws.write_string_with_format(0, 1, "value", bold)?;
     for (i, (k, v)) in integrity.pairs().iter().enumerate() {
-        ws.write_string(i as u32 + 1, 0, k)?;
-        ws.write_string(i as u32 + 1, 1, v)?;
+        ws.write_string(i as u32 + 1, 0, k.as_ref())?;
+        ws.write_string(i as u32 + 1, 1, v.as_ref())?;
     }
     Ok(())
 }

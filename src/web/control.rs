@@ -12,10 +12,12 @@ use axum::Json;
 use serde::Deserialize;
 
 use crate::access::{Action, Decision};
+use crate::lang::Lang;
 use crate::library::{ApprovalState, BulletinId};
 use crate::playout::control::{Command, StationHandle};
 
 use super::auth::{authenticate, Caller, Client};
+use super::view::{event_view, status_view};
 use super::{serve, ApiError, AppState};
 
 /// The answer for a station the daemon does not play, or the caller may not see.
@@ -108,27 +110,47 @@ async fn send(
     ))
 }
 
+/// The language of the words in an answer (`?lang=vi|en`, Vietnamese by default).
+#[derive(Debug, Deserialize)]
+pub struct LangQuery {
+    #[serde(default)]
+    lang: Lang,
+}
+
+/// A bad query string: 400 with the parser's sentence.
+fn bad_query(e: axum::extract::rejection::QueryRejection) -> ApiError {
+    ApiError(
+        StatusCode::BAD_REQUEST,
+        format!("bad query string: {} (lang is vi or en)", e.body_text()),
+    )
+}
+
 /// What every station the caller sees is doing.
 pub async fn status(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
+    q: Result<axum::extract::Query<LangQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let caller = authenticate(&state, &method, &headers, None).await?;
+    let lang = q.map_err(bad_query)?.0.lang;
     let mut out = serde_json::Map::new();
     for (code, h) in state.stations.iter().filter(|(c, _)| caller.sees(c)) {
         let s = h.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let mut v = serde_json::to_value(&s).unwrap_or_default();
+        let mut v = status_view(&s, lang);
         v["name"] = serde_json::Value::String(h.name.clone());
         out.insert(code.clone(), v);
     }
-    Ok(Json(serde_json::json!({ "stations": out })))
+    Ok(Json(serde_json::json!({ "stations": out, "lang": lang })))
 }
 
-/// Which station's events to stream (`?station=CODE`; all the caller sees by default).
+/// Which station's events to stream (`?station=CODE`; all the caller sees by default) and
+/// in which language (`?lang=vi|en`).
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
     station: Option<String>,
+    #[serde(default)]
+    lang: Lang,
 }
 
 /// The stations' events as they happen, as server-sent events (`event:` the kind, `data:`
@@ -138,11 +160,13 @@ pub async fn events(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<EventsQuery>,
+    q: Result<axum::extract::Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     use axum::response::sse::{Event as Sse, KeepAlive};
     use tokio::sync::broadcast::error::RecvError;
     let caller = authenticate(&state, &method, &headers, None).await?;
+    let q = q.map_err(bad_query)?.0;
+    let lang = q.lang;
     let only: Vec<String> = match q.station.as_deref() {
         None | Some("all") => state
             .stations
@@ -156,11 +180,11 @@ pub async fn events(
         Some(code) => return Err(unknown_station(code)),
     };
     let rx = state.events.subscribe();
-    let stream = futures_util::stream::unfold((rx, only), |(mut rx, only)| async move {
+    let stream = futures_util::stream::unfold((rx, only), move |(mut rx, only)| async move {
         loop {
             let sse = match rx.recv().await {
                 Ok(e) => {
-                    let v = serde_json::to_value(&e).unwrap_or_default();
+                    let v = event_view(&e, lang);
                     if !v["station"]
                         .as_str()
                         .is_some_and(|c| only.iter().any(|o| o == c))

@@ -8,6 +8,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 
+use crate::lang::{Lang, Render};
 use crate::playout::control::{PlayerState, Status};
 
 /// Where the stylesheet is served.
@@ -163,7 +164,7 @@ pub fn on_air(user: (&str, &str, &str), stations: &[StationView], tz: chrono_tz:
                     }
                     @if !s.status.alerts.is_empty() {
                         p { "Cảnh báo:" }
-                        ul { @for a in &s.status.alerts { li.alert { (a) } } }
+                        ul { @for a in &s.status.alerts { li.alert { (a.render(Lang::Vi)) } } }
                     }
                 }
             }

@@ -7,8 +7,8 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Utc};
 
 use crate::airlog::{AirReason, AirStatus, CueSource, Reason, SlotCut};
-use crate::lang::{Lang, Render};
 use crate::library::Bulletin;
+use crate::playout::alert::{Alert, OutputStage};
 use crate::playout::control::{Command, Event, OnAir};
 use crate::playout::cues::{self, makes_up, Cue, Makeup};
 use crate::playout::gain::gain_db;
@@ -102,11 +102,12 @@ impl StationPlayer {
             Ok(item) => item,
             Err(e) => {
                 // A missing file is as much an operator's problem as a damaged one.
-                self.alert(format!(
-                    "bulletin {} ({}) cannot be played: {e}",
-                    b.id, b.meta.title
-                ));
                 let why = Reason::from(&e);
+                self.alert(Alert::Unplayable {
+                    bulletin: b.id.to_string(),
+                    title: b.meta.title.clone(),
+                    why: why.clone(),
+                });
                 self.not_played(cue, slot_start, AirStatus::Failed, why, true)
                     .await;
                 return false;
@@ -114,7 +115,10 @@ impl StationPlayer {
         };
         let day = now.with_timezone(&self.station.timezone).date_naive();
         if let Err(e) = self.output.begin(&self.station.code, day, now) {
-            self.alert(format!("audio output failed: {e}"));
+            self.alert(Alert::OutputFailed {
+                stage: OutputStage::Begin,
+                detail: e.to_string(),
+            });
             let why = Reason::OutputFailed {
                 detail: e.to_string(),
             };
@@ -152,7 +156,7 @@ impl StationPlayer {
             bulletin: b.id.to_string(),
             status,
             played_ms,
-            reason: reason.render(Lang::En),
+            reason: reason.clone(),
         });
         self.run.count(status, played_ms);
         self.run.last_end = Some(ended);
@@ -243,24 +247,18 @@ impl StationPlayer {
     ) {
         let underrun_ms = self.output.underrun_ms();
         if let Err(e) = self.output.end() {
-            self.alert(format!("audio output failed after a stall: {e}"));
+            self.alert(Alert::OutputFailed {
+                stage: OutputStage::AfterStall,
+                detail: e.to_string(),
+            });
         }
-        let then = if rejoin {
-            "playout rejoins it where it should be now"
-        } else {
-            "playout goes on with what should be on air now"
-        };
-        let underruns = if underrun_ms > 0 {
-            format!("; the sound card ran dry for {underrun_ms} ms")
-        } else {
-            String::new()
-        };
-        self.alert(format!(
-            "playout stalled for {:.1} s during bulletin {} ({}): the wall clock ran ahead of the audio written (a freeze, an overloaded machine or a blocked output); the item is logged partial and {then}{underruns}",
-            ms as f64 / 1000.0,
-            b.id,
-            b.meta.title
-        ));
+        self.alert(Alert::Stalled {
+            ms,
+            bulletin: b.id.to_string(),
+            title: b.meta.title.clone(),
+            rejoin,
+            underrun_ms,
+        });
         if rejoin {
             cues.push_front(cue.clone());
         }

@@ -27,6 +27,7 @@ use crate::clock::Clock;
 use crate::library::audio_store::AudioStore;
 use crate::library::BulletinId;
 use crate::plan::{Plan, Station};
+use crate::playout::alert::Alert;
 use crate::playout::control::{
     Command, Control, Event, PlayerState, Status, Waited, EVENTS_BUFFER,
 };
@@ -193,14 +194,14 @@ impl StationPlayer {
         }
     }
 
-    fn alert(&self, msg: String) {
-        tracing::warn!(station = %self.station.code, "{msg}");
+    fn alert(&self, alert: Alert) {
+        tracing::warn!(station = %self.station.code, "{alert}");
         self.emit(Event::Alert {
             station: self.station.code.clone(),
-            message: msg.clone(),
+            message: alert.clone(),
         });
         self.with_status(|s| {
-            s.alerts.push(msg);
+            s.alerts.push(alert);
             let n = s.alerts.len();
             if n > ALERTS_KEPT {
                 s.alerts.drain(..n - ALERTS_KEPT);
@@ -256,9 +257,7 @@ impl StationPlayer {
                     self.play_now(bulletin, CueSource::Urgent, who).await
                 }
                 Some(Command::Skip { who } | Command::StopSlot { who }) => {
-                    self.alert(format!(
-                        "{who} asked to skip or stop, but nothing is on air"
-                    ));
+                    self.alert(Alert::NothingOnAir { who });
                 }
                 None => {
                     self.clock.sleep_until(t).await;
@@ -271,9 +270,10 @@ impl StationPlayer {
     /// Plays one operator item at once, outside any slot.
     async fn play_now(&mut self, bulletin: BulletinId, source: CueSource, who: String) {
         let Some(b) = self.library.get(&bulletin).cloned() else {
-            self.alert(format!(
-                "{who} asked for bulletin {bulletin}, which is not in the library"
-            ));
+            self.alert(Alert::NotInLibrary {
+                who: who.clone(),
+                bulletin: bulletin.to_string(),
+            });
             return;
         };
         let now = self.clock.now();
@@ -301,7 +301,10 @@ impl StationPlayer {
             .play_cues(&slot, VecDeque::from([cue]), BTreeSet::new())
             .await
         {
-            self.alert(format!("playing {bulletin} failed: {e}"));
+            self.alert(Alert::PlayFailed {
+                bulletin: bulletin.to_string(),
+                detail: e.to_string(),
+            });
         }
         self.run = outer;
         self.set_state(PlayerState::Idle);

@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, VecDeque};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::airlog::{AirReason, AirStatus, CueSource, Level, Reason, Record, SlotTally};
-use crate::lang::{Lang, Render};
 use crate::library::Bulletin;
+use crate::playout::alert::{Alert, OutputStage};
 use crate::playout::control::{Event, PlayerState, Waited};
 use crate::playout::cues::{makes_up, Cue, Layout, Makeup};
 use crate::playout::ledger::OpenRow;
@@ -64,15 +64,13 @@ impl StationPlayer {
         let laid = layout.slot(slot, std::mem::take(&mut self.makeups));
         let when = slot.start.format("%d/%m/%Y %H:%M");
         if laid.empty {
-            self.alert(format!(
-                "slot {} at {when} has no content; playing the plan's fallback",
-                slot.name
-            ));
+            let (slot, at) = (slot.name.clone(), when.to_string());
+            self.alert(Alert::SlotEmpty {
+                slot: slot.clone(),
+                at: at.clone(),
+            });
             if !laid.fallback {
-                self.alert(format!(
-                    "slot {} at {when}: no fallback fits; the slot stays silent",
-                    slot.name
-                ));
+                self.alert(Alert::NoFallbackFits { slot, at });
             }
         }
         self.run.fallback = laid.fallback;
@@ -133,7 +131,7 @@ impl StationPlayer {
     async fn close_slot_row(&mut self, slot: &SlotPlaylist, open: OpenRow) {
         let run = std::mem::take(&mut self.run);
         let outcome = run.outcome();
-        let summary = outcome.reason.render(Lang::En);
+        let summary = outcome.reason.clone();
         let closing = Closing::new(outcome.status, run.last_end, run.played_ms, outcome.reason);
         self.ledger.close(open, closing, self.clock.now()).await;
         self.sign_head().await;
@@ -242,7 +240,10 @@ impl StationPlayer {
             }
         }
         if let Err(e) = self.output.end() {
-            self.alert(format!("audio output failed at the end of the slot: {e}"));
+            self.alert(Alert::OutputFailed {
+                stage: OutputStage::SlotEnd,
+                detail: e.to_string(),
+            });
         }
         self.ledger.retry(self.clock.now()).await;
         self.flush_ledger_alerts();
@@ -300,7 +301,7 @@ impl StationPlayer {
             bulletin: cue.bulletin.to_string(),
             status,
             played_ms: 0,
-            reason: reason.render(Lang::En),
+            reason: AirReason::one(reason.clone()),
         });
         if makes_up(make_up, self.settings.makeup, cue.source) {
             self.makeups.push_back(Makeup {

@@ -55,7 +55,7 @@ pub trait Sink: Send {
 
     /// Things the station should raise as alerts since the last call (e.g. a capture
     /// stopped for lack of disk space); none for most sinks.
-    fn take_alerts(&mut self) -> Vec<String> {
+    fn take_alerts(&mut self) -> Vec<crate::playout::alert::Alert> {
         Vec::new()
     }
 

@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 use super::{check_frames, Sink, SinkError, SinkSpec};
+use crate::playout::alert::Alert;
 use crate::playout::OutputFormat;
 
 mod format;
@@ -85,7 +86,7 @@ pub struct WavSink {
     /// Bytes written since the last free-space check.
     since_check: u64,
     /// Alerts not yet taken by the station.
-    alerts: Vec<String>,
+    alerts: Vec<Alert>,
     /// The day file being written, if any.
     day: Option<DayFile>,
     /// Frames written since the sink was opened.
@@ -328,7 +329,7 @@ impl Sink for WavSink {
         self.frames
     }
 
-    fn take_alerts(&mut self) -> Vec<String> {
+    fn take_alerts(&mut self) -> Vec<Alert> {
         std::mem::take(&mut self.alerts)
     }
 }

@@ -8,6 +8,8 @@
 
 use std::path::Path;
 
+use crate::playout::alert::Alert;
+
 /// Bytes written between two checks while a segment plays (about 4 minutes of 16 kHz mono
 /// 16-bit, 22 s of 48 kHz stereo float).
 pub const CHECK_EVERY_BYTES: u64 = 8 * 1024 * 1024;
@@ -31,11 +33,11 @@ pub enum Verdict {
     /// Go on as before.
     Same,
     /// Go on, and say this.
-    Warn(String),
+    Warn(Alert),
     /// Stop capturing, and say this.
-    Stop(String),
+    Stop(Alert),
     /// Capture again, and say this.
-    Resume(String),
+    Resume(Alert),
 }
 
 /// The free-space state of one capture folder.
@@ -73,36 +75,36 @@ impl Watch {
         let Some(free) = free.filter(|_| self.floor > 0) else {
             return Verdict::Same;
         };
-        let (d, floor) = (dir.display(), self.floor);
+        let (d, floor) = (dir.display().to_string(), self.floor);
         if free < floor {
             if self.capturing {
                 self.capturing = false;
-                return Verdict::Stop(format!(
-                    "capture stopped: only {} MB free on the disk of {d} (the floor is {} MB); playout and the airlog go on",
-                    mb(free),
-                    mb(floor)
-                ));
+                return Verdict::Stop(Alert::CaptureStopped {
+                    dir: d,
+                    free_mb: mb(free),
+                    floor_mb: mb(floor),
+                });
             }
             return Verdict::Same;
         }
         if free < floor.saturating_mul(2) {
             if self.capturing && !self.warned {
                 self.warned = true;
-                return Verdict::Warn(format!(
-                    "the disk of {d} has only {} MB free; capture stops below {} MB",
-                    mb(free),
-                    mb(floor)
-                ));
+                return Verdict::Warn(Alert::DiskLow {
+                    dir: d,
+                    free_mb: mb(free),
+                    floor_mb: mb(floor),
+                });
             }
             return Verdict::Same;
         }
         self.warned = false;
         if !self.capturing {
             self.capturing = true;
-            return Verdict::Resume(format!(
-                "capture resumed: {} MB free on the disk of {d}",
-                mb(free)
-            ));
+            return Verdict::Resume(Alert::CaptureResumed {
+                dir: d,
+                free_mb: mb(free),
+            });
         }
         Verdict::Same
     }
@@ -121,15 +123,20 @@ mod tests {
         assert_eq!(w.check(dir, Some(5_000 * MB)), Verdict::Same);
         assert_eq!(
             w.check(dir, Some(900 * MB)),
-            Verdict::Warn(
-                "the disk of /srv/loa/capture has only 900 MB free; capture stops below 500 MB"
-                    .into()
-            )
+            Verdict::Warn(Alert::DiskLow {
+                dir: "/srv/loa/capture".into(),
+                free_mb: 900,
+                floor_mb: 500
+            })
         );
         assert_eq!(w.check(dir, Some(800 * MB)), Verdict::Same);
         assert_eq!(
             w.check(dir, Some(499 * MB)),
-            Verdict::Stop("capture stopped: only 499 MB free on the disk of /srv/loa/capture (the floor is 500 MB); playout and the airlog go on".into())
+            Verdict::Stop(Alert::CaptureStopped {
+                dir: "/srv/loa/capture".into(),
+                free_mb: 499,
+                floor_mb: 500
+            })
         );
         assert!(!w.capturing());
         // Just over the floor is not enough to start again: it would stop at once.
@@ -137,7 +144,10 @@ mod tests {
         assert!(!w.capturing());
         assert_eq!(
             w.check(dir, Some(1_000 * MB)),
-            Verdict::Resume("capture resumed: 1000 MB free on the disk of /srv/loa/capture".into())
+            Verdict::Resume(Alert::CaptureResumed {
+                dir: "/srv/loa/capture".into(),
+                free_mb: 1000
+            })
         );
         assert!(w.capturing());
     }

@@ -198,14 +198,20 @@ fn a_filling_disk_warns_then_stops_capture_mid_segment_and_resumes_when_there_is
     }
     let alerts = sink.take_alerts();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
-    assert!(alerts[0].contains("only 800 MB free"), "{alerts:?}");
+    assert!(
+        alerts[0].to_string().contains("only 800 MB free"),
+        "{alerts:?}"
+    );
     *free.lock().unwrap() = 300 * MB;
     for _ in 0..23 {
         sink.write(&block).unwrap();
     }
     let alerts = sink.take_alerts();
     assert!(
-        alerts.len() == 1 && alerts[0].starts_with("capture stopped: only 300 MB free"),
+        alerts.len() == 1
+            && alerts[0]
+                .to_string()
+                .starts_with("capture stopped: only 300 MB free"),
         "{alerts:?}"
     );
     sink.end().unwrap();
@@ -221,7 +227,9 @@ fn a_filling_disk_warns_then_stops_capture_mid_segment_and_resumes_when_there_is
     // Room again: the next slot is captured.
     *free.lock().unwrap() = 5_000 * MB;
     sink.begin("xa-a", day(), at(7, 0, 0)).unwrap();
-    assert!(sink.take_alerts()[0].starts_with("capture resumed"));
+    assert!(sink.take_alerts()[0]
+        .to_string()
+        .starts_with("capture resumed"));
     sink.write(&block).unwrap();
     sink.end().unwrap();
     let (_, segments) = read_capture(dir.path(), "xa-a", day()).unwrap();
