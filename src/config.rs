@@ -93,8 +93,14 @@ signing_key = "airlog-signing.key"
 # TLS proxy guard it.
 bind = "127.0.0.1:7010"
 # Required on every request as "Authorization: Bearer TOKEN". `loa init` writes a random
-# one; an empty token disables the API.
+# one; an empty token disables the API and the console. Each console user may also get a
+# token of their own (`loa user token NAME`), which acts with that user's role and stations.
 token = ""
+# A console session ends after this long without a request (e.g. 30m, 1h, 90s).
+session_idle = "30m"
+# Set when a TLS proxy (nginx, Caddy) is in front: cookies are marked Secure and the client's
+# address is read from the last X-Forwarded-For entry the proxy adds.
+behind_proxy = false
 "#;
 
 /// Raw config as written in TOML; unknown keys are errors.
@@ -180,6 +186,8 @@ impl Default for RawServe {
 struct RawHttp {
     bind: String,
     token: String,
+    session_idle: String,
+    behind_proxy: bool,
 }
 
 impl Default for RawHttp {
@@ -187,6 +195,8 @@ impl Default for RawHttp {
         RawHttp {
             bind: "127.0.0.1:7010".into(),
             token: String::new(),
+            session_idle: "30m".into(),
+            behind_proxy: false,
         }
     }
 }
@@ -209,6 +219,11 @@ pub struct HttpConfig {
     pub bind: std::net::SocketAddr,
     /// The bearer token; `None` disables the API.
     pub token: Option<String>,
+    /// How long a console session lives without a request.
+    pub session_idle: std::time::Duration,
+    /// Whether a TLS proxy is in front (Secure cookies, the client's address from
+    /// X-Forwarded-For).
+    pub behind_proxy: bool,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -216,6 +231,8 @@ impl std::fmt::Debug for HttpConfig {
         f.debug_struct("HttpConfig")
             .field("bind", &self.bind)
             .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("session_idle", &self.session_idle)
+            .field("behind_proxy", &self.behind_proxy)
             .finish()
     }
 }
@@ -620,6 +637,19 @@ impl Config {
                 "http.token: too short (at least 16 characters)".into(),
             ));
         }
+        let session_idle = crate::plan::timing::parse_duration(&raw.http.session_idle)
+            .ok()
+            .filter(|s| (1..=7 * 24 * 3600).contains(s))
+            .map(|s| std::time::Duration::from_secs(u64::from(s)))
+            .ok_or_else(|| {
+                invalid(
+                    &file,
+                    format!(
+                        "http.session_idle: '{}' is not a duration from 1s to 7d (e.g. 30m)",
+                        raw.http.session_idle
+                    ),
+                )
+            })?;
         let serve = ServeConfig {
             plan: Some(raw.serve.plan.trim())
                 .filter(|p| !p.is_empty())
@@ -662,7 +692,12 @@ impl Config {
             },
             playout,
             serve,
-            http: HttpConfig { bind, token },
+            http: HttpConfig {
+                bind,
+                token,
+                session_idle,
+                behind_proxy: raw.http.behind_proxy,
+            },
             agent,
             signing_key: {
                 let k = raw.airlog.signing_key.trim();
@@ -727,6 +762,20 @@ mod tests {
             Path::new("/d"),
             env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
         )
+    }
+
+    #[test]
+    fn a_session_idle_time_is_a_duration_and_a_bad_one_is_refused_naming_the_key() {
+        let c = load("[http]\nsession_idle = \"1h30m\"\n", &[]).unwrap();
+        assert_eq!(c.http.session_idle, std::time::Duration::from_secs(5400));
+        assert_eq!(
+            load("", &[]).unwrap().http.session_idle,
+            std::time::Duration::from_secs(1800)
+        );
+        for bad in ["soon", "0s", "8d"] {
+            let err = load(&format!("[http]\nsession_idle = \"{bad}\"\n"), &[]).unwrap_err();
+            assert!(err.to_string().contains("http.session_idle"), "{err}");
+        }
     }
 
     #[test]

@@ -20,7 +20,8 @@
 //!   tokens, the hash-chained audit trail of operator actions.
 //! - [`store`]: the [`store::Store`] trait with SQLite and PostgreSQL backends.
 //! - [`daemon`]: `loa serve`: every station on the wall clock, the control API, clean stops.
-//! - [`web`]: the control API (axum), token-guarded.
+//! - [`web`]: the control API and the operator console (axum): bearer tokens, console
+//!   sessions with their CSRF guard, every route confined by [`access`].
 //! - [`notify`]: systemd notifications (ready, status, stopping, watchdog); no-ops elsewhere.
 //! - [`progress`]: how long work reports its progress (a bar on a terminal, else nothing).
 //! - [`agent`]: commune machines that play their station themselves: enrolment, signed

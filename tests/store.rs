@@ -1154,12 +1154,40 @@ macro_rules! store_suite {
                 };
                 s.add_session(&session).await.unwrap();
                 assert!(s.session_user(&"ef".repeat(32), t1).await.unwrap().is_some());
+                s.renew_session(
+                    &"ef".repeat(32),
+                    at("2026-12-05T02:50:00Z"),
+                    at("2026-12-05T03:10:00Z"),
+                )
+                .await
+                .unwrap();
                 assert!(
-                    s.session_user(&"ef".repeat(32), at("2026-12-05T03:00:00Z"))
+                    s.session_user(&"ef".repeat(32), at("2026-12-05T03:05:00Z"))
+                        .await
+                        .unwrap()
+                        .is_some(),
+                    "a renewed session lives on past its first end"
+                );
+                assert!(
+                    s.session_user(&"ef".repeat(32), at("2026-12-05T03:10:00Z"))
                         .await
                         .unwrap()
                         .is_none(),
                     "an expired session names no one"
+                );
+                s.renew_session(
+                    &"ef".repeat(32),
+                    at("2026-12-05T03:10:00Z"),
+                    at("2026-12-05T04:00:00Z"),
+                )
+                .await
+                .unwrap();
+                assert!(
+                    s.session_user(&"ef".repeat(32), at("2026-12-05T03:20:00Z"))
+                        .await
+                        .unwrap()
+                        .is_none(),
+                    "an expired session is not brought back"
                 );
                 let t2 = at("2026-12-05T02:30:00Z");
                 let disabled = s

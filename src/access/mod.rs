@@ -1,14 +1,17 @@
 //! Console accounts, their roles and the audit trail (issue 13, point 2): who may see which
 //! stations and take which actions ([`rules`], the one place that decides), passwords and
-//! tokens ([`password`]), and the hash-chained record of every operator action ([`audit`]).
+//! tokens ([`password`]), the hash-chained record of every operator action ([`audit`]), the
+//! login rate limit ([`limit`]) and the session and CSRF rules of the console ([`session`]).
 //! Pure: the store keeps users and entries ([`crate::store::UserStore`],
 //! [`crate::store::AuditStore`]), the CLI and the coming web console call these.
 
 pub mod action;
 pub mod audit;
+pub mod limit;
 pub mod password;
 pub mod role;
 pub mod rules;
+pub mod session;
 
 use chrono::{DateTime, Utc};
 

@@ -156,7 +156,7 @@ pub async fn run(
     let started =
         Started::stations(&config, &store, &options, stations, clock.clone(), &stop_rx).await?;
     let api = started
-        .control_api(&config, &store, &options, clock.clone(), &stop_rx)
+        .control_api(&config, &store, &options, &clock, &stop_rx)
         .await?;
     let count = started.handles.len();
     tracing::info!(stations = count, plan = %plan.name, "loa serve is playing");
@@ -328,7 +328,7 @@ impl Started {
         config: &Config,
         store: &Arc<dyn Store>,
         options: &Options,
-        clock: Arc<dyn Clock>,
+        clock: &Arc<dyn Clock>,
         stop: &watch::Receiver<bool>,
     ) -> Result<Option<JoinHandle<()>>, DaemonError> {
         let Some(token) = &config.http.token else {
@@ -346,12 +346,18 @@ impl Started {
             store: store.clone(),
             token: token.clone(),
             events: self.events.clone(),
+            clock: clock.clone(),
+            session_idle: config.http.session_idle,
+            secure_cookies: config.http.behind_proxy,
+            behind_proxy: config.http.behind_proxy,
+            failures: Default::default(),
+            timezone: config.timezone,
         };
         // Commune machines sync from the same port ([`crate::web::agent`]).
         let agents = Arc::new(crate::agent::server::AgentService {
             store: store.clone(),
             plan: options.plan.clone(),
-            clock,
+            clock: clock.clone(),
             horizon_days: config.agent.horizon_days,
             audio: AudioStore::new(config.audio_dir()),
             guard: Default::default(),

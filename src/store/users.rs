@@ -118,6 +118,15 @@ pub trait UserStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError>;
 
+    /// Moves a live session's end to `expires_at` (idle expiry: each use renews it); an
+    /// ended or expired session stays ended.
+    async fn renew_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
     /// Ends a session (logout); whether there was one.
     async fn end_session(&self, token_hash: &str) -> Result<bool, StoreError>;
 }
@@ -174,6 +183,8 @@ pub(crate) const INSERT_TOKEN: &str = "INSERT INTO api_tokens (token_hash, user_
 pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions (token_hash, user_name, \
      created_at, last_seen, expires_at, address) VALUES ($1, $2, $3, $3, $4, $5)";
 pub(crate) const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen = $2 WHERE token_hash = $1";
+pub(crate) const RENEW_SESSION: &str =
+    "UPDATE sessions SET expires_at = $3 WHERE token_hash = $1 AND expires_at > $2";
 pub(crate) const END_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
 
 /// One `users` row, column for column.
@@ -426,6 +437,23 @@ macro_rules! impl_user_store {
                         .await?;
                 }
                 user.map(TryInto::try_into).transpose()
+            }
+
+            async fn renew_session(
+                &self,
+                token_hash: &str,
+                now: chrono::DateTime<chrono::Utc>,
+                expires_at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::rows::instant_text;
+                use $crate::store::users::*;
+                sqlx::query::<$db>(&sql(RENEW_SESSION))
+                    .bind(token_hash)
+                    .bind(instant_text(now))
+                    .bind(instant_text(expires_at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn end_session(

@@ -20,6 +20,7 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 use super::ApiError;
 
@@ -87,7 +88,12 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
                 }
             },
         };
-        let service = TowerToHyperService::new(app.clone());
+        let service = TowerToHyperService::new(app.clone().map_request(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(super::auth::ClientAddr(peer));
+                req
+            },
+        ));
         let mut stop = stop_rx.clone();
         let alive = alive_tx.clone();
         tokio::spawn(async move {

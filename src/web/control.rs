@@ -1,0 +1,382 @@
+//! The control routes: status, the stations' events as server-sent events, and operator
+//! commands to a station (play now or next, skip, stop the slot, urgent announcement).
+//! Each asks [`crate::access::rules`] through the [`Caller`]: a station outside the
+//! caller's scope answers 404 as if it did not exist, a role that may not act answers 403,
+//! status and events show only the stations the caller sees, and every command is recorded
+//! in the audit trail (one entry per station) before it is sent.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use crate::access::{Action, Decision};
+use crate::lang::Lang;
+use crate::library::{ApprovalState, BulletinId};
+use crate::playout::control::{Command, StationHandle};
+
+use super::auth::{authenticate, Caller, Client};
+use super::view::{event_view, status_view};
+use super::{serve, ApiError, AppState};
+
+/// The answer for a station the daemon does not play, or the caller may not see.
+fn unknown_station(code: &str) -> ApiError {
+    ApiError(
+        StatusCode::NOT_FOUND,
+        format!("station '{code}' is not played by this daemon"),
+    )
+}
+
+/// The stations `caller` sends `action` to: one code, or `all` (every station played here
+/// that the caller may act on).
+fn targets(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    code: &str,
+) -> Result<Vec<(String, StationHandle)>, ApiError> {
+    let forbidden = || {
+        ApiError(
+            StatusCode::FORBIDDEN,
+            format!(
+                "the {} role may not {} (Vai trò {} không được {})",
+                caller.role(),
+                action,
+                caller.role().label_vi(),
+                action.label_vi()
+            ),
+        )
+    };
+    if code == "all" {
+        if !crate::access::rules::role_may(caller.role(), action) {
+            return Err(forbidden());
+        }
+        let mine: Vec<(String, StationHandle)> = state
+            .stations
+            .iter()
+            .filter(|(c, _)| caller.decide(action, Some(c)) == Decision::Allowed)
+            .map(|(c, h)| (c.clone(), h.clone()))
+            .collect();
+        if mine.is_empty() {
+            return Err(ApiError(
+                StatusCode::NOT_FOUND,
+                "none of the stations you may control is played by this daemon".into(),
+            ));
+        }
+        return Ok(mine);
+    }
+    match caller.decide(action, Some(code)) {
+        Decision::Hidden => Err(unknown_station(code)),
+        Decision::Forbidden => Err(forbidden()),
+        Decision::Allowed => state
+            .stations
+            .get(code)
+            .map(|h| vec![(code.to_string(), h.clone())])
+            .ok_or_else(|| unknown_station(code)),
+    }
+}
+
+/// Records `action` on each target, then sends `cmd` to each.
+async fn send(
+    state: &AppState,
+    caller: &Caller,
+    client: &Client,
+    action: Action,
+    target: Option<&BulletinId>,
+    handles: Vec<(String, StationHandle)>,
+    cmd: Command,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    for (code, _) in &handles {
+        let what = target
+            .map(|b| b.to_string())
+            .unwrap_or_else(|| code.clone());
+        state
+            .store
+            .append_audit(&caller.audit(state, client, action, Some(code), &what))
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    for (_, h) in &handles {
+        h.commands.send(cmd.clone()).await.map_err(|_| {
+            ApiError(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("station {} is stopping", h.name),
+            )
+        })?;
+    }
+    Ok(Json(
+        serde_json::json!({ "ok": true, "stations": handles.len() }),
+    ))
+}
+
+/// The language of the words in an answer (`?lang=vi|en`, Vietnamese by default).
+#[derive(Debug, Deserialize)]
+pub struct LangQuery {
+    #[serde(default)]
+    lang: Lang,
+}
+
+/// A bad query string: 400 with the parser's sentence.
+fn bad_query(e: axum::extract::rejection::QueryRejection) -> ApiError {
+    ApiError(
+        StatusCode::BAD_REQUEST,
+        format!("bad query string: {} (lang is vi or en)", e.body_text()),
+    )
+}
+
+/// What every station the caller sees is doing.
+pub async fn status(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    q: Result<axum::extract::Query<LangQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = authenticate(&state, &method, &headers, None).await?;
+    let lang = q.map_err(bad_query)?.0.lang;
+    let mut out = serde_json::Map::new();
+    for (code, h) in state.stations.iter().filter(|(c, _)| caller.sees(c)) {
+        let s = h.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut v = status_view(&s, lang);
+        v["name"] = serde_json::Value::String(h.name.clone());
+        out.insert(code.clone(), v);
+    }
+    Ok(Json(serde_json::json!({ "stations": out, "lang": lang })))
+}
+
+/// Which station's events to stream (`?station=CODE`; all the caller sees by default) and
+/// in which language (`?lang=vi|en`).
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    station: Option<String>,
+    #[serde(default)]
+    lang: Lang,
+}
+
+/// The stations' events as they happen, as server-sent events (`event:` the kind, `data:`
+/// the JSON), only of the stations the caller sees. A listener too slow to keep up is told
+/// how many it missed.
+pub async fn events(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    q: Result<axum::extract::Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    use axum::response::sse::{Event as Sse, KeepAlive};
+    use tokio::sync::broadcast::error::RecvError;
+    let caller = authenticate(&state, &method, &headers, None).await?;
+    let q = q.map_err(bad_query)?.0;
+    let lang = q.lang;
+    let only: Vec<String> = match q.station.as_deref() {
+        None | Some("all") => state
+            .stations
+            .keys()
+            .filter(|c| caller.sees(c))
+            .cloned()
+            .collect(),
+        Some(code) if caller.sees(code) && state.stations.contains_key(code) => {
+            vec![code.to_string()]
+        }
+        Some(code) => return Err(unknown_station(code)),
+    };
+    let rx = state.events.subscribe();
+    let stream = futures_util::stream::unfold((rx, only), move |(mut rx, only)| async move {
+        loop {
+            let sse = match rx.recv().await {
+                Ok(e) => {
+                    let v = event_view(&e, lang);
+                    if !v["station"]
+                        .as_str()
+                        .is_some_and(|c| only.iter().any(|o| o == c))
+                    {
+                        continue;
+                    }
+                    let kind = v["event"].as_str().unwrap_or("event").to_string();
+                    Sse::default().event(kind).data(v.to_string())
+                }
+                Err(RecvError::Lagged(n)) => Sse::default()
+                    .event("lagged")
+                    .data(serde_json::json!({ "event": "lagged", "missed": n }).to_string()),
+                Err(RecvError::Closed) => return None,
+            };
+            return Some((Ok::<_, std::convert::Infallible>(sse), (rx, only)));
+        }
+    });
+    Ok(axum::response::Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// Skips the item on air.
+pub async fn skip(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    client: Client,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = authenticate(&state, &method, &headers, None).await?;
+    let handles = targets(&state, &caller, Action::Skip, &code)?;
+    let who = caller.name();
+    send(
+        &state,
+        &caller,
+        &client,
+        Action::Skip,
+        None,
+        handles,
+        Command::Skip { who },
+    )
+    .await
+}
+
+/// Stops the slot on air.
+pub async fn stop(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    client: Client,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = authenticate(&state, &method, &headers, None).await?;
+    let handles = targets(&state, &caller, Action::Stop, &code)?;
+    let who = caller.name();
+    send(
+        &state,
+        &caller,
+        &client,
+        Action::Stop,
+        None,
+        handles,
+        Command::StopSlot { who },
+    )
+    .await
+}
+
+/// The body of play and urgent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlayBody {
+    bulletin: String,
+    #[serde(default)]
+    next: bool,
+}
+
+/// Parses and checks a bulletin for airing: known and approved.
+async fn airable(state: &AppState, text: &str) -> Result<BulletinId, ApiError> {
+    let id: BulletinId = text
+        .parse()
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}")))?;
+    let b = state
+        .store
+        .bulletin(&id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::NOT_FOUND,
+                format!("no bulletin with id {id} in the library"),
+            )
+        })?;
+    if b.state != ApprovalState::Approved {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("bulletin {id} is {}; only approved bulletins air", b.state),
+        ));
+    }
+    Ok(id)
+}
+
+/// A checked play or urgent request.
+struct PlayRequest {
+    caller: Caller,
+    handles: Vec<(String, StationHandle)>,
+    bulletin: BulletinId,
+    next: bool,
+}
+
+/// A play or urgent request: who asks, for which stations, which checked bulletin.
+async fn play_request(
+    state: &AppState,
+    action: Action,
+    code: &str,
+    method: &Method,
+    headers: &HeaderMap,
+    body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<PlayRequest, ApiError> {
+    let caller = authenticate(state, method, headers, None).await?;
+    let Json(body) = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the request body is longer than the {} bytes the control API takes",
+                serve::MAX_BODY
+            ),
+        ),
+        _ => ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("bad request body: {}", e.body_text()),
+        ),
+    })?;
+    let handles = targets(state, &caller, action, code)?;
+    let bulletin = airable(state, &body.bulletin).await?;
+    Ok(PlayRequest {
+        caller,
+        handles,
+        bulletin,
+        next: body.next,
+    })
+}
+
+/// Plays a bulletin now (or next).
+pub async fn play(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    client: Client,
+    method: Method,
+    headers: HeaderMap,
+    body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = play_request(&state, Action::Play, &code, &method, &headers, body).await?;
+    let cmd = Command::Play {
+        bulletin: r.bulletin,
+        now: !r.next,
+        who: r.caller.name(),
+    };
+    send(
+        &state,
+        &r.caller,
+        &client,
+        Action::Play,
+        Some(&r.bulletin),
+        r.handles,
+        cmd,
+    )
+    .await
+}
+
+/// Interrupts whatever plays with an urgent announcement.
+pub async fn urgent(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    client: Client,
+    method: Method,
+    headers: HeaderMap,
+    body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = play_request(&state, Action::Urgent, &code, &method, &headers, body).await?;
+    let cmd = Command::Urgent {
+        bulletin: r.bulletin,
+        who: r.caller.name(),
+    };
+    send(
+        &state,
+        &r.caller,
+        &client,
+        Action::Urgent,
+        Some(&r.bulletin),
+        r.handles,
+        cmd,
+    )
+    .await
+}

@@ -1,0 +1,523 @@
+//! The console's authentication on the real binary: `loa serve` on a free loopback port
+//! with a temporary SQLite data dir, two commune stations and one account per role. Login
+//! and its cookie, wrong passwords and the login limit, idle expiry, logout, the CSRF
+//! guard, per-user API tokens, confinement of commune and viewer accounts on the control
+//! routes, and the audit trail those leave (checked by `loa audit verify`).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::daemon::free_port;
+use common::Loa;
+
+/// Every account's password.
+const PASSWORD: &str = "mật khẩu tốt 2026";
+/// The shared `[http] token`.
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+/// A running `loa serve` and its data dir.
+struct Console {
+    loa: Loa,
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `loa ARGS…` with `stdin` on its standard input.
+fn run_with_stdin(loa: &Loa, args: &[&str], stdin: &str) -> common::Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_loa"));
+    cmd.arg("--data-dir").arg(&loa.data).args(args);
+    cmd.env("LOA_OPERATOR", "Kiểm thử");
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A data dir with two commune stations and four accounts (`quantri` admin, `dieuhanh`
+/// operator, `xa-vinh-an` commune of vinh-an, `noivu` viewer), `[http]` extended by
+/// `http_extra`.
+fn data_dir(port: u16, http_extra: &str) -> Loa {
+    let loa = Loa::init();
+    std::fs::write(
+        loa.data.join("loa.toml"),
+        format!(
+            "[playout]\nsink = \"null\"\nsample_rate = 8000\nchannels = 1\n\n[http]\n\
+             bind = \"127.0.0.1:{port}\"\ntoken = \"{TOKEN}\"\n{http_extra}\n"
+        ),
+    )
+    .unwrap();
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    std::fs::write(
+        loa.dir.path().join("plan.toml"),
+        format!(
+            "[plan]\nname = \"Thử\"\nyear = {year}\n\n\
+             [[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\n\n\
+             [[station]]\ncode = \"vinh-tien\"\nname = \"Xã Vĩnh Tiến\"\nlevel = \"commune\"\n\n\
+             [[slot]]\nname = \"Sáng\"\nstations = [\"all\"]\ncron = \"30 5 * * *\"\n\
+             length = \"10m\"\ncchc = \"5m\"\n"
+        ),
+    )
+    .unwrap();
+    for (name, role, station) in [
+        ("quantri", "admin", None),
+        ("dieuhanh", "operator", None),
+        ("xa-vinh-an", "commune", Some("vinh-an")),
+        ("noivu", "viewer", None),
+    ] {
+        let mut args = vec!["user", "add", name, "--role", role, "--password-stdin"];
+        if let Some(s) = station {
+            args.extend(["--station", s]);
+        }
+        run_with_stdin(&loa, &args, &format!("{PASSWORD}\n")).expect(0);
+    }
+    loa
+}
+
+/// Starts `loa serve` on the data dir and waits until it answers.
+fn serve(loa: Loa, port: u16) -> Console {
+    let plan = loa.dir.path().join("plan.toml");
+    let child = Command::new(env!("CARGO_BIN_EXE_loa"))
+        .args(["--data-dir", loa.data.to_str().unwrap(), "serve", "--plan"])
+        .arg(&plan)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let c = Console { loa, child, port };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "loa serve did not listen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    c
+}
+
+fn console(http_extra: &str) -> Console {
+    let port = free_port();
+    serve(data_dir(port, http_extra), port)
+}
+
+/// An answer: status, head and body.
+struct Resp {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Resp {
+    /// Every value of header `name`.
+    fn headers(&self, name: &str) -> Vec<String> {
+        self.head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    }
+
+    /// The whole `Set-Cookie` line for cookie `name`.
+    fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers("set-cookie")
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+    }
+
+    /// The value a `Set-Cookie` gives cookie `name`.
+    fn cookie(&self, name: &str) -> Option<String> {
+        let line = self.set_cookie(name)?;
+        let (_, v) = line.split(';').next()?.split_once('=')?;
+        Some(v.to_string())
+    }
+
+    /// The hidden `csrf_token` of the page's form.
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf_token\" value=\"")
+            .unwrap_or_else(|| panic!("no csrf_token in {}", self.body));
+        let rest = &self.body[at + "name=\"csrf_token\" value=\"".len()..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+}
+
+/// One request on its own connection, with the `Host` header of the daemon.
+fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    Resp {
+        status: head.split_whitespace().nth(1).unwrap().parse().unwrap(),
+        head: head.to_string(),
+        body: body.to_string(),
+    }
+}
+
+/// Percent-encodes a form value.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Opens the login form and posts `name` and `password` with its CSRF token.
+fn login(port: u16, name: &str, password: &str) -> Resp {
+    let form = http(port, "GET", "/login", &[], "");
+    assert_eq!(form.status, 200, "{}", form.head);
+    let cookie = format!("loa_login={}", form.cookie("loa_login").unwrap());
+    let body = format!(
+        "username={}&password={}&csrf_token={}",
+        enc(name),
+        enc(password),
+        form.csrf()
+    );
+    http(
+        port,
+        "POST",
+        "/login",
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", &format!("http://127.0.0.1:{port}")),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+        &body,
+    )
+}
+
+/// Logs in and gives the session's `Cookie` header and its CSRF token (from the home page).
+fn session(port: u16, name: &str) -> (String, String) {
+    let r = login(port, name, PASSWORD);
+    assert_eq!(r.status, 303, "{}\n{}", r.head, r.body);
+    let cookie = format!("loa_session={}", r.cookie("loa_session").unwrap());
+    let home = http(port, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(home.status, 200, "{}", home.head);
+    (cookie, home.csrf())
+}
+
+/// The audit trail as `loa audit list --json` gives it.
+fn audit(loa: &Loa) -> Vec<serde_json::Value> {
+    loa.run(&["audit", "list", "--json"])
+        .expect(0)
+        .json()
+        .as_array()
+        .cloned()
+        .unwrap()
+}
+
+#[test]
+fn a_user_logs_in_with_a_strict_cookie_is_guarded_against_csrf_and_logs_out() {
+    let c = console("");
+    let port = c.port;
+    // The form sets its own strict cookie and carries a hidden token.
+    let form = http(port, "GET", "/login", &[], "");
+    assert!(form.body.contains("Đăng nhập"), "{}", form.body);
+    let login_cookie = form.set_cookie("loa_login").unwrap();
+    assert!(
+        login_cookie.contains("HttpOnly; SameSite=Strict; Path=/"),
+        "{login_cookie}"
+    );
+    // A login without the form's token is refused.
+    let forged = http(
+        port,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("username=dieuhanh&password={}&csrf_token=x", enc(PASSWORD)),
+    );
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    // Login: a new session in an HttpOnly, SameSite=Strict cookie (no Secure on plain
+    // HTTP), then the home page.
+    let ok = login(port, "dieuhanh", PASSWORD);
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert_eq!(ok.headers("location"), vec!["/"]);
+    let set = ok.set_cookie("loa_session").unwrap();
+    assert!(set.contains("; HttpOnly; SameSite=Strict; Path=/"), "{set}");
+    assert!(!set.contains("Secure"), "{set}");
+    let cookie = format!("loa_session={}", ok.cookie("loa_session").unwrap());
+    let home = http(port, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("Đang phát") && home.body.contains("Xã Vĩnh Tiến"));
+    let csrf = home.csrf();
+    // The session reads the API.
+    let status = http(port, "GET", "/api/status", &[("Cookie", &cookie)], "");
+    assert_eq!(status.status, 200, "{}", status.body);
+    // A state change without the CSRF token, with a wrong one, or from another site: 403.
+    let skip = "/api/stations/vinh-an/skip";
+    for headers in [
+        vec![("Cookie", cookie.as_str())],
+        vec![("Cookie", cookie.as_str()), ("X-CSRF-Token", "wrong")],
+        vec![
+            ("Cookie", cookie.as_str()),
+            ("X-CSRF-Token", csrf.as_str()),
+            ("Origin", "http://evil.example"),
+        ],
+        vec![
+            ("Cookie", cookie.as_str()),
+            ("X-CSRF-Token", csrf.as_str()),
+            ("Sec-Fetch-Site", "cross-site"),
+        ],
+    ] {
+        let r = http(port, "POST", skip, &headers, "");
+        assert_eq!(r.status, 403, "{headers:?}: {}", r.body);
+        assert!(r.body.contains("CSRF"), "{}", r.body);
+    }
+    let r = http(
+        port,
+        "POST",
+        skip,
+        &[("Cookie", &cookie), ("X-CSRF-Token", &csrf)],
+        "",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A request with a bearer token is judged by the token alone, never by its cookie.
+    let r = http(
+        port,
+        "GET",
+        "/api/status",
+        &[("Cookie", &cookie), ("Authorization", "Bearer wrong-token")],
+        "",
+    );
+    assert_eq!(r.status, 401);
+    // Logout needs the token too; then the cookie is cleared and the session is gone.
+    let r = http(port, "POST", "/logout", &[("Cookie", &cookie)], "");
+    assert_eq!(r.status, 403);
+    let r = http(
+        port,
+        "POST",
+        "/logout",
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &format!("csrf_token={csrf}"),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.headers("location"), vec!["/login"]);
+    assert!(r.set_cookie("loa_session").unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        http(port, "GET", "/api/status", &[("Cookie", &cookie)], "").status,
+        401
+    );
+    let after = http(port, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(
+        (after.status, after.headers("location")),
+        (303, vec!["/login".into()])
+    );
+    // A wrong password: 401 with one Vietnamese sentence; five failures refuse the account
+    // for a while, even with the right password.
+    let wrong = login(port, "noivu", "sai mật khẩu");
+    assert_eq!(wrong.status, 401);
+    assert!(wrong
+        .body
+        .contains("Tên đăng nhập hoặc mật khẩu không đúng."));
+    for _ in 0..4 {
+        assert_eq!(login(port, "noivu", "sai mật khẩu").status, 401);
+    }
+    let limited = login(port, "noivu", PASSWORD);
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    assert!(limited.body.contains("thử lại sau"), "{}", limited.body);
+    assert_eq!(
+        login(port, "quantri", PASSWORD).status,
+        303,
+        "another account goes on"
+    );
+    // Logins, failures and the logout are in the audit trail, with the address.
+    let entries = audit(&c.loa);
+    let count = |action: &str, actor: &str| {
+        entries
+            .iter()
+            .filter(|e| e["action"] == action && e["actor"] == actor)
+            .count()
+    };
+    assert_eq!(count("login", "dieuhanh"), 1);
+    assert_eq!(count("logout", "dieuhanh"), 1);
+    assert_eq!(
+        count("login_failed", "noivu"),
+        5,
+        "the refused sixth is not checked"
+    );
+    assert_eq!(count("login", "quantri"), 1);
+    let skip = entries.iter().find(|e| e["action"] == "skip").unwrap();
+    assert_eq!(skip["station"], "vinh-an");
+    assert_eq!(skip["role"], "operator");
+    assert_eq!(skip["address"], "127.0.0.1");
+    c.loa.run(&["audit", "verify"]).expect(0);
+}
+
+#[test]
+fn accounts_act_only_within_their_role_and_stations() {
+    let c = console("");
+    let port = c.port;
+    // A commune user sees and runs only its station; another one does not exist for it.
+    let (cookie, csrf) = session(port, "xa-vinh-an");
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(String, String)> {
+        let mut h = vec![
+            ("Cookie".to_string(), cookie.clone()),
+            ("X-CSRF-Token".to_string(), csrf.clone()),
+        ];
+        h.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        h
+    };
+    let h = with(&[]);
+    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let status: serde_json::Value =
+        serde_json::from_str(&http(port, "GET", "/api/status", &h, "").body).unwrap();
+    let seen: Vec<&String> = status["stations"].as_object().unwrap().keys().collect();
+    assert_eq!(seen, vec!["vinh-an"]);
+    let home = http(port, "GET", "/", &h, "");
+    assert!(home.body.contains("Xã Vĩnh An") && !home.body.contains("Xã Vĩnh Tiến"));
+    assert_eq!(
+        http(port, "POST", "/api/stations/vinh-tien/skip", &h, "").status,
+        404
+    );
+    assert_eq!(
+        http(port, "GET", "/api/events?station=vinh-tien", &h, "").status,
+        404
+    );
+    assert_eq!(
+        http(port, "POST", "/api/stations/vinh-an/stop", &h, "").status,
+        200
+    );
+    let all = http(port, "POST", "/api/stations/all/skip", &h, "");
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert!(all.body.contains("\"stations\":1"), "{}", all.body);
+    // A viewer sees every station and may not command any.
+    let (vc, vt) = session(port, "noivu");
+    let vh = [("Cookie", vc.as_str()), ("X-CSRF-Token", vt.as_str())];
+    let status: serde_json::Value =
+        serde_json::from_str(&http(port, "GET", "/api/status", &vh, "").body).unwrap();
+    assert_eq!(status["stations"].as_object().unwrap().len(), 2);
+    for path in ["/api/stations/vinh-an/skip", "/api/stations/all/stop"] {
+        let r = http(port, "POST", path, &vh, "");
+        assert_eq!(r.status, 403, "{path}: {}", r.body);
+    }
+    // A user's API token acts as that user; a disabled user's token is refused.
+    let issued = c.loa.run(&["user", "token", "xa-vinh-an"]).expect(0);
+    let token = issued.stdout.trim().to_string();
+    let bearer = format!("Bearer {token}");
+    let th = [("Authorization", bearer.as_str())];
+    let status: serde_json::Value =
+        serde_json::from_str(&http(port, "GET", "/api/status", &th, "").body).unwrap();
+    assert_eq!(status["stations"].as_object().unwrap().len(), 1, "{status}");
+    assert_eq!(
+        http(port, "POST", "/api/stations/vinh-tien/skip", &th, "").status,
+        404
+    );
+    assert_eq!(
+        http(port, "POST", "/api/stations/vinh-an/skip", &th, "").status,
+        200
+    );
+    c.loa.run(&["user", "disable", "xa-vinh-an"]).expect(0);
+    assert_eq!(http(port, "GET", "/api/status", &th, "").status, 401);
+    assert_eq!(
+        http(port, "GET", "/api/status", &h, "").status,
+        401,
+        "its session ended"
+    );
+    // The shared token still acts as an operator named by the header.
+    let shared = format!("Bearer {TOKEN}");
+    let r = http(
+        port,
+        "POST",
+        "/api/stations/all/skip",
+        &[
+            ("Authorization", &shared),
+            ("X-Loa-Operator", "Tr%E1%BA%A7n B"),
+        ],
+        "",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"stations\":2"), "{}", r.body);
+    // Each command is one audit entry per station, with who, role, station and address.
+    let entries = audit(&c.loa);
+    let commands: Vec<(String, String, String)> = entries
+        .iter()
+        .filter(|e| e["action"] == "skip" || e["action"] == "stop")
+        .map(|e| {
+            assert_eq!(e["address"], "127.0.0.1", "{e}");
+            (
+                e["actor"].as_str().unwrap().to_string(),
+                e["role"].as_str().unwrap().to_string(),
+                e["station"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let c3 = |a: &str, r: &str, s: &str| (a.to_string(), r.to_string(), s.to_string());
+    assert_eq!(
+        commands,
+        vec![
+            c3("xa-vinh-an", "commune", "vinh-an"),
+            c3("xa-vinh-an", "commune", "vinh-an"),
+            c3("xa-vinh-an", "commune", "vinh-an"),
+            c3("Trần B", "operator", "vinh-an"),
+            c3("Trần B", "operator", "vinh-tien"),
+        ]
+    );
+    c.loa.run(&["audit", "verify"]).expect(0);
+}
+
+#[test]
+fn an_idle_session_expires_and_is_not_brought_back() {
+    let c = console("session_idle = \"2s\"");
+    let (cookie, _) = session(c.port, "dieuhanh");
+    assert_eq!(
+        http(c.port, "GET", "/api/status", &[("Cookie", &cookie)], "").status,
+        200
+    );
+    std::thread::sleep(Duration::from_millis(1_200));
+    assert_eq!(
+        http(c.port, "GET", "/api/status", &[("Cookie", &cookie)], "").status,
+        200,
+        "each request renews the idle time"
+    );
+    std::thread::sleep(Duration::from_millis(1_200));
+    assert_eq!(
+        http(c.port, "GET", "/api/status", &[("Cookie", &cookie)], "").status,
+        200
+    );
+    std::thread::sleep(Duration::from_millis(2_500));
+    let r = http(c.port, "GET", "/api/status", &[("Cookie", &cookie)], "");
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("hết hạn"), "{}", r.body);
+    let home = http(c.port, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(home.headers("location"), vec!["/login"]);
+}
