@@ -89,8 +89,9 @@ horizon_days = 7
 signing_key = "airlog-signing.key"
 
 [http]
-# The control API (loa ctl, the console). Keep it on the loopback unless a firewall and
-# TLS proxy guard it.
+# The control API (loa ctl, the console). An address other than the loopback needs TLS:
+# tls_cert and tls_key here, or behind_proxy = true with a TLS proxy in front; otherwise
+# `loa serve` refuses to start.
 bind = "127.0.0.1:7010"
 # Required on every request as "Authorization: Bearer TOKEN". `loa init` writes a random
 # one; an empty token disables the API and the console. Each console user may also get a
@@ -101,6 +102,10 @@ session_idle = "30m"
 # Set when a TLS proxy (nginx, Caddy) is in front: cookies are marked Secure and the client's
 # address is read from the last X-Forwarded-For entry the proxy adds.
 behind_proxy = false
+# HTTPS: the certificate chain and its private key, PEM files (relative to the data dir).
+# Both or neither. `loa ctl` on the server itself still talks plain HTTP over the loopback.
+tls_cert = ""
+tls_key = ""
 "#;
 
 /// Raw config as written in TOML; unknown keys are errors.
@@ -188,6 +193,8 @@ struct RawHttp {
     token: String,
     session_idle: String,
     behind_proxy: bool,
+    tls_cert: String,
+    tls_key: String,
 }
 
 impl Default for RawHttp {
@@ -197,6 +204,8 @@ impl Default for RawHttp {
             token: String::new(),
             session_idle: "30m".into(),
             behind_proxy: false,
+            tls_cert: String::new(),
+            tls_key: String::new(),
         }
     }
 }
@@ -224,6 +233,39 @@ pub struct HttpConfig {
     /// Whether a TLS proxy is in front (Secure cookies, the client's address from
     /// X-Forwarded-For).
     pub behind_proxy: bool,
+    /// The certificate chain and key to serve HTTPS with.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files of `[http] tls_cert` and `tls_key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+impl HttpConfig {
+    /// Why `loa serve` must not listen as configured: an address other than the loopback
+    /// with neither TLS here nor a TLS proxy in front would carry passwords, session
+    /// cookies and tokens in clear text.
+    pub fn exposure_refusal(&self) -> Option<String> {
+        if self.bind.ip().is_loopback() || self.tls.is_some() || self.behind_proxy {
+            return None;
+        }
+        Some(format!(
+            "http.bind {} is not a loopback address and no TLS is set: give http.tls_cert and \
+             http.tls_key (PEM files) to serve HTTPS, or set http.behind_proxy = true when a TLS \
+             proxy is in front, or bind to 127.0.0.1",
+            self.bind
+        ))
+    }
+
+    /// Whether cookies are marked `Secure` (HTTPS here or at the proxy).
+    pub fn secure_cookies(&self) -> bool {
+        self.tls.is_some() || self.behind_proxy
+    }
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -233,6 +275,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("token", &self.token.as_ref().map(|_| "***"))
             .field("session_idle", &self.session_idle)
             .field("behind_proxy", &self.behind_proxy)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -650,6 +693,27 @@ impl Config {
                     ),
                 )
             })?;
+        let in_data_dir = |p: &str| {
+            let p = PathBuf::from(p);
+            if p.is_absolute() {
+                p
+            } else {
+                data_dir.join(p)
+            }
+        };
+        let tls =
+            match (raw.http.tls_cert.trim(), raw.http.tls_key.trim()) {
+                ("", "") => None,
+                (cert, key) if !cert.is_empty() && !key.is_empty() => Some(TlsFiles {
+                    cert: in_data_dir(cert),
+                    key: in_data_dir(key),
+                }),
+                _ => return Err(invalid(
+                    &file,
+                    "http.tls_cert and http.tls_key go together: give both PEM files, or neither"
+                        .into(),
+                )),
+            };
         let serve = ServeConfig {
             plan: Some(raw.serve.plan.trim())
                 .filter(|p| !p.is_empty())
@@ -697,6 +761,7 @@ impl Config {
                 token,
                 session_idle,
                 behind_proxy: raw.http.behind_proxy,
+                tls,
             },
             agent,
             signing_key: {
@@ -776,6 +841,39 @@ mod tests {
             let err = load(&format!("[http]\nsession_idle = \"{bad}\"\n"), &[]).unwrap_err();
             assert!(err.to_string().contains("http.session_idle"), "{err}");
         }
+    }
+
+    #[test]
+    fn an_address_off_the_loopback_needs_tls_here_or_at_a_proxy() {
+        let c = load("[http]\nbind = \"0.0.0.0:7010\"\n", &[]).unwrap();
+        let why = c.http.exposure_refusal().unwrap();
+        for key in ["http.tls_cert", "http.tls_key", "http.behind_proxy"] {
+            assert!(why.contains(key), "{why}");
+        }
+        assert!(!c.http.secure_cookies());
+        let proxied = load(
+            "[http]\nbind = \"0.0.0.0:7010\"\nbehind_proxy = true\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(proxied.http.exposure_refusal(), None);
+        assert!(proxied.http.secure_cookies());
+        let tls = load(
+            "[http]\nbind = \"0.0.0.0:7010\"\ntls_cert = \"c.pem\"\ntls_key = \"/k.pem\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(tls.http.exposure_refusal(), None);
+        assert_eq!(
+            tls.http.tls,
+            Some(TlsFiles {
+                cert: PathBuf::from("/d/c.pem"),
+                key: PathBuf::from("/k.pem")
+            })
+        );
+        assert_eq!(load("", &[]).unwrap().http.exposure_refusal(), None);
+        let half = load("[http]\ntls_cert = \"c.pem\"\n", &[]).unwrap_err();
+        assert!(half.to_string().contains("http.tls_key"), "{half}");
     }
 
     #[test]

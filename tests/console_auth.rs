@@ -61,12 +61,17 @@ fn run_with_stdin(loa: &Loa, args: &[&str], stdin: &str) -> common::Run {
 /// operator, `xa-vinh-an` commune of vinh-an, `noivu` viewer), `[http]` extended by
 /// `http_extra`.
 fn data_dir(port: u16, http_extra: &str) -> Loa {
+    data_dir_on(&format!("127.0.0.1:{port}"), http_extra)
+}
+
+/// [`data_dir`] listening on `bind`.
+fn data_dir_on(bind: &str, http_extra: &str) -> Loa {
     let loa = Loa::init();
     std::fs::write(
         loa.data.join("loa.toml"),
         format!(
             "[playout]\nsink = \"null\"\nsample_rate = 8000\nchannels = 1\n\n[http]\n\
-             bind = \"127.0.0.1:{port}\"\ntoken = \"{TOKEN}\"\n{http_extra}\n"
+             bind = \"{bind}\"\ntoken = \"{TOKEN}\"\n{http_extra}\n"
         ),
     )
     .unwrap();
@@ -167,6 +172,47 @@ impl Resp {
 /// One request on its own connection, with the `Host` header of the daemon.
 fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    exchange(&mut s, port, method, path, headers, body)
+}
+
+/// One request over HTTPS, trusting only the certificate in `cert` (PEM).
+fn https(
+    cert: &std::path::Path,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Resp {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(cert).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = ServerName::try_from("127.0.0.1").unwrap().to_owned();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    exchange(&mut tls, port, method, path, headers, body)
+}
+
+/// Writes one request on `s` and reads the answer until the server closes.
+fn exchange(
+    s: &mut (impl Read + Write),
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Resp {
     let mut req =
         format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
     for (k, v) in headers {
@@ -175,7 +221,16 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &st
     req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
     s.write_all(req.as_bytes()).unwrap();
     let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
+    let mut buf = [0u8; 8192];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            // A TLS peer that closes without close_notify: the answer is complete.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !out.is_empty() => break,
+            Err(e) => panic!("reading the answer: {e}"),
+        }
+    }
     let out = String::from_utf8_lossy(&out).into_owned();
     let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
     Resp {
@@ -520,4 +575,149 @@ fn an_idle_session_expires_and_is_not_brought_back() {
     assert!(r.body.contains("hết hạn"), "{}", r.body);
     let home = http(c.port, "GET", "/", &[("Cookie", &cookie)], "");
     assert_eq!(home.headers("location"), vec!["/login"]);
+}
+
+#[test]
+fn an_address_off_the_loopback_without_tls_is_refused_naming_the_keys() {
+    let port = free_port();
+    let loa = data_dir_on(&format!("0.0.0.0:{port}"), "");
+    let plan = loa.dir.path().join("plan.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loa"))
+        .args(["--data-dir", loa.data.to_str().unwrap(), "serve", "--plan"])
+        .arg(&plan)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("loa serve started on 0.0.0.0 without TLS");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    for key in ["http.tls_cert", "http.tls_key", "http.behind_proxy"] {
+        assert!(err.contains(key), "{err}");
+    }
+    assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+}
+
+/// A self-signed certificate for 127.0.0.1 and its key, made with the openssl command;
+/// `None` when openssl is not installed.
+fn self_signed(dir: &std::path::Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let cfg = dir.join("openssl.cnf");
+    std::fs::write(
+        &cfg,
+        "[req]\ndistinguished_name = dn\nx509_extensions = ext\nprompt = no\n\
+         [dn]\nCN = loa-test\n\
+         [ext]\nsubjectAltName = IP:127.0.0.1,DNS:localhost\n\
+         basicConstraints = critical,CA:FALSE\nkeyUsage = digitalSignature\n\
+         extendedKeyUsage = serverAuth\n",
+    )
+    .unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-config"])
+        .arg(&cfg)
+        .args([
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    made.success().then_some((cert, key))
+}
+
+#[test]
+fn the_console_answers_over_https_with_secure_cookies_and_ctl_keeps_plain_http_on_the_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((cert, key)) = self_signed(dir.path()) else {
+        eprintln!("skipped: no openssl command to make a certificate");
+        return;
+    };
+    let port = free_port();
+    let loa = data_dir_on(
+        &format!("0.0.0.0:{port}"),
+        &format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"",
+            cert.display(),
+            key.display()
+        ),
+    );
+    let c = serve(loa, port);
+    // HTTPS: the login form and the session cookie are Secure.
+    let form = https(&cert, port, "GET", "/login", &[], "");
+    assert_eq!(form.status, 200, "{}", form.head);
+    assert!(form.set_cookie("loa_login").unwrap().contains("; Secure"));
+    let login_cookie = format!("loa_login={}", form.cookie("loa_login").unwrap());
+    let origin = format!("https://127.0.0.1:{port}");
+    let ok = https(
+        &cert,
+        port,
+        "POST",
+        "/login",
+        &[
+            ("Cookie", &login_cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", &origin),
+        ],
+        &format!(
+            "username=dieuhanh&password={}&csrf_token={}",
+            enc(PASSWORD),
+            form.csrf()
+        ),
+    );
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let set = ok.set_cookie("loa_session").unwrap();
+    assert!(
+        set.ends_with("; HttpOnly; SameSite=Strict; Path=/; Secure"),
+        "{set}"
+    );
+    let bearer = format!("Bearer {TOKEN}");
+    let status = https(
+        &cert,
+        port,
+        "GET",
+        "/api/status",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status.status, 200, "{}", status.body);
+    // Plain HTTP still answers on the loopback: loa ctl on the server keeps working.
+    assert_eq!(
+        http(
+            port,
+            "GET",
+            "/api/status",
+            &[("Authorization", &bearer)],
+            ""
+        )
+        .status,
+        200
+    );
+    let ctl = c.loa.run(&["ctl", "status", "--json"]).expect(0).json();
+    assert!(ctl["stations"]["vinh-tien"].is_object(), "{ctl}");
 }

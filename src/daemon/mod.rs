@@ -139,8 +139,20 @@ pub async fn run(
 ) -> Result<(), DaemonError> {
     let plan = options.plan.clone();
     let stations = stations_to_play(&plan, &options.stations)?;
+    let tls = match (&config.http.token, &config.http.tls) {
+        (Some(_), Some(files)) => {
+            Some(crate::web::tls::acceptor(files).map_err(DaemonError::Refused)?)
+        }
+        _ => None,
+    };
+    if config.http.token.is_some() {
+        if let Some(why) = config.http.exposure_refusal() {
+            return Err(DaemonError::Refused(why));
+        }
+    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let address = match &config.http.token {
-        Some(_) => format!("http://{}", config.http.bind),
+        Some(_) => format!("{scheme}://{}", config.http.bind),
         None => "off (http.token is empty)".to_string(),
     };
     let _lock = lock::DataDirLock::acquire(&config.data_dir, &address)?;
@@ -156,7 +168,7 @@ pub async fn run(
     let started =
         Started::stations(&config, &store, &options, stations, clock.clone(), &stop_rx).await?;
     let api = started
-        .control_api(&config, &store, &options, &clock, &stop_rx)
+        .control_api(&config, &store, &options, &clock, tls, &stop_rx)
         .await?;
     let count = started.handles.len();
     tracing::info!(stations = count, plan = %plan.name, "loa serve is playing");
@@ -329,6 +341,7 @@ impl Started {
         store: &Arc<dyn Store>,
         options: &Options,
         clock: &Arc<dyn Clock>,
+        tls: Option<tokio_rustls::TlsAcceptor>,
         stop: &watch::Receiver<bool>,
     ) -> Result<Option<JoinHandle<()>>, DaemonError> {
         let Some(token) = &config.http.token else {
@@ -348,7 +361,7 @@ impl Started {
             events: self.events.clone(),
             clock: clock.clone(),
             session_idle: config.http.session_idle,
-            secure_cookies: config.http.behind_proxy,
+            secure_cookies: config.http.secure_cookies(),
             behind_proxy: config.http.behind_proxy,
             failures: Default::default(),
             timezone: config.timezone,
@@ -364,10 +377,14 @@ impl Started {
             who: "loa serve".into(),
         });
         let mut stop = stop.clone();
-        tracing::info!("control API and agent API on http://{}", config.http.bind);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(
+            "control API, console and agent API on {scheme}://{}",
+            config.http.bind
+        );
         Ok(Some(tokio::spawn(async move {
             let app = crate::web::router(state).merge(crate::web::agent::router(agents));
-            crate::web::serve::serve(listener, app, async move {
+            crate::web::serve::serve(listener, app, tls, async move {
                 let _ = stop.wait_for(|s| *s).await;
             })
             .await;

@@ -24,6 +24,7 @@ pub mod login;
 pub mod operator;
 pub mod pages;
 pub mod serve;
+pub mod tls;
 pub mod view;
 
 /// What the handlers share.

@@ -5,6 +5,9 @@
 //! [`MAX_BODY`] is answered 413 before it is read. The event stream is a response that
 //! started in time, so it runs for as long as its listener stays.
 //!
+//! With `[http] tls_cert` and `tls_key` the port speaks HTTPS ([`super::tls`]); plain HTTP is
+//! then taken only from the loopback (`loa ctl` on the server).
+//!
 //! Shutdown is a parameter: once it resolves no connection is accepted, open ones finish
 //! their request and close, and after [`DRAIN_TIMEOUT`] the rest (event streams) are
 //! dropped.
@@ -20,6 +23,7 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use super::ApiError;
@@ -69,8 +73,15 @@ pub fn with_limits(router: Router) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+/// Serves `app` on `listener` until `shutdown` resolves: HTTPS when `tls` is given (a
+/// client on the loopback may still speak plain HTTP on the same port, so `loa ctl` on the
+/// server keeps working; told apart by the first byte), else plain HTTP.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Each connection task holds a sender; when all are gone, every connection is closed.
     let (alive_tx, mut alive_rx) = tokio::sync::mpsc::channel::<()>(1);
@@ -88,32 +99,29 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
                 }
             },
         };
-        let service = TowerToHyperService::new(app.clone().map_request(
-            move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(super::auth::ClientAddr(peer));
-                req
-            },
-        ));
-        let mut stop = stop_rx.clone();
+        let app = app.clone();
+        let stop = stop_rx.clone();
         let alive = alive_tx.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _alive = alive;
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT);
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            let mut conn = std::pin::pin!(conn);
-            tokio::select! {
-                r = conn.as_mut() => {
-                    if let Err(e) = r {
-                        tracing::debug!(%peer, error = %e, "control API connection ended");
+            let Some(acceptor) = tls else {
+                return connection(stream, peer, app, stop).await;
+            };
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(HEADER_TIMEOUT, stream.peek(&mut first)).await {
+                Ok(Ok(1)) if first[0] == super::tls::HANDSHAKE => {
+                    match tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls_stream)) => connection(tls_stream, peer, app, stop).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 }
-                _ = async { drop(stop.wait_for(|s| *s).await) } => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
+                Ok(Ok(1)) if peer.ip().is_loopback() => connection(stream, peer, app, stop).await,
+                Ok(Ok(1)) => {
+                    tracing::debug!(%peer, "plain HTTP off the loopback refused on the HTTPS port")
                 }
+                _ => {}
             }
         });
     }
@@ -121,4 +129,39 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
     let _ = stop_tx.send(true);
     drop(alive_tx);
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, alive_rx.recv()).await;
+}
+
+/// Serves one connection (plain or TLS) until it ends, or until the stop, when it finishes
+/// its request and closes.
+async fn connection<I>(
+    io: I,
+    peer: std::net::SocketAddr,
+    app: Router,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = TowerToHyperService::new(app.map_request(
+        move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(super::auth::ClientAddr(peer));
+            req
+        },
+    ));
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    let conn = builder.serve_connection(TokioIo::new(io), service);
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                tracing::debug!(%peer, error = %e, "control API connection ended");
+            }
+        }
+        _ = async { drop(stop.wait_for(|s| *s).await) } => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
 }
