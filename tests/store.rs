@@ -216,9 +216,11 @@ macro_rules! store_suite {
                     ..item.clone()
                 };
                 s.record(&linked, &done(2_000)).await.unwrap();
+                // (A gain on a slot row is not what playout writes; it shows that the
+                // packed read of slot rows keeps every field to the last bit.)
                 let slot = NewRow {
                     level: loa::airlog::Level::Slot,
-                    gain_db: None,
+                    gain_db: Some(-0.1 - 0.2),
                     ..item.clone()
                 };
                 let slot_row = s.record(&slot, &done(3_234)).await.unwrap();

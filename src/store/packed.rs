@@ -36,9 +36,10 @@ use crate::airlog::Record;
 
 use super::StoreError;
 
-/// One page of a station's closed item rows in (planned start, seq) order, at most `$6` rows
-/// after the key (`$4`, `$5`) in `[$2, $3)`, as one text value (NULL when the page is empty).
-pub(crate) const PACKED_PAGE: &str = "SELECT string_agg(packed, '') FROM (SELECT concat(\
+/// The packed text of one row (the format of the module doc), as a SQL expression.
+macro_rules! packed_row {
+    () => {
+        "concat(\
      seq, ' ', played_ms, ' ', \
      octet_length(slot_start), ':', slot_start, \
      octet_length(bulletin_id), ':', bulletin_id, \
@@ -55,9 +56,29 @@ pub(crate) const PACKED_PAGE: &str = "SELECT string_agg(packed, '') FROM (SELECT
      octet_length(who), ':', who, \
      octet_length(CAST(link_seq AS TEXT)), ':', link_seq, \
      octet_length(prev_hash), ':', prev_hash, \
-     '\n') AS packed, planned_start, seq FROM airlog \
+          '\n')"
+    };
+}
+
+/// One page of a station's closed item rows in (planned start, seq) order, at most `$6` rows
+/// after the key (`$4`, `$5`) in `[$2, $3)`, as one text value (NULL when the page is empty).
+pub(crate) const PACKED_PAGE: &str = concat!(
+    "SELECT string_agg(packed, '') FROM (SELECT ",
+    packed_row!(),
+    " AS packed, planned_start, seq FROM airlog \
      WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
-     AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6) AS page";
+     AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6) AS page",
+);
+
+/// A station's closed slot rows whose planned start is in `[$2, $3)`, in seq order, packed
+/// as [`PACKED_PAGE`] packs item rows (the integrity block carries them; reading them
+/// packed spares the driver's per-value work on hundreds of thousands of rows).
+pub(crate) const PACKED_SLOT_ROWS: &str = concat!(
+    "SELECT string_agg(packed, '') FROM (SELECT ",
+    packed_row!(),
+    " AS packed, seq FROM airlog WHERE station = $1 AND level = 'slot' \
+     AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' ORDER BY seq) AS page",
+);
 
 /// The fields of a closed airlog row that exports show (not the chain's own fields),
 /// borrowed from an [`ExportPage`] or a [`Record`].
@@ -120,6 +141,38 @@ impl<'a> From<&'a Record> for ExportFields<'a> {
             link_seq: r.link_seq,
             prev_hash: &r.prev_hash,
         }
+    }
+}
+
+impl ExportFields<'_> {
+    /// The whole record of a row read packed at `level` (the packed text carries every
+    /// stored field but the level, which the query fixed).
+    pub fn to_record(&self, level: crate::airlog::Level) -> Result<Record, StoreError> {
+        use crate::airlog::{AirReason, AirStatus, CueSource};
+        let bad = |e: crate::airlog::UnknownCode| StoreError::BadAirlogRow {
+            seq: self.seq,
+            reason: e.to_string(),
+        };
+        Ok(Record {
+            seq: self.seq,
+            level: level.as_str().to_string(),
+            station: self.station.to_string(),
+            slot_start: self.slot_start.to_string(),
+            bulletin_id: self.bulletin_id.map(str::to_string),
+            sha256: self.sha256.map(str::to_string),
+            planned_start: self.planned_start.to_string(),
+            actual_start: self.actual_start.map(str::to_string),
+            actual_end: self.actual_end.map(str::to_string),
+            played_ms: self.played_ms,
+            status: AirStatus::try_from(self.status).map_err(bad)?,
+            source: CueSource::try_from(self.source).map_err(bad)?,
+            reason: AirReason::parse(self.reason),
+            gain_db: self.gain_db,
+            who: self.who.to_string(),
+            link_seq: self.link_seq,
+            prev_hash: self.prev_hash.to_string(),
+            row_hash: self.row_hash.to_string(),
+        })
     }
 }
 

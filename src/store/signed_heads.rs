@@ -46,10 +46,12 @@ pub(crate) const HEADS: &str =
 pub(crate) const LATEST: &str =
     "SELECT station, seq, row_hash, signed_at, key_fingerprint, signature \
      FROM airlog_signed_heads WHERE station = $1 ORDER BY id DESC LIMIT 1";
-pub(crate) const SLOT_RECORDS: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, \
+/// Closed rows of neither level loa writes (`item`, `slot`) in `[$2, $3)`: none unless the
+/// database was edited; read whole so the chain carries them as they are.
+pub(crate) const OTHER_LEVEL_RECORDS: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, \
      planned_start, actual_start, actual_end, played_ms, status, source, reason, gain_db, who, link_seq, \
-     prev_hash, row_hash FROM airlog WHERE station = $1 AND level <> 'item' AND planned_start >= $2 \
-     AND planned_start < $3 AND row_hash <> '' ORDER BY seq";
+     prev_hash, row_hash FROM airlog WHERE station = $1 AND level NOT IN ('item', 'slot') \
+     AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' ORDER BY seq";
 pub(crate) const STATIONS: &str =
     "SELECT DISTINCT station FROM airlog_signed_heads ORDER BY station";
 
@@ -121,16 +123,36 @@ macro_rules! impl_signed_head_store {
                 from: chrono::DateTime<chrono::Utc>,
                 to: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<$crate::airlog::Record>, $crate::store::StoreError> {
+                use $crate::store::packed::PACKED_SLOT_ROWS;
                 use $crate::store::rows::instant_text;
-                use $crate::store::signed_heads::SLOT_RECORDS;
-                $crate::store::airlog::parse_rows(
-                    sqlx::query_as::<$db, $crate::store::airlog::RawRecord>(&sql(SLOT_RECORDS))
-                        .bind(station)
-                        .bind(instant_text(from))
-                        .bind(instant_text(to))
-                        .fetch_all(&self.pool)
-                        .await?,
-                )
+                use $crate::store::signed_heads::OTHER_LEVEL_RECORDS;
+                let (from, to) = (instant_text(from), instant_text(to));
+                // Slot rows packed (hundreds of thousands in a province's year)…
+                let text = sqlx::query_scalar::<$db, Option<String>>(&sql(PACKED_SLOT_ROWS))
+                    .bind(station)
+                    .bind(&from)
+                    .bind(&to)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let page = $crate::store::ExportPage::parse(station, text)?;
+                let mut rows = page
+                    .rows()
+                    .map(|f| f.to_record($crate::airlog::Level::Slot))
+                    .collect::<Result<Vec<_>, _>>()?;
+                // …and any row of another level (none that loa writes) whole, as stored, so
+                // that verification meets it exactly as it is.
+                rows.extend($crate::store::airlog::parse_rows(
+                    sqlx::query_as::<$db, $crate::store::airlog::RawRecord>(&sql(
+                        OTHER_LEVEL_RECORDS,
+                    ))
+                    .bind(station)
+                    .bind(&from)
+                    .bind(&to)
+                    .fetch_all(&self.pool)
+                    .await?,
+                )?);
+                rows.sort_by_key(|r| r.seq);
+                Ok(rows)
             }
 
             async fn signed_stations(&self) -> Result<Vec<String>, $crate::store::StoreError> {
