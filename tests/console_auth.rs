@@ -475,6 +475,38 @@ fn accounts_act_only_within_their_role_and_stations() {
     let all = http(port, "POST", "/api/stations/all/skip", &h, "");
     assert_eq!(all.status, 200, "{}", all.body);
     assert!(all.body.contains("\"stations\":1"), "{}", all.body);
+    // The on-air page offers skip and stop for its station only; the forms work without
+    // JavaScript, need the page's CSRF token, and another station does not exist.
+    assert!(home.body.contains("action=\"/stations/vinh-an/skip\""));
+    assert!(home.body.contains("action=\"/stations/vinh-an/stop\""));
+    assert!(!home.body.contains("/stations/vinh-tien/"));
+    assert!(home.body.contains("src=\"/assets/loa.js\""));
+    let form = [
+        ("Cookie", cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    let body = format!("csrf_token={csrf}");
+    let r = http(port, "POST", "/stations/vinh-an/skip", &form, &body);
+    assert_eq!(
+        (r.status, r.headers("location")),
+        (303, vec!["/".into()]),
+        "{}",
+        r.body
+    );
+    let r = http(
+        port,
+        "POST",
+        "/stations/vinh-an/skip",
+        &form,
+        "csrf_token=wrong",
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = http(port, "POST", "/stations/vinh-tien/stop", &form, &body);
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(r.body.contains("Không có đài 'vinh-tien'"), "{}", r.body);
+    let js = http(port, "GET", "/assets/loa.js", &[], "");
+    assert_eq!(js.status, 200);
+    assert!(js.body.contains("EventSource"));
     // A viewer sees every station and may not command any.
     let (vc, vt) = session(port, "noivu");
     let vh = [("Cookie", vc.as_str()), ("X-CSRF-Token", vt.as_str())];
@@ -485,6 +517,24 @@ fn accounts_act_only_within_their_role_and_stations() {
         let r = http(port, "POST", path, &vh, "");
         assert_eq!(r.status, 403, "{path}: {}", r.body);
     }
+    let viewer_home = http(port, "GET", "/", &vh, "");
+    assert!(viewer_home.body.contains("Xã Vĩnh Tiến"));
+    assert!(
+        !viewer_home.body.contains("/skip\""),
+        "a viewer gets no buttons"
+    );
+    let r = http(
+        port,
+        "POST",
+        "/stations/vinh-an/skip",
+        &[
+            ("Cookie", vc.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &format!("csrf_token={vt}"),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("không được bỏ qua"), "{}", r.body);
     // A user's API token acts as that user; a disabled user's token is refused.
     let issued = c.loa.run(&["user", "token", "xa-vinh-an"]).expect(0);
     let token = issued.stdout.trim().to_string();
@@ -540,6 +590,7 @@ fn accounts_act_only_within_their_role_and_stations() {
     assert_eq!(
         commands,
         vec![
+            c3("xa-vinh-an", "commune", "vinh-an"),
             c3("xa-vinh-an", "commune", "vinh-an"),
             c3("xa-vinh-an", "commune", "vinh-an"),
             c3("xa-vinh-an", "commune", "vinh-an"),

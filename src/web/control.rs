@@ -30,7 +30,7 @@ fn unknown_station(code: &str) -> ApiError {
 
 /// The stations `caller` sends `action` to: one code, or `all` (every station played here
 /// that the caller may act on).
-fn targets(
+pub(super) fn targets(
     state: &AppState,
     caller: &Caller,
     action: Action,
@@ -78,7 +78,7 @@ fn targets(
 }
 
 /// Records `action` on each target, then sends `cmd` to each.
-async fn send(
+pub(super) async fn send(
     state: &AppState,
     caller: &Caller,
     client: &Client,

@@ -4,6 +4,7 @@
 //! starts a new session (a random token in an `HttpOnly; SameSite=Strict` cookie, only its
 //! hash stored) and redirects to `/`; `POST /logout` ends it. Every login, failed login and
 //! logout is recorded in the audit trail with the client's address.
+//! The pages a session then sees are in [`super::console`].
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -17,11 +18,11 @@ use crate::access::{Action, UserName};
 use crate::store::users::NewSession;
 
 use super::auth::{authenticate, header as text_of, session_secret, Caller, Client};
-use super::pages::{self, StationView};
+use super::pages;
 use super::AppState;
 
 /// A redirect (303) to `to`, with cookies to set.
-fn see_other(to: &'static str, cookies: &[String]) -> Response {
+pub(super) fn see_other(to: &'static str, cookies: &[String]) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     r.headers_mut()
         .insert(header::LOCATION, HeaderValue::from_static(to));
@@ -289,11 +290,12 @@ async fn start_session(
     ))
 }
 
-/// The logout form's field.
+/// The field every console form carries besides its own.
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
+    /// The session's CSRF token.
     #[serde(default)]
-    csrf_token: Option<String>,
+    pub csrf_token: Option<String>,
 }
 
 /// `POST /logout`: ends the session (CSRF-guarded like every state change) and goes back
@@ -338,46 +340,4 @@ pub async fn logout(
             Some(0),
         )],
     )
-}
-
-/// `GET /`: the on-air page for a logged-in user; anyone else goes to the login form.
-pub async fn home(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
-    let caller = match authenticate(&state, &method, &headers, None).await {
-        Ok(c) => c,
-        Err(_) => return see_other("/login", &[]),
-    };
-    let (Caller::User { user, session }, true) = (&caller, caller.session().is_some()) else {
-        return see_other("/login", &[]);
-    };
-    let csrf = session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default();
-    let stations: Vec<StationView> = state
-        .stations
-        .iter()
-        .filter(|(c, _)| caller.sees(c))
-        .map(|(c, h)| StationView {
-            code: c.clone(),
-            name: h.name.clone(),
-            status: h.status(),
-        })
-        .collect();
-    pages::respond(
-        StatusCode::OK,
-        pages::on_air(
-            (user.name.as_str(), user.grant.role.label_vi(), &csrf),
-            &stations,
-            state.timezone,
-        ),
-    )
-}
-
-/// `GET /assets/loa.css`: the embedded stylesheet.
-pub async fn css() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        pages::CSS,
-    )
-        .into_response()
 }

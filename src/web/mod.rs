@@ -19,6 +19,7 @@ use crate::store::Store;
 
 pub mod agent;
 pub mod auth;
+pub mod console;
 pub mod control;
 pub mod login;
 pub mod operator;
@@ -79,10 +80,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/stations/{code}/stop", post(control::stop))
         .route("/api/stations/{code}/play", post(control::play))
         .route("/api/stations/{code}/urgent", post(control::urgent))
-        .route("/", get(login::home))
+        .route("/", get(console::home))
         .route("/login", get(login::form).post(login::login))
         .route("/logout", post(login::logout))
-        .route(pages::CSS_PATH, get(login::css))
+        .route("/stations/{code}/skip", post(console::skip))
+        .route("/stations/{code}/stop", post(console::stop))
+        .route(pages::CSS_PATH, get(console::css))
+        .route(pages::JS_PATH, get(console::js))
         .with_state(state);
     serve::with_limits(routes)
 }

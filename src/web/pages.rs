@@ -14,6 +14,54 @@ use crate::playout::control::{PlayerState, Status};
 /// Where the stylesheet is served.
 pub const CSS_PATH: &str = "/assets/loa.css";
 
+/// Where the script is served.
+pub const JS_PATH: &str = "/assets/loa.js";
+
+/// The on-air page's script, embedded: follows the event stream and updates each
+/// station's state, item on air and alerts in place (text only, never markup). The page
+/// works without it.
+pub const JS: &str = r#"(function () {
+  "use strict";
+  if (!window.EventSource) { return; }
+  var es = new EventSource("/api/events");
+  function part(station, cls) {
+    var s = document.getElementById("station-" + station);
+    return s ? s.querySelector("." + cls) : null;
+  }
+  function say(station, cls, text) {
+    var e = part(station, cls);
+    if (e) { e.textContent = text; e.hidden = !text; }
+  }
+  function on(kind, f) {
+    es.addEventListener(kind, function (m) {
+      try { f(JSON.parse(m.data)); } catch (err) { /* a malformed event changes nothing */ }
+    });
+  }
+  on("slot_started", function (d) {
+    say(d.station, "js-state", "Đang phát: " + d.slot);
+    var e = part(d.station, "js-state"); if (e) { e.classList.add("playing"); }
+  });
+  on("item_started", function (d) {
+    say(d.station, "js-onair", "Đang phát: " + (d.title || d.bulletin));
+  });
+  on("slot_ended", function (d) {
+    say(d.station, "js-state", "Chờ buổi phát");
+    var e = part(d.station, "js-state"); if (e) { e.classList.remove("playing"); }
+    say(d.station, "js-onair", "");
+  });
+  on("alert", function (d) {
+    var ul = part(d.station, "js-alerts");
+    if (!ul) { return; }
+    var li = document.createElement("li");
+    li.className = "alert";
+    li.textContent = d.message;
+    ul.appendChild(li);
+    var box = part(d.station, "js-alertbox");
+    if (box) { box.hidden = false; }
+  });
+})();
+"#;
+
 /// The stylesheet, embedded.
 pub const CSS: &str = r#"
 *{box-sizing:border-box}
@@ -35,6 +83,9 @@ header button{background:#fff;color:#0b4f8a}
 ul{padding-left:1.2rem;margin:.25rem 0}
 .muted{color:#5c6773;font-size:.9rem}
 .login{max-width:24rem;margin:3rem auto}
+.actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}
+.actions form{margin:0}
+button.stop{background:#8a1c12}
 "#;
 
 /// A whole page: the head, the stylesheet, a header with the user (when logged in) and the
@@ -120,6 +171,8 @@ pub struct StationView {
     pub name: String,
     /// What it is doing.
     pub status: Status,
+    /// Whether the user may skip and stop here (the buttons are shown only then).
+    pub controls: bool,
 }
 
 /// The state of a station in Vietnamese.
@@ -132,8 +185,10 @@ fn state_vi(s: &PlayerState) -> (String, bool) {
 }
 
 /// **Đang phát**: every station the user sees, its state, the item on air, what comes
-/// next and its alerts.
+/// next and its alerts, with skip and stop for the stations the user may control. The
+/// parts the script updates carry `js-` classes.
 pub fn on_air(user: (&str, &str, &str), stations: &[StationView], tz: chrono_tz::Tz) -> Markup {
+    let csrf = user.2;
     page(
         "Đang phát",
         Some(user),
@@ -145,11 +200,12 @@ pub fn on_air(user: (&str, &str, &str), stations: &[StationView], tz: chrono_tz:
                 section.card id=(format!("station-{}", s.code)) {
                     @let (state, playing) = state_vi(&s.status.state);
                     h2 { (s.name) " " span.muted { "(" (s.code) ")" } }
-                    p { span.state.playing[playing] { (state) } }
-                    @if let Some(a) = &s.status.on_air {
-                        p {
-                            "Đang phát: " strong { (a.title) }
-                            span.muted { " từ " (a.started.with_timezone(&tz).format("%H:%M:%S")) }
+                    p { span.state.js-state.playing[playing] { (state) } }
+                    @let on_air = s.status.on_air.as_ref();
+                    p.js-onair hidden[on_air.is_none()] {
+                        @if let Some(a) = on_air {
+                            "Đang phát: " (a.title)
+                            " (từ " (a.started.with_timezone(&tz).format("%H:%M:%S")) ")"
                         }
                     }
                     @if !s.status.next.is_empty() {
@@ -162,13 +218,28 @@ pub fn on_air(user: (&str, &str, &str), stations: &[StationView], tz: chrono_tz:
                     @if s.status.makeups > 0 {
                         p.muted { "Chờ phát bù: " (s.status.makeups) }
                     }
-                    @if !s.status.alerts.is_empty() {
+                    div.js-alertbox hidden[s.status.alerts.is_empty()] {
                         p { "Cảnh báo:" }
-                        ul { @for a in &s.status.alerts { li.alert { (a.render(Lang::Vi)) } } }
+                        ul.js-alerts {
+                            @for a in &s.status.alerts { li.alert { (a.render(Lang::Vi)) } }
+                        }
+                    }
+                    @if s.controls {
+                        div.actions {
+                            form method="post" action=(format!("/stations/{}/skip", s.code)) {
+                                input type="hidden" name="csrf_token" value=(csrf);
+                                button type="submit" { "Bỏ qua bài đang phát" }
+                            }
+                            form method="post" action=(format!("/stations/{}/stop", s.code)) {
+                                input type="hidden" name="csrf_token" value=(csrf);
+                                button.stop type="submit" { "Dừng buổi phát" }
+                            }
+                        }
                     }
                 }
             }
             p.muted { a href="/" { "Làm mới" } }
+            script src=(JS_PATH) {}
         },
     )
 }
