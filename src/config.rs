@@ -76,6 +76,11 @@ stations = []
 # Build the next week's playlists this many days before it starts.
 build_ahead_days = 3
 
+[agent]
+# Commune machines (`loa agent`) that play stations whose plan output is "agent": the days
+# ahead their manifest covers (1 to 31), so a node keeps playing through a dead link.
+horizon_days = 7
+
 [airlog]
 # The district's Ed25519 key that signs each station's chain head and every export's
 # integrity block (relative to the data dir). Created 0600 by `loa init`, or by the first
@@ -123,6 +128,27 @@ struct RawConfig {
     http: RawHttp,
     #[serde(default)]
     airlog: RawAirlog,
+    #[serde(default)]
+    agent: RawAgent,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAgent {
+    horizon_days: u32,
+}
+
+impl Default for RawAgent {
+    fn default() -> Self {
+        RawAgent { horizon_days: 7 }
+    }
+}
+
+/// What the district server tells commune machines (`loa agent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentConfig {
+    /// Days ahead a node's manifest covers (1 to 31).
+    pub horizon_days: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -459,6 +485,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// The district's airlog signing key file ([`crate::airlog::key`]).
     pub signing_key: PathBuf,
+    /// What commune machines are served.
+    pub agent: AgentConfig,
 }
 
 /// A config that cannot be used, naming the file or variable and the problem.
@@ -700,6 +728,18 @@ impl Config {
             stations: raw.serve.stations.clone(),
             build_ahead_days: raw.serve.build_ahead_days.min(6),
         };
+        if !(1..=31).contains(&raw.agent.horizon_days) {
+            return Err(invalid(
+                &file,
+                format!(
+                    "agent.horizon_days: {} is not between 1 and 31 days",
+                    raw.agent.horizon_days
+                ),
+            ));
+        }
+        let agent = AgentConfig {
+            horizon_days: raw.agent.horizon_days,
+        };
         let operator = if raw.operator.trim().is_empty() {
             std::env::var("USER").unwrap_or_else(|_| "operator".into())
         } else {
@@ -723,6 +763,7 @@ impl Config {
                 behind_proxy: raw.http.behind_proxy,
                 tls,
             },
+            agent,
             signing_key: {
                 let k = raw.airlog.signing_key.trim();
                 let k = PathBuf::from(if k.is_empty() { DEFAULT_SIGNING_KEY } else { k });

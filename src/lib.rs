@@ -24,9 +24,12 @@
 //!   sessions with their CSRF guard, every route confined by [`access`].
 //! - [`notify`]: systemd notifications (ready, status, stopping, watchdog); no-ops elsewhere.
 //! - [`progress`]: how long work reports its progress (a bar on a terminal, else nothing).
+//! - [`agent`]: commune machines that play their station themselves: enrolment, signed
+//!   requests, the manifest and media they sync (the district side and the node side).
 //! - [`cli`]: the command line, one file per command group; `main.rs` only calls [`cli::run`].
 
 pub mod access;
+pub mod agent;
 pub mod airlog;
 pub mod cli;
 pub mod clock;

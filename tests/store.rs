@@ -179,6 +179,49 @@ macro_rules! store_suite {
             use super::*;
 
             #[tokio::test]
+            async fn an_enrolment_token_enrols_one_node_once_a_newer_node_replaces_it_and_revoke_ends_it() {
+                use loa::store::{EnrolRefusal, NewEnrolToken, Revoked};
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let t0 = at("2026-12-06T03:00:00Z");
+                let min = |m: i64| t0 + chrono::Duration::minutes(m);
+                for h in ["h1", "h2", "h3"] {
+                    s.add_enrol_token(&NewEnrolToken {
+                        token_hash: h.into(),
+                        station: "vinh-an".into(),
+                        created_by: "Nguyễn Văn An".into(),
+                        created_at: t0,
+                        expires_at: min(60),
+                    })
+                    .await
+                    .unwrap();
+                }
+                let (k1, k2, k3) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
+                let n1 = s.redeem_enrol_token("h1", &k1, min(1)).await.unwrap().unwrap();
+                assert_eq!((n1.station.as_str(), n1.revoked_at), ("vinh-an", None));
+                assert_eq!(s.redeem_enrol_token("h1", &k2, min(1)).await.unwrap(), Err(EnrolRefusal::Used));
+                assert_eq!(s.redeem_enrol_token("nope", &k2, min(1)).await.unwrap(), Err(EnrolRefusal::Unknown));
+                assert_eq!(s.redeem_enrol_token("h2", &k1, min(1)).await.unwrap(), Err(EnrolRefusal::KeyTaken));
+                assert_eq!(s.redeem_enrol_token("h2", &k2, min(61)).await.unwrap(), Err(EnrolRefusal::Expired));
+                // The refusals changed nothing: h2 still enrols, and replaces the first node.
+                let n2 = s.redeem_enrol_token("h2", &k2, min(2)).await.unwrap().unwrap();
+                let nodes = s.station_nodes("vinh-an").await.unwrap();
+                assert_eq!(nodes.len(), 2);
+                assert_eq!(nodes[0].public_key, k1);
+                assert_eq!(nodes[0].revoked_at, Some(min(2)));
+                assert_eq!(s.node(&k2).await.unwrap(), Some(n2));
+                assert_eq!(s.node(&k3).await.unwrap(), None);
+                let r = s.revoke_station("vinh-an", min(3)).await.unwrap();
+                assert_eq!(r, Revoked { nodes: 1, tokens: 1 });
+                assert_eq!(s.node(&k2).await.unwrap().unwrap().revoked_at, Some(min(3)));
+                assert_eq!(s.redeem_enrol_token("h3", &k3, min(4)).await.unwrap(), Err(EnrolRefusal::Unknown));
+                assert_eq!(s.revoke_station("vinh-an", min(5)).await.unwrap(), Revoked::default());
+                b.teardown().await;
+            }
+
+            #[tokio::test]
             async fn signed_heads_append_read_back_and_refuse_changes_and_pages_carry_exact_gains()
             {
                 use loa::store::{Closing, NewRow};

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod agent;
 mod airlog;
 mod audit;
 mod ctl;
@@ -21,6 +22,7 @@ mod report;
 mod schedule;
 mod schedule_print;
 mod serve;
+mod station;
 mod user;
 
 pub use output::Failure;
@@ -76,6 +78,12 @@ pub enum Command {
     /// The record of operator actions: list it, verify its hash chain.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Commune machines of the district's stations: enroll (a one-time token), revoke.
+    #[command(subcommand)]
+    Station(station::StationCommand),
+    /// This commune machine: enroll with the district server, sync, status.
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
 }
 
 /// Parses the process arguments, runs the command and returns the exit code.
@@ -117,6 +125,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Audit(cmd) => audit::run(&cli.data_dir, cmd).await,
         Command::Playout(cmd) => playout::run(&cli.data_dir, cmd).await,
         Command::Serve(args) => serve::run(&cli.data_dir, args).await,
+        Command::Station(cmd) => station::run(&cli.data_dir, cmd).await,
+        Command::Agent(cmd) => agent::run(&cli.data_dir, cmd).await,
         Command::Ctl(cmd) => {
             let dir = cli.data_dir.clone();
             tokio::task::spawn_blocking(move || ctl::run(&dir, cmd))

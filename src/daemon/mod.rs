@@ -168,7 +168,7 @@ pub async fn run(
     let started =
         Started::stations(&config, &store, &options, stations, clock.clone(), &stop_rx).await?;
     let api = started
-        .control_api(&config, &store, &clock, tls, &stop_rx)
+        .control_api(&config, &store, &options, &clock, tls, &stop_rx)
         .await?;
     let count = started.handles.len();
     tracing::info!(stations = count, plan = %plan.name, "loa serve is playing");
@@ -339,6 +339,7 @@ impl Started {
         &self,
         config: &Config,
         store: &Arc<dyn Store>,
+        options: &Options,
         clock: &Arc<dyn Clock>,
         tls: Option<tokio_rustls::TlsAcceptor>,
         stop: &watch::Receiver<bool>,
@@ -365,11 +366,24 @@ impl Started {
             failures: Default::default(),
             timezone: config.timezone,
         };
+        // Commune machines sync from the same port ([`crate::web::agent`]).
+        let agents = Arc::new(crate::agent::server::AgentService {
+            store: store.clone(),
+            plan: options.plan.clone(),
+            clock: clock.clone(),
+            horizon_days: config.agent.horizon_days,
+            audio: AudioStore::new(config.audio_dir()),
+            guard: Default::default(),
+            who: "loa serve".into(),
+        });
         let mut stop = stop.clone();
         let scheme = if tls.is_some() { "https" } else { "http" };
-        tracing::info!("control API and console on {scheme}://{}", config.http.bind);
+        tracing::info!(
+            "control API, console and agent API on {scheme}://{}",
+            config.http.bind
+        );
         Ok(Some(tokio::spawn(async move {
-            let app = crate::web::router(state);
+            let app = crate::web::router(state).merge(crate::web::agent::router(agents));
             crate::web::serve::serve(listener, app, tls, async move {
                 let _ = stop.wait_for(|s| *s).await;
             })

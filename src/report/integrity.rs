@@ -125,29 +125,54 @@ pub struct Integrity {
 }
 
 /// A chain row as the integrity block carries it: a JSON object of every stored field,
-/// texts as stored, the gain as the exact decimal the row hash uses (a string).
+/// texts as stored, the gain as the exact decimal the row hash uses (a string). The keys
+/// come in byte order (as serde_json's map writes them), so that the text is the one
+/// earlier exports carry; written from a struct, not a map, as a province's year has
+/// hundreds of thousands of them.
 pub fn chain_row_json(r: &crate::airlog::Record) -> String {
-    serde_json::json!({
-        "seq": r.seq,
-        "level": r.level,
-        "station": r.station,
-        "slot_start": r.slot_start,
-        "bulletin_id": r.bulletin_id,
-        "sha256": r.sha256,
-        "planned_start": r.planned_start,
-        "actual_start": r.actual_start,
-        "actual_end": r.actual_end,
-        "played_ms": r.played_ms,
-        "status": r.status.as_str(),
-        "source": r.source.as_str(),
-        "reason": r.reason.stored(),
-        "gain_db": r.gain_db.map(|g| format!("{g}")),
-        "who": r.who,
-        "link_seq": r.link_seq,
-        "prev_hash": r.prev_hash,
-        "row_hash": r.row_hash,
+    /// The fields in key order.
+    #[derive(serde::Serialize)]
+    struct ChainRow<'a> {
+        actual_end: &'a Option<String>,
+        actual_start: &'a Option<String>,
+        bulletin_id: &'a Option<String>,
+        gain_db: Option<String>,
+        level: &'a str,
+        link_seq: Option<i64>,
+        planned_start: &'a str,
+        played_ms: i64,
+        prev_hash: &'a str,
+        reason: &'a str,
+        row_hash: &'a str,
+        seq: i64,
+        sha256: &'a Option<String>,
+        slot_start: &'a str,
+        source: &'a str,
+        station: &'a str,
+        status: &'a str,
+        who: &'a str,
+    }
+    serde_json::to_string(&ChainRow {
+        actual_end: &r.actual_end,
+        actual_start: &r.actual_start,
+        bulletin_id: &r.bulletin_id,
+        gain_db: r.gain_db.map(|g| format!("{g}")),
+        level: &r.level,
+        link_seq: r.link_seq,
+        planned_start: &r.planned_start,
+        played_ms: r.played_ms,
+        prev_hash: &r.prev_hash,
+        reason: r.reason.stored(),
+        row_hash: &r.row_hash,
+        seq: r.seq,
+        sha256: &r.sha256,
+        slot_start: &r.slot_start,
+        source: r.source.as_str(),
+        station: &r.station,
+        status: r.status.as_str(),
+        who: &r.who,
     })
-    .to_string()
+    .unwrap_or_default()
 }
 
 /// Reads a chain row back from [`chain_row_json`].
@@ -443,6 +468,39 @@ mod tests {
         let mut resigned = i.clone();
         resigned.sign(&DistrictKey::from_seed([4; 32]));
         assert_ne!(resigned.signed_by(), Some(key.public()));
+    }
+
+    #[test]
+    fn a_chain_row_is_written_as_earlier_exports_wrote_it_from_a_map() {
+        let mut rows = crate::airlog::chain::tests::chain(3);
+        rows[1].gain_db = Some(-0.1 - 0.2);
+        rows[1].who = "Nguyễn Văn An \"\u{1}".into();
+        rows[2].bulletin_id = None;
+        rows[2].link_seq = Some(1);
+        for r in &rows {
+            let map = serde_json::json!({
+                "seq": r.seq,
+                "level": r.level,
+                "station": r.station,
+                "slot_start": r.slot_start,
+                "bulletin_id": r.bulletin_id,
+                "sha256": r.sha256,
+                "planned_start": r.planned_start,
+                "actual_start": r.actual_start,
+                "actual_end": r.actual_end,
+                "played_ms": r.played_ms,
+                "status": r.status.as_str(),
+                "source": r.source.as_str(),
+                "reason": r.reason.stored(),
+                "gain_db": r.gain_db.map(|g| format!("{g}")),
+                "who": r.who,
+                "link_seq": r.link_seq,
+                "prev_hash": r.prev_hash,
+                "row_hash": r.row_hash,
+            })
+            .to_string();
+            assert_eq!(chain_row_json(r), map);
+        }
     }
 
     #[test]

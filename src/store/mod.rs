@@ -17,6 +17,7 @@ pub mod claim;
 pub mod compact;
 pub mod counts;
 pub mod edits;
+pub mod nodes;
 mod packed;
 pub mod plans;
 pub mod postgres;
@@ -33,6 +34,7 @@ pub use audit::AuditStore;
 pub use claim::StationClaim;
 pub use counts::CountStore;
 pub use edits::{EditStore, Edited};
+pub use nodes::{EnrolRefusal, NewEnrolToken, Node, NodeStore, Revoked};
 pub use packed::{sort_for_export, ExportFields, ExportPage};
 pub use plans::{KeptPlan, PlanStore, PlanVersion, WeekPlan};
 pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
@@ -144,7 +146,7 @@ impl Added {
 /// Everything loa keeps in its database: the library here, schedules in [`ScheduleStore`],
 /// the airlog in [`AirlogStore`], its signed heads in [`SignedHeadStore`], metadata
 /// corrections in [`EditStore`], console accounts in [`UserStore`], the audit trail in
-/// [`AuditStore`].
+/// [`AuditStore`], commune machines and their enrolment tokens in [`NodeStore`].
 #[async_trait]
 pub trait Store:
     ScheduleStore
@@ -155,6 +157,7 @@ pub trait Store:
     + EditStore
     + UserStore
     + AuditStore
+    + NodeStore
     + Send
     + Sync
 {

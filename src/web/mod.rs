@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::playout::control::{Event, StationHandle};
 use crate::store::Store;
 
+pub mod agent;
 pub mod auth;
 pub mod console;
 pub mod control;

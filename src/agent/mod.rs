@@ -1,0 +1,23 @@
+//! Commune machines that play their station themselves (`loa agent`, issue 14). The
+//! district's `loa serve` serves them; the machine enrols once, then syncs.
+//!
+//! # Layout
+//! - [`auth`]: signed requests (Ed25519 over method, path, time, nonce, body hash), the
+//!   time window and the replay guard. Pure.
+//! - [`manifest`]: what a node syncs: its station's next days, bulletins, media hashes.
+//! - [`range`]: the byte range a media request asks for. Pure.
+//! - [`server`]: the district side: enrolment, authentication, a node's manifest and media.
+//! - [`node`]: the machine's own files (`agent.toml`, `node.key`, `manifest.json`, `media/`).
+//! - [`client`]: the machine's HTTP(S) client (reqwest with rustls).
+//! - [`sync`]: one sync: the manifest, then the missing media, resumed and verified.
+//!
+//! Not yet: playing from the cache, uploading the airlog, the announcement stream, status
+//! reports to the server, clock offset.
+
+pub mod auth;
+pub mod client;
+pub mod manifest;
+pub mod node;
+pub mod range;
+pub mod server;
+pub mod sync;

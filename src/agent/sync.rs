@@ -1,0 +1,240 @@
+//! One sync of a commune machine (`loa agent sync --once`): the manifest when it changed
+//! (If-None-Match; kept atomically, the last good one stays when a new one is bad), then
+//! every audio file it names that the cache lacks, emergency bulletins first. A download
+//! goes to `SHA256.part`, resumes from that file's size after a cut, and moves into the
+//! cache only once its size and SHA-256 match the manifest; a file whose bytes do not
+//! hash right is deleted and fetched once more from the start.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::client::{error_chain, Client, ClientError};
+use super::manifest::{is_sha256, ManifestBulletin};
+use super::node::{KeptManifest, NodeDir, NodeError};
+use crate::clock::Clock;
+use crate::library::Priority;
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncReport {
+    /// `new` (a new manifest was kept) or `unchanged` (304).
+    pub manifest: &'static str,
+    /// The kept manifest's tag.
+    pub etag: String,
+    /// Slot instances in the manifest.
+    pub slots: usize,
+    /// Audio files the manifest names.
+    pub media: usize,
+    /// Of them, already in the cache before this sync.
+    pub cached: usize,
+    /// Files fetched and verified by this sync.
+    pub fetched: Vec<String>,
+    /// Of them, resumed from a `.part` file.
+    pub resumed: usize,
+    /// Audio bytes received.
+    pub bytes: u64,
+    /// Files that could not be fetched or verified, and why.
+    pub failed: Vec<Failed>,
+}
+
+/// An audio file this sync could not bring into the cache.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failed {
+    /// Its SHA-256.
+    pub sha256: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Why a sync could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The node's files.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// The server.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
+
+/// Syncs once: the manifest, then the missing media.
+pub async fn once(
+    dir: &NodeDir,
+    client: &Client,
+    clock: &dyn Clock,
+) -> Result<SyncReport, SyncError> {
+    dir.create()?;
+    let kept = dir.kept_manifest()?;
+    let mut report = SyncReport::default();
+    let kept = match client
+        .manifest(kept.as_ref().map(|k| k.etag.as_str()))
+        .await?
+    {
+        Some(new) => {
+            let k = KeptManifest {
+                etag: new.etag,
+                received_at: clock.now(),
+                manifest: new.manifest,
+            };
+            dir.keep_manifest(&k)?;
+            report.manifest = "new";
+            k
+        }
+        None => {
+            report.manifest = "unchanged";
+            kept.ok_or_else(|| {
+                ClientError::Bad("the server answered 304 to a node that has no manifest".into())
+            })?
+        }
+    };
+    report.etag = kept.etag.clone();
+    report.slots = kept.manifest.slots.len();
+    let mut media: Vec<&ManifestBulletin> = kept.manifest.media().into_values().collect();
+    // Emergency audio first: it must be playable first.
+    media.sort_by_key(|b| (b.priority != Priority::Emergency, b.sha256.clone()));
+    report.media = media.len();
+    for b in media {
+        if !is_sha256(&b.sha256) {
+            continue;
+        }
+        if dir.media_path(&b.sha256).exists() {
+            report.cached += 1;
+            continue;
+        }
+        match fetch(dir, client, b, &mut report).await {
+            Ok(()) => report.fetched.push(b.sha256.clone()),
+            Err(reason) => {
+                tracing::warn!(sha256 = %b.sha256, %reason, "audio not fetched");
+                report.failed.push(Failed {
+                    sha256: b.sha256.clone(),
+                    reason,
+                })
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Fetches one file into the cache: resumes its `.part`, verifies, moves it in; once more
+/// from the start when the bytes do not verify.
+async fn fetch(
+    dir: &NodeDir,
+    client: &Client,
+    b: &ManifestBulletin,
+    report: &mut SyncReport,
+) -> Result<(), String> {
+    let part = dir.part_path(&b.sha256);
+    for attempt in 0..2 {
+        let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        let have = if have > b.size_bytes { 0 } else { have };
+        if have > 0 && attempt == 0 {
+            report.resumed += 1;
+        }
+        download(client, &b.sha256, &part, have, b.size_bytes, report).await?;
+        match verify(&part, b).await {
+            Ok(()) => {
+                let into = dir.media_path(&b.sha256);
+                std::fs::rename(&part, &into).map_err(|e| format!("{}: {e}", into.display()))?;
+                return Ok(());
+            }
+            Err(why) => {
+                let _ = std::fs::remove_file(&part);
+                if attempt == 1 {
+                    return Err(format!(
+                        "{why}; the download was deleted and is fetched again at the next sync"
+                    ));
+                }
+                tracing::warn!(sha256 = %b.sha256, %why, "fetching again from the start");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Appends the bytes from `have` on to `part` (or rewrites it when the server sends the
+/// whole file), at most `size` bytes in all.
+async fn download(
+    client: &Client,
+    sha256: &str,
+    part: &Path,
+    have: u64,
+    size: u64,
+    report: &mut SyncReport,
+) -> Result<(), String> {
+    use tokio::io::AsyncWriteExt;
+    if have == size && size > 0 {
+        return Ok(());
+    }
+    let mut resp = client
+        .media(sha256, have)
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    if status == 416 {
+        // The part is as long as the file on the server: verify it as it is.
+        return Ok(());
+    }
+    let append = status == 206;
+    let mut file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(part)
+        .await
+        .map_err(|e| format!("{}: {e}", part.display()))?;
+    let mut written = if append { have } else { 0 };
+    loop {
+        let chunk = match resp.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = file.sync_all().await;
+                return Err(format!(
+                    "the download was cut after {written} of {size} bytes ({}); it resumes at the next sync",
+                    error_chain(&e)
+                ));
+            }
+        };
+        written += chunk.len() as u64;
+        if written > size {
+            return Err(format!(
+                "the server sent more than the {size} bytes the manifest says"
+            ));
+        }
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| format!("{}: {e}", part.display()))?;
+        report.bytes += chunk.len() as u64;
+    }
+    file.sync_all()
+        .await
+        .map_err(|e| format!("{}: {e}", part.display()))?;
+    Ok(())
+}
+
+/// Whether a downloaded file is the manifest's: its size, then its SHA-256.
+async fn verify(part: &Path, b: &ManifestBulletin) -> Result<(), String> {
+    let size = std::fs::metadata(part)
+        .map_err(|e| format!("{}: {e}", part.display()))?
+        .len();
+    if size != b.size_bytes {
+        return Err(format!(
+            "the download is {size} bytes, the manifest says {}",
+            b.size_bytes
+        ));
+    }
+    let path = part.to_path_buf();
+    let got = tokio::task::spawn_blocking(move || crate::library::audio_store::hash_file(&path))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{}: {e}", part.display()))?;
+    if got != b.sha256 {
+        return Err(format!(
+            "the bytes received hash to {got}, not to {}",
+            b.sha256
+        ));
+    }
+    Ok(())
+}
