@@ -772,3 +772,36 @@ fn the_console_answers_over_https_with_secure_cookies_and_ctl_keeps_plain_http_o
     let ctl = c.loa.run(&["ctl", "status", "--json"]).expect(0).json();
     assert!(ctl["stations"]["vinh-tien"].is_object(), "{ctl}");
 }
+
+#[test]
+fn behind_a_proxy_the_forwarded_host_and_address_are_taken_and_cookies_are_secure() {
+    let c = console("behind_proxy = true");
+    let port = c.port;
+    // What nginx adds: the client's address, and the host the browser addressed.
+    let proxy = [
+        ("X-Forwarded-For", "203.0.113.9, 10.0.0.7"),
+        ("X-Forwarded-Host", "loa.huyen.example"),
+    ];
+    let form = http(port, "GET", "/login", &proxy, "");
+    assert!(form.set_cookie("loa_login").unwrap().contains("; Secure"));
+    let cookie = format!("loa_login={}", form.cookie("loa_login").unwrap());
+    let mut headers = proxy.to_vec();
+    headers.extend([
+        ("Cookie", cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Origin", "https://loa.huyen.example"),
+    ]);
+    let body = format!(
+        "username=dieuhanh&password={}&csrf_token={}",
+        enc(PASSWORD),
+        form.csrf()
+    );
+    let ok = http(port, "POST", "/login", &headers, &body);
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert!(ok.set_cookie("loa_session").unwrap().ends_with("; Secure"));
+    let login = audit(&c.loa)
+        .into_iter()
+        .find(|e| e["action"] == "login")
+        .unwrap();
+    assert_eq!(login["address"], "10.0.0.7", "the entry the proxy added");
+}

@@ -160,6 +160,21 @@ pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The host the browser addressed, which a same-origin `Origin` names: the `Host` header,
+/// or behind a proxy the last `X-Forwarded-Host` it adds (nginx passes its upstream as
+/// `Host` unless told otherwise). A cross-site page cannot set that header on a request
+/// without a CORS preflight, which this server never grants.
+pub fn request_host<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
+    let forwarded = state
+        .behind_proxy
+        .then(|| header(headers, "x-forwarded-host"))
+        .flatten()
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    forwarded.or_else(|| header(headers, "host"))
+}
+
 /// The session cookie's secret, when the request carries one.
 pub fn session_secret(headers: &HeaderMap) -> Option<String> {
     headers
@@ -211,7 +226,7 @@ pub async fn authenticate(
     let csrf = session::csrf_token(&secret);
     if changes_state(method) {
         let same = session::same_origin(
-            header(headers, "host"),
+            request_host(state, headers),
             header(headers, "origin"),
             header(headers, "sec-fetch-site"),
         );

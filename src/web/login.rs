@@ -17,7 +17,7 @@ use crate::access::session::{self, LOGIN_COOKIE, SESSION_COOKIE};
 use crate::access::{Action, UserName};
 use crate::store::users::NewSession;
 
-use super::auth::{authenticate, header as text_of, session_secret, Caller, Client};
+use super::auth::{authenticate, header as text_of, request_host, session_secret, Caller, Client};
 use super::pages;
 use super::AppState;
 
@@ -133,7 +133,7 @@ pub async fn login(
     };
     // The form must come from our own login page.
     let same = session::same_origin(
-        text_of(&headers, "host"),
+        request_host(&state, &headers),
         text_of(&headers, "origin"),
         text_of(&headers, "sec-fetch-site"),
     );
