@@ -91,6 +91,36 @@ impl Failures {
         }
     }
 
+    /// Takes an attempt for `keys` at `now`: refused as [`Failures::check`] says, else
+    /// counted as a failure at once, so attempts made together cannot all pass the check
+    /// while their passwords are being checked. A login that then succeeds calls
+    /// [`Failures::succeeded`].
+    pub fn attempt(&mut self, keys: &[Key], now: DateTime<Utc>) -> Result<(), DateTime<Utc>> {
+        self.check(keys, now)?;
+        self.record(keys, now);
+        Ok(())
+    }
+
+    /// Takes back the attempt made at `at` for `keys` because it logged in: the account's
+    /// failures are forgotten, the address keeps its others.
+    pub fn succeeded(&mut self, keys: &[Key], at: DateTime<Utc>) {
+        for key in keys {
+            match key {
+                Key::Account(_) => self.clear(key),
+                Key::Address(_) => {
+                    if let Some(times) = self.by_key.get_mut(key) {
+                        if let Some(i) = times.iter().rposition(|t| *t == at) {
+                            times.remove(i);
+                        }
+                        if times.is_empty() {
+                            self.by_key.remove(key);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Forgets an account's failures (after it logged in).
     pub fn clear(&mut self, key: &Key) {
         self.by_key.remove(key);
@@ -205,6 +235,34 @@ mod tests {
             f.record(&[Key::Account(format!("u{i}"))], t(21, 0));
         }
         assert!(f.len() <= MAX_KEYS);
+    }
+
+    #[test]
+    fn attempts_made_together_are_counted_before_their_passwords_are_checked() {
+        let mut f = Failures::default();
+        let k = keys("an", "10.0.0.1");
+        let taken = (0..8).filter(|_| f.attempt(&k, t(0, 0)).is_ok()).count();
+        assert_eq!(
+            taken, ACCOUNT_FAILURES,
+            "the sixth concurrent attempt is refused"
+        );
+    }
+
+    #[test]
+    fn a_successful_attempt_is_taken_back_and_the_address_keeps_its_other_failures() {
+        let mut f = Failures::default();
+        f.record(&keys("binh", "10.0.0.1"), t(0, 0));
+        let k = keys("an", "10.0.0.1");
+        f.attempt(&k, t(1, 0)).unwrap();
+        f.succeeded(&k, t(1, 0));
+        assert_eq!(f.len(), 2, "binh and the address remain, an is gone");
+        for i in 0..19 {
+            f.record(&[Key::Address("10.0.0.1".into())], t(2, i));
+        }
+        assert!(
+            f.check(&keys("chi", "10.0.0.1"), t(3, 0)).is_err(),
+            "twenty failures: binh's and nineteen more"
+        );
     }
 
     #[test]

@@ -153,11 +153,12 @@ pub async fn login(
         .collect();
     let keys = [Key::Account(typed.clone()), Key::Address(client.0.clone())];
     let now = state.clock.now();
+    // Counted as a failure now, taken back if the password is right.
     let refused = state
         .failures
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .check(&keys, now);
+        .attempt(&keys, now);
     if let Err(free_at) = refused {
         let minutes = limit::minutes_until(now, free_at);
         tracing::warn!(address = %client.0, "login refused: too many failures");
@@ -196,11 +197,6 @@ pub async fn login(
     let enabled = user.as_ref().is_some_and(|(_, u)| !u.disabled());
     let known_role = user.as_ref().map(|(_, u)| u.grant.role);
     let Some((name, user)) = user.filter(|_| matches && enabled) else {
-        state
-            .failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .record(&keys, now);
         let entry = crate::access::audit::AuditDraft {
             at: now,
             actor: typed.clone(),
@@ -222,7 +218,7 @@ pub async fn login(
         .failures
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .clear(&keys[0]);
+        .succeeded(&keys, now);
     match start_session(&state, &client, &headers, name, user).await {
         Ok(cookie) => see_other(
             "/",
