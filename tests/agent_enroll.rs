@@ -135,7 +135,11 @@ impl District {
 
 /// The text of a raw GET request signed by `key` now (sending it twice is a replay).
 fn signed(key: &NodeKey, path: &str) -> String {
-    let time = chrono::Utc::now().timestamp();
+    signed_at(key, path, chrono::Utc::now().timestamp())
+}
+
+/// As [`signed`], with the time the request says it was made.
+fn signed_at(key: &NodeKey, path: &str, time: i64) -> String {
     let nonce = format!("{:032x}", rand_u128());
     let sig = key.sign(&auth::message("GET", path, time, &nonce, b""));
     format!(
@@ -291,6 +295,12 @@ fn a_node_is_refused_what_is_not_its_own_and_replays_tokens_and_revoked_nodes_ar
     let (code, body) = send(d.port, &request);
     assert_eq!(code, 401);
     assert!(body.contains("replayed"), "{body}");
+
+    // A request signed an hour ago (or a node whose clock is an hour off) is refused.
+    let old = chrono::Utc::now().timestamp() - 3600;
+    let (code, body) = send(d.port, &signed_at(&key_a, "/agent/v1/manifest", old));
+    assert_eq!(code, 401);
+    assert!(body.contains("away from the server"), "{body}");
 
     // Another station's manifest and audio are not this node's.
     let (code, body) = send(
