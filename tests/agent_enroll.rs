@@ -58,11 +58,16 @@ fn add(loa: &Loa, name: &str, seconds: usize, stations: Option<&str>) {
 }
 
 fn district() -> District {
+    district_with("")
+}
+
+/// As [`district`], with more `[http]` lines (TLS).
+fn district_with(http: &str) -> District {
     let loa = Loa::init();
     let port = free_port();
     std::fs::write(
         loa.data.join("loa.toml"),
-        format!("[playout]\nsink = \"null\"\n\n[http]\nbind = \"127.0.0.1:{port}\"\ntoken = \"0123456789abcdef0123456789abcdef\"\n"),
+        format!("[playout]\nsink = \"null\"\n\n[http]\nbind = \"127.0.0.1:{port}\"\ntoken = \"0123456789abcdef0123456789abcdef\"\n{http}"),
     )
     .unwrap();
     add(&loa, "chung.wav", 40, None);
@@ -107,6 +112,24 @@ impl District {
 
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `loa station enroll` for `station`: (the token, its stderr).
+    fn token_and_advice(&self, station: &str) -> (String, String) {
+        let run = self
+            .loa
+            .run(&[
+                "station",
+                "enroll",
+                station,
+                "--plan",
+                self.plan.to_str().unwrap(),
+            ])
+            .expect(0);
+        (
+            run.stdout.lines().last().unwrap().trim().to_string(),
+            run.stderr,
+        )
     }
 }
 
@@ -351,4 +374,94 @@ fn only_an_agent_station_gets_an_enrolment_token() {
         run.stdout.is_empty(),
         "no token for a station this server plays"
     );
+}
+
+/// A self-signed certificate for 127.0.0.1 and its key, made with the openssl command;
+/// `None` when openssl is not installed.
+fn self_signed(dir: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let cfg = dir.join("openssl.cnf");
+    std::fs::write(
+        &cfg,
+        "[req]\ndistinguished_name = dn\nx509_extensions = ext\nprompt = no\n\
+         [dn]\nCN = loa-test\n\
+         [ext]\nsubjectAltName = IP:127.0.0.1,DNS:localhost\n\
+         basicConstraints = critical,CA:FALSE\nkeyUsage = digitalSignature\n\
+         extendedKeyUsage = serverAuth\n",
+    )
+    .unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-config"])
+        .arg(&cfg)
+        .args([
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    made.success().then_some((cert, key))
+}
+
+#[test]
+fn a_node_pinned_to_the_servers_own_certificate_syncs_over_https_and_no_other_server_is_trusted() {
+    let certs = tempfile::tempdir().unwrap();
+    let Some((cert, key)) = self_signed(certs.path()) else {
+        eprintln!("skipped: no openssl command to make a certificate");
+        return;
+    };
+    let d = district_with(&format!(
+        "tls_cert = \"{}\"\ntls_key = \"{}\"\n",
+        cert.display(),
+        key.display()
+    ));
+    let url = format!("https://127.0.0.1:{}", d.port);
+    let (token, advice) = d.token_and_advice("vinh-an");
+    let pin = advice
+        .split_whitespace()
+        .skip_while(|w| *w != "--fingerprint")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no fingerprint in: {advice}"))
+        .to_string();
+    let node = Loa::uninitialised();
+    let wrong = "00".repeat(32);
+    let refused = node.run(&[
+        "agent",
+        "enroll",
+        "--server",
+        &url,
+        "--token",
+        &token,
+        "--fingerprint",
+        &wrong,
+    ]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("fingerprint"), "{}", refused.stderr);
+    // Without a pin the system's authorities do not know a self-made certificate.
+    let unknown = node.run(&["agent", "enroll", "--server", &url, "--token", &token]);
+    assert_eq!(unknown.code, 1, "{}", unknown.stderr);
+    node.run(&[
+        "agent",
+        "enroll",
+        "--server",
+        &url,
+        "--token",
+        &token,
+        "--fingerprint",
+        &pin,
+    ])
+    .expect(0);
+    let synced = sync(&node);
+    assert_eq!(synced["manifest"], "new", "{synced}");
+    assert_eq!(synced["fetched"].as_array().unwrap().len(), 1);
 }

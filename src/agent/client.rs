@@ -76,6 +76,7 @@ impl Client {
         server: &str,
         key: Arc<NodeKey>,
         clock: Arc<dyn Clock>,
+        fingerprint: Option<&str>,
     ) -> Result<Client, ClientError> {
         let server = server.trim().trim_end_matches('/').to_string();
         let parsed =
@@ -89,7 +90,13 @@ impl Client {
         // have installed a provider already: either is fine.
         #[allow(deprecated)]
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(pin) = fingerprint {
+            builder = builder.tls_backend_preconfigured(
+                super::pin::client_config(pin).map_err(ClientError::Bad)?,
+            );
+        }
+        let http = builder
             .connect_timeout(std::time::Duration::from_secs(10))
             .read_timeout(std::time::Duration::from_secs(30))
             .user_agent(concat!("loa-agent/", env!("CARGO_PKG_VERSION")))

@@ -9,6 +9,7 @@
 //! - [`server`]: the district side: enrolment, authentication, a node's manifest and media.
 //! - [`node`]: the machine's own files (`agent.toml`, `node.key`, `manifest.json`, `media/`).
 //! - [`client`]: the machine's HTTP(S) client (reqwest with rustls).
+//! - [`pin`]: trusting the server by its certificate's SHA-256.
 //! - [`sync`]: one sync: the manifest, then the missing media, resumed and verified.
 //!
 //! Not yet: playing from the cache, uploading the airlog, the announcement stream, status
@@ -18,6 +19,7 @@ pub mod auth;
 pub mod client;
 pub mod manifest;
 pub mod node;
+pub mod pin;
 pub mod range;
 pub mod server;
 pub mod sync;

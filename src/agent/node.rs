@@ -58,6 +58,10 @@ pub struct AgentFile {
     pub node: String,
     /// When it enrolled.
     pub enrolled_at: DateTime<Utc>,
+    /// The SHA-256 of the server's certificate this node trusts ([`super::pin`]); none:
+    /// the system's certificate authorities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_fingerprint: Option<String>,
 }
 
 /// The last good manifest as kept: its tag (for If-None-Match) and when it came.

@@ -2,8 +2,8 @@
 //! (If-None-Match; kept atomically, the last good one stays when a new one is bad), then
 //! every audio file it names that the cache lacks, emergency bulletins first. A download
 //! goes to `SHA256.part`, resumes from that file's size after a cut, and moves into the
-//! cache only once its size and SHA-256 match the manifest; a file whose bytes do not
-//! hash right is deleted and fetched once more from the start.
+//! cache only once its size and SHA-256 match the manifest and it decodes whole (the
+//! ingest checks); a file that fails is deleted and fetched once more from the start.
 
 use std::path::Path;
 
@@ -214,7 +214,8 @@ async fn download(
     Ok(())
 }
 
-/// Whether a downloaded file is the manifest's: its size, then its SHA-256.
+/// Whether a downloaded file is the manifest's and may play: its size, its SHA-256, then
+/// a full decode with the ingest checks ([`crate::library::ingest::analyze`]).
 async fn verify(part: &Path, b: &ManifestBulletin) -> Result<(), String> {
     let size = std::fs::metadata(part)
         .map_err(|e| format!("{}: {e}", part.display()))?
@@ -236,5 +237,12 @@ async fn verify(part: &Path, b: &ManifestBulletin) -> Result<(), String> {
             b.sha256
         ));
     }
+    let path = part.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        crate::library::ingest::analyze(&path, &crate::library::IngestOptions::default())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("the audio does not pass the ingest checks: {e}"))?;
     Ok(())
 }

@@ -25,6 +25,10 @@ pub enum AgentCommand {
         /// The one-time token from `loa station enroll CODE` on the server.
         #[arg(long, env = "LOA_AGENT_TOKEN", hide_env_values = true)]
         token: String,
+        /// Trust only the server certificate with this SHA-256 (printed by `loa station
+        /// enroll` on a server with http.tls_cert); default: the system's authorities.
+        #[arg(long)]
+        fingerprint: Option<String>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -54,8 +58,16 @@ pub async fn run(data_dir: &Path, cmd: AgentCommand) -> Result<(), Failure> {
         AgentCommand::Enroll {
             server,
             token,
+            fingerprint,
             json,
-        } => enroll(&dir, &server, &token, json, clock).await,
+        } => {
+            let pin = fingerprint
+                .as_deref()
+                .map(crate::agent::pin::parse)
+                .transpose()
+                .map_err(Failure::input)?;
+            enroll(&dir, &server, &token, pin, json, clock).await
+        }
         AgentCommand::Sync { once, json } => {
             if !once {
                 return Err(Failure::input(
@@ -64,7 +76,13 @@ pub async fn run(data_dir: &Path, cmd: AgentCommand) -> Result<(), Failure> {
             }
             let file = dir.agent_file().map_err(node_failure)?;
             let key = Arc::new(dir.key().map_err(node_failure)?);
-            let client = Client::new(&file.server, key, clock.clone()).map_err(client_failure)?;
+            let client = Client::new(
+                &file.server,
+                key,
+                clock.clone(),
+                file.server_fingerprint.as_deref(),
+            )
+            .map_err(client_failure)?;
             let report = sync::once(&dir, &client, clock.as_ref())
                 .await
                 .map_err(|e| match e {
@@ -106,6 +124,7 @@ async fn enroll(
     dir: &NodeDir,
     server: &str,
     token: &str,
+    pin: Option<String>,
     json: bool,
     clock: Arc<dyn Clock>,
 ) -> Result<(), Failure> {
@@ -118,13 +137,14 @@ async fn enroll(
         )));
     }
     let key = Arc::new(dir.key().map_err(node_failure)?);
-    let client = Client::new(server, key.clone(), clock).map_err(client_failure)?;
+    let client = Client::new(server, key.clone(), clock, pin.as_deref()).map_err(client_failure)?;
     let enrolled = client.enroll(token).await.map_err(client_failure)?;
     let file = AgentFile {
         server: client.server().to_string(),
         station: enrolled.station.clone(),
         node: key.public_hex(),
         enrolled_at: enrolled.enrolled_at,
+        server_fingerprint: pin,
     };
     dir.write_agent_file(&file).map_err(node_failure)?;
     if json {

@@ -98,7 +98,20 @@ async fn enroll(
     eprintln!(
         "mã ghi danh một lần cho đài {code}, hết hạn {expires_at} / one-time enrolment token for station {code}, valid until {expires_at}:"
     );
-    eprintln!("  loa agent enroll --server URL --token TOKEN");
+    match config
+        .http
+        .tls
+        .as_ref()
+        .map(|t| crate::agent::pin::fingerprint_of_pem(&t.cert))
+    {
+        Some(Ok(pin)) => {
+            eprintln!(
+                "  loa agent enroll --server https://HOST:PORT --fingerprint {pin} --token TOKEN"
+            )
+        }
+        Some(Err(e)) => eprintln!("loa: the server certificate's fingerprint is unknown: {e}"),
+        None => eprintln!("  loa agent enroll --server URL --token TOKEN"),
+    }
     println!("{}", token.reveal());
     Ok(())
 }

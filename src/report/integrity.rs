@@ -429,15 +429,20 @@ mod tests {
         assert!(Integrity::from_pairs("f", Vec::new()).is_err());
     }
 
-    #[test]
-    fn signing_by_parts_is_signing_the_whole_message_so_earlier_exports_still_verify() {
+    /// A block of one exported row of one station, unsigned.
+    fn one_row_block() -> Integrity {
         let mut t = Tracker::default();
         t.add("vinh-an", "h1");
-        let mut i = t.finish(
+        t.finish(
             &Period::year("2023").unwrap(),
             vec!["vinh-an".into()],
             BTreeMap::new(),
-        );
+        )
+    }
+
+    #[test]
+    fn signing_by_parts_is_signing_the_whole_message_so_earlier_exports_still_verify() {
+        let mut i = one_row_block();
         i.chain_rows
             .push(chain_row_json(&crate::airlog::chain::tests::chain(1)[0]));
         let key = DistrictKey::from_seed([3; 32]);
@@ -452,13 +457,7 @@ mod tests {
 
     #[test]
     fn a_signed_block_holds_and_any_edit_of_it_breaks_the_signature() {
-        let mut t = Tracker::default();
-        t.add("vinh-an", "h1");
-        let mut i = t.finish(
-            &Period::year("2023").unwrap(),
-            vec!["vinh-an".into()],
-            BTreeMap::new(),
-        );
+        let mut i = one_row_block();
         let key = DistrictKey::from_seed([3; 32]);
         i.sign(&key);
         assert_eq!(i.signed_by(), Some(key.public()));
