@@ -1,0 +1,331 @@
+//! A console daemon for the tests that log in: `loa serve` on a free loopback port with two
+//! commune stations and one account per role, raw HTTP and HTTPS requests, the login form.
+
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::daemon::free_port;
+use super::Loa;
+
+/// Every account's password.
+pub const PASSWORD: &str = "mật khẩu tốt 2026";
+/// The shared `[http] token`.
+pub const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+/// A running `loa serve` and its data dir.
+pub struct Console {
+    pub loa: Loa,
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `loa ARGS…` with `stdin` on its standard input.
+pub fn run_with_stdin(loa: &Loa, args: &[&str], stdin: &str) -> super::Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_loa"));
+    cmd.arg("--data-dir").arg(&loa.data).args(args);
+    cmd.env("LOA_OPERATOR", "Kiểm thử");
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    super::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A data dir with two commune stations and four accounts (`quantri` admin, `dieuhanh`
+/// operator, `xa-vinh-an` commune of vinh-an, `noivu` viewer), `[http]` extended by
+/// `http_extra`.
+pub fn data_dir(port: u16, http_extra: &str) -> Loa {
+    data_dir_on(&format!("127.0.0.1:{port}"), http_extra)
+}
+
+/// [`data_dir`] listening on `bind`.
+pub fn data_dir_on(bind: &str, http_extra: &str) -> Loa {
+    let loa = Loa::init();
+    std::fs::write(
+        loa.data.join("loa.toml"),
+        format!(
+            "[playout]\nsink = \"null\"\nsample_rate = 8000\nchannels = 1\n\n[http]\n\
+             bind = \"{bind}\"\ntoken = \"{TOKEN}\"\n{http_extra}\n"
+        ),
+    )
+    .unwrap();
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    std::fs::write(
+        loa.dir.path().join("plan.toml"),
+        format!(
+            "[plan]\nname = \"Thử\"\nyear = {year}\n\n\
+             [[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\n\n\
+             [[station]]\ncode = \"vinh-tien\"\nname = \"Xã Vĩnh Tiến\"\nlevel = \"commune\"\n\n\
+             [[slot]]\nname = \"Sáng\"\nstations = [\"all\"]\ncron = \"30 5 * * *\"\n\
+             length = \"10m\"\ncchc = \"5m\"\n"
+        ),
+    )
+    .unwrap();
+    for (name, role, station) in [
+        ("quantri", "admin", None),
+        ("dieuhanh", "operator", None),
+        ("xa-vinh-an", "commune", Some("vinh-an")),
+        ("noivu", "viewer", None),
+    ] {
+        let mut args = vec!["user", "add", name, "--role", role, "--password-stdin"];
+        if let Some(s) = station {
+            args.extend(["--station", s]);
+        }
+        run_with_stdin(&loa, &args, &format!("{PASSWORD}\n")).expect(0);
+    }
+    loa
+}
+
+/// Starts `loa serve` on the data dir and waits until it answers.
+pub fn serve(loa: Loa, port: u16) -> Console {
+    let plan = loa.dir.path().join("plan.toml");
+    let child = Command::new(env!("CARGO_BIN_EXE_loa"))
+        .args(["--data-dir", loa.data.to_str().unwrap(), "serve", "--plan"])
+        .arg(&plan)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let c = Console { loa, child, port };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "loa serve did not listen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    c
+}
+
+pub fn console(http_extra: &str) -> Console {
+    let port = free_port();
+    serve(data_dir(port, http_extra), port)
+}
+
+/// An answer: status, head and body.
+pub struct Resp {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Resp {
+    /// Every value of header `name`.
+    pub fn headers(&self, name: &str) -> Vec<String> {
+        self.head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    }
+
+    /// The whole `Set-Cookie` line for cookie `name`.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers("set-cookie")
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+    }
+
+    /// The value a `Set-Cookie` gives cookie `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let line = self.set_cookie(name)?;
+        let (_, v) = line.split(';').next()?.split_once('=')?;
+        Some(v.to_string())
+    }
+
+    /// The hidden `csrf_token` of the page's form.
+    pub fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf_token\" value=\"")
+            .unwrap_or_else(|| panic!("no csrf_token in {}", self.body));
+        let rest = &self.body[at + "name=\"csrf_token\" value=\"".len()..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+}
+
+/// One request on its own connection, with the `Host` header of the daemon.
+pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    exchange(&mut s, port, method, path, headers, body)
+}
+
+/// One request over HTTPS, trusting only the certificate in `cert` (PEM).
+pub fn https(
+    cert: &std::path::Path,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Resp {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(cert).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = ServerName::try_from("127.0.0.1").unwrap().to_owned();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    exchange(&mut tls, port, method, path, headers, body)
+}
+
+/// Writes one request on `s` and reads the answer until the server closes.
+pub fn exchange(
+    s: &mut (impl Read + Write),
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Resp {
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            // A TLS peer that closes without close_notify: the answer is complete.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !out.is_empty() => break,
+            Err(e) => panic!("reading the answer: {e}"),
+        }
+    }
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    Resp {
+        status: head.split_whitespace().nth(1).unwrap().parse().unwrap(),
+        head: head.to_string(),
+        body: body.to_string(),
+    }
+}
+
+/// Percent-encodes a form value.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Opens the login form and posts `name` and `password` with its CSRF token.
+pub fn login(port: u16, name: &str, password: &str) -> Resp {
+    let form = http(port, "GET", "/login", &[], "");
+    assert_eq!(form.status, 200, "{}", form.head);
+    let cookie = format!("loa_login={}", form.cookie("loa_login").unwrap());
+    let body = format!(
+        "username={}&password={}&csrf_token={}",
+        enc(name),
+        enc(password),
+        form.csrf()
+    );
+    http(
+        port,
+        "POST",
+        "/login",
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", &format!("http://127.0.0.1:{port}")),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+        &body,
+    )
+}
+
+/// Logs in and gives the session's `Cookie` header and its CSRF token (from the home page).
+pub fn session(port: u16, name: &str) -> (String, String) {
+    let r = login(port, name, PASSWORD);
+    assert_eq!(r.status, 303, "{}\n{}", r.head, r.body);
+    let cookie = format!("loa_session={}", r.cookie("loa_session").unwrap());
+    let home = http(port, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(home.status, 200, "{}", home.head);
+    (cookie, home.csrf())
+}
+
+/// The audit trail as `loa audit list --json` gives it.
+pub fn audit(loa: &Loa) -> Vec<serde_json::Value> {
+    loa.run(&["audit", "list", "--json"])
+        .expect(0)
+        .json()
+        .as_array()
+        .cloned()
+        .unwrap()
+}
+
+/// A self-signed certificate for 127.0.0.1 and its key, made with the openssl command;
+/// `None` when openssl is not installed.
+pub fn self_signed(dir: &std::path::Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let cfg = dir.join("openssl.cnf");
+    std::fs::write(
+        &cfg,
+        "[req]\ndistinguished_name = dn\nx509_extensions = ext\nprompt = no\n\
+         [dn]\nCN = loa-test\n\
+         [ext]\nsubjectAltName = IP:127.0.0.1,DNS:localhost\n\
+         basicConstraints = critical,CA:FALSE\nkeyUsage = digitalSignature\n\
+         extendedKeyUsage = serverAuth\n",
+    )
+    .unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-config"])
+        .arg(&cfg)
+        .args([
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    made.success().then_some((cert, key))
+}
