@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::console::self_signed;
 use common::daemon::free_port;
 use common::fixtures::{speech_like, write_wav, WavFormat};
 use common::Loa;
@@ -384,43 +385,6 @@ fn only_an_agent_station_gets_an_enrolment_token() {
         run.stdout.is_empty(),
         "no token for a station this server plays"
     );
-}
-
-/// A self-signed certificate for 127.0.0.1 and its key, made with the openssl command;
-/// `None` when openssl is not installed.
-fn self_signed(dir: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
-    let cfg = dir.join("openssl.cnf");
-    std::fs::write(
-        &cfg,
-        "[req]\ndistinguished_name = dn\nx509_extensions = ext\nprompt = no\n\
-         [dn]\nCN = loa-test\n\
-         [ext]\nsubjectAltName = IP:127.0.0.1,DNS:localhost\n\
-         basicConstraints = critical,CA:FALSE\nkeyUsage = digitalSignature\n\
-         extendedKeyUsage = serverAuth\n",
-    )
-    .unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let made = Command::new("openssl")
-        .args(["req", "-x509", "-config"])
-        .arg(&cfg)
-        .args([
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .ok()?;
-    made.success().then_some((cert, key))
 }
 
 #[test]
