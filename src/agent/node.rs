@@ -3,7 +3,6 @@
 //! logged), `manifest.json` (the last good manifest and its tag) and `media/` (verified
 //! audio named by SHA-256; downloads in progress end in `.part`).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -11,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::manifest::Manifest;
 use crate::airlog::key::{write_private, DistrictKey};
+use crate::library::audio_store::write_durably;
 
 /// The first line of a node key file.
 const KEY_HEADER: &str = "loa-agent-node-key/1";
@@ -231,7 +231,8 @@ impl NodeDir {
                 reason: e.to_string(),
             })?
         );
-        replace_durably(&path, text.as_bytes()).map_err(Self::io(&path))
+        self.create()?;
+        write_durably(&path, text.as_bytes()).map_err(Self::io(&path))
     }
 
     /// The last good manifest, if any.
@@ -258,30 +259,9 @@ impl NodeDir {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        replace_durably(&path, &bytes).map_err(Self::io(&path))
+        self.create()?;
+        write_durably(&path, &bytes).map_err(Self::io(&path))
     }
-}
-
-/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
-pub fn replace_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 #[cfg(test)]
