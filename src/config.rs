@@ -106,6 +106,9 @@ behind_proxy = false
 # Both or neither. `loa ctl` on the server itself still talks plain HTTP over the loopback.
 tls_cert = ""
 tls_key = ""
+# The largest audio file one console or API upload may send, in MB (1 to 4096). A larger
+# file is refused as it arrives, naming this key, and leaves nothing behind.
+upload_max_mb = 200
 "#;
 
 /// Raw config as written in TOML; unknown keys are errors.
@@ -195,6 +198,7 @@ struct RawHttp {
     behind_proxy: bool,
     tls_cert: String,
     tls_key: String,
+    upload_max_mb: u64,
 }
 
 impl Default for RawHttp {
@@ -206,6 +210,7 @@ impl Default for RawHttp {
             behind_proxy: false,
             tls_cert: String::new(),
             tls_key: String::new(),
+            upload_max_mb: 200,
         }
     }
 }
@@ -235,6 +240,8 @@ pub struct HttpConfig {
     pub behind_proxy: bool,
     /// The certificate chain and key to serve HTTPS with.
     pub tls: Option<TlsFiles>,
+    /// The largest audio file one upload may send, in bytes (`upload_max_mb`).
+    pub upload_max_bytes: u64,
 }
 
 /// The PEM files of `[http] tls_cert` and `tls_key`.
@@ -276,6 +283,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("session_idle", &self.session_idle)
             .field("behind_proxy", &self.behind_proxy)
             .field("tls", &self.tls)
+            .field("upload_max_bytes", &self.upload_max_bytes)
             .finish()
     }
 }
@@ -693,6 +701,15 @@ impl Config {
                     ),
                 )
             })?;
+        if !(1..=4096).contains(&raw.http.upload_max_mb) {
+            return Err(invalid(
+                &file,
+                format!(
+                    "http.upload_max_mb: {} is not a size from 1 to 4096 (MB)",
+                    raw.http.upload_max_mb
+                ),
+            ));
+        }
         let in_data_dir = |p: &str| {
             let p = PathBuf::from(p);
             if p.is_absolute() {
@@ -762,6 +779,7 @@ impl Config {
                 session_idle,
                 behind_proxy: raw.http.behind_proxy,
                 tls,
+                upload_max_bytes: raw.http.upload_max_mb * 1024 * 1024,
             },
             agent,
             signing_key: {
@@ -827,6 +845,20 @@ mod tests {
             Path::new("/d"),
             env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
         )
+    }
+
+    #[test]
+    fn the_upload_limit_is_200_mb_by_default_and_a_size_outside_1_to_4096_is_refused() {
+        assert_eq!(
+            load("", &[]).unwrap().http.upload_max_bytes,
+            200 * 1024 * 1024
+        );
+        let c = load("[http]\nupload_max_mb = 1\n", &[]).unwrap();
+        assert_eq!(c.http.upload_max_bytes, 1024 * 1024);
+        for bad in ["0", "5000"] {
+            let err = load(&format!("[http]\nupload_max_mb = {bad}\n"), &[]).unwrap_err();
+            assert!(err.to_string().contains("http.upload_max_mb"), "{err}");
+        }
     }
 
     #[test]

@@ -1005,6 +1005,11 @@ macro_rules! store_suite {
                     .unwrap();
                 b.air(&aired.id).await;
                 assert_eq!(s.airing_count(&aired.id).await.unwrap(), 1);
+                let airings = s.bulletin_airings(&aired.id, 10).await.unwrap();
+                assert_eq!(airings.len(), 1);
+                assert_eq!(airings[0].bulletin_id.as_deref(), Some(aired.id.as_str()));
+                assert!(s.bulletin_airings(&never.id, 10).await.unwrap().is_empty());
+                assert!(s.bulletin_airings(&aired.id, 0).await.unwrap().is_empty());
                 let err = s.remove_bulletin(&aired.id).await.unwrap_err();
                 assert!(
                     matches!(err, StoreError::HasAired { count: 1, .. }),

@@ -21,6 +21,7 @@ pub mod bulletin;
 pub mod decode;
 pub mod edit;
 pub mod ingest;
+mod ingest_vi;
 pub mod limits;
 pub mod manifest;
 pub mod mp3_frames;

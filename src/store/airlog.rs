@@ -97,6 +97,14 @@ pub trait AirlogStore: Send + Sync {
         to: Option<DateTime<Utc>>,
     ) -> Result<Vec<Record>, StoreError>;
 
+    /// The latest `limit` item rows that aired bulletin `id` (at any station), newest
+    /// first: where a bulletin aired, for the library page.
+    async fn bulletin_airings(
+        &self,
+        id: &crate::library::BulletinId,
+        limit: u32,
+    ) -> Result<Vec<Record>, StoreError>;
+
     /// Each station's chain head: (station, seq, row_hash).
     async fn chain_heads(&self) -> Result<Vec<(String, i64, String)>, StoreError>;
 
@@ -280,6 +288,10 @@ pub(crate) const STATION_ROWS: &str = concat!(
     " WHERE station = $1 AND ($2 IS NULL OR planned_start >= $2) \
      AND ($3 IS NULL OR planned_start < $3) ORDER BY seq"
 );
+pub(crate) const BULLETIN_ROWS: &str = concat!(
+    select_record!(),
+    " WHERE bulletin_id = $1 AND level = 'item' ORDER BY planned_start DESC, seq DESC LIMIT $2"
+);
 pub(crate) const STATIONS: &str = "SELECT DISTINCT station FROM airlog ORDER BY station";
 pub(crate) const HEADS: &str = "SELECT station, seq, row_hash FROM airlog_heads ORDER BY station";
 
@@ -462,6 +474,21 @@ macro_rules! impl_airlog_store {
                         .bind(station)
                         .bind(from.map(instant_text))
                         .bind(to.map(instant_text))
+                        .fetch_all(&self.pool)
+                        .await?,
+                )
+            }
+
+            async fn bulletin_airings(
+                &self,
+                id: &$crate::library::BulletinId,
+                limit: u32,
+            ) -> Result<Vec<$crate::airlog::Record>, $crate::store::StoreError> {
+                use $crate::store::airlog::*;
+                parse_rows(
+                    sqlx::query_as::<$db, RawRecord>(&sql(BULLETIN_ROWS))
+                        .bind(id.as_str())
+                        .bind(i64::from(limit))
                         .fetch_all(&self.pool)
                         .await?,
                 )
