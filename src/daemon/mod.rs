@@ -365,6 +365,11 @@ impl Started {
             behind_proxy: config.http.behind_proxy,
             failures: Default::default(),
             timezone: config.timezone,
+            plan: options.plan.clone(),
+            audio: AudioStore::new(config.audio_dir()),
+            ingest: config.ingest.clone(),
+            upload_max_bytes: config.http.upload_max_bytes,
+            upload_dir: config.data_dir.join("uploads"),
         };
         // Commune machines sync from the same port ([`crate::web::agent`]).
         let agents = Arc::new(crate::agent::server::AgentService {

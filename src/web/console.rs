@@ -42,11 +42,11 @@ pub async fn home(State(state): State<AppState>, method: Method, headers: Header
     pages::respond(
         StatusCode::OK,
         pages::on_air(
-            (
-                user.name.as_str(),
-                user.grant.role.label_vi(),
-                &session.csrf,
-            ),
+            &pages::Who {
+                name: user.name.as_str(),
+                role: user.grant.role,
+                csrf: &session.csrf,
+            },
             &stations,
             state.timezone,
         ),

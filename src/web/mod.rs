@@ -18,9 +18,11 @@ use crate::playout::control::{Event, StationHandle};
 use crate::store::Store;
 
 pub mod agent;
+pub mod api;
 pub mod auth;
 pub mod console;
 pub mod control;
+pub mod library;
 pub mod login;
 pub mod operator;
 pub mod pages;
@@ -51,6 +53,17 @@ pub struct AppState {
     pub failures: Arc<std::sync::Mutex<Failures>>,
     /// The zone times are shown in.
     pub timezone: chrono_tz::Tz,
+    /// The plan served (its stations, slots and rules).
+    pub plan: Arc<crate::plan::Plan>,
+    /// The audio store (uploads go in, the library's player reads out).
+    pub audio: crate::library::audio_store::AudioStore,
+    /// How uploads are measured (`[ingest]`, as for `loa library add`).
+    pub ingest: crate::library::IngestOptions,
+    /// The largest file one upload may send (`[http] upload_max_mb`), bytes.
+    pub upload_max_bytes: u64,
+    /// Where uploads are written while they arrive (each in its own folder, removed when
+    /// the request ends).
+    pub upload_dir: std::path::PathBuf,
 }
 
 /// An API error: a status and one sentence.
@@ -73,7 +86,7 @@ impl IntoResponse for ApiError {
 
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
+    let routes: Router<AppState> = Router::new()
         .route("/api/status", get(control::status))
         .route("/api/events", get(control::events))
         .route("/api/stations/{code}/skip", post(control::skip))
@@ -86,7 +99,13 @@ pub fn router(state: AppState) -> Router {
         .route("/stations/{code}/skip", post(console::skip))
         .route("/stations/{code}/stop", post(console::stop))
         .route(pages::CSS_PATH, get(console::css))
-        .route(pages::JS_PATH, get(console::js))
+        .route(pages::JS_PATH, get(console::js));
+    let routes = library::console::routes(routes);
+    let (api, api_uploads) = api::routes();
+    let routes = routes.merge(api).with_state(state.clone());
+    let uploads = Router::new()
+        .route("/library/upload", post(library::console::upload))
+        .merge(api_uploads)
         .with_state(state);
-    serve::with_limits(routes)
+    serve::with_limits(routes).merge(serve::with_upload_limits(uploads))
 }

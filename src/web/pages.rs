@@ -8,6 +8,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 
+use crate::access::Role;
 use crate::lang::{Lang, Render};
 use crate::playout::control::{PlayerState, Status};
 
@@ -76,6 +77,10 @@ label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input[type=text],input[type=password]{width:100%;padding:.6rem;font-size:1rem;border:1px solid #9aa5b1;border-radius:.35rem}
 button{padding:.6rem 1rem;font-size:1rem;border:0;border-radius:.35rem;background:#0b4f8a;color:#fff;cursor:pointer}
 header button{background:#fff;color:#0b4f8a}
+nav.bar{background:#e6eef6;border-bottom:1px solid #c9d6e3}
+nav.bar ul{display:flex;flex-wrap:wrap;gap:.25rem .5rem;list-style:none;margin:0 auto;padding:.4rem 1rem;max-width:60rem}
+nav.bar a{display:inline-block;padding:.3rem .5rem;border-radius:.35rem;color:#0b4f8a;text-decoration:none}
+nav.bar a[aria-current=page]{background:#0b4f8a;color:#fff}
 .error{background:#fdecea;border:1px solid #f5c2bd;color:#8a1c12;padding:.6rem;border-radius:.35rem}
 .state{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-size:.85rem;background:#e6ebf0}
 .state.playing{background:#d8f3dc;color:#1b5e20}
@@ -86,11 +91,169 @@ ul{padding-left:1.2rem;margin:.25rem 0}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}
 .actions form{margin:0}
 button.stop{background:#8a1c12}
+select,input[type=date],input[type=file]{max-width:100%;padding:.5rem;font-size:1rem;border:1px solid #9aa5b1;border-radius:.35rem;background:#fff}
+.filters{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));gap:0 .75rem}
+.filters select,.filters input{width:100%}
+ul.items{list-style:none;padding:0}
+.state.draft{background:#fff3cd;color:#6b4e00}
+.state.retired{background:#e2e3e5;color:#41464b}
+dl.facts{display:grid;grid-template-columns:minmax(7rem,max-content) 1fr;gap:.25rem .75rem;margin:0}
+dl.facts dt{font-weight:600}
+dl.facts dd{margin:0;min-width:0}
+.hash{font-family:monospace;word-break:break-all}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #d5dbe1;vertical-align:top}
+progress{width:100%;max-width:24rem}
+details>summary{cursor:pointer}
 "#;
 
-/// A whole page: the head, the stylesheet, a header with the user (when logged in) and the
-/// body.
-fn page(title: &str, user: Option<(&str, &str, &str)>, body: Markup) -> Markup {
+/// The console's pages, in the order the navigation bar lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// **Đang phát** (`/`).
+    OnAir,
+    /// **Thư viện** (`/library`).
+    Library,
+    /// **Lịch phát** (`/schedule`).
+    Schedule,
+    /// **Thông báo** (`/announcements`).
+    Announce,
+    /// **Nhật ký phát sóng** (`/airlog`).
+    Airlog,
+    /// **Báo cáo** (`/reports`).
+    Reports,
+    /// **Người dùng** (`/users`, admin).
+    Users,
+    /// **Nhật ký thao tác** (`/audit`, admin).
+    Audit,
+}
+
+impl Section {
+    /// Every page, in the bar's order.
+    pub const ALL: [Section; 8] = [
+        Section::OnAir,
+        Section::Library,
+        Section::Schedule,
+        Section::Announce,
+        Section::Airlog,
+        Section::Reports,
+        Section::Users,
+        Section::Audit,
+    ];
+
+    /// Where the page is served.
+    pub fn path(self) -> &'static str {
+        match self {
+            Section::OnAir => "/",
+            Section::Library => "/library",
+            Section::Schedule => "/schedule",
+            Section::Announce => "/announcements",
+            Section::Airlog => "/airlog",
+            Section::Reports => "/reports",
+            Section::Users => "/users",
+            Section::Audit => "/audit",
+        }
+    }
+
+    /// Whether the bar offers the page to `role` (the page itself still checks: a link
+    /// hidden is not a door locked).
+    pub fn offered_to(self, role: Role) -> bool {
+        match self {
+            Section::Users | Section::Audit => role == Role::Admin,
+            Section::Announce => role != Role::Viewer,
+            _ => true,
+        }
+    }
+
+    /// Its name in the bar, in `text`'s language.
+    pub fn label(self, text: &NavText) -> &'static str {
+        match self {
+            Section::OnAir => text.on_air,
+            Section::Library => text.library,
+            Section::Schedule => text.schedule,
+            Section::Announce => text.announce,
+            Section::Airlog => text.airlog,
+            Section::Reports => text.reports,
+            Section::Users => text.users,
+            Section::Audit => text.audit,
+        }
+    }
+}
+
+/// The words of the page frame (navigation bar, user, logout), one table per language.
+#[derive(Debug)]
+pub struct NavText {
+    /// The bar's label for screen readers.
+    pub bar: &'static str,
+    /// Đang phát.
+    pub on_air: &'static str,
+    /// Thư viện.
+    pub library: &'static str,
+    /// Lịch phát.
+    pub schedule: &'static str,
+    /// Thông báo.
+    pub announce: &'static str,
+    /// Nhật ký phát sóng.
+    pub airlog: &'static str,
+    /// Báo cáo.
+    pub reports: &'static str,
+    /// Người dùng.
+    pub users: &'static str,
+    /// Nhật ký thao tác.
+    pub audit: &'static str,
+    /// The logout button.
+    pub logout: &'static str,
+}
+
+/// The frame's words in Vietnamese.
+pub const NAV_VI: NavText = NavText {
+    bar: "Các trang",
+    on_air: "Đang phát",
+    library: "Thư viện",
+    schedule: "Lịch phát",
+    announce: "Thông báo",
+    airlog: "Nhật ký phát sóng",
+    reports: "Báo cáo",
+    users: "Người dùng",
+    audit: "Nhật ký thao tác",
+    logout: "Đăng xuất",
+};
+
+/// The logged-in user a page is drawn for.
+#[derive(Debug, Clone, Copy)]
+pub struct Who<'a> {
+    /// The account name.
+    pub name: &'a str,
+    /// Its role (what the bar offers).
+    pub role: Role,
+    /// The session's CSRF token, for the page's forms.
+    pub csrf: &'a str,
+}
+
+/// The navigation bar: the pages `who` may open, `current` marked.
+fn nav(who: &Who, current: Section, text: &NavText) -> Markup {
+    html! {
+        nav.bar aria-label=(text.bar) {
+            ul {
+                @for s in Section::ALL.into_iter().filter(|s| s.offered_to(who.role)) {
+                    li {
+                        @if s == current {
+                            a href=(s.path()) aria-current="page" { (s.label(text)) }
+                        } @else {
+                            a href=(s.path()) { (s.label(text)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A whole page: the head, the stylesheet, a header with the user and the navigation bar
+/// (when logged in) and the body.
+pub fn page(title: &str, user: Option<(&Who, Section)>, body: Markup) -> Markup {
+    let text = &NAV_VI;
     html! {
         (DOCTYPE)
         html lang="vi" {
@@ -103,13 +266,16 @@ fn page(title: &str, user: Option<(&str, &str, &str)>, body: Markup) -> Markup {
             body {
                 header {
                     h1 { "loa · " (title) }
-                    @if let Some((name, role, csrf)) = user {
-                        span { (name) " (" (role) ")" }
+                    @if let Some((who, _)) = user {
+                        span { (who.name) " (" (who.role.label_vi()) ")" }
                         form method="post" action="/logout" {
-                            input type="hidden" name="csrf_token" value=(csrf);
-                            button type="submit" { "Đăng xuất" }
+                            input type="hidden" name="csrf_token" value=(who.csrf);
+                            button type="submit" { (text.logout) }
                         }
                     }
+                }
+                @if let Some((who, current)) = user {
+                    (nav(who, current, text))
                 }
                 main { (body) }
             }
@@ -187,11 +353,11 @@ fn state_vi(s: &PlayerState) -> (String, bool) {
 /// **Đang phát**: every station the user sees, its state, the item on air, what comes
 /// next and its alerts, with skip and stop for the stations the user may control. The
 /// parts the script updates carry `js-` classes.
-pub fn on_air(user: (&str, &str, &str), stations: &[StationView], tz: chrono_tz::Tz) -> Markup {
-    let csrf = user.2;
+pub fn on_air(who: &Who, stations: &[StationView], tz: chrono_tz::Tz) -> Markup {
+    let csrf = who.csrf;
     page(
         "Đang phát",
-        Some(user),
+        Some((who, Section::OnAir)),
         html! {
             @if stations.is_empty() {
                 p.card { "Không có đài nào của bạn do máy chủ này phát." }
@@ -256,4 +422,43 @@ pub fn message(title: &str, sentence: &str) -> Markup {
             }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(role: Role) -> String {
+        let who = Who {
+            name: "Thử",
+            role,
+            csrf: "c",
+        };
+        nav(&who, Section::Library, &NAV_VI).into_string()
+    }
+
+    #[test]
+    fn an_admin_is_offered_all_eight_pages_with_the_current_one_marked() {
+        let html = bar(Role::Admin);
+        for s in Section::ALL {
+            assert!(html.contains(&format!("href=\"{}\"", s.path())), "{s:?}");
+        }
+        assert!(
+            html.contains("href=\"/library\" aria-current=\"page\""),
+            "{html}"
+        );
+        assert_eq!(html.matches("aria-current").count(), 1);
+    }
+
+    #[test]
+    fn only_an_admin_is_offered_users_and_audit_and_a_viewer_no_announcements() {
+        for role in [Role::Operator, Role::Commune, Role::Viewer] {
+            let html = bar(role);
+            assert!(!html.contains("href=\"/users\""), "{role}");
+            assert!(!html.contains("href=\"/audit\""), "{role}");
+            assert!(html.contains("href=\"/schedule\""), "{role}");
+        }
+        assert!(bar(Role::Commune).contains("href=\"/announcements\""));
+        assert!(!bar(Role::Viewer).contains("href=\"/announcements\""));
+    }
 }

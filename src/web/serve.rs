@@ -35,6 +35,9 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest request body taken (the API's bodies are a few dozen bytes).
 pub const MAX_BODY: usize = 16 * 1024;
+/// How long an upload may take from its head to its answer (200 MB at about 1 Mbit/s,
+/// a commune's slow link, takes half an hour).
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 /// How long open connections get to finish once the daemon stops.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -64,6 +67,30 @@ pub async fn limits(req: Request, next: Next) -> Response {
         )
         .into_response(),
     }
+}
+
+/// Answers 408 when an upload takes longer than [`UPLOAD_TIMEOUT`].
+pub async fn upload_limits(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(UPLOAD_TIMEOUT, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the upload was not received and answered within {} minutes",
+                UPLOAD_TIMEOUT.as_secs() / 60
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// The upload routes' limits: no overall body limit (each file is counted against
+/// `[http] upload_max_mb` as it streams to disk, and an upload holds at most
+/// [`crate::web::library::upload::MAX_FILES`]), and the longer [`UPLOAD_TIMEOUT`].
+pub fn with_upload_limits(router: Router) -> Router {
+    router
+        .layer(axum::middleware::from_fn(upload_limits))
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 /// Adds the body limit and the request timeout to the API's routes.

@@ -1,0 +1,549 @@
+//! The **Thư viện** console routes: the list (`GET /library`), one bulletin
+//! (`GET /library/{id}`), its audio, and the forms that upload, approve, retire, remove and
+//! edit. They work without JavaScript: a POST with the session's `csrf_token`, then a
+//! redirect (303) to the page that shows the result, or the page again with the refusal
+//! at its field. Each calls the same operation as the API ([`super`]).
+
+use axum::extract::multipart::Multipart;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+
+use crate::access::{Action, Decision, Role};
+use crate::lang::{Lang, Render};
+use crate::library::ApprovalState;
+
+use super::super::api::stations;
+use super::super::auth::{authenticate, Caller, Client};
+use super::super::pages::{self, Who};
+use super::super::AppState;
+use super::page::{self, Abilities, DetailPage, Flash, ListPage, UploadProblem};
+use super::upload;
+use super::{EditForm, LibraryError, LibraryQuery};
+
+/// A redirect (303) to `to`, a path of this server.
+fn see_other(to: &str, _cookies: &[String]) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// `GET /assets/library.js`: the upload form's script.
+pub async fn js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        page::JS,
+    )
+        .into_response()
+}
+
+/// Adds the library's console routes (but the upload, which has its own limits).
+pub fn routes(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route("/library", get(list))
+        .route("/library/{id}", get(show))
+        .route("/library/{id}/audio", get(super::audio::console))
+        .route("/library/{id}/approve", post(approve))
+        .route("/library/{id}/retire", post(retire))
+        .route("/library/{id}/remove", post(remove))
+        .route("/library/{id}/edit", post(edit))
+        .route(page::JS_PATH, get(js))
+}
+
+/// A refusal as a page: to the login form when not authenticated, else the sentence in
+/// Vietnamese with the status.
+fn refused(status: StatusCode, sentence: &str) -> Response {
+    if status == StatusCode::UNAUTHORIZED {
+        return see_other("/login", &[]);
+    }
+    pages::respond(status, pages::message("Không thực hiện được", sentence))
+}
+
+/// The session user of a console page, or the way to the login form.
+async fn page_user(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    csrf: Option<&str>,
+) -> Result<Caller, Response> {
+    match authenticate(state, method, headers, csrf).await {
+        Ok(c @ Caller::User { .. }) if c.session().is_some() => Ok(c),
+        Ok(_) => Err(see_other("/login", &[])),
+        Err(e) => Err(refused(e.0, &e.1)),
+    }
+}
+
+/// The frame's user.
+fn who(caller: &Caller) -> Who<'_> {
+    match caller {
+        Caller::User { user, session } => Who {
+            name: user.name.as_str(),
+            role: user.grant.role,
+            csrf: session.as_ref().map_or("", |s| s.csrf.as_str()),
+        },
+        Caller::Shared { who } => Who {
+            name: who,
+            role: Role::Operator,
+            csrf: "",
+        },
+    }
+}
+
+/// What `caller` may do here.
+fn abilities(caller: &Caller) -> Abilities {
+    let station = match caller {
+        Caller::User { user, .. } => user.grant.stations.first().map(String::as_str),
+        Caller::Shared { .. } => None,
+    };
+    Abilities {
+        upload: caller.decide(Action::BulletinUpload, station) == Decision::Allowed,
+        manage: caller.decide(Action::Approve, None) == Decision::Allowed,
+    }
+}
+
+/// Whether `caller` is confined to its stations.
+fn confined(caller: &Caller) -> bool {
+    caller.role().is_confined()
+}
+
+/// What the list page shows above the bulletins.
+#[derive(Debug, Default, Deserialize)]
+struct Shown {
+    /// Titles just uploaded, joined by newlines.
+    #[serde(default)]
+    uploaded: Option<String>,
+    /// An action done.
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// Renders the list page.
+async fn render_list(
+    state: &AppState,
+    caller: &Caller,
+    query: &LibraryQuery,
+    flash: Flash<'_>,
+    problem: Option<UploadProblem<'_>>,
+    status: StatusCode,
+) -> Response {
+    let (bulletins, filter_error, status) = match super::list(state, caller, query).await {
+        Ok(b) => (b, None, status),
+        Err(e) => {
+            let status = if status.is_success() {
+                e.status()
+            } else {
+                status
+            };
+            (Vec::new(), Some(e.render(Lang::Vi)), status)
+        }
+    };
+    let seen = stations::visible(&state.plan, caller, |c| state.stations.contains_key(c));
+    let w = who(caller);
+    pages::respond(
+        status,
+        page::list(&ListPage {
+            who: &w,
+            can: abilities(caller),
+            query,
+            filter_error,
+            stations: &seen,
+            bulletins: &bulletins,
+            upload_max_mb: state.upload_max_bytes / (1024 * 1024),
+            flash,
+            problem,
+            confined: confined(caller),
+        }),
+    )
+}
+
+/// `GET /library`.
+async fn list(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    q: Result<Query<LibraryQuery>, QueryRejection>,
+    shown: Result<Query<Shown>, QueryRejection>,
+) -> Response {
+    let caller = match page_user(&state, &method, &headers, None).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let query = q.map(|q| q.0).unwrap_or_default();
+    let shown = shown.map(|s| s.0).unwrap_or_default();
+    let titles: Vec<String> = shown
+        .uploaded
+        .as_deref()
+        .map(|s| {
+            s.lines()
+                .map(str::to_string)
+                .take(upload::MAX_FILES)
+                .collect()
+        })
+        .unwrap_or_default();
+    let flash = if !titles.is_empty() {
+        Flash::Uploaded(&titles)
+    } else if shown.done.is_some() {
+        Flash::Done
+    } else {
+        Flash::None
+    };
+    render_list(&state, &caller, &query, flash, None, StatusCode::OK).await
+}
+
+/// Renders one bulletin's page.
+async fn render_detail(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    error: Option<(&'static str, String)>,
+    status: StatusCode,
+    done: bool,
+) -> Response {
+    let detail = match super::detail(state, caller, id).await {
+        Ok(d) => d,
+        Err(e) => return refused(e.status(), &e.render(Lang::Vi)),
+    };
+    let w = who(caller);
+    let plan = state.plan.clone();
+    let default_tz = state.timezone;
+    let station_tz = move |code: &str| plan.station(code).map_or(default_tz, |s| s.timezone);
+    pages::respond(
+        status,
+        page::detail(&DetailPage {
+            who: &w,
+            can: abilities(caller),
+            detail: &detail,
+            tz: state.timezone,
+            station_tz: &station_tz,
+            error,
+            done,
+        }),
+    )
+}
+
+/// `GET /library/{id}`.
+async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    shown: Result<Query<Shown>, QueryRejection>,
+) -> Response {
+    let caller = match page_user(&state, &method, &headers, None).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let done = shown.is_ok_and(|s| s.0.done.is_some());
+    render_detail(&state, &caller, &id, None, StatusCode::OK, done).await
+}
+
+/// A form that carries only the CSRF token.
+#[derive(Debug, Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: Option<String>,
+}
+
+/// Approve, retire or remove from the bulletin's page.
+async fn act(
+    state: &AppState,
+    id: &str,
+    client: &Client,
+    method: &Method,
+    headers: &HeaderMap,
+    form: Result<axum::Form<CsrfOnly>, FormRejection>,
+    to: Option<ApprovalState>,
+) -> Response {
+    let csrf = form.ok().and_then(|f| f.0.csrf_token);
+    let caller = match page_user(state, method, headers, csrf.as_deref()).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let done = match to {
+        Some(to) => super::change_state(state, &caller, client, id, to)
+            .await
+            .map(|_| format!("/library/{id}?done=1")),
+        None => super::remove(state, &caller, client, id)
+            .await
+            .map(|_| "/library?done=1".to_string()),
+    };
+    match done {
+        Ok(to) => see_other(&to, &[]),
+        Err(e @ (LibraryError::NotFound(_) | LibraryError::UnknownStation(_))) => {
+            refused(e.status(), &e.render(Lang::Vi))
+        }
+        Err(e) => {
+            render_detail(
+                state,
+                &caller,
+                id,
+                Some(("actions", e.render(Lang::Vi))),
+                e.status(),
+                false,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /library/{id}/approve`.
+async fn approve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    client: Client,
+    method: Method,
+    headers: HeaderMap,
+    form: Result<axum::Form<CsrfOnly>, FormRejection>,
+) -> Response {
+    act(
+        &state,
+        &id,
+        &client,
+        &method,
+        &headers,
+        form,
+        Some(ApprovalState::Approved),
+    )
+    .await
+}
+
+/// `POST /library/{id}/retire`.
+async fn retire(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    client: Client,
+    method: Method,
+    headers: HeaderMap,
+    form: Result<axum::Form<CsrfOnly>, FormRejection>,
+) -> Response {
+    act(
+        &state,
+        &id,
+        &client,
+        &method,
+        &headers,
+        form,
+        Some(ApprovalState::Retired),
+    )
+    .await
+}
+
+/// `POST /library/{id}/remove`.
+async fn remove(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    client: Client,
+    method: Method,
+    headers: HeaderMap,
+    form: Result<axum::Form<CsrfOnly>, FormRejection>,
+) -> Response {
+    act(&state, &id, &client, &method, &headers, form, None).await
+}
+
+/// The edit form: the fields and the CSRF token.
+#[derive(Debug, Deserialize)]
+struct EditWithCsrf {
+    #[serde(default)]
+    csrf_token: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    producer: Option<String>,
+    #[serde(default)]
+    valid_from: Option<String>,
+    #[serde(default)]
+    valid_until: Option<String>,
+    #[serde(default)]
+    stations: Option<String>,
+    #[serde(default)]
+    notes: Option<String>,
+}
+
+/// The field an edit refusal belongs at.
+fn edit_field(e: &LibraryError) -> &'static str {
+    use crate::library::edit::EditError;
+    use crate::library::limits::TextError;
+    match e {
+        LibraryError::BadValue { field, .. } => field,
+        LibraryError::UnknownStation(_) => "stations",
+        LibraryError::Edit(EditError::Dates { .. }) => "valid_until",
+        LibraryError::Edit(EditError::Station { .. }) => "stations",
+        LibraryError::Edit(EditError::Text { error, .. }) => match error {
+            TextError::TooLong { field, .. } => match *field {
+                "producer" => "producer",
+                "notes" => "notes",
+                _ => "title",
+            },
+            TextError::TooManyStations { .. } => "stations",
+            TextError::EmptyTitle => "title",
+        },
+        _ => "actions",
+    }
+}
+
+/// `POST /library/{id}/edit`.
+async fn edit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    client: Client,
+    method: Method,
+    headers: HeaderMap,
+    form: Result<axum::Form<EditWithCsrf>, FormRejection>,
+) -> Response {
+    let (csrf, fields) = match form {
+        Ok(axum::Form(f)) => (
+            f.csrf_token,
+            Some(EditForm {
+                title: f.title,
+                producer: f.producer,
+                valid_from: f.valid_from,
+                valid_until: f.valid_until,
+                stations: f.stations,
+                notes: f.notes,
+            }),
+        ),
+        Err(_) => (None, None),
+    };
+    let caller = match page_user(&state, &method, &headers, csrf.as_deref()).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some(fields) = fields else {
+        return refused(StatusCode::BAD_REQUEST, "Biểu mẫu gửi lên không hợp lệ.");
+    };
+    match super::edit(&state, &caller, &client, &id, &fields).await {
+        Ok(_) => see_other(&format!("/library/{id}?done=1"), &[]),
+        Err(e @ LibraryError::NotFound(_)) => refused(e.status(), &e.render(Lang::Vi)),
+        Err(e) => {
+            let field = edit_field(&e);
+            render_detail(
+                &state,
+                &caller,
+                &id,
+                Some((field, e.render(Lang::Vi))),
+                e.status(),
+                false,
+            )
+            .await
+        }
+    }
+}
+
+/// Reads a short text field (the plain form's CSRF token), at most 256 bytes.
+async fn short_text(field: &mut axum::extract::multipart::Field<'_>) -> Option<String> {
+    let mut out = Vec::new();
+    while let Ok(Some(chunk)) = field.chunk().await {
+        out.extend_from_slice(&chunk);
+        if out.len() > 256 {
+            return None;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `POST /library/upload`: the upload form. With JavaScript the form's script sends it and
+/// shows the progress; without, the browser posts it. The session's CSRF token comes in
+/// the `X-CSRF-Token` header (the script) or as the form's first field.
+pub async fn upload(
+    State(state): State<AppState>,
+    client: Client,
+    method: Method,
+    headers: HeaderMap,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Ok(mut multipart) = multipart else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "Biểu mẫu tải lên phải gửi dạng multipart/form-data.",
+        );
+    };
+    let caller = match authenticate(&state, &method, &headers, None).await {
+        Ok(c) => c,
+        Err(e) if e.0 == StatusCode::FORBIDDEN => {
+            // The plain form: its csrf_token is the first field, before any file.
+            let token = match multipart.next_field().await {
+                Ok(Some(mut f)) if f.name() == Some("csrf_token") => short_text(&mut f).await,
+                _ => None,
+            };
+            match authenticate(&state, &method, &headers, token.as_deref()).await {
+                Ok(c) => c,
+                Err(e) => return refused(e.0, &e.1),
+            }
+        }
+        Err(e) => return refused(e.0, &e.1),
+    };
+    if caller.session().is_none() {
+        return see_other("/login", &[]);
+    }
+    let empty = std::collections::BTreeMap::new();
+    let received = match upload::receive(&mut multipart, &state.upload_dir, state.upload_max_bytes)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return upload_refused(&state, &caller, LibraryError::Upload(e), &empty).await,
+    };
+    match upload::add(&state, &caller, &client, &received).await {
+        Ok(added) => {
+            let titles: Vec<String> = added.iter().map(|(_, b)| b.meta.title.clone()).collect();
+            see_other(
+                &format!("/library?uploaded={}", query_encode(&titles.join("\n"))),
+                &[],
+            )
+        }
+        Err(e) => upload_refused(&state, &caller, e, &received.fields).await,
+    }
+}
+
+/// The list page again with an upload's refusal at its field and the values given.
+async fn upload_refused(
+    state: &AppState,
+    caller: &Caller,
+    error: LibraryError,
+    values: &std::collections::BTreeMap<String, String>,
+) -> Response {
+    let status = error.status();
+    if !abilities(caller).upload {
+        return refused(status, &error.render(Lang::Vi));
+    }
+    let (field, sentences) = match &error {
+        LibraryError::Upload(u) => (u.field(), u.sentences(Lang::Vi)),
+        LibraryError::UnknownStation(_) => ("stations", vec![error.render(Lang::Vi)]),
+        LibraryError::BadValue { field, .. } => (*field, vec![error.render(Lang::Vi)]),
+        other => ("file", vec![other.render(Lang::Vi)]),
+    };
+    render_list(
+        state,
+        caller,
+        &LibraryQuery::default(),
+        Flash::None,
+        Some(UploadProblem {
+            field,
+            sentences,
+            values,
+        }),
+        status,
+    )
+    .await
+}
+
+/// Percent-encodes a query value.
+fn query_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,123 @@
+//! The JSON API under `/api/v1/` on the real server: its OpenAPI document, the stations
+//! each role sees (by bearer token and by session), and the console's navigation bar.
+
+mod common;
+
+use common::console::{console, http, session, TOKEN};
+
+/// A user's API token, from `loa user token`.
+fn token(c: &common::console::Console, name: &str) -> String {
+    let issued = c.loa.run(&["user", "token", name]).expect(0);
+    format!("Bearer {}", issued.stdout.trim())
+}
+
+fn codes(body: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_openapi_document_describes_the_v1_routes_and_their_authentication() {
+    let c = console("");
+    let r = http(c.port, "GET", "/api/v1/openapi.json", &[], "");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    assert!(doc["paths"]["/api/v1/stations"]["get"].is_object(), "{doc}");
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer", "{doc}");
+    assert_eq!(schemes["session"]["in"], "cookie", "{doc}");
+}
+
+#[test]
+fn each_role_lists_the_stations_it_may_see_by_token_or_session_and_strangers_get_401() {
+    let c = console("");
+    for (name, expected) in [
+        ("quantri", vec!["vinh-an", "vinh-tien"]),
+        ("dieuhanh", vec!["vinh-an", "vinh-tien"]),
+        ("noivu", vec!["vinh-an", "vinh-tien"]),
+        ("xa-vinh-an", vec!["vinh-an"]),
+    ] {
+        let bearer = token(&c, name);
+        let r = http(
+            c.port,
+            "GET",
+            "/api/v1/stations",
+            &[("Authorization", &bearer)],
+            "",
+        );
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+        assert_eq!(codes(&r.body), expected, "{name}");
+        let (cookie, _) = session(c.port, name);
+        let r = http(
+            c.port,
+            "GET",
+            "/api/v1/stations",
+            &[("Cookie", &cookie)],
+            "",
+        );
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+        assert_eq!(codes(&r.body), expected, "{name}");
+    }
+    let r = http(
+        c.port,
+        "GET",
+        "/api/v1/stations",
+        &[("Authorization", &format!("Bearer {TOKEN}"))],
+        "",
+    );
+    assert_eq!(codes(&r.body), ["vinh-an", "vinh-tien"]);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v[0]["name"], "Xã Vĩnh An");
+    assert_eq!(v[0]["timezone"], "Asia/Ho_Chi_Minh");
+    assert_eq!(v[0]["played_here"], true);
+    for headers in [
+        vec![],
+        vec![("Authorization", "Bearer wrong")],
+        vec![("Cookie", "loa_session=forged")],
+    ] {
+        let r = http(c.port, "GET", "/api/v1/stations", &headers, "");
+        assert_eq!(r.status, 401, "{headers:?}: {}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert!(!v["error"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn the_navigation_bar_offers_each_role_its_pages() {
+    let c = console("");
+    let pages = [
+        "/",
+        "/library",
+        "/schedule",
+        "/announcements",
+        "/airlog",
+        "/reports",
+        "/users",
+        "/audit",
+    ];
+    for (name, offered) in [
+        ("quantri", 8),
+        ("dieuhanh", 6),
+        ("xa-vinh-an", 6),
+        ("noivu", 5),
+    ] {
+        let (cookie, _) = session(c.port, name);
+        let home = http(c.port, "GET", "/", &[("Cookie", &cookie)], "");
+        assert_eq!(home.status, 200);
+        let nav = &home.body[home.body.find("<nav").unwrap()..home.body.find("</nav>").unwrap()];
+        let n = pages
+            .iter()
+            .filter(|p| nav.contains(&format!("href=\"{p}\"")))
+            .count();
+        assert_eq!(n, offered, "{name}: {nav}");
+        assert!(
+            nav.contains("Thư viện") && nav.contains("Lịch phát"),
+            "{nav}"
+        );
+    }
+}
