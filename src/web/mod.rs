@@ -18,9 +18,12 @@ use crate::playout::control::{Event, StationHandle};
 use crate::store::Store;
 
 pub mod agent;
+pub mod announce;
+pub mod announce_page;
 pub mod auth;
 pub mod console;
 pub mod control;
+pub mod locale;
 pub mod login;
 pub mod operator;
 pub mod pages;
@@ -51,6 +54,8 @@ pub struct AppState {
     pub failures: Arc<std::sync::Mutex<Failures>>,
     /// The zone times are shown in.
     pub timezone: chrono_tz::Tz,
+    /// What typed announcements need (the text-to-speech command, the library's store).
+    pub announcing: Arc<announce::Announcing>,
 }
 
 /// An API error: a status and one sentence.
@@ -80,6 +85,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/stations/{code}/stop", post(control::stop))
         .route("/api/stations/{code}/play", post(control::play))
         .route("/api/stations/{code}/urgent", post(control::urgent))
+        .route("/api/v1/stations/{code}/announcements", post(announce::api))
+        .route(
+            "/announcements",
+            get(announce_page::page).post(announce_page::submit),
+        )
         .route("/", get(console::home))
         .route("/login", get(login::form).post(login::login))
         .route("/logout", post(login::logout))
