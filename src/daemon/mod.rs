@@ -365,6 +365,7 @@ impl Started {
             behind_proxy: config.http.behind_proxy,
             failures: Default::default(),
             timezone: config.timezone,
+            signing_key: config.signing_key.clone(),
             announcing: Arc::new(crate::web::announce::Announcing {
                 tts: config.tts.clone(),
                 audio: AudioStore::new(config.audio_dir()),

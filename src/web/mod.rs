@@ -18,11 +18,14 @@ use crate::playout::control::{Event, StationHandle};
 use crate::store::Store;
 
 pub mod agent;
+pub mod airlog;
+pub mod airlog_page;
 pub mod announce;
 pub mod announce_page;
 pub mod auth;
 pub mod console;
 pub mod control;
+pub mod exports;
 pub mod locale;
 pub mod login;
 pub mod operator;
@@ -54,6 +57,9 @@ pub struct AppState {
     pub failures: Arc<std::sync::Mutex<Failures>>,
     /// The zone times are shown in.
     pub timezone: chrono_tz::Tz,
+    /// The district's airlog signing key file (its public half checks the chains' signed
+    /// heads on the airlog page).
+    pub signing_key: std::path::PathBuf,
     /// What typed announcements need (the text-to-speech command, the library's store).
     pub announcing: Arc<announce::Announcing>,
 }
@@ -90,6 +96,9 @@ pub fn router(state: AppState) -> Router {
             "/announcements",
             get(announce_page::page).post(announce_page::submit),
         )
+        .route("/api/v1/airlog", get(airlog::api))
+        .route("/airlog", get(airlog_page::page))
+        .route("/api/v1/exports", get(exports::api))
         .route("/", get(console::home))
         .route("/login", get(login::form).post(login::login))
         .route("/logout", post(login::logout))
