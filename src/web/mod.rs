@@ -22,6 +22,7 @@ pub mod airlog;
 pub mod airlog_page;
 pub mod announce;
 pub mod announce_page;
+pub mod audit_page;
 pub mod auth;
 pub mod console;
 pub mod control;
@@ -32,6 +33,7 @@ pub mod operator;
 pub mod pages;
 pub mod serve;
 pub mod tls;
+pub mod users_page;
 pub mod view;
 
 /// What the handlers share.
@@ -99,6 +101,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/airlog", get(airlog::api))
         .route("/airlog", get(airlog_page::page))
         .route("/api/v1/exports", get(exports::api))
+        .route("/users", get(users_page::page).post(users_page::submit))
+        .route("/audit", get(audit_page::page))
         .route("/", get(console::home))
         .route("/login", get(login::form).post(login::login))
         .route("/logout", post(login::logout))
