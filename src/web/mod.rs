@@ -31,6 +31,7 @@ pub mod locale;
 pub mod login;
 pub mod operator;
 pub mod pages;
+pub mod reports_page;
 pub mod serve;
 pub mod tls;
 pub mod users_page;
@@ -102,6 +103,8 @@ pub fn router(state: AppState) -> Router {
         .route("/airlog", get(airlog_page::page))
         .route("/api/v1/exports", get(exports::api))
         .route("/users", get(users_page::page).post(users_page::submit))
+        .route("/reports", get(reports_page::page))
+        .route("/reports/download", get(reports_page::download_page))
         .route("/audit", get(audit_page::page))
         .route("/", get(console::home))
         .route("/login", get(login::form).post(login::login))
