@@ -161,6 +161,77 @@ pub async fn verify_watched(
     })
 }
 
+/// How one station's chain stands, for a page that shows each station's verdict.
+#[derive(Debug)]
+pub struct StationVerdict {
+    /// Closed rows checked (when the chain holds).
+    pub rows: usize,
+    /// Signed heads checked.
+    pub signed_heads: usize,
+    /// The first problem, when the chain does not hold.
+    pub problem: Option<VerifyError>,
+}
+
+/// Verifies the chain of each of `stations` on its own (a broken chain at one station does
+/// not hide the verdict of the others), with the checks of [`verify_with_key`].
+pub async fn verify_stations(
+    store: &dyn Store,
+    stations: &[String],
+    key: Result<PublicKey, String>,
+) -> Result<BTreeMap<String, StationVerdict>, StoreError> {
+    let heads: BTreeMap<String, (i64, String)> = store
+        .chain_heads()
+        .await?
+        .into_iter()
+        .map(|(s, seq, h)| (s, (seq, h)))
+        .collect();
+    let signed_stations: BTreeSet<String> = store.signed_stations().await?.into_iter().collect();
+    let lengths: HashMap<String, u64> = store
+        .list_bulletins(&crate::store::BulletinFilter::default())
+        .await?
+        .into_iter()
+        .map(|b| (b.id.to_string(), b.audio.duration_ms))
+        .collect();
+    let mut out = BTreeMap::new();
+    for station in stations {
+        let (playing, rows): (Vec<Record>, Vec<Record>) = store
+            .airlog(Some(station), None, None)
+            .await?
+            .into_iter()
+            .partition(|r| r.status == "playing" && r.row_hash.is_empty());
+        let head = heads.get(station).map(|(seq, h)| (*seq, h.as_str()));
+        let mut signed_heads = 0;
+        let checked = async {
+            if signed_stations.contains(station) {
+                let signed = store.signed_heads(station).await?;
+                let key = key.as_ref().map_err(|e| VerifyError::NoKey(e.clone()))?;
+                signed::check(station, &rows, &signed, key)?;
+                signed_heads = signed.len();
+            }
+            chain::verify(station, &rows, head)?;
+            if let Some(bad) = crate::airlog::bound::first_overlong(station, &rows, &lengths) {
+                return Err(VerifyError::from(bad));
+            }
+            check_open(station, &playing, &lengths)
+        }
+        .await;
+        let problem = match checked {
+            Ok(()) => None,
+            Err(VerifyError::Store(e)) => return Err(e),
+            Err(e) => Some(e),
+        };
+        out.insert(
+            station.clone(),
+            StationVerdict {
+                rows: rows.len(),
+                signed_heads,
+                problem,
+            },
+        );
+    }
+    Ok(out)
+}
+
 /// An open row cannot have played more than its bulletin lasts.
 fn check_open(
     station: &str,

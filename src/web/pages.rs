@@ -86,14 +86,38 @@ ul{padding-left:1.2rem;margin:.25rem 0}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}
 .actions form{margin:0}
 button.stop{background:#8a1c12}
+header a.lang{color:#fff}
+textarea,select{width:100%;padding:.6rem;font-size:1rem;border:1px solid #9aa5b1;border-radius:.35rem;font-family:inherit}
+fieldset{border:1px solid #d5dbe1;border-radius:.35rem;margin:.75rem 0;padding:.5rem .75rem}
+fieldset label{display:inline-flex;gap:.35rem;align-items:center;font-weight:400;margin:.25rem 1rem .25rem 0}
+.field-error{color:#8a1c12;margin:.25rem 0}
+.ok{background:#e7f5ea;border:1px solid #b7dfc0;color:#1b5e20;padding:.6rem;border-radius:.35rem}
+.table{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:.92rem}
+th,td{text-align:left;padding:.35rem .4rem;border-bottom:1px solid #e3e8ed;vertical-align:top}
 "#;
 
 /// A whole page: the head, the stylesheet, a header with the user (when logged in) and the
 /// body.
 fn page(title: &str, user: Option<(&str, &str, &str)>, body: Markup) -> Markup {
+    page_in(Lang::Vi, title, user, body)
+}
+
+/// A whole page in `lang`: its words come from the caller; the header's own (log out, the
+/// other language) from here.
+pub(crate) fn page_in(
+    lang: Lang,
+    title: &str,
+    user: Option<(&str, &str, &str)>,
+    body: Markup,
+) -> Markup {
+    let (logout, other, other_code) = match lang {
+        Lang::Vi => ("Đăng xuất", "English", "en"),
+        Lang::En => ("Log out", "Tiếng Việt", "vi"),
+    };
     html! {
         (DOCTYPE)
-        html lang="vi" {
+        html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -105,9 +129,10 @@ fn page(title: &str, user: Option<(&str, &str, &str)>, body: Markup) -> Markup {
                     h1 { "loa · " (title) }
                     @if let Some((name, role, csrf)) = user {
                         span { (name) " (" (role) ")" }
+                        a.lang href=(format!("?lang={other_code}")) hreflang=(other_code) { (other) }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf_token" value=(csrf);
-                            button type="submit" { "Đăng xuất" }
+                            button type="submit" { (logout) }
                         }
                     }
                 }
@@ -246,13 +271,23 @@ pub fn on_air(user: (&str, &str, &str), stations: &[StationView], tz: chrono_tz:
 
 /// A short page saying one thing (a refusal, in Vietnamese), with a way back.
 pub fn message(title: &str, sentence: &str) -> Markup {
-    page(
+    message_in(Lang::Vi, title, sentence)
+}
+
+/// A short page saying one thing in `lang`, with a way back.
+pub fn message_in(lang: Lang, title: &str, sentence: &str) -> Markup {
+    let back = match lang {
+        Lang::Vi => "Về trang đăng nhập",
+        Lang::En => "Back to the login page",
+    };
+    page_in(
+        lang,
         title,
         None,
         html! {
             div.card.login {
                 p.error role="alert" { (sentence) }
-                p { a href="/login" { "Về trang đăng nhập" } }
+                p { a href="/login" { (back) } }
             }
         },
     )
