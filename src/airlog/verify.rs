@@ -118,10 +118,32 @@ pub async fn verify_watched(
         let head = heads.get(&station).map(|(seq, h)| (*seq, h.as_str()));
         if signed_stations.contains(&station) {
             let signed = store.signed_heads(&station).await?;
-            let key = key.as_ref().map_err(|e| VerifyError::NoKey(e.clone()))?;
-            // A cut or re-chained history is named by what the key signed, before the
-            // chain's own complaint about its end.
-            signed::check(&station, &rows, &signed, key)?;
+            // A station played by a commune machine has heads its node signed (at each
+            // upload); each head is checked with the key whose fingerprint it names: one
+            // of the station's nodes, else the district's.
+            let nodes: Vec<PublicKey> = store
+                .station_nodes(&station)
+                .await?
+                .iter()
+                .filter_map(|n| PublicKey::from_hex(&n.public_key))
+                .collect();
+            let mut by_key: BTreeMap<&str, Vec<signed::SignedHead>> = BTreeMap::new();
+            for h in &signed {
+                by_key
+                    .entry(&h.key_fingerprint)
+                    .or_default()
+                    .push(h.clone());
+            }
+            for (fingerprint, heads) in by_key {
+                let node = nodes.iter().find(|k| k.fingerprint() == fingerprint);
+                let key = match node {
+                    Some(k) => k,
+                    None => key.as_ref().map_err(|e| VerifyError::NoKey(e.clone()))?,
+                };
+                // A cut or re-chained history is named by what the key signed, before the
+                // chain's own complaint about its end.
+                signed::check(&station, &rows, &heads, key)?;
+            }
             signed_heads.insert(station.clone(), signed.len());
         }
         chain::verify(&station, &rows, head)?;
