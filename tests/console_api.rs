@@ -104,7 +104,7 @@ fn the_navigation_bar_offers_each_role_its_pages() {
         ("quantri", 8),
         ("dieuhanh", 6),
         ("xa-vinh-an", 6),
-        ("noivu", 5),
+        ("noivu", 6),
     ] {
         let (cookie, _) = session(c.port, name);
         let home = http(c.port, "GET", "/", &[("Cookie", &cookie)], "");

@@ -370,6 +370,13 @@ impl Started {
             ingest: config.ingest.clone(),
             upload_max_bytes: config.http.upload_max_bytes,
             upload_dir: config.data_dir.join("uploads"),
+            signing_key: config.signing_key.clone(),
+            announcing: Arc::new(crate::web::announce::Announcing {
+                tts: config.tts.clone(),
+                audio: AudioStore::new(config.audio_dir()),
+                ingest: config.ingest.clone(),
+                scratch: config.data_dir.join("tmp"),
+            }),
         };
         // Commune machines sync from the same port ([`crate::web::agent`]).
         let agents = Arc::new(crate::agent::server::AgentService {

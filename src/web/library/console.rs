@@ -19,9 +19,9 @@ use crate::library::ApprovalState;
 
 use super::super::api::stations;
 use super::super::auth::{authenticate, Caller, Client};
-use super::super::pages::{self, Who};
+use super::super::pages;
 use super::super::AppState;
-use super::page::{self, Abilities, DetailPage, Flash, ListPage, UploadProblem};
+use super::page::{self, Abilities, DetailPage, Flash, ListPage, UploadProblem, Who};
 use super::upload;
 use super::{EditForm, LibraryError, LibraryQuery};
 

@@ -12,7 +12,31 @@ use maud::{html, Markup};
 use crate::library::{ApprovalState, Bulletin, Kind, Priority, Topic};
 
 use super::super::api::stations::StationInfo;
-use super::super::pages::{page, Section, Who};
+use crate::access::Role;
+use crate::lang::Lang;
+
+use super::super::pages::page_in;
+
+/// The logged-in user a page is drawn for.
+#[derive(Debug, Clone, Copy)]
+pub struct Who<'a> {
+    /// The account name.
+    pub name: &'a str,
+    /// Its role.
+    pub role: Role,
+    /// The session's CSRF token, for the page's forms.
+    pub csrf: &'a str,
+}
+
+/// A whole console page in Vietnamese for `who`.
+fn page(title: &str, who: &Who, body: Markup) -> Markup {
+    page_in(
+        Lang::Vi,
+        title,
+        Some((who.name, who.role.label_vi(), who.csrf)),
+        body,
+    )
+}
 use super::{BulletinDetail, LibraryQuery};
 
 /// Where the library's script is served.
@@ -315,7 +339,7 @@ pub fn list(p: &ListPage) -> Markup {
     let problem = p.problem.as_ref();
     page(
         t.title,
-        Some((p.who, Section::Library)),
+        p.who,
         html! {
             @match p.flash {
                 Flash::Uploaded(titles) => {
@@ -474,7 +498,7 @@ pub fn detail(p: &DetailPage) -> Markup {
     };
     page(
         &b.title,
-        Some((p.who, Section::Library)),
+        p.who,
         html! {
             p { a href="/library" { "← " (t.back) } }
             @if p.done { p.card role="status" { (t.done) } }
