@@ -113,6 +113,8 @@ dl.facts dd{margin:0;min-width:0}
 .scroll{overflow-x:auto}
 progress{width:100%;max-width:24rem}
 details>summary{cursor:pointer}
+.fill{height:.5rem;background:#e6ebf0;border-radius:.25rem;overflow:hidden;max-width:24rem}
+.fill>div{height:100%;background:#2e7d32}
 "#;
 
 /// A whole page: the head, the stylesheet, a header with the user (when logged in) and the

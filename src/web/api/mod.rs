@@ -95,6 +95,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(library::approve))
         .routes(routes!(library::retire))
         .routes(routes!(library::audio))
+        .routes(routes!(super::schedule::api))
 }
 
 /// The routes that take an upload's large body (their own limits, [`super::serve`]).
@@ -139,6 +140,7 @@ mod tests {
             "/api/v1/bulletins/{id}",
             "/api/v1/bulletins/{id}/approve",
             "/api/v1/bulletins/{id}/audio",
+            "/api/v1/schedules/{week}",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path}");
         }
