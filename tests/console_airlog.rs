@@ -255,3 +255,74 @@ fn every_role_downloads_the_exports_it_may_streamed_and_audited() {
     assert!(by_commune["after"].as_str().unwrap().contains("\"rows\""));
     c.loa.run(&["audit", "verify"]).expect(0);
 }
+
+#[test]
+fn the_reports_page_downloads_what_the_api_does_and_says_a_refusal_as_a_page() {
+    let c = played();
+    let port = c.port;
+    let (commune, _) = session(port, "xa-vinh-an");
+    let page = get(port, "/reports", &commune);
+    assert_eq!(page.status, 200);
+    for w in [
+        "Báo cáo",
+        "Tải báo cáo",
+        "Xã Vĩnh An",
+        "href=\"/airlog\"",
+        "href=\"/announcements\"",
+    ] {
+        assert!(page.body.contains(w), "{w}: {}", page.body);
+    }
+    assert!(!page.body.contains("Xã Vĩnh Tiến"), "only its stations");
+    assert!(
+        !page.body.contains("href=\"/users\""),
+        "no admin pages offered"
+    );
+    let en = get(port, "/reports?lang=en", &commune);
+    assert!(
+        en.body.contains("Reports") && en.body.contains("Download"),
+        "{}",
+        en.body
+    );
+    let q = format!(
+        "quarter=&year=&from={}&to={}&format=csv&lang=vi",
+        day(),
+        day()
+    );
+    let csv = get(port, &format!("/reports/download?{q}"), &commune);
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    assert!(csv.body.starts_with('\u{feff}') && csv.body.contains("vinh-an"));
+    let other = get(
+        port,
+        &format!("/reports/download?{q}&station=vinh-tien"),
+        &commune,
+    );
+    assert_eq!(other.status, 404);
+    assert!(other.body.contains("Không có đài này"), "{}", other.body);
+    let bad = get(port, "/reports/download?format=csv", &commune);
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("Không tải được"), "{}", bad.body);
+    // The home page in English too, with the navigation; an admin is offered its pages.
+    let (admin, _) = session(port, "quantri");
+    let home = get(port, "/?lang=en", &admin);
+    for w in [
+        "On air",
+        "Announcements",
+        "href=\"/users\"",
+        "href=\"/audit\"",
+    ] {
+        assert!(home.body.contains(w), "{w}: {}", home.body);
+    }
+    assert!(
+        !home.body.contains("Đang phát") && !home.body.contains("Chờ buổi phát"),
+        "{}",
+        home.body
+    );
+    let vi = get(port, "/?lang=vi", &admin);
+    assert!(vi.body.contains("Đang phát") && vi.body.contains("Nhật ký thao tác"));
+    let downloads = audit(&c.loa)
+        .into_iter()
+        .filter(|e| e["action"] == "report_download")
+        .count();
+    assert_eq!(downloads, 1);
+    c.loa.run(&["audit", "verify"]).expect(0);
+}

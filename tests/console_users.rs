@@ -239,3 +239,127 @@ fn only_an_admin_reads_the_audit_page_whose_verdict_names_an_edited_entry() {
     let page = http(port, "GET", "/audit", &[("Cookie", &admin)], "");
     assert!(page.body.contains("bị thay đổi tại mục 2"), "{}", page.body);
 }
+
+#[test]
+fn the_accounts_and_audit_api_answer_an_admin_only_with_csrf_under_a_session() {
+    let c = console("");
+    let port = c.port;
+    let json = |r: &Resp| -> serde_json::Value {
+        serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body))
+    };
+    let call = |method: &str, path: &str, cookie: &str, csrf: Option<&str>, body: &str| {
+        let mut h = vec![("Cookie", cookie), ("Content-Type", "application/json")];
+        if let Some(t) = csrf {
+            h.push(("X-CSRF-Token", t));
+        }
+        http(port, method, path, &h, body)
+    };
+    let add = r#"{"name":"Lê Thị Hoa","role":"viewer","password":"mật khẩu mới 2026"}"#;
+    for user in ["dieuhanh", "xa-vinh-an", "noivu"] {
+        let (cookie, csrf) = session(port, user);
+        for (m, path, body) in [
+            ("GET", "/api/v1/users", ""),
+            ("GET", "/api/v1/audit", ""),
+            ("POST", "/api/v1/users", add),
+            ("POST", "/api/v1/users/noivu/disable", ""),
+            ("POST", "/api/v1/users/noivu/token", ""),
+        ] {
+            assert_eq!(
+                call(m, path, &cookie, Some(&csrf), body).status,
+                403,
+                "{user} {m} {path}"
+            );
+        }
+    }
+    let (admin, csrf) = session(port, "quantri");
+    assert_eq!(
+        call("POST", "/api/v1/users", &admin, None, add).status,
+        403,
+        "CSRF"
+    );
+    let r = call("POST", "/api/v1/users", &admin, Some(&csrf), add);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let dup = call("POST", "/api/v1/users", &admin, Some(&csrf), add);
+    assert_eq!(dup.status, 400);
+    assert!(dup.body.contains("already exists"), "{}", dup.body);
+    let list = json(&call("GET", "/api/v1/users", &admin, None, ""));
+    let names: Vec<&str> = list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["dieuhanh", "Lê Thị Hoa", "noivu", "quantri", "xa-vinh-an"],
+        "Vietnamese order"
+    );
+    let name = enc("Lê Thị Hoa");
+    let t = json(&call(
+        "POST",
+        &format!("/api/v1/users/{name}/token"),
+        &admin,
+        Some(&csrf),
+        "",
+    ));
+    let token = t["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        http(
+            port,
+            "GET",
+            "/api/status",
+            &[("Authorization", &format!("Bearer {token}"))],
+            ""
+        )
+        .status,
+        200
+    );
+    let r = call(
+        "POST",
+        &format!("/api/v1/users/{name}/password"),
+        &admin,
+        Some(&csrf),
+        r#"{"password":"ngắn"}"#,
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("at least 8"), "{}", r.body);
+    assert_eq!(
+        call(
+            "POST",
+            &format!("/api/v1/users/{name}/disable"),
+            &admin,
+            Some(&csrf),
+            ""
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        http(
+            port,
+            "GET",
+            "/api/status",
+            &[("Authorization", &format!("Bearer {token}"))],
+            ""
+        )
+        .status,
+        401
+    );
+    let a = json(&call(
+        "GET",
+        "/api/v1/audit?action=user_disable",
+        &admin,
+        None,
+        "",
+    ));
+    assert_eq!(a["ok"], true);
+    let entries = a["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["actor"], "quantri");
+    assert_eq!(entries[0]["target"], "Lê Thị Hoa");
+    assert_eq!(
+        call("GET", "/api/v1/audit?since=x", &admin, None, "").status,
+        400
+    );
+    c.loa.run(&["audit", "verify"]).expect(0);
+}

@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::playout::control::{Event, StationHandle};
 use crate::store::Store;
 
+pub mod accounts_api;
 pub mod agent;
 pub mod airlog;
 pub mod airlog_page;
@@ -31,6 +32,7 @@ pub mod locale;
 pub mod login;
 pub mod operator;
 pub mod pages;
+pub mod reports_page;
 pub mod serve;
 pub mod tls;
 pub mod users_page;
@@ -102,7 +104,20 @@ pub fn router(state: AppState) -> Router {
         .route("/airlog", get(airlog_page::page))
         .route("/api/v1/exports", get(exports::api))
         .route("/users", get(users_page::page).post(users_page::submit))
+        .route("/reports", get(reports_page::page))
+        .route("/reports/download", get(reports_page::download_page))
         .route("/audit", get(audit_page::page))
+        .route(
+            "/api/v1/users",
+            get(accounts_api::list).post(accounts_api::add),
+        )
+        .route(
+            "/api/v1/users/{name}/password",
+            post(accounts_api::password),
+        )
+        .route("/api/v1/users/{name}/disable", post(accounts_api::disable))
+        .route("/api/v1/users/{name}/token", post(accounts_api::token))
+        .route("/api/v1/audit", get(accounts_api::audit))
         .route("/", get(console::home))
         .route("/login", get(login::form).post(login::login))
         .route("/logout", post(login::logout))
