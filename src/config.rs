@@ -81,6 +81,15 @@ build_ahead_days = 3
 # ahead their manifest covers (1 to 31), so a node keeps playing through a dead link.
 horizon_days = 7
 
+[announce]
+# The text-to-speech command that turns a typed announcement (the console's Thông báo page,
+# POST /api/v1/stations/CODE/announcements with "text") into audio. Arguments are separated
+# by spaces; {out} is replaced by the WAV file it must write; the text comes on its stdin
+# (UTF-8, NFC). The audio it makes is ingested like any uploaded file. Replace it with a
+# better Vietnamese voice when you have one, e.g.
+#   tts_command = "piper --model /opt/piper/vi_VN-vais1000-medium.onnx --output_file {out}"
+tts_command = "espeak-ng -v vi -w {out} --stdin"
+
 [airlog]
 # The district's Ed25519 key that signs each station's chain head and every export's
 # integrity block (relative to the data dir). Created 0600 by `loa init`, or by the first
@@ -130,6 +139,58 @@ struct RawConfig {
     airlog: RawAirlog,
     #[serde(default)]
     agent: RawAgent,
+    #[serde(default)]
+    announce: RawAnnounce,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAnnounce {
+    tts_command: String,
+}
+
+impl Default for RawAnnounce {
+    fn default() -> Self {
+        RawAnnounce {
+            tts_command: DEFAULT_TTS.into(),
+        }
+    }
+}
+
+/// The text-to-speech command when the config names none.
+pub const DEFAULT_TTS: &str = "espeak-ng -v vi -w {out} --stdin";
+
+/// The text-to-speech command of `[announce] tts_command`: a program and its arguments, one
+/// of which holds `{out}` (the WAV file to write); the text goes to its stdin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TtsCommand {
+    /// The program.
+    pub program: String,
+    /// Its arguments, `{out}` still in place.
+    pub args: Vec<String>,
+}
+
+impl TtsCommand {
+    /// Parses the configured text: words separated by spaces, `{out}` among them.
+    pub fn parse(text: &str) -> Result<TtsCommand, String> {
+        let mut words = text.split_whitespace().map(str::to_string);
+        let program = words
+            .next()
+            .ok_or("announce.tts_command is empty (default: espeak-ng -v vi -w {out} --stdin)")?;
+        let args: Vec<String> = words.collect();
+        if !args.iter().any(|a| a.contains("{out}")) {
+            return Err(format!(
+                "announce.tts_command '{text}' does not say where to write the audio: put {{out}} where the WAV file's path goes"
+            ));
+        }
+        Ok(TtsCommand { program, args })
+    }
+
+    /// The arguments with `{out}` replaced by `out`.
+    pub fn args_for(&self, out: &Path) -> Vec<String> {
+        let out = out.display().to_string();
+        self.args.iter().map(|a| a.replace("{out}", &out)).collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -487,6 +548,8 @@ pub struct Config {
     pub signing_key: PathBuf,
     /// What commune machines are served.
     pub agent: AgentConfig,
+    /// How a typed announcement becomes audio.
+    pub tts: TtsCommand,
 }
 
 /// A config that cannot be used, naming the file or variable and the problem.
@@ -745,7 +808,9 @@ impl Config {
         } else {
             crate::text::nfc(raw.operator.trim())
         };
+        let tts = TtsCommand::parse(&raw.announce.tts_command).map_err(|m| invalid(&file, m))?;
         Ok(Config {
+            tts,
             data_dir: data_dir.to_path_buf(),
             database,
             timezone,
@@ -874,6 +939,27 @@ mod tests {
         assert_eq!(load("", &[]).unwrap().http.exposure_refusal(), None);
         let half = load("[http]\ntls_cert = \"c.pem\"\n", &[]).unwrap_err();
         assert!(half.to_string().contains("http.tls_key"), "{half}");
+    }
+
+    #[test]
+    fn the_text_to_speech_command_defaults_to_espeak_ng_and_must_name_its_output() {
+        let c = load(DEFAULT_CONFIG_TOML, &[]).unwrap();
+        assert_eq!(c.tts, TtsCommand::parse(DEFAULT_TTS).unwrap());
+        assert_eq!(c.tts.program, "espeak-ng");
+        assert_eq!(
+            c.tts.args_for(Path::new("/tmp/a b.wav")),
+            ["-v", "vi", "-w", "/tmp/a b.wav", "--stdin"]
+        );
+        let piper = load(
+            "[announce]\ntts_command = \"piper --output_file {out}\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(piper.tts.program, "piper");
+        for bad in ["", "   ", "espeak-ng -v vi"] {
+            let err = load(&format!("[announce]\ntts_command = \"{bad}\"\n"), &[]).unwrap_err();
+            assert!(err.to_string().contains("announce.tts_command"), "{err}");
+        }
     }
 
     #[test]

@@ -173,6 +173,38 @@ fn sha(n: u8) -> String {
     format!("{n:02x}").repeat(32)
 }
 
+/// A station's chain of `n` closed item rows as a node writes them.
+fn agent_chain(station: &str, n: usize) -> Vec<loa::airlog::Record> {
+    let mut prev = loa::airlog::chain::genesis(station);
+    (0..n)
+        .map(|i| {
+            let mut r = loa::airlog::Record {
+                seq: i as i64 + 1,
+                level: "item".into(),
+                station: station.into(),
+                slot_start: "2023-03-06T22:30:00.000000Z".into(),
+                bulletin_id: None,
+                sha256: Some("ab".repeat(32)),
+                planned_start: format!("2023-03-06T22:3{i}:00.000000Z"),
+                actual_start: Some(format!("2023-03-06T22:3{i}:00.000000Z")),
+                actual_end: Some(format!("2023-03-06T22:3{i}:30.000000Z")),
+                played_ms: 30_000,
+                status: loa::airlog::AirStatus::Aired,
+                source: loa::airlog::CueSource::Schedule,
+                reason: loa::airlog::AirReason::none(),
+                gain_db: Some(-0.1 - 0.2),
+                who: "loa".into(),
+                link_seq: None,
+                prev_hash: prev.clone(),
+                row_hash: String::new(),
+            };
+            r.row_hash = loa::airlog::chain::row_hash(&r);
+            prev = r.row_hash.clone();
+            r
+        })
+        .collect()
+}
+
 macro_rules! store_suite {
     ($backend:ident) => {
         mod $backend {
@@ -319,6 +351,81 @@ macro_rules! store_suite {
                 for q in [
                     "UPDATE airlog_signed_heads SET seq = 1",
                     "DELETE FROM airlog_signed_heads",
+                ] {
+                    assert!(b.try_exec(q).await.is_err(), "{q} is refused");
+                }
+                b.teardown().await;
+            }
+
+            #[tokio::test]
+            async fn a_nodes_rows_are_appended_verbatim_after_the_held_head_and_never_changed() {
+                use loa::store::{AgentAppend, Appended, NewEnrolToken};
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let key = loa::airlog::key::DistrictKey::from_seed([9; 32]);
+                let node = key.public().hex();
+                let t0 = at("2026-12-06T03:00:00Z");
+                s.add_enrol_token(&NewEnrolToken {
+                    token_hash: "h".into(),
+                    station: "vinh-an".into(),
+                    created_by: "Nguyễn Văn An".into(),
+                    created_at: t0,
+                    expires_at: t0 + chrono::Duration::hours(1),
+                })
+                .await
+                .unwrap();
+                s.redeem_enrol_token("h", &node, t0).await.unwrap().unwrap();
+                let rows = agent_chain("vinh-an", 4);
+                let sign = |r: &loa::airlog::Record| {
+                    loa::airlog::signed::SignedHead::sign(&key, "vinh-an", r.seq, &r.row_hash, t0)
+                };
+                let h1 = sign(&rows[1]);
+                let first = AgentAppend {
+                    station: "vinh-an",
+                    node: &node,
+                    after: None,
+                    rows: &rows[..2],
+                    signed: &h1,
+                    received_at: "2026-12-06T03:00:00.000000Z",
+                };
+                assert_eq!(s.append_agent_rows(&first).await.unwrap(), Appended::Stored);
+                assert_eq!(
+                    s.chain_head("vinh-an").await.unwrap(),
+                    Some((rows[1].seq, rows[1].row_hash.clone()))
+                );
+                // The same append again finds the head moved: nothing is stored twice.
+                assert_eq!(s.append_agent_rows(&first).await.unwrap(), Appended::HeadMoved);
+                assert_eq!(
+                    s.agent_held("vinh-an", 1, 9).await.unwrap().len(),
+                    2
+                );
+                let h3 = sign(&rows[3]);
+                let second = AgentAppend {
+                    after: Some((rows[1].seq, &rows[1].row_hash)),
+                    rows: &rows[2..],
+                    signed: &h3,
+                    ..first
+                };
+                assert_eq!(s.append_agent_rows(&second).await.unwrap(), Appended::Stored);
+                // Read back exactly, beside the district's own rows, by every reader.
+                assert_eq!(s.airlog(Some("vinh-an"), None, None).await.unwrap(), rows);
+                assert_eq!(s.airlog_stations().await.unwrap(), vec!["vinh-an".to_string()]);
+                let page = s
+                    .airlog_page("vinh-an", at("2023-03-06T00:00:00Z"), at("2023-03-08T00:00:00Z"), None, 10)
+                    .await
+                    .unwrap();
+                assert_eq!(page, rows);
+                // The node's signed heads verify with its own key (no district key needed).
+                let v = loa::airlog::verify::verify_with_key(s.as_ref(), Err("none".into()))
+                    .await
+                    .unwrap();
+                assert_eq!(v.signed_heads["vinh-an"], 2);
+                assert_eq!(v.stations["vinh-an"], 4);
+                for q in [
+                    "UPDATE agent_airlog SET played_ms = 1",
+                    "DELETE FROM agent_airlog",
                 ] {
                     assert!(b.try_exec(q).await.is_err(), "{q} is refused");
                 }

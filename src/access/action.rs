@@ -80,6 +80,9 @@ actions! {
     Urgent = "urgent", "thông báo khẩn";
     /// Downloaded a report or export.
     ReportDownload = "report_download", "tải báo cáo";
+    /// Sent a normal or priority announcement (it waits for the next slot instance; an
+    /// emergency one is recorded as [`Action::Urgent`]).
+    Announce = "announce", "gửi thông báo";
 }
 
 /// A stored action name that is not in the table.

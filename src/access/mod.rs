@@ -2,9 +2,11 @@
 //! stations and take which actions ([`rules`], the one place that decides), passwords and
 //! tokens ([`password`]), the hash-chained record of every operator action ([`audit`]), the
 //! login rate limit ([`limit`]) and the session and CSRF rules of the console ([`session`]).
-//! Pure: the store keeps users and entries ([`crate::store::UserStore`],
+//! [`accounts`] changes accounts over a store for the CLI and the console; the rest is
+//! pure: the store keeps users and entries ([`crate::store::UserStore`],
 //! [`crate::store::AuditStore`]), the CLI and the coming web console call these.
 
+pub mod accounts;
 pub mod action;
 pub mod audit;
 pub mod limit;

@@ -65,7 +65,7 @@ pub fn role_may(role: Role, action: Action) -> bool {
         // Everyone logs in and out; a failed login is recorded, not permitted.
         Login | Logout | LoginFailed => true,
         UserAdd | UserPasswd | UserDisable | TokenIssue => role == Role::Admin,
-        BulletinUpload | Play | Skip | Stop | Urgent => role != Role::Viewer,
+        BulletinUpload | Play | Skip | Stop | Urgent | Announce => role != Role::Viewer,
         ReportDownload => true,
         Approve | Retire | Remove | Edit | ScheduleBuild | Pin | Unpin | Lock | Unlock => {
             matches!(role, Role::Admin | Role::Operator)
@@ -152,6 +152,7 @@ mod tests {
             Action::Skip,
             Action::Stop,
             Action::Urgent,
+            Action::Announce,
             Action::BulletinUpload,
             Action::ReportDownload,
         ] {

@@ -169,7 +169,20 @@ impl Client {
 
     /// The station's manifest, or `None` when it is still the one tagged `etag`.
     pub async fn manifest(&self, etag: Option<&str>) -> Result<Option<NewManifest>, ClientError> {
-        let mut req = self.signed(Method::GET, "/agent/v1/manifest", Vec::new())?;
+        self.manifest_for(etag, None).await
+    }
+
+    /// The station's manifest of `window` (none: from the server's today).
+    pub async fn manifest_for(
+        &self,
+        etag: Option<&str>,
+        window: Option<super::sync::Window>,
+    ) -> Result<Option<NewManifest>, ClientError> {
+        let path = match window {
+            Some(w) => format!("/agent/v1/manifest?from={}&days={}", w.from, w.days),
+            None => "/agent/v1/manifest".to_string(),
+        };
+        let mut req = self.signed(Method::GET, &path, Vec::new())?;
         if let Some(tag) = etag {
             req = req.header("if-none-match", tag);
         }
@@ -210,6 +223,48 @@ impl Client {
             return Ok(resp);
         }
         refused_unless_ok(resp).await
+    }
+}
+
+impl Client {
+    /// The head the server holds for this node's station.
+    pub async fn airlog_head(&self) -> Result<Option<super::homeward::Head>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            head: Option<super::homeward::Head>,
+        }
+        let req = self.signed(Method::GET, "/agent/v1/airlog/head", Vec::new())?;
+        let a: Answer = self
+            .json(refused_unless_ok(self.send(req).await?).await?)
+            .await?;
+        Ok(a.head)
+    }
+
+    /// Sends rows that follow the server's head.
+    pub async fn upload_airlog(
+        &self,
+        upload: &super::inbox::Upload,
+    ) -> Result<super::inbox::Taken, ClientError> {
+        let body = serde_json::to_vec(upload)
+            .map_err(|e| ClientError::Bad(format!("cannot write the upload: {e}")))?;
+        let req = self
+            .signed(Method::POST, "/agent/v1/airlog", body)?
+            .header("content-type", "application/json");
+        self.json(refused_unless_ok(self.send(req).await?).await?)
+            .await
+    }
+
+    /// A JSON answer's body.
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        resp: reqwest::Response,
+    ) -> Result<T, ClientError> {
+        let bytes = resp.bytes().await.map_err(|e| ClientError::Unreachable {
+            server: self.server.clone(),
+            why: error_chain(&e),
+        })?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ClientError::Bad(format!("the server's answer: {e}")))
     }
 }
 

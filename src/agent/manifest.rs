@@ -37,6 +37,10 @@ pub struct Manifest {
     pub bulletins: BTreeMap<String, ManifestBulletin>,
     /// What plays when a slot has nothing (bulletin ids, in order).
     pub fallback: Vec<String>,
+    /// The plan's text as the server serves it: the node plays with the same plan (its
+    /// fallback, and its slots past the manifest's days).
+    #[serde(default)]
+    pub plan_text: String,
 }
 
 /// The station a manifest is for.
@@ -71,6 +75,13 @@ pub struct ManifestBulletin {
     pub duration_ms: u64,
     /// Integrated loudness, LUFS (playout's gain).
     pub loudness_lufs: Option<f64>,
+    /// True peak, dBTP (playout's gain stays under the ceiling).
+    #[serde(default)]
+    pub true_peak_dbtp: Option<f64>,
+    /// Everything ingest measured of the audio (its format, frames, silences): the node's
+    /// player reads the bulletin as the district's does.
+    #[serde(default)]
+    pub facts: Option<crate::library::AudioFacts>,
 }
 
 impl ManifestBulletin {
@@ -86,6 +97,8 @@ impl ManifestBulletin {
             container: b.audio.container.clone(),
             duration_ms: b.audio.duration_ms,
             loudness_lufs: b.audio.loudness_lufs,
+            true_peak_dbtp: b.audio.true_peak_dbtp,
+            facts: Some(b.audio.clone()),
         }
     }
 }
@@ -126,6 +139,7 @@ impl Manifest {
                 .map(|b| (b.id.to_string(), ManifestBulletin::of(b)))
                 .collect(),
             fallback: plan.fallback.iter().map(|id| id.to_string()).collect(),
+            plan_text: plan.text.to_string(),
         }
     }
 
@@ -227,6 +241,8 @@ mod tests {
                 container: "wav".into(),
                 duration_ms: 1,
                 loudness_lufs: None,
+                true_peak_dbtp: None,
+                facts: None,
             },
         );
         assert!(m.check().is_err());

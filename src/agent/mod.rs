@@ -11,15 +11,26 @@
 //! - [`client`]: the machine's HTTP(S) client (reqwest with rustls).
 //! - [`pin`]: trusting the server by its certificate's SHA-256.
 //! - [`sync`]: one sync: the manifest, then the missing media, resumed and verified.
+//! - [`homeward`]: the airlog upload's decisions (what the node sends, what the server
+//!   takes). Pure.
+//! - [`inbox`]: the district side of an upload: the held head, the checks, the store.
+//! - [`upload`]: the node side: its chain after the server's head, signed, in batches.
+//! - [`programme`]: the node's programme: slot playlists and bulletins from the kept
+//!   manifest and the verified cache.
+//! - [`run`]: `loa agent run`: sync, play from the cache, upload.
 //!
-//! Not yet: playing from the cache, uploading the airlog, the announcement stream, status
-//! reports to the server, clock offset.
+//! Not yet: the announcement stream, status reports to the server, clock offset.
 
 pub mod auth;
 pub mod client;
+pub mod homeward;
+pub mod inbox;
 pub mod manifest;
 pub mod node;
 pub mod pin;
+pub mod programme;
 pub mod range;
+pub mod run;
 pub mod server;
 pub mod sync;
+pub mod upload;

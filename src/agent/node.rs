@@ -1,7 +1,8 @@
 //! A commune machine's own files, under `DATA_DIR/agent/`: `agent.toml` (the server's URL
 //! and the station it enrolled for), `node.key` (its Ed25519 key, 0600, never sent or
-//! logged), `manifest.json` (the last good manifest and its tag) and `media/` (verified
-//! audio named by SHA-256; downloads in progress end in `.part`).
+//! logged), `manifest.json` (the last good manifest and its tag), `media/` (verified
+//! audio named by SHA-256; downloads in progress end in `.part`) and `airlog.db` (the
+//! node's own SQLite store: its hash-chained airlog, never emptied by an upload).
 
 use std::path::{Path, PathBuf};
 
@@ -96,6 +97,17 @@ impl NodeKey {
     pub fn sign(&self, message: &[u8]) -> String {
         self.0.sign(message)
     }
+
+    /// Its signature over a chain head (the server keeps it beside the rows).
+    pub fn sign_head(
+        &self,
+        station: &str,
+        seq: i64,
+        row_hash: &str,
+        at: DateTime<Utc>,
+    ) -> crate::airlog::signed::SignedHead {
+        crate::airlog::signed::SignedHead::sign(&self.0, station, seq, row_hash, at)
+    }
 }
 
 impl NodeDir {
@@ -119,6 +131,11 @@ impl NodeDir {
     /// `manifest.json`.
     pub fn manifest_path(&self) -> PathBuf {
         self.root.join("manifest.json")
+    }
+
+    /// `airlog.db`: the node's own store (its hash-chained airlog).
+    pub fn airlog_db_path(&self) -> PathBuf {
+        self.root.join("airlog.db")
     }
 
     /// `media/`.

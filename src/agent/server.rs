@@ -144,9 +144,31 @@ impl AgentService {
     /// The manifest of a station from its local today for the horizon, building weeks not
     /// kept yet.
     pub async fn manifest(&self, station: &Station) -> Result<Served, AgentError> {
+        self.manifest_for(station, None).await
+    }
+
+    /// The manifest of a station from `window`'s first day (none: its local today) for at
+    /// least `window`'s days and the horizon ([`MAX_WINDOW_DAYS`] at most): a node rendering
+    /// a range on a simulated clock asks for that range.
+    pub async fn manifest_for(
+        &self,
+        station: &Station,
+        window: Option<(NaiveDate, u32)>,
+    ) -> Result<Served, AgentError> {
         let now = self.clock.now();
-        let today = now.with_timezone(&station.timezone).date_naive();
-        let (from, to) = horizon(station, today, self.horizon_days);
+        let (today, days) = match window {
+            Some((from, days)) if days == 0 || days > MAX_WINDOW_DAYS => {
+                return Err(AgentError::Bad(format!(
+                    "days={days}: a manifest covers 1 to {MAX_WINDOW_DAYS} days (from {from})"
+                )))
+            }
+            Some((from, days)) => (from, days.max(self.horizon_days)),
+            None => (
+                now.with_timezone(&station.timezone).date_naive(),
+                self.horizon_days,
+            ),
+        };
+        let (from, to) = horizon(station, today, days);
         let built = StateChange {
             by: self.who.clone(),
             at: now,
@@ -171,17 +193,36 @@ impl AgentService {
             .iter()
             .map(|b| (b.audio.sha256.clone(), self.audio.path_of(&b.audio_path)))
             .collect();
-        let manifest = Manifest::build(
-            &self.plan,
-            station,
-            today,
-            self.horizon_days,
-            slots,
-            &bulletins,
-        );
+        let manifest = Manifest::build(&self.plan, station, today, days, slots, &bulletins);
         Ok(Served { manifest, files })
     }
+
+    /// Where the audio `sha256` of `station` is: a file of its manifest of today, or of an
+    /// approved bulletin meant for the station (a node rendering another range names those);
+    /// anything else is not the station's (404).
+    pub async fn media_file(&self, station: &Station, sha256: &str) -> Result<PathBuf, AgentError> {
+        let served = self.manifest(station).await?;
+        if let Some(p) = served.files.get(sha256) {
+            return Ok(p.clone());
+        }
+        let b = self.store.bulletin_by_sha256(sha256).await?;
+        match b {
+            Some(b)
+                if b.state == crate::library::ApprovalState::Approved
+                    && (b.meta.targets(&station.code) || self.plan.fallback.contains(&b.id)) =>
+            {
+                Ok(self.audio.path_of(&b.audio_path))
+            }
+            _ => Err(AgentError::NotFound(format!(
+                "no audio {sha256} for station '{}'",
+                station.code
+            ))),
+        }
+    }
 }
+
+/// The most days a node may ask a manifest for.
+pub const MAX_WINDOW_DAYS: u32 = 62;
 
 /// The instants a manifest of `days` days from local `today` covers: local midnight to
 /// local midnight (an hour either way where a zone has no midnight that day).

@@ -58,17 +58,37 @@ pub enum SyncError {
     Client(#[from] ClientError),
 }
 
+/// The days a manifest is asked for: from `from`, at least `days` (the server adds its
+/// horizon). A simulated run asks for its range; the daemon asks for none (today).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The first local date.
+    pub from: chrono::NaiveDate,
+    /// How many days at least.
+    pub days: u32,
+}
+
 /// Syncs once: the manifest, then the missing media.
 pub async fn once(
     dir: &NodeDir,
     client: &Client,
     clock: &dyn Clock,
 ) -> Result<SyncReport, SyncError> {
+    once_for(dir, client, clock, None).await
+}
+
+/// Syncs once, the manifest of `window` (none: from today).
+pub async fn once_for(
+    dir: &NodeDir,
+    client: &Client,
+    clock: &dyn Clock,
+    window: Option<Window>,
+) -> Result<SyncReport, SyncError> {
     dir.create()?;
     let kept = dir.kept_manifest()?;
     let mut report = SyncReport::default();
     let kept = match client
-        .manifest(kept.as_ref().map(|k| k.etag.as_str()))
+        .manifest_for(kept.as_ref().map(|k| k.etag.as_str()), window)
         .await?
     {
         Some(new) => {

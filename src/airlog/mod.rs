@@ -35,7 +35,7 @@ pub mod verify;
 
 /// One airlog row as stored (instants as fixed-width RFC 3339 UTC text, as in the store),
 /// its fixed words parsed into types where it left the store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Record {
     /// Sequence number, increasing across the whole log.
     pub seq: i64,

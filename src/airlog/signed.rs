@@ -14,7 +14,7 @@ use crate::store::Store;
 pub const HEAD_FORMAT: &str = "loa-airlog-head/1";
 
 /// One signed chain head, as stored and exported.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct SignedHead {
     /// Station code.
     pub station: String,

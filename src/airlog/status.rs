@@ -134,6 +134,12 @@ code_enum!(
         Fallback = "fallback",
         /// An item played again because it failed, was cut or missed earlier.
         Makeup = "makeup",
+        /// A normal-level announcement (Circular 39/2020): queued into the next slot
+        /// instance, after its scheduled items.
+        Announcement = "announcement",
+        /// A priority-level announcement (Circular 39/2020): queued into the next slot
+        /// instance, ahead of its other items.
+        Priority = "priority",
     }
 );
 
@@ -184,6 +190,8 @@ impl Render for CueSource {
                 CueSource::Urgent => "Khẩn cấp",
                 CueSource::Fallback => "Dự phòng",
                 CueSource::Makeup => "Phát bù",
+                CueSource::Announcement => "Thông báo",
+                CueSource::Priority => "Thông báo ưu tiên",
             },
             Lang::En => match self {
                 CueSource::Schedule => "schedule",
@@ -191,6 +199,8 @@ impl Render for CueSource {
                 CueSource::Urgent => "urgent",
                 CueSource::Fallback => "fallback",
                 CueSource::Makeup => "make-up",
+                CueSource::Announcement => "announcement",
+                CueSource::Priority => "priority announcement",
             },
         }
         .to_string()

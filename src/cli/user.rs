@@ -8,11 +8,11 @@ use std::path::Path;
 
 use clap::Subcommand;
 
+use crate::access::accounts;
 use crate::access::audit::AuditDraft;
-use crate::access::password::{Password, SecretToken};
+use crate::access::password::Password;
 use crate::access::{Action, Grant, Role, User, UserName};
 use crate::clock::{Clock, SystemClock};
-use crate::store::{NewUser, UserError};
 
 use super::output::print_json;
 use super::Failure;
@@ -60,7 +60,7 @@ pub enum UserCommand {
     },
 }
 
-/// Runs a `loa user` command.
+/// Runs a `loa user` command (the changes through [`accounts`], as the console makes them).
 pub async fn run(data_dir: &Path, cmd: UserCommand) -> Result<(), Failure> {
     match cmd {
         UserCommand::Add {
@@ -69,20 +69,24 @@ pub async fn run(data_dir: &Path, cmd: UserCommand) -> Result<(), Failure> {
             stations,
             ..
         } => {
-            let name = parse_name(&name)?;
-            let role = Role::try_from(role.as_str()).map_err(Failure::input)?;
-            let grant = Grant::new(role, &stations).map_err(Failure::input)?;
-            let hash = read_password()?.hash().map_err(Failure::work)?;
+            // Checked before the password is read, so a typo is said at once.
+            let typed = UserName::parse(&name).map_err(Failure::input)?;
+            let grant = Role::try_from(role.as_str()).map_err(Failure::input)?;
+            Grant::new(grant, &stations).map_err(Failure::input)?;
+            let password = read_password()?;
             let (config, store) = super::library::open(data_dir).await?;
-            let new = NewUser {
-                name: name.clone(),
-                grant,
-                password_hash: hash,
-            };
-            let audit = draft(&config.operator, Action::UserAdd, &name);
-            let result = store.add_user(&new, &audit).await;
+            let draft = drafter(&config.operator);
+            let result = accounts::add(
+                store.as_ref(),
+                typed.as_str(),
+                &role,
+                &stations,
+                &password,
+                &draft,
+            )
+            .await;
             store.close().await;
-            let user = result.map_err(user_failure)?;
+            let user = result.map_err(change_failure)?;
             println!(
                 "đã thêm người dùng / user added: {} ({})",
                 user.name,
@@ -113,34 +117,34 @@ pub async fn run(data_dir: &Path, cmd: UserCommand) -> Result<(), Failure> {
             Ok(())
         }
         UserCommand::Passwd { name, .. } => {
-            let name = parse_name(&name)?;
-            let hash = read_password()?.hash().map_err(Failure::work)?;
+            let name = UserName::parse(&name).map_err(Failure::input)?;
+            let password = read_password()?;
             let (config, store) = super::library::open(data_dir).await?;
-            let audit = draft(&config.operator, Action::UserPasswd, &name);
-            let result = store.set_password(&name, &hash, &audit).await;
+            let draft = drafter(&config.operator);
+            let result =
+                accounts::set_password(store.as_ref(), name.as_str(), &password, &draft).await;
             store.close().await;
-            result.map_err(user_failure)?;
+            result.map_err(change_failure)?;
             println!("đã đổi mật khẩu / password changed: {name}");
             Ok(())
         }
         UserCommand::Disable { name } => {
-            let name = parse_name(&name)?;
+            let name = UserName::parse(&name).map_err(Failure::input)?;
             let (config, store) = super::library::open(data_dir).await?;
-            let audit = draft(&config.operator, Action::UserDisable, &name);
-            let result = store.disable_user(&name, &audit).await;
+            let draft = drafter(&config.operator);
+            let result = accounts::disable(store.as_ref(), name.as_str(), &draft).await;
             store.close().await;
-            result.map_err(user_failure)?;
+            result.map_err(change_failure)?;
             println!("đã khóa người dùng / user disabled: {name}");
             Ok(())
         }
         UserCommand::Token { name } => {
-            let name = parse_name(&name)?;
-            let token = SecretToken::generate().map_err(Failure::work)?;
+            let name = UserName::parse(&name).map_err(Failure::input)?;
             let (config, store) = super::library::open(data_dir).await?;
-            let audit = draft(&config.operator, Action::TokenIssue, &name);
-            let result = store.add_token(&name, &token.hash(), &audit).await;
+            let draft = drafter(&config.operator);
+            let result = accounts::issue_token(store.as_ref(), name.as_str(), &draft).await;
             store.close().await;
-            result.map_err(user_failure)?;
+            let token = result.map_err(change_failure)?;
             eprintln!(
                 "mã API mới của {name}, chỉ hiện một lần / new API token for {name}, shown only once:"
             );
@@ -150,13 +154,16 @@ pub async fn run(data_dir: &Path, cmd: UserCommand) -> Result<(), Failure> {
     }
 }
 
-fn parse_name(s: &str) -> Result<UserName, Failure> {
-    UserName::parse(s).map_err(Failure::input)
+/// The entries this command records: the configured operator, now.
+fn drafter(operator: &str) -> impl Fn(Action, &UserName) -> AuditDraft + Send + Sync + '_ {
+    move |action, name| AuditDraft::cli(SystemClock.now(), operator, action, name.as_str())
 }
 
-/// The entry this command records.
-fn draft(operator: &str, action: Action, name: &UserName) -> AuditDraft {
-    AuditDraft::cli(SystemClock.now(), operator, action, name.as_str())
+fn change_failure(e: accounts::ChangeError) -> Failure {
+    match e {
+        accounts::ChangeError::Store(e) => e.into(),
+        e => Failure::input(e),
+    }
 }
 
 /// The password: stdin, one line.
@@ -178,12 +185,5 @@ fn described(u: &User) -> String {
         format!("{role}, mọi đài / every station")
     } else {
         format!("{role}: {}", u.grant.stations.join(", "))
-    }
-}
-
-fn user_failure(e: UserError) -> Failure {
-    match e {
-        UserError::Store(e) => e.into(),
-        e => Failure::input(e),
     }
 }

@@ -365,6 +365,13 @@ impl Started {
             behind_proxy: config.http.behind_proxy,
             failures: Default::default(),
             timezone: config.timezone,
+            signing_key: config.signing_key.clone(),
+            announcing: Arc::new(crate::web::announce::Announcing {
+                tts: config.tts.clone(),
+                audio: AudioStore::new(config.audio_dir()),
+                ingest: config.ingest.clone(),
+                scratch: config.data_dir.join("tmp"),
+            }),
         };
         // Commune machines sync from the same port ([`crate::web::agent`]).
         let agents = Arc::new(crate::agent::server::AgentService {

@@ -14,6 +14,7 @@
 //! - [`audio_store`]: `ab/cdef….ext` files under the data dir, written durably.
 //! - [`manifest`]: TOML lists of files with their metadata, for `loa library import`.
 //! - [`service`]: the all-or-nothing batch add and the state changes, over a store.
+//! - [`tts`]: typed announcement text to a WAV file by the configured command.
 
 pub mod analysis;
 pub mod audio_store;
@@ -28,6 +29,7 @@ pub mod mp4_edit;
 pub mod regular;
 pub mod service;
 pub mod sniff;
+pub mod tts;
 
 pub use bulletin::{
     ApprovalState, AudioFacts, Bulletin, BulletinId, BulletinMeta, Kind, Priority, StateChange,

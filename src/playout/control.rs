@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use crate::airlog::{AirReason, AirStatus, CueSource};
-use crate::library::BulletinId;
+use crate::library::{Bulletin, BulletinId, Priority};
 use crate::playout::alert::Alert;
 
 /// An operator's command to a station's player (from the control API).
@@ -32,6 +32,19 @@ pub enum Command {
         bulletin: BulletinId,
         /// Now, or after the item on air.
         now: bool,
+        /// Operator.
+        who: String,
+    },
+    /// An announcement at one of Circular 39/2020's levels: `normal` and `priority` wait for
+    /// the station's next slot instance ([`crate::playout::cues::Layout::slot_with`] places
+    /// them), `emergency` interrupts at once as [`Command::Urgent`] does. It carries its
+    /// bulletin, so one made a moment ago (typed text, an upload) plays although the
+    /// player's library snapshot predates it.
+    Announce {
+        /// The bulletin.
+        bulletin: Box<Bulletin>,
+        /// Its level.
+        level: Priority,
         /// Operator.
         who: String,
     },
@@ -157,6 +170,8 @@ pub struct Status {
     pub alerts: Vec<Alert>,
     /// Items waiting to be made up.
     pub makeups: usize,
+    /// Announcements waiting for the next slot instance (normal and priority levels).
+    pub announcements: usize,
     /// The slot instance the station waits for (set by the daemon while it waits; none
     /// while a slot plays, or when none is within the days built ahead).
     pub next_slot: Option<NextSlot>,

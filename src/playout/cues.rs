@@ -1,7 +1,9 @@
 //! The cue queue (pure): what plays next in a slot instance and why. A slot's queue is its
 //! scheduled items at their frame-exact instants, then the make-ups that still fit in the
-//! CCHC time; an empty slot takes the plan's fallback. Operators and urgent announcements
-//! insert into it while it plays.
+//! CCHC time; an empty slot takes the plan's fallback. Announcements of Circular 39/2020's
+//! two waiting levels join the next slot instance: `priority` ones ahead of everything,
+//! `normal` ones after its scheduled items ([`Announced`]). Operators and urgent
+//! (emergency) announcements insert into it while it plays.
 //!
 //! Owns the choice and order of items; it reads no clock, decodes nothing, writes no row.
 //! The library is passed in as data ([`Library`]).
@@ -11,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::airlog::CueSource;
-use crate::library::{Bulletin, BulletinId};
+use crate::library::{Bulletin, BulletinId, Priority};
 use crate::playout::source::output_length;
 use crate::playout::timing::{frames_in, planned_starts};
 use crate::schedule::SlotPlaylist;
@@ -42,6 +44,47 @@ pub struct Makeup {
     pub bulletin: BulletinId,
     /// The row of the miss.
     pub link_seq: Option<i64>,
+}
+
+/// The two announcement levels of Circular 39/2020 that wait for the next slot instance
+/// (the third, emergency, interrupts at once and never waits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    /// Into the next slot instance, after its scheduled items.
+    Normal,
+    /// Into the next slot instance, ahead of its other items.
+    Priority,
+}
+
+impl Waiting {
+    /// The waiting level of an announcement's `level`; `None` for an emergency, which
+    /// interrupts at once instead.
+    pub fn of(level: Priority) -> Option<Waiting> {
+        match level {
+            Priority::Normal => Some(Waiting::Normal),
+            Priority::Priority => Some(Waiting::Priority),
+            Priority::Emergency => None,
+        }
+    }
+
+    /// The airlog source of an announcement at this level.
+    pub fn source(self) -> CueSource {
+        match self {
+            Waiting::Normal => CueSource::Announcement,
+            Waiting::Priority => CueSource::Priority,
+        }
+    }
+}
+
+/// An announcement waiting for the next slot instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Announced {
+    /// The bulletin.
+    pub bulletin: BulletinId,
+    /// Where in the slot it goes.
+    pub level: Waiting,
+    /// Who sent it (the airlog row names them).
+    pub who: String,
 }
 
 /// A slot instance's queue as it starts.
@@ -93,6 +136,70 @@ impl Layout<'_> {
     /// oldest first, as long as each fits in the CCHC time and is valid on the slot's day.
     /// A make-up whose bulletin left the library is dropped.
     pub fn slot(&self, slot: &SlotPlaylist, makeups: VecDeque<Makeup>) -> SlotCues {
+        self.slot_with(slot, makeups, Vec::new())
+    }
+
+    /// The queue of `slot` with the announcements waiting for it: the `priority` ones first,
+    /// in the order sent, from the slot's start; then its items (or the fallback, when it
+    /// has neither items nor announcements) at their planned instants; then the `normal`
+    /// ones, in the order sent; then the make-ups that still fit in the CCHC time left.
+    /// Scheduled items keep their planned instants, so the airlog shows how late a
+    /// priority announcement made them. An announcement is never dropped for want of time:
+    /// what the slot's end cuts is logged and made up like any item.
+    pub fn slot_with(
+        &self,
+        slot: &SlotPlaylist,
+        makeups: VecDeque<Makeup>,
+        announced: Vec<Announced>,
+    ) -> SlotCues {
+        let start = slot.start.with_timezone(&Utc);
+        let length = |id: &BulletinId| self.library.get(id).map_or(0, |b| b.audio.duration_ms);
+        let (ahead, after_items): (Vec<Announced>, Vec<Announced>) = announced
+            .into_iter()
+            .partition(|a| a.level == Waiting::Priority);
+        let mut ahead_ms = 0;
+        let ahead: Vec<Cue> = ahead
+            .into_iter()
+            .map(|a| {
+                let c = self.announced(&a, after(start, ahead_ms));
+                ahead_ms += length(&a.bulletin);
+                c
+            })
+            .collect();
+        let mut laid = self.items(slot, !ahead.is_empty() || !after_items.is_empty());
+        let mut used_ms = laid.used_ms + ahead_ms;
+        for a in &after_items {
+            laid.cues
+                .push_back(self.announced(a, after(start, used_ms)));
+            used_ms += length(&a.bulletin);
+        }
+        for c in ahead.into_iter().rev() {
+            laid.cues.push_front(c);
+        }
+        let cchc_ms = u64::from(slot.cchc_s) * 1000;
+        let mut cues = laid.cues;
+        let waiting = self.add_makeups(&mut cues, makeups, start, &mut used_ms, cchc_ms, slot);
+        SlotCues {
+            cues,
+            waiting,
+            empty: laid.empty,
+            fallback: laid.fallback,
+        }
+    }
+
+    fn announced(&self, a: &Announced, at: DateTime<Utc>) -> Cue {
+        Cue {
+            bulletin: a.bulletin,
+            planned_start: at,
+            source: a.level.source(),
+            link_seq: None,
+            who: a.who.clone(),
+        }
+    }
+
+    /// The slot's scheduled items at their instants, or the fallback when it has none and
+    /// nothing was `announced` for it.
+    fn items(&self, slot: &SlotPlaylist, announced: bool) -> Items {
         let start = slot.start.with_timezone(&Utc);
         let cchc_ms = u64::from(slot.cchc_s) * 1000;
         let lengths = slot
@@ -106,7 +213,8 @@ impl Layout<'_> {
             .map(|(i, at)| self.cue(i.bulletin_id, at, CueSource::Schedule))
             .collect();
         let mut used_ms: u64 = slot.items.iter().map(|i| i.duration_ms).sum();
-        let empty = cues.is_empty();
+        // A slot that only announcements fill is not empty: the fallback stays out.
+        let empty = cues.is_empty() && !announced;
         if empty {
             for id in self.fallback {
                 let Some(b) = self.library.get(id) else {
@@ -120,10 +228,9 @@ impl Layout<'_> {
             }
         }
         let fallback = empty && !cues.is_empty();
-        let waiting = self.add_makeups(&mut cues, makeups, start, &mut used_ms, cchc_ms, slot);
-        SlotCues {
+        Items {
             cues,
-            waiting,
+            used_ms,
             empty,
             fallback,
         }
@@ -154,6 +261,14 @@ impl Layout<'_> {
         }
         waiting
     }
+}
+
+/// A slot's own content before announcements and make-ups join it.
+struct Items {
+    cues: VecDeque<Cue>,
+    used_ms: u64,
+    empty: bool,
+    fallback: bool,
 }
 
 fn after(start: DateTime<Utc>, ms: u64) -> DateTime<Utc> {

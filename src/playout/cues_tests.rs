@@ -196,3 +196,107 @@ fn the_fallback_is_never_made_up() {
     assert!(!makes_up(true, false, CueSource::Makeup));
     assert!(!makes_up(false, true, CueSource::Urgent));
 }
+
+fn announced(s: &str, level: Waiting) -> Announced {
+    Announced {
+        bulletin: id(s),
+        level,
+        who: "Chị Lan".into(),
+    }
+}
+
+#[test]
+fn a_priority_announcement_airs_ahead_of_the_slot_and_a_normal_one_after_its_items() {
+    let lib = library(&[(A, 60), (B, 30), (C, 20), (F, 10)]);
+    let s = slot(&[(A, 60), (B, 30)], 600);
+    let q = layout(&lib, &[]).slot_with(
+        &s,
+        VecDeque::new(),
+        vec![
+            announced(C, Waiting::Normal),
+            announced(F, Waiting::Priority),
+        ],
+    );
+    assert_eq!(
+        order(&q),
+        [
+            (F.into(), CueSource::Priority),
+            (A.into(), CueSource::Schedule),
+            (B.into(), CueSource::Schedule),
+            (C.into(), CueSource::Announcement),
+        ]
+    );
+    let start = s.start.with_timezone(&Utc);
+    assert_eq!(
+        q.cues[0].planned_start, start,
+        "priority from the slot's start"
+    );
+    assert_eq!(
+        q.cues[1].planned_start, start,
+        "scheduled items keep their planned instants, so the airlog shows the delay"
+    );
+    assert_eq!(q.cues[3].planned_start, start + Duration::seconds(100));
+    assert_eq!(q.cues[0].who, "Chị Lan", "the row names who sent it");
+    assert_eq!(q.cues[1].who, "loa");
+}
+
+#[test]
+fn announcements_of_one_level_keep_the_order_they_were_sent_in() {
+    let lib = library(&[(A, 60), (B, 30), (C, 20), (F, 10)]);
+    let q = layout(&lib, &[]).slot_with(
+        &slot(&[(A, 60)], 600),
+        VecDeque::new(),
+        vec![
+            announced(B, Waiting::Priority),
+            announced(C, Waiting::Normal),
+            announced(F, Waiting::Priority),
+            announced(A, Waiting::Normal),
+        ],
+    );
+    let got: Vec<String> = q.cues.iter().map(|c| c.bulletin.to_string()).collect();
+    assert_eq!(got, [B, F, A, C, A]);
+}
+
+#[test]
+fn announcements_take_cchc_time_before_make_ups_and_are_never_dropped_for_it() {
+    let lib = library(&[(A, 60), (B, 50), (C, 30)]);
+    let q = layout(&lib, &[]).slot_with(
+        &slot(&[(A, 60)], 100),
+        VecDeque::from([makeup(C, 7)]),
+        vec![
+            announced(B, Waiting::Normal),
+            announced(B, Waiting::Priority),
+        ],
+    );
+    // 60 + 50 + 50 s passes the 100 s of CCHC time: both announcements stay, the make-up waits.
+    assert_eq!(q.cues.len(), 3);
+    assert!(q.cues.iter().all(|c| c.source != CueSource::Makeup));
+    assert_eq!(q.waiting, VecDeque::from([makeup(C, 7)]));
+}
+
+#[test]
+fn a_slot_that_only_announcements_fill_is_not_empty_and_takes_no_fallback() {
+    let lib = library(&[(F, 50), (C, 20)]);
+    let fallback = [id(F)];
+    let q = layout(&lib, &fallback).slot_with(
+        &slot(&[], 120),
+        VecDeque::new(),
+        vec![announced(C, Waiting::Normal)],
+    );
+    assert_eq!(order(&q), [(C.into(), CueSource::Announcement)]);
+    assert!(!q.empty && !q.fallback);
+}
+
+#[test]
+fn each_waiting_level_is_logged_with_its_own_source() {
+    assert_eq!(Waiting::Normal.source(), CueSource::Announcement);
+    assert_eq!(Waiting::Priority.source(), CueSource::Priority);
+    assert_eq!(Waiting::of(Priority::Normal), Some(Waiting::Normal));
+    assert_eq!(Waiting::of(Priority::Priority), Some(Waiting::Priority));
+    assert_eq!(
+        Waiting::of(Priority::Emergency),
+        None,
+        "an emergency never waits"
+    );
+    assert!(makes_up(true, true, CueSource::Announcement));
+}

@@ -238,12 +238,26 @@ pub(crate) fn parse_rows(rows: Vec<RawRecord>) -> Result<Vec<Record>, StoreError
     rows.into_iter().map(Record::try_from).collect()
 }
 
-/// `SELECT` of every column of [`Record`] `FROM airlog`, for the queries that read whole rows.
-macro_rules! select_record {
+/// `SELECT` of every column of [`Record`], for the queries that read whole rows.
+macro_rules! record_columns {
     () => {
         "SELECT seq, level, station, slot_start, bulletin_id, sha256, planned_start, actual_start, \
-         actual_end, played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash \
-         FROM airlog"
+         actual_end, played_ms, status, source, reason, gain_db, who, link_seq, prev_hash, row_hash"
+    };
+}
+
+/// Whole rows of this daemon's own airlog (`airlog`: the rows it opens and closes).
+macro_rules! select_record {
+    () => {
+        concat!(record_columns!(), " FROM airlog")
+    };
+}
+
+/// Whole rows of every station, its own and those commune machines sent
+/// (`airlog_all`, migration 0012): what reports, exports and verification read.
+macro_rules! select_all_records {
+    () => {
+        concat!(record_columns!(), " FROM airlog_all")
     };
 }
 
@@ -261,26 +275,26 @@ pub(crate) const SET_HEAD: &str =
 pub(crate) const OPEN_ROWS: &str =
     concat!(select_record!(), " WHERE status = 'playing' ORDER BY seq");
 pub(crate) const ROWS: &str = concat!(
-    select_record!(),
+    select_all_records!(),
     " WHERE ($1 IS NULL OR station = $1) AND ($2 IS NULL OR planned_start >= $2) \
      AND ($3 IS NULL OR planned_start < $3) ORDER BY seq"
 );
 pub(crate) const PAGE: &str = concat!(
-    select_record!(),
+    select_all_records!(),
     " WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
      AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6"
 );
-pub(crate) const SLOT_ROWS: &str = "SELECT seq, slot_start, status, reason FROM airlog \
+pub(crate) const SLOT_ROWS: &str = "SELECT seq, slot_start, status, reason FROM airlog_all \
      WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND level = 'slot' AND row_hash <> '' \
      ORDER BY planned_start, seq";
 /// [`ROWS`] for one station: `station = $1` lets the database use its station index (the
 /// `$1 IS NULL OR` form of [`ROWS`] scans the whole log).
 pub(crate) const STATION_ROWS: &str = concat!(
-    select_record!(),
+    select_all_records!(),
     " WHERE station = $1 AND ($2 IS NULL OR planned_start >= $2) \
      AND ($3 IS NULL OR planned_start < $3) ORDER BY seq"
 );
-pub(crate) const STATIONS: &str = "SELECT DISTINCT station FROM airlog ORDER BY station";
+pub(crate) const STATIONS: &str = "SELECT DISTINCT station FROM airlog_all ORDER BY station";
 pub(crate) const HEADS: &str = "SELECT station, seq, row_hash FROM airlog_heads ORDER BY station";
 
 /// Where a keyset page starts: after `after` (the previous page's last planned start and

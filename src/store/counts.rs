@@ -19,7 +19,7 @@ pub trait CountStore: Send + Sync {
     ) -> Result<u64, StoreError>;
 }
 
-pub(crate) const COUNT_ITEM_ROWS: &str = "SELECT COUNT(*) FROM airlog WHERE station = $1 \
+pub(crate) const COUNT_ITEM_ROWS: &str = "SELECT COUNT(*) FROM airlog_all WHERE station = $1 \
      AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' AND level = 'item'";
 
 /// Implements [`CountStore`] for `$ty` (a struct with a sqlx `pool` of `$db` and a `sql()`

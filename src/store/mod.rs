@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use crate::config::DatabaseUrl;
 use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Topic};
 
+pub mod agent_airlog;
 pub mod airlog;
 pub mod audit;
 pub mod claim;
@@ -29,6 +30,7 @@ pub mod sqlite;
 pub mod users;
 mod write_tx;
 
+pub use agent_airlog::{AgentAirlogStore, AgentAppend, Appended};
 pub use airlog::{AirlogStore, Closing, NewRow, SlotRecord};
 pub use audit::AuditStore;
 pub use claim::StationClaim;
@@ -153,6 +155,7 @@ pub trait Store:
     + PlanStore
     + CountStore
     + AirlogStore
+    + AgentAirlogStore
     + SignedHeadStore
     + EditStore
     + UserStore

@@ -65,7 +65,7 @@ macro_rules! packed_row {
 pub(crate) const PACKED_PAGE: &str = concat!(
     "SELECT string_agg(packed, '') FROM (SELECT ",
     packed_row!(),
-    " AS packed, planned_start, seq FROM airlog \
+    " AS packed, planned_start, seq FROM airlog_all \
      WHERE station = $1 AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' \
      AND level = 'item' AND (planned_start > $4 OR seq > $5) ORDER BY planned_start, seq LIMIT $6) AS page",
 );
@@ -76,7 +76,7 @@ pub(crate) const PACKED_PAGE: &str = concat!(
 pub(crate) const PACKED_SLOT_ROWS: &str = concat!(
     "SELECT string_agg(packed, '') FROM (SELECT ",
     packed_row!(),
-    " AS packed, seq FROM airlog WHERE station = $1 AND level = 'slot' \
+    " AS packed, seq FROM airlog_all WHERE station = $1 AND level = 'slot' \
      AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' ORDER BY seq) AS page",
 );
 

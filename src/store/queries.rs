@@ -64,7 +64,7 @@ pub(crate) const SET_APPROVED: &str =
     "UPDATE bulletins SET state = 'approved', approved_by = $2, approved_at = $3 WHERE id = $1";
 pub(crate) const SET_RETIRED: &str =
     "UPDATE bulletins SET state = 'retired', retired_by = $2, retired_at = $3 WHERE id = $1";
-pub(crate) const COUNT_AIRINGS: &str = "SELECT COUNT(*) FROM airlog WHERE bulletin_id = $1";
+pub(crate) const COUNT_AIRINGS: &str = "SELECT COUNT(*) FROM airlog_all WHERE bulletin_id = $1";
 pub(crate) const DELETE_BY_ID: &str = "DELETE FROM bulletins WHERE id = $1";
 
 /// Binds every column of a [`super::rows::BulletinRow`] in [`BULLETIN_COLUMNS`] order.

@@ -227,7 +227,7 @@ pub const KEEP_VERSIONS: i64 = 3;
 /// row of the station is planned within its airtime (`$4` – `$5`).
 pub(crate) const PRUNE_VERSIONS: &str = "DELETE FROM schedules WHERE week = $1 AND station = $2 AND version <= $3 \
      AND NOT EXISTS (SELECT 1 FROM schedule_locks l WHERE l.week = $1 AND l.station = $2) \
-     AND NOT EXISTS (SELECT 1 FROM airlog a WHERE a.station = $2 AND a.planned_start >= $4 AND a.planned_start < $5)";
+     AND NOT EXISTS (SELECT 1 FROM airlog_all a WHERE a.station = $2 AND a.planned_start >= $4 AND a.planned_start < $5)";
 
 /// The stored instants from the first slot's start to the last slot's end, when any.
 pub(crate) fn airtime(week: &StationWeek) -> Option<(String, String)> {

@@ -50,7 +50,7 @@ pub(crate) const LATEST: &str =
 /// database was edited; read whole so the chain carries them as they are.
 pub(crate) const OTHER_LEVEL_RECORDS: &str = "SELECT seq, level, station, slot_start, bulletin_id, sha256, \
      planned_start, actual_start, actual_end, played_ms, status, source, reason, gain_db, who, link_seq, \
-     prev_hash, row_hash FROM airlog WHERE station = $1 AND level NOT IN ('item', 'slot') \
+     prev_hash, row_hash FROM airlog_all WHERE station = $1 AND level NOT IN ('item', 'slot') \
      AND planned_start >= $2 AND planned_start < $3 AND row_hash <> '' ORDER BY seq";
 pub(crate) const STATIONS: &str =
     "SELECT DISTINCT station FROM airlog_signed_heads ORDER BY station";

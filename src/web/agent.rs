@@ -44,8 +44,81 @@ pub fn router(service: Arc<AgentService>) -> Router {
         .route("/agent/v1/enroll", post(enroll))
         .route("/agent/v1/manifest", get(manifest))
         .route("/agent/v1/media/{sha256}", get(media))
-        .with_state(service);
-    super::serve::with_limits(routes)
+        .route("/agent/v1/airlog/head", get(airlog_head))
+        .with_state(service.clone());
+    // An upload carries up to `homeward::MAX_BATCH` rows: more than the control API's
+    // body limit, so it has its own.
+    let uploads = Router::new()
+        .route("/agent/v1/airlog", post(airlog_upload))
+        .with_state(service)
+        .layer(axum::middleware::from_fn(upload_limits))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD));
+    super::serve::with_limits(routes).merge(uploads)
+}
+
+/// The largest airlog upload taken (a batch of `MAX_BATCH` rows is about half of it).
+pub const MAX_UPLOAD: usize = 1024 * 1024;
+/// How long an upload may take, its body included (a slow 4G link).
+const UPLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Refuses an oversized upload by its declared length (413) and answers 408 when it takes
+/// longer than [`UPLOAD_TIMEOUT`].
+async fn upload_limits(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(n) = declared.filter(|n| *n > MAX_UPLOAD as u64) {
+        return ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the upload is {n} bytes; the server takes at most {MAX_UPLOAD} (send fewer rows at a time)"),
+        )
+        .into_response();
+    }
+    match tokio::time::timeout(UPLOAD_TIMEOUT, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the upload was not received and answered within {} s",
+                UPLOAD_TIMEOUT.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// The head the server holds for the node's station.
+async fn airlog_head(
+    State(s): State<Arc<AgentService>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, AgentError> {
+    let p = presented(&headers)?;
+    let node = s.authenticate(&p, "GET", signed_path(&uri), b"").await?;
+    let station = s.station_of(&node, None)?;
+    let head = s.held_head(station).await?;
+    Ok(Json(
+        serde_json::json!({ "station": station.code, "head": head }),
+    ))
+}
+
+/// Rows that follow the server's head, from the node that plays the station.
+async fn airlog_upload(
+    State(s): State<Arc<AgentService>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<crate::agent::inbox::Taken>, AgentError> {
+    let body = body
+        .map_err(|e| AgentError::Bad(format!("the upload could not be read: {}", e.body_text())))?;
+    let p = presented(&headers)?;
+    let node = s.authenticate(&p, "POST", signed_path(&uri), &body).await?;
+    let station = s.station_of(&node, None)?;
+    let upload: crate::agent::inbox::Upload = serde_json::from_slice(&body)
+        .map_err(|e| AgentError::Bad(format!("bad upload body: {e}")))?;
+    Ok(Json(s.take_airlog(&node, station, upload).await?))
 }
 
 /// The request's signature headers.
@@ -90,10 +163,14 @@ async fn enroll(
     })))
 }
 
-/// `?station=CODE`: a node may name its own station (any other is refused).
+/// `?station=CODE`: a node may name its own station (any other is refused);
+/// `from=YYYY-MM-DD&days=N`: the manifest of those days (a simulated run's range).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ManifestQuery {
     station: Option<String>,
+    from: Option<chrono::NaiveDate>,
+    days: Option<u32>,
 }
 
 async fn manifest(
@@ -108,7 +185,12 @@ async fn manifest(
         .map_err(|e| AgentError::Bad(format!("bad query string: {}", e.body_text())))?
         .0;
     let station = s.station_of(&node, q.station.as_deref())?;
-    let served = s.manifest(station).await?;
+    let window = match (q.from, q.days) {
+        (Some(from), days) => Some((from, days.unwrap_or(1))),
+        (None, None) => None,
+        (None, Some(_)) => return Err(AgentError::Bad("days= needs from=YYYY-MM-DD".into())),
+    };
+    let served = s.manifest_for(station, window).await?;
     let etag = served.manifest.etag();
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
@@ -140,13 +222,7 @@ async fn media(
     let p = presented(&headers)?;
     let node = s.authenticate(&p, "GET", signed_path(&uri), b"").await?;
     let station = s.station_of(&node, None)?;
-    let served = s.manifest(station).await?;
-    let path = served.files.get(&sha256).ok_or_else(|| {
-        AgentError::NotFound(format!(
-            "no audio {sha256} in the manifest of station '{}'",
-            station.code
-        ))
-    })?;
+    let path = &s.media_file(station, &sha256).await?;
     let io = |e: std::io::Error| AgentError::Internal(format!("{}: {e}", path.display()));
     let mut file = tokio::fs::File::open(path).await.map_err(io)?;
     let size = file.metadata().await.map_err(io)?.len();

@@ -3,7 +3,7 @@
 //! the session's `csrf_token`, then back to `/`), and the embedded assets. The forms call
 //! the same confined, audited command path as the control API ([`super::control`]).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -16,7 +16,13 @@ use super::pages::{self, StationView};
 use super::{control, ApiError, AppState};
 
 /// `GET /`: the on-air page for a logged-in user; anyone else goes to the login form.
-pub async fn home(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
+pub async fn home(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let lang = super::locale::of(&headers, query.as_deref());
     let caller = match authenticate(&state, &method, &headers, None).await {
         Ok(c) => c,
         Err(_) => return see_other("/login", &[]),
@@ -39,18 +45,20 @@ pub async fn home(State(state): State<AppState>, method: Method, headers: Header
             controls: caller.decide(Action::Skip, Some(c)) == Decision::Allowed,
         })
         .collect();
-    pages::respond(
+    let role = match lang {
+        crate::lang::Lang::Vi => user.grant.role.label_vi(),
+        crate::lang::Lang::En => user.grant.role.as_str(),
+    };
+    let r = pages::respond(
         StatusCode::OK,
-        pages::on_air(
-            (
-                user.name.as_str(),
-                user.grant.role.label_vi(),
-                &session.csrf,
-            ),
+        pages::on_air_in(
+            lang,
+            (user.name.as_str(), role, &session.csrf),
             &stations,
             state.timezone,
         ),
-    )
+    );
+    super::locale::remember(r, query.as_deref())
 }
 
 /// A refused console action as a page, in Vietnamese.

@@ -17,15 +17,25 @@ use crate::clock::Clock;
 use crate::playout::control::{Event, StationHandle};
 use crate::store::Store;
 
+pub mod accounts_api;
 pub mod agent;
+pub mod airlog;
+pub mod airlog_page;
+pub mod announce;
+pub mod announce_page;
+pub mod audit_page;
 pub mod auth;
 pub mod console;
 pub mod control;
+pub mod exports;
+pub mod locale;
 pub mod login;
 pub mod operator;
 pub mod pages;
+pub mod reports_page;
 pub mod serve;
 pub mod tls;
+pub mod users_page;
 pub mod view;
 
 /// What the handlers share.
@@ -51,6 +61,11 @@ pub struct AppState {
     pub failures: Arc<std::sync::Mutex<Failures>>,
     /// The zone times are shown in.
     pub timezone: chrono_tz::Tz,
+    /// The district's airlog signing key file (its public half checks the chains' signed
+    /// heads on the airlog page).
+    pub signing_key: std::path::PathBuf,
+    /// What typed announcements need (the text-to-speech command, the library's store).
+    pub announcing: Arc<announce::Announcing>,
 }
 
 /// An API error: a status and one sentence.
@@ -80,6 +95,29 @@ pub fn router(state: AppState) -> Router {
         .route("/api/stations/{code}/stop", post(control::stop))
         .route("/api/stations/{code}/play", post(control::play))
         .route("/api/stations/{code}/urgent", post(control::urgent))
+        .route("/api/v1/stations/{code}/announcements", post(announce::api))
+        .route(
+            "/announcements",
+            get(announce_page::page).post(announce_page::submit),
+        )
+        .route("/api/v1/airlog", get(airlog::api))
+        .route("/airlog", get(airlog_page::page))
+        .route("/api/v1/exports", get(exports::api))
+        .route("/users", get(users_page::page).post(users_page::submit))
+        .route("/reports", get(reports_page::page))
+        .route("/reports/download", get(reports_page::download_page))
+        .route("/audit", get(audit_page::page))
+        .route(
+            "/api/v1/users",
+            get(accounts_api::list).post(accounts_api::add),
+        )
+        .route(
+            "/api/v1/users/{name}/password",
+            post(accounts_api::password),
+        )
+        .route("/api/v1/users/{name}/disable", post(accounts_api::disable))
+        .route("/api/v1/users/{name}/token", post(accounts_api::token))
+        .route("/api/v1/audit", get(accounts_api::audit))
         .route("/", get(console::home))
         .route("/login", get(login::form).post(login::login))
         .route("/logout", post(login::logout))

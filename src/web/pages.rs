@@ -23,7 +23,9 @@ pub const JS_PATH: &str = "/assets/loa.js";
 pub const JS: &str = r#"(function () {
   "use strict";
   if (!window.EventSource) { return; }
-  var es = new EventSource("/api/events");
+  var en = document.documentElement.lang === "en";
+  var PLAYING = en ? "On air: " : "Đang phát: ", IDLE = en ? "Waiting for a slot" : "Chờ buổi phát";
+  var es = new EventSource("/api/events?lang=" + (en ? "en" : "vi"));
   function part(station, cls) {
     var s = document.getElementById("station-" + station);
     return s ? s.querySelector("." + cls) : null;
@@ -38,14 +40,14 @@ pub const JS: &str = r#"(function () {
     });
   }
   on("slot_started", function (d) {
-    say(d.station, "js-state", "Đang phát: " + d.slot);
+    say(d.station, "js-state", PLAYING + d.slot);
     var e = part(d.station, "js-state"); if (e) { e.classList.add("playing"); }
   });
   on("item_started", function (d) {
-    say(d.station, "js-onair", "Đang phát: " + (d.title || d.bulletin));
+    say(d.station, "js-onair", PLAYING + (d.title || d.bulletin));
   });
   on("slot_ended", function (d) {
-    say(d.station, "js-state", "Chờ buổi phát");
+    say(d.station, "js-state", IDLE);
     var e = part(d.station, "js-state"); if (e) { e.classList.remove("playing"); }
     say(d.station, "js-onair", "");
   });
@@ -86,14 +88,41 @@ ul{padding-left:1.2rem;margin:.25rem 0}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}
 .actions form{margin:0}
 button.stop{background:#8a1c12}
+header a.lang{color:#fff}
+header nav{display:flex;flex-wrap:wrap;gap:.25rem .75rem;width:100%;order:3}
+header nav a{color:#dbe9f6;text-decoration:none}
+header nav a[aria-current]{color:#fff;font-weight:600;text-decoration:underline}
+textarea,select{width:100%;padding:.6rem;font-size:1rem;border:1px solid #9aa5b1;border-radius:.35rem;font-family:inherit}
+fieldset{border:1px solid #d5dbe1;border-radius:.35rem;margin:.75rem 0;padding:.5rem .75rem}
+fieldset label{display:inline-flex;gap:.35rem;align-items:center;font-weight:400;margin:.25rem 1rem .25rem 0}
+.field-error{color:#8a1c12;margin:.25rem 0}
+.ok{background:#e7f5ea;border:1px solid #b7dfc0;color:#1b5e20;padding:.6rem;border-radius:.35rem}
+.table{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:.92rem}
+th,td{text-align:left;padding:.35rem .4rem;border-bottom:1px solid #e3e8ed;vertical-align:top}
 "#;
 
 /// A whole page: the head, the stylesheet, a header with the user (when logged in) and the
 /// body.
 fn page(title: &str, user: Option<(&str, &str, &str)>, body: Markup) -> Markup {
+    page_in(Lang::Vi, title, user, body)
+}
+
+/// A whole page in `lang`: its words come from the caller; the header's own (log out, the
+/// other language) from here.
+pub(crate) fn page_in(
+    lang: Lang,
+    title: &str,
+    user: Option<(&str, &str, &str)>,
+    body: Markup,
+) -> Markup {
+    let (logout, other, other_code) = match lang {
+        Lang::Vi => ("Đăng xuất", "English", "en"),
+        Lang::En => ("Log out", "Tiếng Việt", "vi"),
+    };
     html! {
         (DOCTYPE)
-        html lang="vi" {
+        html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -103,11 +132,23 @@ fn page(title: &str, user: Option<(&str, &str, &str)>, body: Markup) -> Markup {
             body {
                 header {
                     h1 { "loa · " (title) }
+                    @if let Some((_, role, _)) = user {
+                        nav aria-label=(match lang { Lang::Vi => "Các trang", Lang::En => "Pages" }) {
+                            @for (href, vi, en) in NAV {
+                                @if !ADMIN_PAGES.contains(href) || is_admin(role) {
+                                    a href=(href) aria-current=[(*vi == title || *en == title).then_some("page")] {
+                                        (match lang { Lang::Vi => *vi, Lang::En => *en })
+                                    }
+                                }
+                            }
+                        }
+                    }
                     @if let Some((name, role, csrf)) = user {
                         span { (name) " (" (role) ")" }
+                        a.lang href=(format!("?lang={other_code}")) hreflang=(other_code) { (other) }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf_token" value=(csrf);
-                            button type="submit" { "Đăng xuất" }
+                            button type="submit" { (logout) }
                         }
                     }
                 }
@@ -115,6 +156,24 @@ fn page(title: &str, user: Option<(&str, &str, &str)>, body: Markup) -> Markup {
             }
         }
     }
+}
+
+/// The console's pages in the navigation: path, Vietnamese and English names.
+const NAV: &[(&str, &str, &str)] = &[
+    ("/", "Đang phát", "On air"),
+    ("/announcements", "Thông báo", "Announcements"),
+    ("/airlog", "Nhật ký phát sóng", "Airlog"),
+    ("/reports", "Báo cáo", "Reports"),
+    ("/users", "Người dùng", "Users"),
+    ("/audit", "Nhật ký thao tác", "Audit log"),
+];
+
+/// The pages only an admin opens (the others answer 403 there, so they are not offered).
+const ADMIN_PAGES: &[&str] = &["/users", "/audit"];
+
+/// Whether the role shown in the header (either language's name) is the admin's.
+fn is_admin(role: &str) -> bool {
+    role == crate::access::Role::Admin.label_vi() || role == crate::access::Role::Admin.as_str()
 }
 
 /// A page as a response with `status` and the headers every console page carries: never
@@ -175,70 +234,135 @@ pub struct StationView {
     pub controls: bool,
 }
 
-/// The state of a station in Vietnamese.
-fn state_vi(s: &PlayerState) -> (String, bool) {
+/// The on-air page's words in one language.
+struct OnAirWords {
+    title: &'static str,
+    idle: &'static str,
+    playing: &'static str,
+    stopping: &'static str,
+    since: &'static str,
+    next: &'static str,
+    next_slot: &'static str,
+    makeups: &'static str,
+    announcements: &'static str,
+    alerts: &'static str,
+    skip: &'static str,
+    stop: &'static str,
+    reload: &'static str,
+    none: &'static str,
+}
+
+const ON_AIR_VI: OnAirWords = OnAirWords {
+    title: "Đang phát",
+    idle: "Chờ buổi phát",
+    playing: "Đang phát:",
+    stopping: "Đang dừng",
+    since: "từ",
+    next: "Tiếp theo:",
+    next_slot: "Buổi sau:",
+    makeups: "Chờ phát bù:",
+    announcements: "Thông báo chờ buổi sau:",
+    alerts: "Cảnh báo:",
+    skip: "Bỏ qua bài đang phát",
+    stop: "Dừng buổi phát",
+    reload: "Làm mới",
+    none: "Không có đài nào của bạn do máy chủ này phát.",
+};
+
+const ON_AIR_EN: OnAirWords = OnAirWords {
+    title: "On air",
+    idle: "Waiting for a slot",
+    playing: "On air:",
+    stopping: "Stopping",
+    since: "since",
+    next: "Next:",
+    next_slot: "Next slot:",
+    makeups: "Waiting to be made up:",
+    announcements: "Announcements waiting for the next slot:",
+    alerts: "Alerts:",
+    skip: "Skip the item on air",
+    stop: "Stop the slot",
+    reload: "Reload",
+    none: "None of your stations is played by this server.",
+};
+
+/// The state of a station in `w`'s language.
+fn state_in(w: &OnAirWords, s: &PlayerState) -> (String, bool) {
     match s {
-        PlayerState::Idle => ("Chờ buổi phát".into(), false),
-        PlayerState::Playing { slot } => (format!("Đang phát: {slot}"), true),
-        PlayerState::Stopping => ("Đang dừng".into(), false),
+        PlayerState::Idle => (w.idle.into(), false),
+        PlayerState::Playing { slot } => (format!("{} {slot}", w.playing), true),
+        PlayerState::Stopping => (w.stopping.into(), false),
     }
 }
 
-/// **Đang phát**: every station the user sees, its state, the item on air, what comes
-/// next and its alerts, with skip and stop for the stations the user may control. The
-/// parts the script updates carry `js-` classes.
-pub fn on_air(user: (&str, &str, &str), stations: &[StationView], tz: chrono_tz::Tz) -> Markup {
+/// **Đang phát** in `lang`: every station the user sees, its state, the item on air, what
+/// comes next and its alerts, with skip and stop for the stations the user may control.
+/// The parts the script updates carry `js-` classes; the script reads the page's language.
+pub fn on_air_in(
+    lang: Lang,
+    user: (&str, &str, &str),
+    stations: &[StationView],
+    tz: chrono_tz::Tz,
+) -> Markup {
     let csrf = user.2;
-    page(
-        "Đang phát",
+    let w = match lang {
+        Lang::Vi => &ON_AIR_VI,
+        Lang::En => &ON_AIR_EN,
+    };
+    page_in(
+        lang,
+        w.title,
         Some(user),
         html! {
             @if stations.is_empty() {
-                p.card { "Không có đài nào của bạn do máy chủ này phát." }
+                p.card { (w.none) }
             }
             @for s in stations {
                 section.card id=(format!("station-{}", s.code)) {
-                    @let (state, playing) = state_vi(&s.status.state);
+                    @let (state, playing) = state_in(w, &s.status.state);
                     h2 { (s.name) " " span.muted { "(" (s.code) ")" } }
                     p { span.state.js-state.playing[playing] { (state) } }
                     @let on_air = s.status.on_air.as_ref();
                     p.js-onair hidden[on_air.is_none()] {
                         @if let Some(a) = on_air {
-                            "Đang phát: " (a.title)
-                            " (từ " (a.started.with_timezone(&tz).format("%H:%M:%S")) ")"
+                            (w.playing) " " (a.title)
+                            " (" (w.since) " " (a.started.with_timezone(&tz).format("%H:%M:%S")) ")"
                         }
                     }
                     @if !s.status.next.is_empty() {
-                        p { "Tiếp theo:" }
+                        p { (w.next) }
                         ul { @for n in &s.status.next { li { (n) } } }
                     }
                     @if let Some(n) = &s.status.next_slot {
-                        p.muted { "Buổi sau: " (n.name) ", " (n.start.format("%H:%M %d/%m/%Y")) }
+                        p.muted { (w.next_slot) " " (n.name) ", " (n.start.format("%H:%M %d/%m/%Y")) }
                     }
                     @if s.status.makeups > 0 {
-                        p.muted { "Chờ phát bù: " (s.status.makeups) }
+                        p.muted { (w.makeups) " " (s.status.makeups) }
+                    }
+                    @if s.status.announcements > 0 {
+                        p.muted { (w.announcements) " " (s.status.announcements) }
                     }
                     div.js-alertbox hidden[s.status.alerts.is_empty()] {
-                        p { "Cảnh báo:" }
+                        p { (w.alerts) }
                         ul.js-alerts {
-                            @for a in &s.status.alerts { li.alert { (a.render(Lang::Vi)) } }
+                            @for a in &s.status.alerts { li.alert { (a.render(lang)) } }
                         }
                     }
                     @if s.controls {
                         div.actions {
                             form method="post" action=(format!("/stations/{}/skip", s.code)) {
                                 input type="hidden" name="csrf_token" value=(csrf);
-                                button type="submit" { "Bỏ qua bài đang phát" }
+                                button type="submit" { (w.skip) }
                             }
                             form method="post" action=(format!("/stations/{}/stop", s.code)) {
                                 input type="hidden" name="csrf_token" value=(csrf);
-                                button.stop type="submit" { "Dừng buổi phát" }
+                                button.stop type="submit" { (w.stop) }
                             }
                         }
                     }
                 }
             }
-            p.muted { a href="/" { "Làm mới" } }
+            p.muted { a href="/" { (w.reload) } }
             script src=(JS_PATH) {}
         },
     )
@@ -246,13 +370,23 @@ pub fn on_air(user: (&str, &str, &str), stations: &[StationView], tz: chrono_tz:
 
 /// A short page saying one thing (a refusal, in Vietnamese), with a way back.
 pub fn message(title: &str, sentence: &str) -> Markup {
-    page(
+    message_in(Lang::Vi, title, sentence)
+}
+
+/// A short page saying one thing in `lang`, with a way back.
+pub fn message_in(lang: Lang, title: &str, sentence: &str) -> Markup {
+    let back = match lang {
+        Lang::Vi => "Về trang đăng nhập",
+        Lang::En => "Back to the login page",
+    };
+    page_in(
+        lang,
         title,
         None,
         html! {
             div.card.login {
                 p.error role="alert" { (sentence) }
-                p { a href="/login" { "Về trang đăng nhập" } }
+                p { a href="/login" { (back) } }
             }
         },
     )

@@ -70,12 +70,17 @@ pub async fn start() -> Daemon {
 /// A data dir with a 90-second article and a spot, and `loa serve` started on a plan whose
 /// one daily slot starts at the minute of `slot` (returns at once).
 pub async fn start_at(slot: chrono::DateTime<Utc>) -> Daemon {
+    start_at_with(slot, "").await
+}
+
+/// [`start_at`] with `extra` appended to `loa.toml` (whole sections, e.g. `[announce]`).
+pub async fn start_at_with(slot: chrono::DateTime<Utc>, extra: &str) -> Daemon {
     let loa = Loa::init();
     let port = free_port();
     let token = "0123456789abcdef0123456789abcdef".to_string();
     std::fs::write(
         loa.data.join("loa.toml"),
-        format!("[playout]\nsink = \"null\"\nsample_rate = 8000\nchannels = 1\n\n[http]\nbind = \"127.0.0.1:{port}\"\ntoken = \"{token}\"\n"),
+        format!("[playout]\nsink = \"null\"\nsample_rate = 8000\nchannels = 1\n\n[http]\nbind = \"127.0.0.1:{port}\"\ntoken = \"{token}\"\n\n{extra}\n"),
     )
     .unwrap();
     let f = &super::fixtures::speech_like;

@@ -268,11 +268,10 @@ impl StationPlayer {
     /// goes to the head of the queue; skip, stop, play now and urgent interrupt.
     fn poll_commands(&mut self, cues: &mut VecDeque<Cue>) -> Option<Interrupt> {
         let now = self.clock.now();
-        let c = self.control.as_mut()?;
-        if *c.shutdown.borrow() {
+        if *self.control.as_ref()?.shutdown.borrow() {
             return Some(Interrupt::Shutdown);
         }
-        while let Ok(cmd) = c.commands.try_recv() {
+        while let Ok(cmd) = self.control.as_mut()?.commands.try_recv() {
             let cue = |bulletin, source, who: &String| Cue {
                 bulletin,
                 planned_start: now,
@@ -299,6 +298,27 @@ impl StationPlayer {
                         bulletin: bulletin.to_string(),
                     };
                     return Some(Interrupt::Replace(c, why));
+                }
+                Command::Announce {
+                    bulletin,
+                    level,
+                    who,
+                } => {
+                    let id = bulletin.id;
+                    self.know(*bulletin);
+                    let Some(level) = cues::Waiting::of(level) else {
+                        let c = cue(id, CueSource::Urgent, &who);
+                        let why = Reason::InterruptedByUrgent {
+                            who,
+                            bulletin: id.to_string(),
+                        };
+                        return Some(Interrupt::Replace(c, why));
+                    };
+                    self.announce_next(cues::Announced {
+                        bulletin: id,
+                        level,
+                        who,
+                    });
                 }
                 Command::Urgent { bulletin, who } => {
                     let c = cue(bulletin, CueSource::Urgent, &who);

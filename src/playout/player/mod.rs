@@ -31,7 +31,7 @@ use crate::playout::alert::Alert;
 use crate::playout::control::{
     Command, Control, Event, PlayerState, Status, Waited, EVENTS_BUFFER,
 };
-use crate::playout::cues::{Cue, Library, Makeup};
+use crate::playout::cues::{Announced, Cue, Library, Makeup, Waiting};
 use crate::playout::item::{ItemPlayer, Output};
 use crate::playout::ledger::Ledger;
 use crate::playout::seams::AirlogDestination;
@@ -72,6 +72,9 @@ pub struct StationPlayer {
     settings: Settings,
     /// Items waiting to be made up, oldest first.
     makeups: VecDeque<Makeup>,
+    /// Announcements waiting for the next slot instance, in the order sent (kept in memory:
+    /// a restart before that slot forgets them, and the console says so).
+    announced: Vec<Announced>,
     /// What it is doing, shared with the control API.
     status: Arc<Mutex<Status>>,
     /// Operator commands and shutdown, when run by the daemon.
@@ -112,6 +115,7 @@ impl StationPlayer {
             library,
             settings,
             makeups: VecDeque::new(),
+            announced: Vec::new(),
             status: Arc::new(Mutex::new(Status::default())),
             control: None,
             run: SlotTally::default(),
@@ -194,6 +198,28 @@ impl StationPlayer {
         }
     }
 
+    /// Adds a bulletin the library snapshot does not have yet (an announcement made a moment
+    /// ago); the next refresh from the store keeps it.
+    fn know(&mut self, b: crate::library::Bulletin) {
+        if !self.library.contains_key(&b.id) {
+            Arc::make_mut(&mut self.library).insert(b.id, b);
+        }
+    }
+
+    /// Keeps an announcement for the next slot instance.
+    fn announce_next(&mut self, a: Announced) {
+        tracing::info!(station = %self.station.code, bulletin = %a.bulletin, level = ?a.level, who = %a.who, "announcement waits for the next slot");
+        self.announced.push(a);
+        let n = self.announced.len();
+        self.with_status(|s| s.announcements = n);
+    }
+
+    /// The announcements waiting for the next slot instance, handed to it.
+    fn take_announced(&mut self) -> Vec<Announced> {
+        self.with_status(|s| s.announcements = 0);
+        std::mem::take(&mut self.announced)
+    }
+
     fn alert(&self, alert: Alert) {
         tracing::warn!(station = %self.station.code, "{alert}");
         self.emit(Event::Alert {
@@ -243,11 +269,19 @@ impl StationPlayer {
                 self.clock.sleep_until(wake).await;
                 continue;
             };
-            let wait = self.clock.sleep_until(wake);
-            let cmd = tokio::select! {
-                _ = wait => continue,
-                _ = control.shutdown.changed() => continue,
-                cmd = control.commands.recv() => cmd,
+            // Commands already sent are taken first: a simulated clock jumps to the instant
+            // as soon as it is waited for, and a command sent before it must not miss it.
+            let cmd = match control.commands.try_recv() {
+                Ok(cmd) => Some(cmd),
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => None,
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                    let wait = self.clock.sleep_until(wake);
+                    tokio::select! {
+                        _ = wait => continue,
+                        _ = control.shutdown.changed() => continue,
+                        cmd = control.commands.recv() => cmd,
+                    }
+                }
             };
             match cmd {
                 Some(Command::Play { bulletin, who, .. }) => {
@@ -255,6 +289,22 @@ impl StationPlayer {
                 }
                 Some(Command::Urgent { bulletin, who }) => {
                     self.play_now(bulletin, CueSource::Urgent, who).await
+                }
+                Some(Command::Announce {
+                    bulletin,
+                    level,
+                    who,
+                }) => {
+                    let id = bulletin.id;
+                    self.know(*bulletin);
+                    match Waiting::of(level) {
+                        Some(level) => self.announce_next(Announced {
+                            bulletin: id,
+                            level,
+                            who,
+                        }),
+                        None => self.play_now(id, CueSource::Urgent, who).await,
+                    }
                 }
                 Some(Command::Skip { who } | Command::StopSlot { who }) => {
                     self.alert(Alert::NothingOnAir { who });

@@ -55,13 +55,15 @@ impl StationPlayer {
     /// The slot's queue (its items or the fallback, then make-ups), with alerts for an
     /// empty slot.
     fn lay_out(&mut self, slot: &SlotPlaylist) -> VecDeque<Cue> {
+        let announced = self.take_announced();
         let layout = Layout {
             library: &self.library,
             fallback: &self.plan.fallback,
             rate: self.settings.format.sample_rate,
             who: &self.settings.who,
         };
-        let laid = layout.slot(slot, std::mem::take(&mut self.makeups));
+        let makeups = std::mem::take(&mut self.makeups);
+        let laid = layout.slot_with(slot, makeups, announced);
         let when = slot.start.format("%d/%m/%Y %H:%M");
         if laid.empty {
             let (slot, at) = (slot.name.clone(), when.to_string());

@@ -7,6 +7,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
 use crate::config::redact_url;
+use crate::store::agent_airlog::impl_agent_airlog_store;
 use crate::store::airlog::impl_airlog_store;
 use crate::store::audit::impl_audit_store;
 use crate::store::counts::impl_count_store;
@@ -113,6 +114,7 @@ impl_schedule_store!(PgStore, sqlx::Postgres);
 impl_plan_store!(PgStore, sqlx::Postgres);
 impl_count_store!(PgStore, sqlx::Postgres);
 impl_airlog_store!(PgStore, sqlx::Postgres);
+impl_agent_airlog_store!(PgStore, sqlx::Postgres);
 impl_edit_store!(PgStore, sqlx::Postgres);
 impl_signed_head_store!(PgStore, sqlx::Postgres);
 impl_audit_store!(PgStore, sqlx::Postgres);

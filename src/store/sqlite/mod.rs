@@ -9,6 +9,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+use crate::store::agent_airlog::impl_agent_airlog_store;
 use crate::store::airlog::impl_airlog_store;
 use crate::store::audit::impl_audit_store;
 use crate::store::counts::impl_count_store;
@@ -89,6 +90,7 @@ impl_schedule_store!(SqliteStore, sqlx::Sqlite);
 impl_plan_store!(SqliteStore, sqlx::Sqlite);
 impl_count_store!(SqliteStore, sqlx::Sqlite);
 impl_airlog_store!(SqliteStore, sqlx::Sqlite);
+impl_agent_airlog_store!(SqliteStore, sqlx::Sqlite);
 impl_edit_store!(SqliteStore, sqlx::Sqlite);
 impl_signed_head_store!(SqliteStore, sqlx::Sqlite);
 impl_audit_store!(SqliteStore, sqlx::Sqlite);

@@ -1,0 +1,518 @@
+//! Commune machines playing their stations (issue 14): the real `loa serve` and two real
+//! `loa agent` nodes, each reaching the server through a loopback TCP proxy the test cuts
+//! and restores. A node renders a day with the link down from its verified cache, keeps the
+//! rows, and sends them home when the link is back: the server then holds every row, the
+//! chains and the nodes' signed heads verify, and the server's export of that day equals
+//! the node's. A node cannot write another station's airlog, a replayed upload changes
+//! nothing, a fork is refused.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use common::daemon::free_port;
+use common::fixtures::{speech_like, write_wav, WavFormat};
+use common::Loa;
+use loa::agent::auth;
+use loa::agent::node::{NodeDir, NodeKey};
+use loa::airlog::Record;
+use loa::store::AirlogStore;
+
+const PLAN: &str = "[plan]\nname = \"Thử\"\nyear = 2026\n\n\
+    [[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\noutput = \"agent\"\n\n\
+    [[station]]\ncode = \"vinh-phuc\"\nname = \"Xã Vĩnh Phúc\"\nlevel = \"commune\"\noutput = \"agent\"\n\n\
+    [[slot]]\nname = \"Sáng\"\nstations = [\"all\"]\ncron = \"0 6 * * *\"\nlength = \"10m\"\ncchc = \"5m\"\n\n\
+    [[slot]]\nname = \"Chiều\"\nstations = [\"all\"]\ncron = \"0 17 * * *\"\nlength = \"10m\"\ncchc = \"5m\"\n";
+
+/// `loa serve` on a district data dir with [`PLAN`] and two bulletins for every station.
+struct District {
+    loa: Loa,
+    child: Option<std::process::Child>,
+    port: u16,
+    plan: std::path::PathBuf,
+}
+
+impl Drop for District {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl District {
+    fn new() -> District {
+        let loa = Loa::init();
+        let port = free_port();
+        std::fs::write(
+            loa.data.join("loa.toml"),
+            format!("[playout]\nsink = \"null\"\n\n[http]\nbind = \"127.0.0.1:{port}\"\ntoken = \"0123456789abcdef0123456789abcdef\"\n"),
+        )
+        .unwrap();
+        for (name, seconds) in [("mot.wav", 40), ("hai.wav", 30)] {
+            let path = loa.dir.path().join(name);
+            let samples = speech_like(16_000, 1, 800, 16_000 * seconds, 800);
+            write_wav(&path, WavFormat::Pcm16, 16_000, 1, &samples, None);
+            loa.run(&[
+                "library",
+                "add",
+                path.to_str().unwrap(),
+                "--kind",
+                "news",
+                "--topic",
+                "documents",
+                "--approve",
+            ])
+            .expect(0);
+        }
+        let plan = loa.dir.path().join("plan.toml");
+        std::fs::write(&plan, PLAN).unwrap();
+        let mut d = District {
+            loa,
+            child: None,
+            port,
+            plan,
+        };
+        d.start();
+        d
+    }
+
+    fn start(&mut self) {
+        let child = Command::new(env!("CARGO_BIN_EXE_loa"))
+            .args([
+                "--data-dir",
+                self.loa.data.to_str().unwrap(),
+                "serve",
+                "--plan",
+            ])
+            .arg(&self.plan)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "loa serve did not listen");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn token(&self, station: &str) -> String {
+        let run = self
+            .loa
+            .run(&[
+                "station",
+                "enroll",
+                station,
+                "--plan",
+                self.plan.to_str().unwrap(),
+            ])
+            .expect(0);
+        run.stdout.lines().last().unwrap().trim().to_string()
+    }
+
+    /// An initialised node enrolled for `station` through `url`.
+    fn node(&self, station: &str, url: &str) -> Loa {
+        let node = Loa::init();
+        let token = self.token(station);
+        node.run(&["agent", "enroll", "--server", url, "--token", &token])
+            .expect(0);
+        node
+    }
+}
+
+/// A loopback TCP proxy to the server that the test can cut (every connection dropped,
+/// new ones refused at once) and restore.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    live: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    fn to(target: u16) -> Proxy {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let live: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (up2, live2) = (up.clone(), live.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if !up2.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                {
+                    let mut l = live2.lock().unwrap();
+                    l.push(client.try_clone().unwrap());
+                    l.push(server.try_clone().unwrap());
+                }
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(Shutdown::Write);
+                    });
+                }
+            }
+        });
+        Proxy { port, up, live }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for s in self.live.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Tomorrow and the day after, station-local.
+fn days() -> (NaiveDate, NaiveDate) {
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+        .date_naive();
+    (
+        today.succ_opt().unwrap(),
+        today.succ_opt().unwrap().succ_opt().unwrap(),
+    )
+}
+
+fn render(node: &Loa, day: NaiveDate) -> serde_json::Value {
+    let d = day.to_string();
+    let run = node.run(&[
+        "agent",
+        "run",
+        "--clock",
+        "simulated",
+        "--from",
+        &d,
+        "--to",
+        &d,
+        "--sink",
+        "null",
+        "--json",
+    ]);
+    run.expect(0).json()
+}
+
+fn rows_of(loa: &Loa, station: &str) -> Vec<Record> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = loa.store().await;
+        store.airlog(Some(station), None, None).await.unwrap()
+    })
+}
+
+fn export(loa: &Loa, station: &str, day: NaiveDate, name: &str) -> String {
+    let out = loa.dir.path().join(name);
+    let d = day.to_string();
+    loa.run(&[
+        "airlog",
+        "export",
+        "--from",
+        &d,
+        "--to",
+        &d,
+        "--station",
+        station,
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .expect(0);
+    // The export's own signature is the exporting machine's key, and the heads the node
+    // signed at each upload are kept by the server: everything else is equal.
+    std::fs::read_to_string(out)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            ![
+                "public_key,",
+                "key_fingerprint,",
+                "signature,",
+                "signed_head ",
+            ]
+            .iter()
+            .any(|k| l.starts_with(&format!("#integrity,{k}")))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_day_played_with_the_link_down_reaches_the_server_whole_when_the_link_is_back() {
+    let d = District::new();
+    let (link_a, link_b) = (Proxy::to(d.port), Proxy::to(d.port));
+    let a = d.node("vinh-an", &link_a.url());
+    let b = d.node("vinh-phuc", &link_b.url());
+    let (day1, day2) = days();
+
+    // Day 1, link up: each node syncs (the manifest covers the range), plays, uploads.
+    for node in [&a, &b] {
+        let r = render(node, day1);
+        assert_eq!(r["slots"], 2, "{r}");
+        assert!(r["sync_error"].is_null(), "{r}");
+        assert_eq!(r["sync"]["failed"].as_array().unwrap().len(), 0, "{r}");
+        let u = &r["upload"];
+        assert!(
+            u["stored"].as_u64().unwrap() >= 6,
+            "2 slot rows, 4 item rows: {r}"
+        );
+        assert_eq!(u["stored"], u["rows"], "{r}");
+    }
+
+    // Day 2, node A's link down all day: it plays every item from its cache.
+    link_a.cut();
+    let r = render(&a, day2);
+    assert_eq!(r["slots"], 2, "{r}");
+    assert!(
+        r["sync_error"].as_str().unwrap().contains("cannot reach"),
+        "{r}"
+    );
+    assert!(r["upload"].is_null() && !r["upload_error"].is_null(), "{r}");
+    let node_rows = rows_of(&a, "vinh-an");
+    let aired = node_rows
+        .iter()
+        .filter(|r| r.level == "item" && r.status.as_str() == "aired")
+        .count();
+    let items = node_rows.iter().filter(|r| r.level == "item").count();
+    assert_eq!(
+        aired, items,
+        "every item aired from the cache: {node_rows:#?}"
+    );
+    assert!(
+        node_rows
+            .iter()
+            .filter(|r| r.level == "item")
+            .all(|r| r.played_ms >= 30_000),
+        "each item played whole: {node_rows:#?}"
+    );
+    let held_before = rows_of(&d.loa, "vinh-an").len();
+    assert!(
+        held_before < node_rows.len(),
+        "the server has not seen day 2 yet"
+    );
+
+    // The link is back: one sync sends what the server lacks, and nothing is deleted.
+    link_a.restore();
+    let synced = a
+        .run(&["agent", "sync", "--once", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        synced["upload"]["stored"].as_u64().unwrap() as usize,
+        node_rows.len() - held_before,
+        "{synced}"
+    );
+    assert_eq!(rows_of(&a, "vinh-an").len(), node_rows.len());
+    let server_rows = rows_of(&d.loa, "vinh-an");
+    assert_eq!(
+        server_rows, node_rows,
+        "the server holds the node's rows verbatim"
+    );
+
+    // The chains and the nodes' signed heads verify on the server.
+    let verified = d.loa.run(&["airlog", "verify", "--json"]).expect(0).json();
+    assert!(
+        verified["signed_heads"]["vinh-an"].as_u64().unwrap() >= 2,
+        "{verified}"
+    );
+    assert!(
+        verified["signed_heads"]["vinh-phuc"].as_u64().unwrap() >= 1,
+        "{verified}"
+    );
+
+    // The server's export of the day the link was down equals the node's.
+    let theirs = export(&d.loa, "vinh-an", day2, "server.csv");
+    let mine = export(&a, "vinh-an", day2, "node.csv");
+    assert!(theirs.lines().count() > 2, "{theirs}");
+    for (t, m) in theirs.lines().zip(mine.lines()) {
+        assert_eq!(t, m, "the server's export differs from the node's");
+    }
+    assert_eq!(theirs.lines().count(), mine.lines().count());
+
+    // Syncing again sends nothing new.
+    let again = a
+        .run(&["agent", "sync", "--once", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(again["upload"]["sent"], 0, "{again}");
+}
+
+#[test]
+fn a_server_restored_from_a_backup_gets_the_rows_it_lost_from_the_node() {
+    let mut d = District::new();
+    let a = d.node("vinh-an", &format!("http://127.0.0.1:{}", d.port));
+    let (day1, day2) = days();
+    render(&a, day1);
+    // The backup: the server's database after day 1.
+    d.stop();
+    let db = d.loa.data.join("loa.db");
+    let backup = d.loa.dir.path().join("backup");
+    std::fs::create_dir_all(&backup).unwrap();
+    for ext in ["", "-wal", "-shm"] {
+        let from = std::path::PathBuf::from(format!("{}{ext}", db.display()));
+        if from.exists() {
+            std::fs::copy(&from, backup.join(format!("loa.db{ext}"))).unwrap();
+        }
+    }
+    d.start();
+    let r = render(&a, day2);
+    assert!(r["upload"]["stored"].as_u64().unwrap() > 0, "{r}");
+    // Restored: the day 2 rows are gone from the server; its head is behind the node's.
+    d.stop();
+    for ext in ["", "-wal", "-shm"] {
+        let to = std::path::PathBuf::from(format!("{}{ext}", db.display()));
+        let _ = std::fs::remove_file(&to);
+        let from = backup.join(format!("loa.db{ext}"));
+        if from.exists() {
+            std::fs::copy(&from, &to).unwrap();
+        }
+    }
+    d.start();
+    let behind = rows_of(&d.loa, "vinh-an").len();
+    let node_rows = rows_of(&a, "vinh-an");
+    assert!(behind < node_rows.len());
+    let synced = a
+        .run(&["agent", "sync", "--once", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        synced["upload"]["stored"].as_u64().unwrap() as usize,
+        node_rows.len() - behind,
+        "{synced}"
+    );
+    assert_eq!(rows_of(&d.loa, "vinh-an"), node_rows);
+    d.loa.run(&["airlog", "verify"]).expect(0);
+}
+
+/// A raw signed request (sending the same text twice is a replay).
+fn signed(key: &NodeKey, method: &str, path: &str, body: &[u8]) -> Vec<u8> {
+    let time = Utc::now().timestamp();
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).unwrap();
+    let nonce = hex::encode(nonce);
+    let sig = key.sign(&auth::message(method, path, time, &nonce, body));
+    let mut out = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{}: {}\r\n{}: {time}\r\n{}: {nonce}\r\n{}: {sig}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        auth::NODE_HEADER,
+        key.public_hex(),
+        auth::TIME_HEADER,
+        auth::NONCE_HEADER,
+        auth::SIGNATURE_HEADER,
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn send(port: u16, request: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let code = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (code, out)
+}
+
+/// An upload of `rows` signed by `key` for `station`.
+fn upload(key: &NodeKey, station: &str, rows: &[Record]) -> Vec<u8> {
+    let last = rows.last().unwrap();
+    let head = key.sign_head(station, last.seq, &last.row_hash, Utc::now());
+    let body = serde_json::to_vec(&serde_json::json!({ "rows": rows, "head": head })).unwrap();
+    signed(key, "POST", "/agent/v1/airlog", &body)
+}
+
+#[test]
+fn a_node_cannot_write_another_stations_airlog_and_replays_and_forks_change_nothing() {
+    let d = District::new();
+    let url = format!("http://127.0.0.1:{}", d.port);
+    let a = d.node("vinh-an", &url);
+    let b = d.node("vinh-phuc", &url);
+    let (day1, _) = days();
+    render(&a, day1);
+    let key_a = NodeDir::of(&a.data).key().unwrap();
+    let key_b = NodeDir::of(&b.data).key().unwrap();
+    let rows = rows_of(&a, "vinh-an");
+    let held = rows_of(&d.loa, "vinh-an");
+    assert_eq!(held, rows);
+
+    // Node B may neither read vinh-an's manifest nor write its airlog.
+    let (code, body) = send(
+        d.port,
+        &signed(&key_b, "GET", "/agent/v1/manifest?station=vinh-an", b""),
+    );
+    assert_eq!(code, 403, "{body}");
+    let (code, body) = send(d.port, &upload(&key_b, "vinh-phuc", &rows));
+    assert_eq!(code, 403, "{body}");
+    assert!(body.contains("vinh-an"), "{body}");
+    assert!(rows_of(&d.loa, "vinh-phuc").is_empty());
+
+    // The same rows sent again are harmless; the same request replayed is refused.
+    let request = upload(&key_a, "vinh-an", &rows);
+    let (code, body) = send(d.port, &request);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"stored\":0"), "{body}");
+    let (code, body) = send(d.port, &request);
+    assert_eq!(code, 401, "{body}");
+    assert!(body.contains("replayed"), "{body}");
+    assert_eq!(rows_of(&d.loa, "vinh-an"), rows);
+
+    // A history edited on the node (a fork) is refused and nothing is overwritten.
+    let mut forked = rows.clone();
+    let chain = loa::agent::homeward::chain_order("vinh-an", forked.clone()).unwrap();
+    let first = chain[0].seq;
+    let mut prev = loa::airlog::chain::genesis("vinh-an");
+    for r in chain {
+        let f = forked.iter_mut().find(|x| x.seq == r.seq).unwrap();
+        if f.seq == first {
+            f.played_ms -= 1;
+        }
+        f.prev_hash = prev;
+        f.row_hash = loa::airlog::chain::row_hash(f);
+        prev = f.row_hash.clone();
+    }
+    let ordered = loa::agent::homeward::chain_order("vinh-an", forked).unwrap();
+    let (code, body) = send(d.port, &upload(&key_a, "vinh-an", &ordered));
+    assert_eq!(code, 409, "{body}");
+    assert!(body.contains("fork"), "{body}");
+    assert_eq!(rows_of(&d.loa, "vinh-an"), rows);
+    d.loa.run(&["airlog", "verify"]).expect(0);
+
+    // An unsigned upload is not a node's.
+    let (code, _) = send(
+        d.port,
+        b"POST /agent/v1/airlog HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+    );
+    assert_eq!(code, 401);
+}
