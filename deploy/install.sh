@@ -3,7 +3,10 @@
 # commune station's PC). Run it as root from the source folder, after building:
 #
 #   sudo deploy/install.sh [--bin PATH] [PLAN.toml]
+#   sudo deploy/install.sh --agent [--bin PATH]      (a commune machine: loa agent run)
 #
+# --agent installs loa-agent.service (`loa agent run`) instead of loa.service, and no plan:
+# the machine gets its plan from the district server once enrolled (docs/en/agent.md).
 # --bin PATH installs that binary instead of target/release/loa (built if missing).
 # PLAN.toml is the plan the service plays (default: schedules/vinh-loc-2023.toml); it is
 # copied to /etc/loa/plan.toml only when that file does not exist yet.
@@ -17,7 +20,8 @@ set -euo pipefail
 readonly DATA_DIR=/var/lib/loa
 readonly CONF_DIR=/etc/loa
 readonly BIN=/usr/local/bin/loa
-readonly UNIT=/etc/systemd/system/loa.service
+UNIT=/etc/systemd/system/loa.service
+SERVICE=loa
 
 step() { printf '\n==> %s\n' "$*"; }
 die() {
@@ -28,13 +32,19 @@ die() {
 [[ $(id -u) -eq 0 ]] || die "must run as root (sudo deploy/install.sh)"
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+agent=
+if [[ ${1:-} == --agent ]]; then
+    agent=1
+    shift
+fi
 bin_src=
 if [[ ${1:-} == --bin ]]; then
     [[ -n ${2:-} ]] || die "--bin needs a path"
     bin_src=$2
     shift 2
 fi
-[[ $# -le 1 ]] || die "usage: install.sh [--bin PATH] [PLAN.toml]"
+[[ $# -le 1 ]] || die "usage: install.sh [--agent] [--bin PATH] [PLAN.toml]"
+[[ -z $agent || $# -eq 0 ]] || die "--agent takes no plan: the machine gets it from the district server"
 plan_src=${1:-$src/schedules/vinh-loc-2023.toml}
 # (A flag, not a LOA_* variable: loa reads every LOA_* as a loa.toml override.)
 given_bin=$bin_src
@@ -74,6 +84,15 @@ step "folders: $DATA_DIR (loa, 0750), $CONF_DIR (root, 0755)"
 install -d -o loa -g loa -m 0750 "$DATA_DIR"
 install -d -o root -g root -m 0755 "$CONF_DIR"
 
+if [[ -n $agent ]]; then
+    UNIT=/etc/systemd/system/loa-agent.service
+    SERVICE=loa-agent
+fi
+readonly UNIT SERVICE
+
+if [[ -n $agent ]]; then
+    step "plan: none (a commune machine plays the plan its district server sends)"
+else
 step "plan -> $CONF_DIR/plan.toml"
 if [[ -e $CONF_DIR/plan.toml ]]; then
     echo "kept the existing $CONF_DIR/plan.toml"
@@ -83,6 +102,7 @@ else
 fi
 "$BIN" plan check "$CONF_DIR/plan.toml" ||
     die "$CONF_DIR/plan.toml has errors (listed above); fix it, then run install.sh again"
+fi
 
 step "config $DATA_DIR/loa.toml and database: loa init (as loa)"
 if [[ -e $DATA_DIR/loa.toml ]]; then
@@ -99,18 +119,23 @@ runuser -u loa -- "$BIN" init --data-dir "$DATA_DIR"
 chmod 0640 "$DATA_DIR/loa.toml"
 
 step "systemd unit -> $UNIT"
-install -o root -g root -m 0644 "$src/deploy/loa.service" "$UNIT"
+install -o root -g root -m 0644 "$src/deploy/$SERVICE.service" "$UNIT"
 if [[ -d /run/systemd/system ]]; then
     systemctl daemon-reload
-    systemctl enable loa.service
-    if systemctl is-active --quiet loa.service; then
-        echo "loa is running the old binary; restart it between slots: systemctl restart loa"
+    systemctl enable "$SERVICE.service"
+    if systemctl is-active --quiet "$SERVICE.service"; then
+        echo "$SERVICE is running the old binary; restart it between slots: systemctl restart $SERVICE"
     else
-        echo "enabled (starts at boot); start it now with: systemctl start loa"
+        echo "enabled (starts at boot); start it now with: systemctl start $SERVICE"
     fi
 else
     echo "systemd is not running here: unit installed, not enabled"
 fi
 
 step "done"
-echo "data: $DATA_DIR   plan: $CONF_DIR/plan.toml   logs: journalctl -u loa"
+if [[ -n $agent ]]; then
+    echo "data: $DATA_DIR   logs: journalctl -u loa-agent"
+    echo "enrol it before starting: runuser -u loa -- $BIN agent enroll --data-dir $DATA_DIR --server URL --token TOKEN"
+else
+    echo "data: $DATA_DIR   plan: $CONF_DIR/plan.toml   logs: journalctl -u loa"
+fi

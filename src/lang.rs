@@ -36,4 +36,4 @@ pub trait Render {
 
 #[cfg(test)]
 #[path = "lang_tests.rs"]
-mod tests;
+pub(crate) mod tests;

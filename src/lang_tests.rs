@@ -106,6 +106,22 @@ fn check(what: &str, vi: &str, en: &str, typed: bool) {
     }
 }
 
+/// Checks a page's word table in both languages (their `Debug` texts): each quoted text of
+/// the Vietnamese table against the English one at the same place. Texts equal in both
+/// (codes, format names) are not words of either language and are skipped.
+pub(crate) fn check_word_tables(what: &str, vi_debug: &str, en_debug: &str) {
+    fn quoted(s: &str) -> Vec<&str> {
+        s.split('"').skip(1).step_by(2).collect()
+    }
+    let (vi, en) = (quoted(vi_debug), quoted(en_debug));
+    assert_eq!(vi.len(), en.len(), "{what}: the two tables differ in shape");
+    for (v, e) in vi.iter().zip(&en) {
+        if v != e {
+            check(what, v, e, false);
+        }
+    }
+}
+
 fn pair(r: &impl Render) -> (String, String) {
     (r.render(Lang::Vi), r.render(Lang::En))
 }

@@ -516,3 +516,51 @@ fn a_node_cannot_write_another_stations_airlog_and_replays_and_forks_change_noth
     );
     assert_eq!(code, 401);
 }
+
+#[test]
+fn offline_a_bulletin_whose_audio_never_arrived_is_logged_as_missing_and_past_the_manifest_the_slots_are_alerted(
+) {
+    let d = District::new();
+    let link = Proxy::to(d.port);
+    let a = d.node("vinh-an", &link.url());
+    let (day1, day2) = days();
+    render(&a, day1);
+    // One audio file never reached the cache (deleted here), and the link is down.
+    let dir = NodeDir::of(&a.data);
+    let kept = dir.kept_manifest().unwrap().unwrap();
+    let lost = kept.manifest.media().keys().next().unwrap().to_string();
+    std::fs::remove_file(dir.media_path(&lost)).unwrap();
+    link.cut();
+    let r = render(&a, day2);
+    assert_eq!(r["slots"], 2, "{r}");
+    assert!(r["past_horizon"].is_null(), "{r}");
+    let rows = rows_of(&a, "vinh-an");
+    let missing: Vec<&Record> = rows
+        .iter()
+        .filter(|r| r.level == "item" && r.sha256.as_deref() == Some(lost.as_str()))
+        .filter(|r| r.planned_start > day1.to_string())
+        .filter(|r| r.status.as_str() != "aired")
+        .collect();
+    let scheduled = missing
+        .iter()
+        .filter(|r| r.source.as_str() == "schedule")
+        .count();
+    // Both day-2 airings, and the evening's attempt to make up the morning's.
+    assert_eq!(scheduled, 2, "{rows:#?}");
+    assert_eq!(missing.len(), 3, "{rows:#?}");
+    for m in &missing {
+        assert_eq!(m.played_ms, 0);
+        assert!(m.reason.stored().contains("file_missing"), "{m:?}");
+        assert!(m.reason.stored().contains(&lost), "{m:?}");
+    }
+
+    // Past the days the kept manifest covers, the node still plays each slot (the
+    // fallback) and says when its manifest ran out.
+    let past = day1 + chrono::Duration::days(i64::from(kept.manifest.days) + 1);
+    let r = render(&a, past);
+    assert_eq!(r["slots"], 2, "{r}");
+    let at = r["past_horizon"]
+        .as_str()
+        .expect("past the manifest is reported");
+    assert!(at.starts_with(&past.pred_opt().unwrap().to_string()), "{r}");
+}

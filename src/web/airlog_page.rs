@@ -22,6 +22,7 @@ use super::pages::{message_in, page_in, respond};
 use super::{locale, AppState};
 
 /// The page's words in one language.
+#[derive(Debug)]
 pub struct Words {
     title: &'static str,
     station: &'static str,
@@ -284,4 +285,18 @@ pub async fn page(
 fn duration(ms: i64) -> String {
     let s = ms.max(0) / 1000;
     format!("{}:{:02}", s / 60, s % 60)
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::*;
+
+    #[test]
+    fn the_vietnamese_words_hold_no_english_and_the_english_no_vietnamese() {
+        crate::lang::tests::check_word_tables(
+            "airlog_page",
+            &format!("{VI:?}"),
+            &format!("{EN:?}"),
+        );
+    }
 }

@@ -31,6 +31,7 @@ const RECENT_DAYS: i64 = 7;
 const RECENT_ROWS: usize = 100;
 
 /// The page's words in one language.
+#[derive(Debug)]
 pub struct Words {
     title: &'static str,
     stations: &'static str,
@@ -528,4 +529,18 @@ fn level_label(lang: Lang, level: Priority) -> &'static str {
 
 fn respond_error(lang: Lang, e: ApiError) -> Response {
     refused(lang, e)
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::*;
+
+    #[test]
+    fn the_vietnamese_words_hold_no_english_and_the_english_no_vietnamese() {
+        crate::lang::tests::check_word_tables(
+            "announce_page",
+            &format!("{VI:?}"),
+            &format!("{EN:?}"),
+        );
+    }
 }

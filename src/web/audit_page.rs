@@ -23,6 +23,7 @@ use super::{locale, AppState};
 const MAX_SHOWN: usize = 1_000;
 
 /// The page's words in one language.
+#[derive(Debug)]
 pub struct Words {
     title: &'static str,
     intact: &'static str,
@@ -248,4 +249,14 @@ pub async fn page(
         ),
     );
     locale::remember(r, query.as_deref())
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::*;
+
+    #[test]
+    fn the_vietnamese_words_hold_no_english_and_the_english_no_vietnamese() {
+        crate::lang::tests::check_word_tables("audit_page", &format!("{VI:?}"), &format!("{EN:?}"));
+    }
 }

@@ -252,6 +252,7 @@ pub struct StationView {
 }
 
 /// The on-air page's words in one language.
+#[derive(Debug)]
 struct OnAirWords {
     title: &'static str,
     idle: &'static str,
@@ -407,4 +408,18 @@ pub fn message_in(lang: Lang, title: &str, sentence: &str) -> Markup {
             }
         },
     )
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::*;
+
+    #[test]
+    fn the_on_air_words_hold_no_english_in_vietnamese_and_no_vietnamese_in_english() {
+        crate::lang::tests::check_word_tables(
+            "on air",
+            &format!("{ON_AIR_VI:?}"),
+            &format!("{ON_AIR_EN:?}"),
+        );
+    }
 }

@@ -20,6 +20,7 @@ use super::pages::{message_in, page_in, respond};
 use super::{locale, AppState};
 
 /// The page's words in one language.
+#[derive(Debug)]
 pub struct Words {
     title: &'static str,
     quarter: &'static str,
@@ -56,7 +57,7 @@ const VI: Words = Words {
     ],
     lang: "Ngôn ngữ của báo cáo",
     download: "Tải báo cáo",
-    note: "Báo cáo giống hệt tệp của lệnh loa airlog export, có khối kiểm tra toàn vẹn đã ký; mỗi lần tải được ghi vào nhật ký thao tác.",
+    note: "Báo cáo giống hệt tệp xuất bằng dòng lệnh, có khối kiểm tra toàn vẹn đã ký; mỗi lần tải được ghi vào nhật ký thao tác.",
     refused: "Không tải được:",
     not_found: "Không có đài này trong các đài bạn được xem.",
 };
@@ -79,7 +80,7 @@ const EN: Words = Words {
     ],
     lang: "Language of the report",
     download: "Download",
-    note: "The very file of loa airlog export, with its signed integrity block; each download is recorded in the audit.",
+    note: "The very file the command line exports, with its signed integrity block; each download is recorded in the audit.",
     refused: "Not downloaded:",
     not_found: "No such station among those you may see.",
 };
@@ -277,6 +278,20 @@ mod tests {
                 "quarter=&year=&from=2023-01-01&to=2023-01-02&station=vinh-an"
             )),
             "from=2023-01-01&to=2023-01-02&station=vinh-an"
+        );
+    }
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::*;
+
+    #[test]
+    fn the_vietnamese_words_hold_no_english_and_the_english_no_vietnamese() {
+        crate::lang::tests::check_word_tables(
+            "reports_page",
+            &format!("{VI:?}"),
+            &format!("{EN:?}"),
         );
     }
 }

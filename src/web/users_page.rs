@@ -22,6 +22,7 @@ use super::pages::{message_in, page_in, respond};
 use super::{locale, AppState};
 
 /// The page's words in one language.
+#[derive(Debug)]
 pub struct Words {
     title: &'static str,
     cols: [&'static str; 5],
@@ -55,7 +56,7 @@ const VI: Words = Words {
     name: "Tên đăng nhập",
     role: "Vai trò",
     stations: "Đài (chỉ cho vai trò xã)",
-    stations_hint: "Mã đài, cách nhau bởi dấu phẩy, ví dụ vinh-an, vinh-tien.",
+    stations_hint: "Mã đài, cách nhau bởi dấu phẩy, ví dụ vinh-hung, vinh-tien.",
     password: "Mật khẩu",
     new_password: "Mật khẩu mới",
     set_password: "Đổi mật khẩu",
@@ -78,7 +79,7 @@ const EN: Words = Words {
     name: "User name",
     role: "Role",
     stations: "Stations (commune role only)",
-    stations_hint: "Station codes separated by commas, e.g. vinh-an, vinh-tien.",
+    stations_hint: "Station codes separated by commas, e.g. vinh-hung, vinh-tien.",
     password: "Password",
     new_password: "New password",
     set_password: "Set the password",
@@ -332,4 +333,14 @@ async fn render(
         status,
         page_in(lang, w.title, Some((me.name.as_str(), &role, csrf)), body),
     )
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::*;
+
+    #[test]
+    fn the_vietnamese_words_hold_no_english_and_the_english_no_vietnamese() {
+        crate::lang::tests::check_word_tables("users_page", &format!("{VI:?}"), &format!("{EN:?}"));
+    }
 }

@@ -1,0 +1,303 @@
+//! The console the way people use it: headless Chromium (over WebDriver) against the real
+//! `loa serve` on a free loopback port with a temporary SQLite data dir, real WAV
+//! bulletins and one account per role. Every page each role can reach from the navigation
+//! is opened at 1280×800 and at a phone's 390×844, screenshot under `target/screenshots/`
+//! for review, and must not overflow sideways; a commune operator sees only its station;
+//! the on-air panel follows the slot's start from the event stream without a reload, and
+//! its skip button ends the item on air (logged as partly aired).
+
+mod common;
+
+use chrono::{Timelike, Utc};
+use common::browser::{self, Driver, Screen};
+use common::console::{self, PASSWORD};
+use common::daemon::{free_port, rows};
+use fantoccini::Locator;
+
+/// The accounts of [`console::data_dir`], with the role in the screenshot names.
+const ACCOUNTS: [(&str, &str); 4] = [
+    ("quantri", "admin"),
+    ("dieuhanh", "operator"),
+    ("xa-vinh-an", "commune"),
+    ("noivu", "viewer"),
+];
+
+/// A console with two approved bulletins (a 90-second article, a 2-second spot) and a
+/// daily slot at both stations starting at `slot_minute` past `slot_hour`, station time.
+fn console_with_bulletins(slot_hour: u32, slot_minute: u32) -> console::Console {
+    let port = free_port();
+    let loa = console::data_dir(port, "");
+    let f = &common::fixtures::speech_like;
+    for (name, kind, topic, secs) in [
+        ("bai-dai.wav", "article", "documents", 90),
+        ("khau-hieu.wav", "spot", "other", 2),
+    ] {
+        let path = loa.dir.path().join(name);
+        common::fixtures::write_wav(
+            &path,
+            common::fixtures::WavFormat::Pcm16,
+            16_000,
+            1,
+            &f(16_000, 1, 800, 16_000 * secs, 800),
+            None,
+        );
+        loa.run(&[
+            "library",
+            "add",
+            path.to_str().unwrap(),
+            "--kind",
+            kind,
+            "--topic",
+            topic,
+            "--approve",
+        ])
+        .expect(0);
+    }
+    let year = chrono::Datelike::year(&Utc::now());
+    std::fs::write(
+        loa.dir.path().join("plan.toml"),
+        format!(
+            "[plan]\nname = \"Thử\"\nyear = {year}\n\n\
+             [[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\n\n\
+             [[station]]\ncode = \"vinh-tien\"\nname = \"Xã Vĩnh Tiến\"\nlevel = \"commune\"\n\n\
+             [[slot]]\nname = \"Buổi thử\"\nstations = [\"all\"]\n\
+             cron = \"{slot_minute} {slot_hour} * * *\"\nlength = \"10m\"\ncchc = \"5m\"\n"
+        ),
+    )
+    .unwrap();
+    console::serve(loa, port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_each_role_reaches_fits_a_desktop_and_a_phone_and_is_screenshot() {
+    // A slot an hour from now: the stations wait for it while the pages are looked at.
+    let later =
+        Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh) + chrono::Duration::hours(1);
+    let c = console_with_bulletins(later.hour(), later.minute());
+    let base = format!("http://127.0.0.1:{}", c.port);
+    let driver = Driver::start();
+    let downloads = tempfile::tempdir().unwrap();
+    let mut overflowing = Vec::new();
+    let mut shots = 0;
+
+    for screen in Screen::ALL {
+        // The login form, before anyone logs in.
+        let b = driver.session(screen, downloads.path()).await;
+        b.goto(&format!("{base}/login")).await.unwrap();
+        assert_eq!(
+            browser::viewport_width(&b).await,
+            screen.width() as i64,
+            "the browser's viewport is the {} screen's",
+            screen.name()
+        );
+        browser::screenshot(&b, &format!("login-{}", screen.name())).await;
+        shots += 1;
+        if browser::overflow(&b).await > 0 {
+            overflowing.push(format!("/login at {}", screen.name()));
+        }
+        b.close().await.unwrap();
+
+        for (user, role) in ACCOUNTS {
+            let b = driver.session(screen, downloads.path()).await;
+            browser::log_in(&b, &base, user, PASSWORD).await;
+            assert_eq!(b.current_url().await.unwrap().path(), "/");
+            let mut paths = vec!["/".to_string()];
+            for p in browser::nav_paths(&b).await {
+                if !paths.contains(&p) {
+                    paths.push(p);
+                }
+            }
+            for path in &paths {
+                b.goto(&format!("{base}{path}")).await.unwrap();
+                let title = b.title().await.unwrap();
+                assert!(
+                    title.ends_with("· loa"),
+                    "{role} opens {path} and gets a console page, not '{title}'"
+                );
+                let page = match path.trim_matches('/') {
+                    "" => "dang-phat".to_string(),
+                    p => p.replace(['/', '?', '=', '&'], "-"),
+                };
+                browser::screenshot(&b, &format!("{role}-{page}-{}", screen.name())).await;
+                shots += 1;
+                let over = browser::overflow(&b).await;
+                if over > 0 {
+                    overflowing.push(format!("{path} as {role} at {} by {over}px", screen.name()));
+                }
+            }
+            // The on-air page shows the stations the role may see, and only those.
+            b.goto(&format!("{base}/")).await.unwrap();
+            let an = b.find(Locator::Css("#station-vinh-an")).await.is_ok();
+            let tien = b.find(Locator::Css("#station-vinh-tien")).await.is_ok();
+            assert!(an, "{role} sees Xã Vĩnh An on air");
+            assert_eq!(
+                tien,
+                role != "commune",
+                "{role} sees Xã Vĩnh Tiến only if not confined to Vĩnh An"
+            );
+            // Commands are offered to those allowed them, never to the viewer.
+            let skip = b
+                .find(Locator::Css(
+                    "#station-vinh-an form[action$='/skip'] button",
+                ))
+                .await
+                .is_ok();
+            assert_eq!(skip, role != "viewer", "{role}'s skip button");
+            b.close().await.unwrap();
+        }
+    }
+    assert!(
+        overflowing.is_empty(),
+        "pages overflow sideways: {overflowing:?}"
+    );
+    eprintln!(
+        "{shots} screenshots in {}",
+        browser::screenshot_dir().display()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_on_air_panel_follows_the_slot_start_without_a_reload_and_skip_interrupts_the_item() {
+    // The slot starts at the next minute (or the one after, to leave time to log in).
+    let now = Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh);
+    let lead = if now.second() < 40 { 1 } else { 2 };
+    let at = now + chrono::Duration::minutes(lead);
+    let c = console_with_bulletins(at.hour(), at.minute());
+    let base = format!("http://127.0.0.1:{}", c.port);
+    let driver = Driver::start();
+    let downloads = tempfile::tempdir().unwrap();
+    let b = driver.session(Screen::Phone, downloads.path()).await;
+    browser::log_in(&b, &base, "xa-vinh-an", PASSWORD).await;
+
+    let state = "#station-vinh-an .js-state";
+    assert_eq!(browser::text_of(&b, state).await, "Chờ buổi phát");
+    browser::screenshot(&b, "commune-dang-phat-before-slot-390x844").await;
+    // A mark on the page: it is still there after the slot starts only if the page was
+    // updated in place, not reloaded.
+    b.execute("window.loaMark = 'same page';", vec![])
+        .await
+        .unwrap();
+
+    browser::wait_until(&b, "the slot to show as playing", |b| async move {
+        browser::text_of(&b, "#station-vinh-an .js-state")
+            .await
+            .starts_with("Đang phát")
+            && !browser::text_of(&b, "#station-vinh-an .js-onair")
+                .await
+                .is_empty()
+    })
+    .await;
+    let mark = b.execute("return window.loaMark;", vec![]).await.unwrap();
+    assert_eq!(
+        mark,
+        serde_json::json!("same page"),
+        "updated without a reload"
+    );
+    assert_eq!(
+        browser::text_of(&b, state).await,
+        "Đang phát: Buổi thử",
+        "the slot's name in Vietnamese"
+    );
+    browser::screenshot(&b, "commune-dang-phat-on-air-390x844").await;
+
+    // Skip, as a commune operator on its own station, with the page's form.
+    b.find(Locator::Css(
+        "#station-vinh-an form[action$='/skip'] button",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    browser::wait_until(
+        &b,
+        "the form to come back to the on-air page",
+        |b| async move {
+            b.current_url()
+                .await
+                .map(|u| u.path() == "/")
+                .unwrap_or(false)
+                && b.execute("return window.loaMark === undefined;", vec![])
+                    .await
+                    .map(|v| v == serde_json::json!(true))
+                    .unwrap_or(false)
+        },
+    )
+    .await;
+    let loa = &c.loa;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let r = rows(loa).await;
+        if r.iter()
+            .any(|r| r.station == "vinh-an" && r.level == "item" && r.status == "partial")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the skipped item is logged as partly aired: {:?}",
+            r.iter()
+                .map(|r| (&r.station, &r.level, r.status.as_str()))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    browser::screenshot(&b, "commune-dang-phat-after-skip-390x844").await;
+    // The other station was not touched by the commune's skip.
+    assert!(!rows(loa)
+        .await
+        .iter()
+        .any(|r| { r.station == "vinh-tien" && r.level == "item" && r.status != "playing" }));
+    b.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_said_in_vietnamese_on_the_login_form() {
+    let later =
+        Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh) + chrono::Duration::hours(1);
+    let c = console_with_bulletins(later.hour(), later.minute());
+    let base = format!("http://127.0.0.1:{}", c.port);
+    let driver = Driver::start();
+    let downloads = tempfile::tempdir().unwrap();
+    let b = driver.session(Screen::Desktop, downloads.path()).await;
+    b.goto(&format!("{base}/login")).await.unwrap();
+    b.find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys("dieuhanh")
+        .await
+        .unwrap();
+    b.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys("sai mật khẩu")
+        .await
+        .unwrap();
+    b.find(Locator::Css("form[action='/login'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser::wait_until(&b, "the refusal", |b| async move {
+        !browser::text_of(&b, "[role=alert]").await.is_empty()
+    })
+    .await;
+    let said = browser::text_of(&b, "[role=alert]").await;
+    assert!(
+        said.contains("mật khẩu") || said.contains("Mật khẩu"),
+        "the refusal is Vietnamese: {said}"
+    );
+    assert_eq!(b.current_url().await.unwrap().path(), "/login");
+    // The name typed stays in its field, the password does not.
+    let name = b
+        .find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("dieuhanh"));
+    browser::screenshot(&b, "login-refused-1280x800").await;
+    b.close().await.unwrap();
+}
