@@ -301,3 +301,280 @@ async fn a_wrong_password_is_said_in_vietnamese_on_the_login_form() {
     browser::screenshot(&b, "login-refused-1280x800").await;
     b.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_uploads_a_bulletin_sees_its_analysis_and_approves_it_in_the_browser() {
+    let later =
+        Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh) + chrono::Duration::hours(1);
+    let c = console_with_bulletins(later.hour(), later.minute());
+    let base = format!("http://127.0.0.1:{}", c.port);
+    let wav = c.loa.dir.path().join("thu-tuc-moi.wav");
+    common::fixtures::write_wav(
+        &wav,
+        common::fixtures::WavFormat::Pcm16,
+        16_000,
+        1,
+        &common::fixtures::speech_like(16_000, 1, 1_600, 16_000 * 12, 1_600),
+        None,
+    );
+    let title = "Thủ tục mới ở bộ phận một cửa";
+    let driver = Driver::start();
+    let downloads = tempfile::tempdir().unwrap();
+    let b = driver.session(Screen::Desktop, downloads.path()).await;
+    browser::log_in(&b, &base, "dieuhanh", PASSWORD).await;
+    b.goto(&format!("{base}/library")).await.unwrap();
+    // The upload form folds away until it is opened, as a person would.
+    b.find(Locator::Css("details.card summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.find(Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(wav.to_str().unwrap())
+        .await
+        .unwrap();
+    b.find(Locator::Css("select[name=kind]"))
+        .await
+        .unwrap()
+        .select_by_value("article")
+        .await
+        .unwrap();
+    b.find(Locator::Css("select[name=topic]"))
+        .await
+        .unwrap()
+        .select_by_value("documents")
+        .await
+        .unwrap();
+    b.find(Locator::Css("#upload-form #title"))
+        .await
+        .unwrap()
+        .send_keys(title)
+        .await
+        .unwrap();
+    browser::screenshot(&b, "operator-library-upload-filled-1280x800").await;
+    b.find(Locator::Css("#upload-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The list comes back naming the new bulletin; its page holds the analysis.
+    browser::wait_until(&b, "the uploaded bulletin in the list", |b| async move {
+        b.find(Locator::LinkText(title)).await.is_ok()
+    })
+    .await;
+    browser::screenshot(&b, "operator-library-uploaded-1280x800").await;
+    b.find(Locator::LinkText(title))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser::wait_until(&b, "the bulletin's analysis", |b| async move {
+        b.find(Locator::Css("dd.hash")).await.is_ok()
+    })
+    .await;
+    let hash = browser::text_of(&b, "dd.hash").await;
+    assert_eq!(hash.len(), 64, "a SHA-256 is shown: {hash}");
+    let page = b.source().await.unwrap();
+    assert!(
+        page.contains("LUFS") && page.contains("dBTP"),
+        "loudness and true peak are shown"
+    );
+    // 1,600 + 192,000 + 1,600 samples at 16 kHz.
+    assert!(page.contains("(12200 ms)"), "the exact length is shown");
+    browser::screenshot(&b, "operator-library-bulletin-draft-1280x800").await;
+
+    b.find(Locator::Css("form[action$='/approve'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser::wait_until(&b, "the approval to be confirmed", |b| async move {
+        b.current_url()
+            .await
+            .map(|u| u.query() == Some("done=1"))
+            .unwrap_or(false)
+    })
+    .await;
+    browser::screenshot(&b, "operator-library-bulletin-approved-1280x800").await;
+    assert!(
+        b.find(Locator::Css("form[action$='/approve'] button"))
+            .await
+            .is_err(),
+        "an approved bulletin offers no approval"
+    );
+    // The library holds it approved, with the hash the page showed.
+    let list = c.loa.run(&["library", "list", "--json"]).expect(0).json();
+    let entry = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| serde_json::to_string(e).unwrap().contains(title))
+        .unwrap_or_else(|| panic!("{title} in the library: {list}"));
+    let text = serde_json::to_string(entry).unwrap();
+    assert!(text.contains("\"approved\""), "approved: {text}");
+    let show = c
+        .loa
+        .run(&["library", "show", entry["id"].as_str().unwrap(), "--json"])
+        .expect(0)
+        .stdout;
+    assert!(show.contains(&hash), "the page's SHA-256 is the stored one");
+    // And the audit names the operator for both.
+    let audit = c.loa.run(&["audit", "list", "--json"]).expect(0).stdout;
+    assert!(
+        audit.contains("bulletin_upload") && audit.contains("\"approve\""),
+        "{audit}"
+    );
+    c.loa.run(&["audit", "verify"]).expect(0);
+    b.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typed_emergency_is_spoken_by_espeak_and_airs_at_once_on_the_commune_s_station_only() {
+    let later =
+        Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh) + chrono::Duration::hours(1);
+    let c = console_with_bulletins(later.hour(), later.minute());
+    let base = format!("http://127.0.0.1:{}", c.port);
+    let driver = Driver::start();
+    let downloads = tempfile::tempdir().unwrap();
+    let b = driver.session(Screen::Phone, downloads.path()).await;
+    browser::log_in(&b, &base, "xa-vinh-an", PASSWORD).await;
+    b.goto(&format!("{base}/announcements")).await.unwrap();
+    // Its one station is ticked already; the commune may send at every level.
+    let ticked = b
+        .find(Locator::Css("input[name='station:vinh-an']"))
+        .await
+        .unwrap()
+        .prop("checked")
+        .await
+        .unwrap();
+    assert_eq!(ticked.as_deref(), Some("true"));
+    assert!(
+        b.find(Locator::Css("input[name='station:vinh-tien']"))
+            .await
+            .is_err(),
+        "another commune's station is not offered"
+    );
+    b.find(Locator::Css("input[name=level][value=emergency]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.find(Locator::Css("#text"))
+        .await
+        .unwrap()
+        .send_keys("Thông báo khẩn: chiều nay mất điện từ mười bốn giờ.")
+        .await
+        .unwrap();
+    browser::screenshot(&b, "commune-announcements-emergency-filled-390x844").await;
+    b.find(Locator::Css(
+        "form[action='/announcements'] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    browser::wait_until(&b, "the emergency to be sent", |b| async move {
+        b.current_url()
+            .await
+            .map(|u| u.query() == Some("sent=emergency"))
+            .unwrap_or(false)
+    })
+    .await;
+    browser::screenshot(&b, "commune-announcements-emergency-sent-390x844").await;
+    // The spoken text airs at once (the station had no slot on), logged as urgent.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let r = rows(&c.loa).await;
+        if r.iter().any(|r| {
+            r.station == "vinh-an"
+                && r.level == "item"
+                && r.source == "urgent"
+                && r.status == "aired"
+        }) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the emergency aired at vinh-an: {:?}",
+            r.iter()
+                .map(|r| (&r.station, &r.level, r.source.as_str(), r.status.as_str()))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(
+        !rows(&c.loa).await.iter().any(|r| r.station == "vinh-tien"),
+        "nothing aired at the other commune"
+    );
+    c.loa.run(&["airlog", "verify"]).expect(0);
+    b.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_affairs_viewer_downloads_the_quarter_s_xlsx_from_the_reports_page() {
+    let later =
+        Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh) + chrono::Duration::hours(1);
+    let c = console_with_bulletins(later.hour(), later.minute());
+    let base = format!("http://127.0.0.1:{}", c.port);
+    let driver = Driver::start();
+    let downloads = tempfile::tempdir().unwrap();
+    let b = driver.session(Screen::Desktop, downloads.path()).await;
+    browser::log_in(&b, &base, "noivu", PASSWORD).await;
+    b.goto(&format!("{base}/reports")).await.unwrap();
+    b.find(Locator::Css("input[name=format][value=xlsx]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.find(Locator::Css(
+        "form[action='/reports/download'] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let dir = downloads.path().to_path_buf();
+    browser::wait_until(&b, "the XLSX in the downloads folder", move |_| {
+        let dir = dir.clone();
+        async move {
+            std::fs::read_dir(&dir)
+                .map(|d| {
+                    d.flatten().any(|e| {
+                        let n = e.file_name().to_string_lossy().into_owned();
+                        n.ends_with(".xlsx") && e.metadata().map(|m| m.len() > 0).unwrap_or(false)
+                    })
+                })
+                .unwrap_or(false)
+        }
+    })
+    .await;
+    let file = std::fs::read_dir(downloads.path())
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(".xlsx"))
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(
+        bytes.starts_with(b"PK"),
+        "{} is a workbook (a zip)",
+        file.display()
+    );
+    // The download is in the audit under the viewer's name.
+    let audit = c.loa.run(&["audit", "list", "--json"]).expect(0).stdout;
+    assert!(
+        audit.contains("report_download") && audit.contains("noivu"),
+        "{audit}"
+    );
+    b.close().await.unwrap();
+}
