@@ -21,11 +21,12 @@ use super::auth::{authenticate, header as text_of, request_host, session_secret,
 use super::pages;
 use super::AppState;
 
-/// A redirect (303) to `to`, with cookies to set.
-pub(super) fn see_other(to: &'static str, cookies: &[String]) -> Response {
+/// A redirect (303) to `to`, a path of this server, with cookies to set.
+pub(super) fn see_other(to: &str, cookies: &[String]) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
-    r.headers_mut()
-        .insert(header::LOCATION, HeaderValue::from_static(to));
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
     for c in cookies {
         if let Ok(v) = HeaderValue::from_str(c) {
             r.headers_mut().append(header::SET_COOKIE, v);

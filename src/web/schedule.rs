@@ -8,7 +8,7 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
@@ -300,14 +300,7 @@ pub async fn page(
 ) -> Response {
     let caller = match authenticate(&state, &method, &headers, None).await {
         Ok(c) if c.session().is_some() => c,
-        Ok(_) | Err(_) => {
-            let mut r = StatusCode::SEE_OTHER.into_response();
-            r.headers_mut().insert(
-                axum::http::header::LOCATION,
-                axum::http::HeaderValue::from_static("/login"),
-            );
-            return r;
-        }
+        Ok(_) | Err(_) => return super::login::see_other("/login", &[]),
     };
     let t = &VI;
     let q = q.map(|q| q.0).unwrap_or_default();

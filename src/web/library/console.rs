@@ -7,7 +7,7 @@
 use axum::extract::multipart::Multipart;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -19,20 +19,12 @@ use crate::library::ApprovalState;
 
 use super::super::api::stations;
 use super::super::auth::{authenticate, Caller, Client};
+use super::super::login::see_other;
 use super::super::pages;
 use super::super::AppState;
 use super::page::{self, Abilities, DetailPage, Flash, ListPage, UploadProblem, Who};
 use super::upload;
 use super::{EditForm, LibraryError, LibraryQuery};
-
-/// A redirect (303) to `to`, a path of this server.
-fn see_other(to: &str, _cookies: &[String]) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
-}
 
 /// `GET /assets/library.js`: the upload form's script.
 pub async fn js() -> Response {
