@@ -137,6 +137,8 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(login::logout))
         .route("/stations/{code}/skip", post(console::skip))
         .route("/stations/{code}/stop", post(console::stop))
+        .route("/stations/{code}/play", post(console::play))
+        .route("/stations/{code}/urgent", post(console::urgent))
         .route(pages::CSS_PATH, get(console::css))
         .route(pages::JS_PATH, get(console::js));
     let routes = library::console::routes(routes).route("/schedule", get(schedule::page));
