@@ -28,6 +28,7 @@ pub mod audit_page;
 pub mod auth;
 pub mod console;
 pub mod control;
+pub mod dates;
 pub mod exports;
 pub mod library;
 pub mod locale;
