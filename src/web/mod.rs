@@ -23,6 +23,7 @@ pub mod airlog;
 pub mod airlog_page;
 pub mod announce;
 pub mod announce_page;
+pub mod announce_waiting;
 pub mod api;
 pub mod audit_page;
 pub mod auth;
@@ -115,6 +116,7 @@ pub fn router(state: AppState) -> Router {
             "/announcements",
             get(announce_page::page).post(announce_page::submit),
         )
+        .route("/announcements/{id}/cancel", post(announce_waiting::cancel))
         .route("/api/v1/airlog", get(airlog::api))
         .route("/airlog", get(airlog_page::page))
         .route("/api/v1/exports", get(exports::api))
