@@ -23,11 +23,13 @@ pub mod airlog;
 pub mod airlog_page;
 pub mod announce;
 pub mod announce_page;
+pub mod announce_waiting;
 pub mod api;
 pub mod audit_page;
 pub mod auth;
 pub mod console;
 pub mod control;
+pub mod dates;
 pub mod exports;
 pub mod library;
 pub mod locale;
@@ -116,6 +118,7 @@ pub fn router(state: AppState) -> Router {
             "/announcements",
             get(announce_page::page).post(announce_page::submit),
         )
+        .route("/announcements/{id}/cancel", post(announce_waiting::cancel))
         .route("/api/v1/airlog", get(airlog::api))
         .route("/airlog", get(airlog_page::page))
         .route("/api/v1/exports", get(exports::api))
