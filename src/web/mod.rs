@@ -23,11 +23,13 @@ pub mod airlog;
 pub mod airlog_page;
 pub mod announce;
 pub mod announce_page;
+pub mod announce_waiting;
 pub mod api;
 pub mod audit_page;
 pub mod auth;
 pub mod console;
 pub mod control;
+pub mod dates;
 pub mod exports;
 pub mod library;
 pub mod locale;
@@ -80,6 +82,8 @@ pub struct AppState {
     pub signing_key: std::path::PathBuf,
     /// What typed announcements need (the text-to-speech command, the library's store).
     pub announcing: Arc<announce::Announcing>,
+    /// The console uploads being measured, for their forms' progress bars.
+    pub uploads: Arc<library::progress::Uploads>,
 }
 
 /// An API error: a status and one sentence.
@@ -114,6 +118,7 @@ pub fn router(state: AppState) -> Router {
             "/announcements",
             get(announce_page::page).post(announce_page::submit),
         )
+        .route("/announcements/{id}/cancel", post(announce_waiting::cancel))
         .route("/api/v1/airlog", get(airlog::api))
         .route("/airlog", get(airlog_page::page))
         .route("/api/v1/exports", get(exports::api))
@@ -143,7 +148,10 @@ pub fn router(state: AppState) -> Router {
     let (api, api_uploads) = api::routes();
     let routes = routes.merge(api).with_state(state.clone());
     let uploads = Router::new()
-        .route("/library/upload", post(library::console::upload))
+        .route(
+            "/library/upload",
+            get(library::console::to_list).post(library::console::upload),
+        )
         .merge(api_uploads)
         .with_state(state);
     serve::with_limits(routes).merge(serve::with_upload_limits(uploads))
