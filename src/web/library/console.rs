@@ -9,8 +9,6 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 
 use crate::access::{Action, Decision, Role};
@@ -21,6 +19,7 @@ use super::super::api::stations;
 use super::super::auth::{authenticate, Caller, Client};
 use super::super::login::see_other;
 use super::super::pages;
+use super::super::routes::Table;
 use super::super::AppState;
 use super::page::{self, Abilities, DetailPage, Flash, ListPage, UploadProblem, Who};
 use super::upload;
@@ -38,17 +37,17 @@ pub async fn js() -> Response {
         .into_response()
 }
 
-/// Adds the library's console routes (but the upload, which has its own limits).
-pub fn routes(router: Router<AppState>) -> Router<AppState> {
-    router
-        .route("/library", get(list))
-        .route("/library/{id}", get(show))
-        .route("/library/{id}/audio", get(super::audio::console))
-        .route("/library/{id}/approve", post(approve))
-        .route("/library/{id}/retire", post(retire))
-        .route("/library/{id}/remove", post(remove))
-        .route("/library/{id}/edit", post(edit))
-        .route(page::JS_PATH, get(js))
+/// Adds the library's console routes, the upload with its own limits.
+pub fn routes(t: Table) -> Table {
+    t.get("/library", list)
+        .get("/library/{id}", show)
+        .get("/library/{id}/audio", super::audio::console)
+        .post("/library/{id}/approve", approve)
+        .post("/library/{id}/retire", retire)
+        .post("/library/{id}/remove", remove)
+        .post("/library/{id}/edit", edit)
+        .get(page::JS_PATH, js)
+        .upload("/library/upload", upload)
 }
 
 /// A refusal as a page: to the login form when not authenticated, else the sentence in
