@@ -16,6 +16,13 @@ pub trait Progress: Send + Sync + std::fmt::Debug {
 
     /// `steps` more are done.
     fn advance(&self, _steps: u64) {}
+
+    /// Someone watching part `index` of the work (a file of a batch) in its own, finer
+    /// steps (the file's audio frames), when anyone is: the console's upload form shows
+    /// each file's measurement; the command line's bar counts whole files.
+    fn part(&self, _index: usize) -> Option<std::sync::Arc<dyn Progress>> {
+        None
+    }
 }
 
 /// Nobody watching.

@@ -355,6 +355,22 @@ async fn an_operator_uploads_a_bulletin_sees_its_analysis_and_approves_it_in_the
         .await
         .unwrap();
     browser::screenshot(&b, "operator-library-upload-filled-1280x800").await;
+    // Every value the file's analysis bar takes is noted (in the tab's session storage,
+    // which outlives the page the answer replaces).
+    b.execute(
+        r#"sessionStorage.setItem("analysis", "[]");
+           new MutationObserver(function (records) {
+             var seen = JSON.parse(sessionStorage.getItem("analysis"));
+             records.forEach(function (r) {
+               if (r.target.tagName === "PROGRESS") { seen.push(r.target.value); }
+             });
+             sessionStorage.setItem("analysis", JSON.stringify(seen));
+           }).observe(document.getElementById("analysis-progress"),
+                      { subtree: true, attributes: true, attributeFilter: ["value"] });"#,
+        vec![],
+    )
+    .await
+    .unwrap();
     b.find(Locator::Css("#upload-form button[type=submit]"))
         .await
         .unwrap()
@@ -367,6 +383,21 @@ async fn an_operator_uploads_a_bulletin_sees_its_analysis_and_approves_it_in_the
     })
     .await;
     browser::screenshot(&b, "operator-library-uploaded-1280x800").await;
+    // The analysis bar went up to 100 % from what the server said, never down.
+    let seen = b
+        .execute(r#"return sessionStorage.getItem("analysis");"#, vec![])
+        .await
+        .unwrap();
+    let seen: Vec<f64> = serde_json::from_str(seen.as_str().unwrap()).unwrap();
+    assert_eq!(
+        seen.last(),
+        Some(&100.0),
+        "the analysis bar reached 100 %: {seen:?}"
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "the analysis bar only went up: {seen:?}"
+    );
     b.find(Locator::LinkText(title))
         .await
         .unwrap()

@@ -529,3 +529,421 @@ fn the_console_pages_filter_play_in_ranges_and_refuse_changes_without_csrf() {
     assert!(r.body.contains("hỏng.wav: "), "{}", r.body);
     assert_eq!(leftovers(&c).1, 0);
 }
+
+/// The sentences shown at `field` of a page (`<p class="error" … id="FIELD-error">`).
+fn errors_at(body: &str, field: &str) -> Vec<String> {
+    let marker = format!("id=\"{field}-error\">");
+    body.match_indices(&marker)
+        .map(|(at, _)| {
+            let rest = &body[at + marker.len()..];
+            rest[..rest.find("</p>").unwrap()].to_string()
+        })
+        .collect()
+}
+
+/// English words a refusal might hold: none may be in a Vietnamese page's sentence.
+fn english_in(s: &str) -> Vec<String> {
+    const WORDS: &[&str] = &[
+        "the",
+        "file",
+        "is",
+        "not",
+        "audio",
+        "cannot",
+        "decode",
+        "decoding",
+        "failed",
+        "larger",
+        "than",
+        "required",
+        "invalid",
+        "error",
+        "damaged",
+        "truncated",
+        "unrecognised",
+        "format",
+        "text",
+        "it",
+        "at",
+        "of",
+        "and",
+        "or",
+        "server",
+        "nothing",
+        "was",
+        "stored",
+        "kind",
+        "producer",
+        "characters",
+        "long",
+        "allowed",
+        "before",
+        "valid",
+        "until",
+        "from",
+        "date",
+        "expected",
+        "one",
+    ];
+    s.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| WORDS.contains(&w.as_str()))
+        .collect()
+}
+
+#[test]
+fn the_library_pages_speak_english_when_asked_and_vietnamese_otherwise() {
+    let c = console("");
+    let dir = tempfile::tempdir().unwrap();
+    let a = wav(dir.path(), "a.wav", 0);
+    let (cookie, csrf) = session(c.port, "dieuhanh");
+    let origin = format!("http://127.0.0.1:{}", c.port);
+    let (ct, body) = multipart(
+        &[("csrf_token", &csrf), ("kind", "news"), ("topic", "other")],
+        &[("Tin chiều.wav", &a)],
+    );
+    let r = send(
+        c.port,
+        "POST",
+        "/library/upload",
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", &ct),
+            ("Origin", &origin),
+        ],
+        &body,
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let get = |path: &str, extra: &str| {
+        let cookies = format!("{cookie}{extra}");
+        http(c.port, "GET", path, &[("Cookie", &cookies)], "")
+    };
+    let vi = get("/library", "");
+    let at = vi.body.find("href=\"/library/").unwrap() + "href=\"/library/".len();
+    let id = vi.body[at..at + 12].to_string();
+    let en = get("/library?lang=en", "");
+    assert_eq!(en.status, 200);
+    assert!(en.body.contains("lang=\"en\""));
+    assert_eq!(en.cookie("lang").as_deref(), Some("en"), "{}", en.head);
+    let list_words = [
+        "Upload bulletins",
+        "Audio files (several may be chosen)",
+        "Search text",
+        "All stations",
+        "Log out",
+        ">Library<",
+    ];
+    for w in list_words {
+        assert!(en.body.contains(w), "the English list says {w}");
+        assert!(!vi.body.contains(w), "the Vietnamese list does not say {w}");
+    }
+    assert!(vi.body.contains("Tải lên bản tin") && !en.body.contains("Tải lên bản tin"));
+    // The cookie keeps the language; the page of a bulletin follows it.
+    let en_list = get("/library", "; lang=en");
+    assert!(en_list.body.contains("Upload bulletins"));
+    let en_page = get(&format!("/library/{id}"), "; lang=en");
+    let vi_page = get(&format!("/library/{id}"), "");
+    for w in [
+        "Audio analysis",
+        "Where it aired",
+        "It has not aired yet.",
+        "Edit details",
+        "Back to the library",
+        " channels, ",
+    ] {
+        assert!(
+            en_page.body.contains(w),
+            "the English bulletin page says {w}"
+        );
+        assert!(
+            !vi_page.body.contains(w),
+            "the Vietnamese one does not say {w}"
+        );
+    }
+    assert!(vi_page.body.contains("Phân tích âm thanh") && !en_page.body.contains("Phân tích"));
+    // The switch on a page drawn at a form's address leads back to the page of the form.
+    let r = get("/library/upload?lang=en", "");
+    assert_eq!(r.status, 303);
+    assert_eq!(r.headers("location"), vec!["/library?lang=en"]);
+    let r = get(&format!("/library/{id}/edit?lang=vi"), "");
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        r.headers("location"),
+        vec![format!("/library/{id}?lang=vi")]
+    );
+    // A refusal is in the page's language: an edit with a date that does not exist.
+    let edit = |extra: &str| {
+        let cookies = format!("{cookie}{extra}");
+        http(
+            c.port,
+            "POST",
+            &format!("/library/{id}/edit"),
+            &[
+                ("Cookie", &cookies),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Origin", &origin),
+            ],
+            &format!("csrf_token={csrf}&title=Tin&valid_from=31%2F02%2F2026"),
+        )
+    };
+    let vi_refused = edit("");
+    assert_eq!(vi_refused.status, 400, "{}", vi_refused.body);
+    assert_eq!(
+        errors_at(&vi_refused.body, "valid_from"),
+        vec!["Hiệu lực từ: '31/02/2026' không phải ngày hợp lệ (dd/mm/yyyy)."]
+    );
+    let en_refused = edit("; lang=en");
+    assert_eq!(en_refused.status, 400);
+    let sentence = errors_at(&en_refused.body, "valid_from").join(" ");
+    assert!(sentence.contains("is not valid"), "{sentence}");
+    assert!(!audit(&c.loa).iter().any(|e| e["action"] == "edit"));
+}
+
+#[test]
+fn every_upload_refusal_on_the_vietnamese_page_is_a_vietnamese_sentence_at_its_field() {
+    let c = console("upload_max_mb = 1");
+    let dir = tempfile::tempdir().unwrap();
+    let good = wav(dir.path(), "a.wav", 0);
+    let (cookie, csrf) = session(c.port, "dieuhanh");
+    let origin = format!("http://127.0.0.1:{}", c.port);
+    let upload = |fields: &[(&str, &str)], files: &[(&str, &[u8])]| {
+        let mut all = vec![("csrf_token", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let (ct, body) = multipart(&all, files);
+        send(
+            c.port,
+            "POST",
+            "/library/upload",
+            &[
+                ("Cookie", &cookie),
+                ("Content-Type", &ct),
+                ("Origin", &origin),
+            ],
+            &body,
+        )
+    };
+    let meta = [("kind", "news"), ("topic", "documents")];
+    let mut corrupt = good.clone();
+    corrupt.truncate(60);
+    corrupt.extend_from_slice(&[0x5au8; 3000]);
+    let big = vec![0u8; 1024 * 1024 + 10];
+    let long_producer = "P".repeat(201);
+    // The fields, the files, the status, the field the sentence is at and how it starts.
+    type Case<'a> = (
+        Vec<(&'a str, &'a str)>,
+        Vec<(&'a str, &'a [u8])>,
+        u16,
+        &'a str,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            meta.to_vec(),
+            vec![("hỏng.wav", &corrupt[..])],
+            400,
+            "file",
+            "hỏng.wav: ",
+        ),
+        (
+            meta.to_vec(),
+            vec![(
+                "ghi chú.txt",
+                &b"Xin ch\xc3\xa0o, \xc4\x91\xc3\xa2y l\xc3\xa0 v\xc4\x83n b\xe1\xba\xa3n.\n"[..],
+            )],
+            400,
+            "file",
+            "ghi chú.txt: không phải tệp âm thanh: đây là tệp văn bản",
+        ),
+        (
+            meta.to_vec(),
+            vec![("lớn.wav", &big[..])],
+            413,
+            "file",
+            "lớn.wav: tệp lớn hơn giới hạn 1 MB một tệp",
+        ),
+        (
+            vec![("topic", "documents")],
+            vec![("a.wav", &good[..])],
+            400,
+            "kind",
+            "Loại: bắt buộc phải chọn.",
+        ),
+        (
+            vec![
+                ("kind", "news"),
+                ("topic", "documents"),
+                ("producer", &long_producer),
+            ],
+            vec![("a.wav", &good[..])],
+            400,
+            "producer",
+            "a.wav: Đơn vị sản xuất: dài 201 ký tự, tối đa 200.",
+        ),
+        (
+            vec![
+                ("kind", "news"),
+                ("topic", "documents"),
+                ("valid_from", "2026-05-02"),
+                ("valid_until", "2026-05-01"),
+            ],
+            vec![("a.wav", &good[..])],
+            400,
+            "valid_until",
+            "a.wav: ngày hết hiệu lực 01/05/2026 trước ngày bắt đầu 02/05/2026.",
+        ),
+        (
+            vec![("kind", "podcast"), ("topic", "documents")],
+            vec![("a.wav", &good[..])],
+            400,
+            "kind",
+            "Loại: giá trị 'podcast' không hợp lệ",
+        ),
+    ];
+    for (fields, files, status, field, start) in cases {
+        let r = upload(&fields, &files);
+        assert_eq!(r.status, status, "{field} {start}: {}", r.body);
+        assert!(r.body.contains("lang=\"vi\""));
+        let said = errors_at(&r.body, field);
+        assert_eq!(said.len(), 1, "one sentence at {field}: {}", r.body);
+        assert!(said[0].starts_with(start), "at {field}: {}", said[0]);
+        assert_eq!(english_in(&said[0]), Vec::<String>::new(), "{}", said[0]);
+        assert_eq!(leftovers(&c), (0, 0), "nothing is left after {start}");
+    }
+    // The same corrupt file on the English page: the sentence of `library add`.
+    let en_cookie = format!("{cookie}; lang=en");
+    let (ct, body) = multipart(
+        &[("csrf_token", &csrf), ("kind", "news"), ("topic", "other")],
+        &[("hỏng.wav", &corrupt)],
+    );
+    let r = send(
+        c.port,
+        "POST",
+        "/library/upload",
+        &[
+            ("Cookie", &en_cookie),
+            ("Content-Type", &ct),
+            ("Origin", &origin),
+        ],
+        &body,
+    );
+    assert_eq!(r.status, 400);
+    let said = errors_at(&r.body, "file").join(" ");
+    assert!(said.starts_with("hỏng.wav: "), "{said}");
+    assert!(
+        !english_in(&said).is_empty(),
+        "English on the English page: {said}"
+    );
+    assert!(!audit(&c.loa)
+        .iter()
+        .any(|e| e["action"] == "bulletin_upload"));
+}
+
+#[test]
+fn the_upload_form_follows_each_file_s_analysis_from_nothing_to_done_for_its_own_session_only() {
+    let c = console("");
+    let dir = tempfile::tempdir().unwrap();
+    // A minute of speech-like audio: seconds of decoding and metering.
+    let p = dir.path().join("dài.wav");
+    write_wav(
+        &p,
+        WavFormat::Pcm16,
+        16_000,
+        1,
+        &speech_like(16_000, 1, 1_600, 16_000 * 60, 1_600),
+        None,
+    );
+    let long = std::fs::read(&p).unwrap();
+    let (cookie, csrf) = session(c.port, "dieuhanh");
+    let (other, _) = session(c.port, "dieuhanh");
+    let (commune, _) = session(c.port, "xa-vinh-an");
+    let origin = format!("http://127.0.0.1:{}", c.port);
+    let id = "5f0c1a2b3c4d5e6f7a8b9c0d1e2f3a4b";
+    let progress = |who: &str| {
+        http(
+            c.port,
+            "GET",
+            &format!("/library/upload-progress?id={id}"),
+            &[("Cookie", who)],
+            "",
+        )
+    };
+    assert_eq!(progress(&cookie).status, 404, "no such upload yet");
+    let (ct, body) = multipart(
+        &[
+            ("csrf_token", &csrf),
+            ("kind", "article"),
+            ("topic", "documents"),
+        ],
+        &[("dài.wav", &long)],
+    );
+    // The head and the first half of the body; the rest waits until the server is seen
+    // receiving.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", c.port)).unwrap();
+    let head = format!(
+        "POST /library/upload?progress={id} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\
+         Cookie: {cookie}\r\nOrigin: {origin}\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+        c.port,
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let half = body.len() / 2;
+    s.write_all(&body[..half]).unwrap();
+    s.flush().unwrap();
+    let mut seen = Vec::new();
+    let receiving = loop {
+        let r = progress(&cookie);
+        if r.status == 200 {
+            break json(&r);
+        }
+        assert_eq!(r.status, 404, "{}", r.body);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(receiving["stage"], "receiving", "{receiving}");
+    assert_eq!(receiving["files"], serde_json::json!([]));
+    // Another session, even the same account's, and a commune user: not theirs to see.
+    assert_eq!(progress(&other).status, 404);
+    assert_eq!(progress(&commune).status, 404);
+    assert_eq!(
+        http(
+            c.port,
+            "GET",
+            &format!("/library/upload-progress?id={id}"),
+            &[],
+            ""
+        )
+        .status,
+        401
+    );
+    s.write_all(&body[half..]).unwrap();
+    let last = loop {
+        let r = progress(&cookie);
+        assert_eq!(
+            r.status, 200,
+            "the upload is followed until its end is read: {}",
+            r.body
+        );
+        let v = json(&r);
+        if let Some(f) = v["files"].as_array().and_then(|f| f.first()) {
+            assert_eq!(f["name"], "dài.wav");
+            seen.push(f["percent"].as_u64().unwrap());
+        }
+        if v["stage"] == "done" || v["stage"] == "refused" {
+            break v;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(last["stage"], "done", "{last}");
+    assert_eq!(last["files"][0]["percent"], 100);
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "the share only grows: {seen:?}"
+    );
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    assert_eq!(
+        progress(&cookie).status,
+        404,
+        "forgotten once its end was read"
+    );
+}

@@ -310,6 +310,20 @@ const ROWS: &[Row] = &[
             let id = w.target(who, may(DISTRICT, who));
             Req::form(id_path("/library/", &id, "/edit"), &[("title", "Tin đã sửa")], csrf)
         } },
+    // A GET of a form's address goes back to the form's page, whoever asks.
+    Row { verb: "GET", path: "/library/{id}/approve", via: Via::Public, scoped: false, expect: ALL_OK,
+        make: |w, _, _| Req::get(id_path("/library/", &w.approved["vinh-an"], "/approve")) },
+    Row { verb: "GET", path: "/library/{id}/retire", via: Via::Public, scoped: false, expect: ALL_OK,
+        make: |w, _, _| Req::get(id_path("/library/", &w.approved["vinh-an"], "/retire")) },
+    Row { verb: "GET", path: "/library/{id}/remove", via: Via::Public, scoped: false, expect: ALL_OK,
+        make: |w, _, _| Req::get(id_path("/library/", &w.approved["vinh-an"], "/remove")) },
+    Row { verb: "GET", path: "/library/{id}/edit", via: Via::Public, scoped: false, expect: ALL_OK,
+        make: |w, _, _| Req::get(id_path("/library/", &w.approved["vinh-an"], "/edit?lang=en")) },
+    Row { verb: "GET", path: "/library/upload", via: Via::Public, scoped: false, expect: ALL_OK,
+        make: |_, _, _| Req::get("/library/upload") },
+    // An upload is followed only by the session that sends it: none is under way here.
+    Row { verb: "GET", path: "/library/upload-progress", via: Via::Media, scoped: false, expect: [Gone; 5],
+        make: |_, _, _| Req::get("/library/upload-progress?id=0123456789abcdef0123456789abcdef") },
     Row { verb: "POST", path: "/library/upload", via: Via::Page, scoped: true, expect: CONTROL,
         make: |w, who, csrf| {
             w.made += 1;

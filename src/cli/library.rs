@@ -446,6 +446,7 @@ async fn add_batch(data_dir: &Path, req: AddRequest, json: bool) -> Result<(), F
             Failure { code: 2, lines }
         }
         AddError::BadRequest(m) => Failure::input(m),
+        e @ AddError::Item { .. } => Failure::input(e.to_string()),
         other => Failure::work(other),
     })?;
     if json {

@@ -377,6 +377,7 @@ impl Started {
                 ingest: config.ingest.clone(),
                 scratch: config.data_dir.join("tmp"),
             }),
+            uploads: Default::default(),
         };
         // Commune machines sync from the same port ([`crate::web::agent`]).
         let agents = Arc::new(crate::agent::server::AgentService {

@@ -108,6 +108,9 @@ pub struct AudioDecoder {
     checks_timestamps: bool,
     /// The length the container announces, when it is exact (not an estimate).
     expected_frames: Option<u64>,
+    /// The length the container announces or estimates (an MP3's from its bitrate), for
+    /// showing progress only.
+    estimated_frames: Option<u64>,
     /// Set once the end was reached.
     done: bool,
 }
@@ -204,6 +207,7 @@ impl AudioDecoder {
             keep_range: (0, 0),
             checks_timestamps: params.codec == CODEC_TYPE_FLAC,
             expected_frames,
+            estimated_frames: trim.map(|t| t.keep).or(params.n_frames),
             done: false,
         };
         match d.decode_next() {
@@ -230,6 +234,12 @@ impl AudioDecoder {
     /// when it has a LAME/Xing header); when not, the caller may check the framing itself.
     pub fn length_was_checked(&self) -> bool {
         self.expected_frames.is_some()
+    }
+
+    /// The length the container announces or estimates, in frames, when it says one: a
+    /// guide for progress, never a check.
+    pub fn estimated_frames(&self) -> Option<u64> {
+        self.estimated_frames
     }
 
     /// Frames handed out so far.

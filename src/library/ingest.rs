@@ -19,6 +19,7 @@ use crate::library::mp3_frames::ends_mid_frame;
 use crate::library::mp4_edit::{inspect, Index};
 use crate::library::regular::{open_regular, Opened};
 use crate::library::sniff::{sniff, Sniffed, HEAD_LEN};
+use crate::progress::Progress;
 use crate::text::nfc;
 
 /// Settings of the measurement.
@@ -175,6 +176,17 @@ const BLOCKS_IN_FLIGHT: usize = 4;
 /// oversamples 4×) on a second one, fed through a bounded channel; the file is hashed on a
 /// third, which is brief.
 pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestError> {
+    analyze_watched(path, opts, &crate::progress::Quiet)
+}
+
+/// [`analyze`], telling `watch` how far the measurement is: the frames the container
+/// announces (or estimates) as its steps, each block of frames metered as it is, the
+/// last step only once the file is measured and accepted.
+pub fn analyze_watched(
+    path: &Path,
+    opts: &IngestOptions,
+    watch: &dyn Progress,
+) -> Result<AudioFacts, IngestError> {
     let _span = tracing::info_span!("ingest", file = %path.display()).entered();
     let io_err = |source| IngestError::Io {
         path: path.to_path_buf(),
@@ -229,6 +241,10 @@ pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestEr
         })?;
     let silence = Silence::new(info.channels, opts.silence_threshold_dbfs);
     let tags = decoder.tags().clone();
+    // Unknown lengths count as one step, taken at the end.
+    let steps = decoder.estimated_frames().unwrap_or(0).max(1);
+    watch.more(steps);
+    let channels = usize::from(info.channels.max(1));
 
     let (decoded, measured, sha256) = std::thread::scope(|s| {
         let hasher = s.spawn(|| hash_file(path));
@@ -236,12 +252,20 @@ pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestEr
         let (recycle, spare) = mpsc::channel::<Vec<f32>>();
         let meter = s.spawn(move || {
             let (mut loudness, mut silence) = (loudness, silence);
+            let (mut metered, mut told) = (0u64, 0u64);
             for block in blocks {
                 loudness.add(&block);
                 silence.add(&block);
+                metered += (block.len() / channels) as u64;
+                // Short of the last step: an estimate may fall short of the real length.
+                let now = metered.min(steps - 1);
+                if now > told {
+                    watch.advance(now - told);
+                    told = now;
+                }
                 let _ = recycle.send(block);
             }
-            (loudness.report(), silence.report())
+            (loudness.report(), silence.report(), told)
         });
         let decoded = pump(&mut decoder, usize::from(info.channels), &to_meter, &spare);
         drop(to_meter);
@@ -260,7 +284,7 @@ pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestEr
             position: format_position(frames_to_ms(at_frame, info.sample_rate)),
         },
     })?;
-    let (loud, quiet) = measured.map_err(|_| IngestError::Undecodable {
+    let (loud, quiet, told) = measured.map_err(|_| IngestError::Undecodable {
         path: path.to_path_buf(),
         reason: "the loudness measurement failed".to_string(),
     })?;
@@ -290,6 +314,7 @@ pub fn analyze(path: &Path, opts: &IngestOptions) -> Result<AudioFacts, IngestEr
             minimum: format_position(opts.min_duration_ms),
         });
     }
+    watch.advance(steps - told);
     Ok(AudioFacts {
         sha256,
         size_bytes,

@@ -35,33 +35,35 @@ impl IngestError {
 
 impl Render for IngestError {
     /// What is wrong with the file (without its name in Vietnamese; English is the
-    /// whole sentence of `library add`).
+    /// whole sentence of `library add`). The decoder's and the system's own words are
+    /// English, so the Vietnamese leaves them out (the log keeps them) and says what the
+    /// operator can do.
     fn render(&self, lang: Lang) -> String {
         if lang == Lang::En {
             return self.to_string();
         }
         match self {
-            IngestError::Io { source, .. } => format!("không đọc được tệp: {source}"),
+            IngestError::Io { .. } => {
+                "máy chủ không đọc được tệp; hãy gửi lại".into()
+            }
             IngestError::NotRegular { what, .. } => {
-                format!("không phải tệp thường ({what}); hãy chọn một tệp âm thanh")
+                format!("không phải tệp thường ({}); hãy chọn một tệp âm thanh", what_vi(what))
             }
             IngestError::Empty { .. } => "tệp rỗng (0 byte)".into(),
             IngestError::NotAudio { what, .. } => {
-                format!("không phải tệp âm thanh: đây là {what}")
+                format!("không phải tệp âm thanh: đây là {}", what_vi(what))
             }
-            IngestError::UnknownFormat { reason, .. } => {
-                format!("định dạng âm thanh không nhận ra hoặc không hỗ trợ ({reason})")
+            IngestError::UnknownFormat { .. } => {
+                "định dạng âm thanh không nhận ra hoặc không hỗ trợ; hãy gửi MP3, AAC (M4A), FLAC, Ogg Vorbis hoặc WAV".into()
             }
             IngestError::NoAudioTrack { container, .. } => {
                 format!("tệp {container} không có rãnh âm thanh")
             }
-            IngestError::Undecodable { reason, .. } => {
-                format!("không giải mã được rãnh âm thanh: {reason}")
+            IngestError::Undecodable { .. } => {
+                "không giải mã được rãnh âm thanh (mã hóa không được hỗ trợ); hãy gửi MP3, AAC (M4A), FLAC, Ogg Vorbis hoặc WAV".into()
             }
-            IngestError::DecodeFailed {
-                position, reason, ..
-            } => format!(
-                "giải mã hỏng ở {position} ({reason}); tệp bị lỗi hoặc không trọn vẹn"
+            IngestError::DecodeFailed { position, .. } => format!(
+                "giải mã hỏng ở {position}; tệp bị lỗi hoặc không trọn vẹn, hãy xuất lại hoặc gửi lại tệp"
             ),
             IngestError::ZeroDuration { .. } => "âm thanh dài 0 giây".into(),
             IngestError::NonFinite { position, .. } => format!(
@@ -73,6 +75,36 @@ impl Render for IngestError {
                 "âm thanh dài {length}, ngắn hơn mức tối thiểu {minimum} của một bản tin (ingest.min_duration_ms)"
             ),
         }
+    }
+}
+
+/// What a file is, in Vietnamese, from the English words content sniffing and the file
+/// system use ([`crate::library::sniff`], [`crate::library::regular`]).
+fn what_vi(what: &str) -> &'static str {
+    match what {
+        "a PNG image" => "ảnh PNG",
+        "a JPEG image" => "ảnh JPEG",
+        "a GIF image" => "ảnh GIF",
+        "a BMP image" => "ảnh BMP",
+        "a WebP image" => "ảnh WebP",
+        "an AVI video" => "video AVI",
+        "a ZIP archive (or an office document)" => "tệp nén ZIP (hoặc tài liệu văn phòng)",
+        "a ZIP archive (empty)" => "tệp nén ZIP rỗng",
+        "a gzip archive" => "tệp nén gzip",
+        "a 7-Zip archive" => "tệp nén 7-Zip",
+        "a RAR archive" => "tệp nén RAR",
+        "a PDF document" => "tài liệu PDF",
+        "an old Microsoft Office document" => "tài liệu Microsoft Office kiểu cũ",
+        "an HTML page" => "trang HTML",
+        "an XML document" => "tài liệu XML",
+        "a JSON or other text document" => "tài liệu JSON hoặc văn bản khác",
+        "a text file" => "tệp văn bản",
+        "a named pipe (FIFO)" => "ống dẫn có tên (FIFO)",
+        "a character device" => "thiết bị ký tự",
+        "a block device" => "thiết bị khối",
+        "a socket" => "socket",
+        "a folder" | "a directory" => "thư mục",
+        _ => "một loại tệp khác",
     }
 }
 
@@ -102,5 +134,25 @@ mod tests {
         };
         let vi = e.sentence(Lang::Vi);
         assert!(vi.starts_with("tin.mp3: giải mã hỏng ở 0:01.500"), "{vi}");
+        assert!(!vi.contains("main_data"), "{vi}");
+    }
+
+    #[test]
+    fn what_a_refused_file_is_is_said_in_vietnamese_whatever_sniffing_found() {
+        for (head, vi) in [
+            (&b"<!DOCTYPE html><html>"[..], "trang HTML"),
+            (&b"%PDF-1.7\n"[..], "tài liệu PDF"),
+            (
+                &b"Xin ch\xc3\xa0o, \xc4\x91\xc3\xa2y l\xc3\xa0 v\xc4\x83n b\xe1\xba\xa3n\n"[..],
+                "tệp văn bản",
+            ),
+        ] {
+            let crate::library::sniff::Sniffed::NotAudio(what) = crate::library::sniff::sniff(head)
+            else {
+                panic!("{head:?} sniffed as audio");
+            };
+            assert_eq!(what_vi(what), vi);
+        }
+        assert_eq!(what_vi("something new"), "một loại tệp khác");
     }
 }

@@ -44,6 +44,34 @@ pub enum TextError {
     EmptyTitle,
 }
 
+/// A text field's Vietnamese name.
+pub fn field_vi(field: &str) -> &'static str {
+    match field {
+        "title" => "Tiêu đề",
+        "producer" => "Đơn vị sản xuất",
+        "notes" => "Ghi chú",
+        "language" => "Ngôn ngữ",
+        _ => "Trường",
+    }
+}
+
+impl crate::lang::Render for TextError {
+    fn render(&self, lang: crate::lang::Lang) -> String {
+        if lang == crate::lang::Lang::En {
+            return self.to_string();
+        }
+        match self {
+            TextError::TooLong { field, length, max } => {
+                format!("{}: dài {length} ký tự, tối đa {max}", field_vi(field))
+            }
+            TextError::TooManyStations { count, max } => {
+                format!("có {count} đài phát; tối đa {max}")
+            }
+            TextError::EmptyTitle => "tiêu đề không được để trống".into(),
+        }
+    }
+}
+
 /// Checks one field against its limit.
 pub fn check_len(field: &'static str, text: &str, max: usize) -> Result<(), TextError> {
     // Count only as far as needed: a huge paste is refused without walking all of it.

@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::lang::{Lang, Render};
 use crate::library::audio_store::{relative_path, AudioStore};
 use crate::library::bulletin::{
     ApprovalState, AudioFacts, Bulletin, BulletinId, BulletinMeta, Kind, Priority, StateChange,
     Topic,
 };
-use crate::library::ingest::{analyze, IngestError, IngestOptions};
+use crate::library::ingest::{analyze, analyze_watched, IngestError, IngestOptions};
 use crate::library::limits;
 use crate::progress::{Progress, Quiet};
 use crate::store::{Added, Store, StoreError};
@@ -60,6 +61,14 @@ pub enum AddError {
     /// The request itself is inconsistent.
     #[error("{0}")]
     BadRequest(String),
+    /// One file's metadata breaks a rule; nothing was read.
+    #[error("{}: {problem}", file.display())]
+    Item {
+        /// The file the metadata is for.
+        file: PathBuf,
+        /// What is wrong.
+        problem: ItemProblem,
+    },
     /// One or more files were refused; nothing was added.
     #[error("{} file(s) refused; nothing was added", .0.len())]
     Refused(Vec<IngestError>),
@@ -76,29 +85,75 @@ pub enum AddError {
     Store(#[from] StoreError),
 }
 
+/// What is wrong with one file's metadata (as `library add` says it; in Vietnamese through
+/// [`Render`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ItemProblem {
+    /// A text over its limit, or too many stations.
+    #[error("{0}")]
+    Text(#[from] limits::TextError),
+    /// The validity ends before it starts.
+    #[error("valid-until {} is before valid-from {}", until.format("%d/%m/%Y"), from.format("%d/%m/%Y"))]
+    Dates {
+        /// First day.
+        from: NaiveDate,
+        /// Last day.
+        until: NaiveDate,
+    },
+    /// A station that is not a code.
+    #[error("'{0}' is not a station code (lower-case letters, digits and '-', e.g. vinh-hung)")]
+    Station(String),
+}
+
+impl ItemProblem {
+    /// The metadata field the problem is at (`title`, `producer`, `notes`, `language`,
+    /// `valid_until`, `stations`).
+    pub fn field(&self) -> &'static str {
+        match self {
+            ItemProblem::Text(limits::TextError::TooLong { field, .. }) => field,
+            ItemProblem::Text(limits::TextError::TooManyStations { .. }) => "stations",
+            ItemProblem::Text(limits::TextError::EmptyTitle) => "title",
+            ItemProblem::Dates { .. } => "valid_until",
+            ItemProblem::Station(_) => "stations",
+        }
+    }
+}
+
+impl Render for ItemProblem {
+    fn render(&self, lang: Lang) -> String {
+        match (lang, self) {
+            (Lang::En, _) => self.to_string(),
+            (Lang::Vi, ItemProblem::Text(e)) => e.render(Lang::Vi),
+            (Lang::Vi, ItemProblem::Dates { from, until }) => format!(
+                "ngày hết hiệu lực {} trước ngày bắt đầu {}",
+                until.format("%d/%m/%Y"),
+                from.format("%d/%m/%Y")
+            ),
+            (Lang::Vi, ItemProblem::Station(s)) => {
+                format!("'{s}' không phải mã đài (chữ thường, số và '-', ví dụ vinh-hung)")
+            }
+        }
+    }
+}
+
 /// Checks the request before any file is read.
 fn validate(req: &AddRequest) -> Result<(), AddError> {
     if req.items.is_empty() {
         return Err(AddError::BadRequest("no file given".into()));
     }
     for item in &req.items {
-        let name = item.file.display();
-        check_texts(item).map_err(|e| AddError::BadRequest(format!("{name}: {e}")))?;
-        if let (Some(f), Some(u)) = (item.valid_from, item.valid_until) {
-            if u < f {
-                return Err(AddError::BadRequest(format!(
-                    "{name}: valid-until {} is before valid-from {}",
-                    u.format("%d/%m/%Y"),
-                    f.format("%d/%m/%Y")
-                )));
+        let refuse = |problem: ItemProblem| AddError::Item {
+            file: item.file.clone(),
+            problem,
+        };
+        check_texts(item).map_err(|e| refuse(ItemProblem::Text(e)))?;
+        if let (Some(from), Some(until)) = (item.valid_from, item.valid_until) {
+            if until < from {
+                return Err(refuse(ItemProblem::Dates { from, until }));
             }
         }
-        for s in &item.stations {
-            if !is_station_code(s) {
-                return Err(AddError::BadRequest(format!(
-                    "{name}: '{s}' is not a station code (lower-case letters, digits and '-', e.g. vinh-hung)"
-                )));
-            }
+        if let Some(s) = item.stations.iter().find(|s| !is_station_code(s)) {
+            return Err(refuse(ItemProblem::Station(s.clone())));
         }
     }
     Ok(())
@@ -220,8 +275,12 @@ pub async fn add_files_with(
     let measured = tokio::task::spawn_blocking(move || {
         files
             .iter()
-            .map(|f| {
-                let m = analyze(f, &opts2);
+            .enumerate()
+            .map(|(i, f)| {
+                let m = match progress.part(i) {
+                    Some(part) => analyze_watched(f, &opts2, part.as_ref()),
+                    None => analyze(f, &opts2),
+                };
                 progress.advance(1);
                 m
             })
@@ -319,6 +378,34 @@ mod tests {
                 .collect(),
             approve: false,
         }
+    }
+
+    #[test]
+    fn a_metadata_problem_names_its_field_and_says_it_in_vietnamese_too() {
+        let mut r = req(&["a.mp3"]);
+        r.items[0].valid_from = NaiveDate::from_ymd_opt(2026, 5, 2);
+        r.items[0].valid_until = NaiveDate::from_ymd_opt(2026, 5, 1);
+        let Err(AddError::Item { problem, .. }) = validate(&r) else {
+            panic!("refused as an item's problem");
+        };
+        assert_eq!(problem.field(), "valid_until");
+        assert_eq!(
+            problem.render(Lang::Vi),
+            "ngày hết hiệu lực 01/05/2026 trước ngày bắt đầu 02/05/2026"
+        );
+        assert_eq!(
+            problem.render(Lang::En),
+            "valid-until 01/05/2026 is before valid-from 02/05/2026"
+        );
+        let mut r = req(&["a.mp3"]);
+        r.items[0].notes = "x".repeat(limits::NOTES_MAX + 1);
+        let Err(AddError::Item { problem, .. }) = validate(&r) else {
+            panic!("refused as an item's problem");
+        };
+        assert_eq!(problem.field(), "notes");
+        assert!(problem
+            .render(Lang::Vi)
+            .starts_with("Ghi chú: dài 2001 ký tự"));
     }
 
     #[test]

@@ -80,6 +80,8 @@ pub struct AppState {
     pub signing_key: std::path::PathBuf,
     /// What typed announcements need (the text-to-speech command, the library's store).
     pub announcing: Arc<announce::Announcing>,
+    /// The console uploads being measured, for their forms' progress bars.
+    pub uploads: Arc<library::progress::Uploads>,
 }
 
 /// An API error: a status and one sentence.

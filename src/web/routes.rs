@@ -116,18 +116,31 @@ impl Table {
         self.add(Verb::Post, path, routing::post(handler))
     }
 
+    fn add_upload(mut self, verb: Verb, path: &str, route: MethodRouter<AppState>) -> Table {
+        self.uploads = self.uploads.route(path, route);
+        self.list.push(Route {
+            verb,
+            path: path.to_string(),
+        });
+        self
+    }
+
     /// Adds `POST path` taking an upload (no overall body limit, the long timeout).
-    pub fn upload<H, T>(mut self, path: &str, handler: H) -> Table
+    pub fn upload<H, T>(self, path: &str, handler: H) -> Table
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        self.uploads = self.uploads.route(path, routing::post(handler));
-        self.list.push(Route {
-            verb: Verb::Post,
-            path: path.to_string(),
-        });
-        self
+        self.add_upload(Verb::Post, path, routing::post(handler))
+    }
+
+    /// Adds `GET path` beside an upload's `POST path` (one path lives in one router).
+    pub fn upload_get<H, T>(self, path: &str, handler: H) -> Table
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add_upload(Verb::Get, path, routing::get(handler))
     }
 }
 

@@ -6,7 +6,7 @@
 
 use axum::extract::multipart::Multipart;
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -17,11 +17,13 @@ use crate::library::ApprovalState;
 
 use super::super::api::stations;
 use super::super::auth::{authenticate, Caller, Client};
+use super::super::locale;
 use super::super::login::see_other;
 use super::super::pages;
 use super::super::routes::Table;
 use super::super::AppState;
 use super::page::{self, Abilities, DetailPage, Flash, ListPage, UploadProblem, Who};
+use super::progress::{BatchWatch, Following, UploadId};
 use super::upload;
 use super::{EditForm, LibraryError, LibraryQuery};
 
@@ -37,31 +39,98 @@ pub async fn js() -> Response {
         .into_response()
 }
 
-/// Adds the library's console routes, the upload with its own limits.
+/// Adds the library's console routes, the upload with its own limits. A GET of a form's
+/// address (the page a refusal was drawn at, whose language switch asks `?lang=`) goes
+/// back to the page the form is on.
 pub fn routes(t: Table) -> Table {
     t.get("/library", list)
         .get("/library/{id}", show)
         .get("/library/{id}/audio", super::audio::console)
+        .get("/library/{id}/approve", to_bulletin)
         .post("/library/{id}/approve", approve)
+        .get("/library/{id}/retire", to_bulletin)
         .post("/library/{id}/retire", retire)
+        .get("/library/{id}/remove", to_bulletin)
         .post("/library/{id}/remove", remove)
+        .get("/library/{id}/edit", to_bulletin)
         .post("/library/{id}/edit", edit)
         .get(page::JS_PATH, js)
+        .get(page::PROGRESS_PATH, upload_progress)
+        .upload_get("/library/upload", to_list)
         .upload("/library/upload", upload)
 }
 
-/// A refusal as a page: to the login form when not authenticated, else the sentence in
-/// Vietnamese with the status.
-fn refused(status: StatusCode, sentence: &str) -> Response {
+/// `GET /library/upload-progress?id=ID`: how far this session's upload `ID` is, as JSON
+/// ([`super::progress::UploadView`]); 404 for an upload of another session or none.
+async fn upload_progress(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let caller = match authenticate(&state, &method, &headers, None).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let id = UploadId::in_query(raw.as_deref(), "id");
+    let view = caller
+        .session()
+        .zip(id)
+        .and_then(|(s, id)| state.uploads.read(&s.token_hash, &id));
+    match view {
+        Some(v) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(v)).into_response(),
+        None => super::super::ApiError(
+            StatusCode::NOT_FOUND,
+            "no upload with that id is being followed for this session".into(),
+        )
+        .into_response(),
+    }
+}
+
+/// `GET` of a bulletin's form address: to the bulletin's page, with the query (`lang`).
+async fn to_bulletin(Path(id): Path<String>, RawQuery(q): RawQuery) -> Response {
+    back_to(&format!("/library/{}", query_encode(&id)), q.as_deref())
+}
+
+/// `GET /library/upload`: to the list, with the query (`lang`).
+pub async fn to_list(RawQuery(q): RawQuery) -> Response {
+    back_to("/library", q.as_deref())
+}
+
+/// A redirect to `path`, keeping only the language asked in `query`.
+fn back_to(path: &str, query: Option<&str>) -> Response {
+    match locale::asked(query) {
+        Some(lang) => see_other(&format!("{path}?lang={}", lang.code()), &[]),
+        None => see_other(path, &[]),
+    }
+}
+
+/// A refusal as a page in `lang`: to the login form when not authenticated, else the
+/// sentence with the status.
+fn refused(lang: Lang, status: StatusCode, sentence: &str) -> Response {
     if status == StatusCode::UNAUTHORIZED {
         return see_other("/login", &[]);
     }
-    pages::respond(status, pages::message("Không thực hiện được", sentence))
+    pages::respond(
+        status,
+        pages::message_in(lang, page::text(lang).refused_title, sentence),
+    )
+}
+
+/// An authentication refusal in `lang` (the CSRF guard speaks Vietnamese).
+fn auth_refused(lang: Lang, e: super::super::ApiError) -> Response {
+    let sentence = match (lang, e.0) {
+        (Lang::En, StatusCode::FORBIDDEN) => "Request refused: the anti-forgery (CSRF) token is missing or wrong, or the form was sent from another site; reload the page and try again.".to_string(),
+        (Lang::Vi, StatusCode::INTERNAL_SERVER_ERROR) => "Lỗi máy chủ; hãy thử lại sau.".to_string(),
+        _ => e.1,
+    };
+    refused(lang, e.0, &sentence)
 }
 
 /// The session user of a console page, or the way to the login form.
 async fn page_user(
     state: &AppState,
+    lang: Lang,
     method: &Method,
     headers: &HeaderMap,
     csrf: Option<&str>,
@@ -69,22 +138,24 @@ async fn page_user(
     match authenticate(state, method, headers, csrf).await {
         Ok(c @ Caller::User { .. }) if c.session().is_some() => Ok(c),
         Ok(_) => Err(see_other("/login", &[])),
-        Err(e) => Err(refused(e.0, &e.1)),
+        Err(e) => Err(auth_refused(lang, e)),
     }
 }
 
 /// The frame's user.
-fn who(caller: &Caller) -> Who<'_> {
+fn who(caller: &Caller, lang: Lang) -> Who<'_> {
     match caller {
         Caller::User { user, session } => Who {
             name: user.name.as_str(),
             role: user.grant.role,
             csrf: session.as_ref().map_or("", |s| s.csrf.as_str()),
+            lang,
         },
         Caller::Shared { who } => Who {
             name: who,
             role: Role::Operator,
             csrf: "",
+            lang,
         },
     }
 }
@@ -121,6 +192,7 @@ struct Shown {
 async fn render_list(
     state: &AppState,
     caller: &Caller,
+    lang: Lang,
     query: &LibraryQuery,
     flash: Flash<'_>,
     problem: Option<UploadProblem<'_>>,
@@ -134,11 +206,11 @@ async fn render_list(
             } else {
                 status
             };
-            (Vec::new(), Some(e.render(Lang::Vi)), status)
+            (Vec::new(), Some(e.render(lang)), status)
         }
     };
     let seen = stations::visible(&state.plan, caller, |c| state.stations.contains_key(c));
-    let w = who(caller);
+    let w = who(caller, lang);
     pages::respond(
         status,
         page::list(&ListPage {
@@ -161,10 +233,12 @@ async fn list(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     q: Result<Query<LibraryQuery>, QueryRejection>,
     shown: Result<Query<Shown>, QueryRejection>,
 ) -> Response {
-    let caller = match page_user(&state, &method, &headers, None).await {
+    let lang = locale::of(&headers, raw.as_deref());
+    let caller = match page_user(&state, lang, &method, &headers, None).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -187,13 +261,15 @@ async fn list(
     } else {
         Flash::None
     };
-    render_list(&state, &caller, &query, flash, None, StatusCode::OK).await
+    let r = render_list(&state, &caller, lang, &query, flash, None, StatusCode::OK).await;
+    locale::remember(r, raw.as_deref())
 }
 
 /// Renders one bulletin's page.
 async fn render_detail(
     state: &AppState,
     caller: &Caller,
+    lang: Lang,
     id: &str,
     error: Option<(&'static str, String)>,
     status: StatusCode,
@@ -201,9 +277,9 @@ async fn render_detail(
 ) -> Response {
     let detail = match super::detail(state, caller, id).await {
         Ok(d) => d,
-        Err(e) => return refused(e.status(), &e.render(Lang::Vi)),
+        Err(e) => return refused(lang, e.status(), &e.render(lang)),
     };
-    let w = who(caller);
+    let w = who(caller, lang);
     let plan = state.plan.clone();
     let default_tz = state.timezone;
     let station_tz = move |code: &str| plan.station(code).map_or(default_tz, |s| s.timezone);
@@ -227,14 +303,17 @@ async fn show(
     Path(id): Path<String>,
     method: Method,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     shown: Result<Query<Shown>, QueryRejection>,
 ) -> Response {
-    let caller = match page_user(&state, &method, &headers, None).await {
+    let lang = locale::of(&headers, raw.as_deref());
+    let caller = match page_user(&state, lang, &method, &headers, None).await {
         Ok(c) => c,
         Err(r) => return r,
     };
     let done = shown.is_ok_and(|s| s.0.done.is_some());
-    render_detail(&state, &caller, &id, None, StatusCode::OK, done).await
+    let r = render_detail(&state, &caller, lang, &id, None, StatusCode::OK, done).await;
+    locale::remember(r, raw.as_deref())
 }
 
 /// A form that carries only the CSRF token.
@@ -255,7 +334,8 @@ async fn act(
     to: Option<ApprovalState>,
 ) -> Response {
     let csrf = form.ok().and_then(|f| f.0.csrf_token);
-    let caller = match page_user(state, method, headers, csrf.as_deref()).await {
+    let lang = locale::of(headers, None);
+    let caller = match page_user(state, lang, method, headers, csrf.as_deref()).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -270,14 +350,15 @@ async fn act(
     match done {
         Ok(to) => see_other(&to, &[]),
         Err(e @ (LibraryError::NotFound(_) | LibraryError::UnknownStation(_))) => {
-            refused(e.status(), &e.render(Lang::Vi))
+            refused(lang, e.status(), &e.render(lang))
         }
         Err(e) => {
             render_detail(
                 state,
                 &caller,
+                lang,
                 id,
-                Some(("actions", e.render(Lang::Vi))),
+                Some(("actions", e.render(lang))),
                 e.status(),
                 false,
             )
@@ -404,23 +485,29 @@ async fn edit(
         ),
         Err(_) => (None, None),
     };
-    let caller = match page_user(&state, &method, &headers, csrf.as_deref()).await {
+    let lang = locale::of(&headers, None);
+    let caller = match page_user(&state, lang, &method, &headers, csrf.as_deref()).await {
         Ok(c) => c,
         Err(r) => return r,
     };
     let Some(fields) = fields else {
-        return refused(StatusCode::BAD_REQUEST, "Biểu mẫu gửi lên không hợp lệ.");
+        let sentence = match lang {
+            Lang::Vi => "Biểu mẫu gửi lên không hợp lệ.",
+            Lang::En => "The form sent is not valid.",
+        };
+        return refused(lang, StatusCode::BAD_REQUEST, sentence);
     };
     match super::edit(&state, &caller, &client, &id, &fields).await {
         Ok(_) => see_other(&format!("/library/{id}?done=1"), &[]),
-        Err(e @ LibraryError::NotFound(_)) => refused(e.status(), &e.render(Lang::Vi)),
+        Err(e @ LibraryError::NotFound(_)) => refused(lang, e.status(), &e.render(lang)),
         Err(e) => {
             let field = edit_field(&e);
             render_detail(
                 &state,
                 &caller,
+                lang,
                 &id,
-                Some((field, e.render(Lang::Vi))),
+                Some((field, e.render(lang))),
                 e.status(),
                 false,
             )
@@ -449,13 +536,16 @@ pub async fn upload(
     client: Client,
     method: Method,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
+    let lang = locale::of(&headers, None);
     let Ok(mut multipart) = multipart else {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            "Biểu mẫu tải lên phải gửi dạng multipart/form-data.",
-        );
+        let sentence = match lang {
+            Lang::Vi => "Biểu mẫu tải lên phải gửi dạng multipart/form-data.",
+            Lang::En => "The upload form must be sent as multipart/form-data.",
+        };
+        return refused(lang, StatusCode::BAD_REQUEST, sentence);
     };
     let caller = match authenticate(&state, &method, &headers, None).await {
         Ok(c) => c,
@@ -467,30 +557,59 @@ pub async fn upload(
             };
             match authenticate(&state, &method, &headers, token.as_deref()).await {
                 Ok(c) => c,
-                Err(e) => return refused(e.0, &e.1),
+                Err(e) => return auth_refused(lang, e),
             }
         }
-        Err(e) => return refused(e.0, &e.1),
+        Err(e) => return auth_refused(lang, e),
     };
     if caller.session().is_none() {
         return see_other("/login", &[]);
     }
+    // The form's script names its upload to follow the measurement of each file.
+    let following = UploadId::in_query(raw.as_deref(), "progress")
+        .zip(caller.session())
+        .and_then(|(id, s)| state.uploads.start(&s.token_hash, id, state.clock.now()))
+        .map(|tracker| Following {
+            tracker,
+            clock: state.clock.clone(),
+        });
     let empty = std::collections::BTreeMap::new();
-    let received = match upload::receive(&mut multipart, &state.upload_dir, state.upload_max_bytes)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return upload_refused(&state, &caller, LibraryError::Upload(e), &empty).await,
+    let received =
+        match upload::receive(&mut multipart, &state.upload_dir, state.upload_max_bytes).await {
+            Ok(r) => r,
+            Err(e) => {
+                return upload_refused(&state, &caller, lang, LibraryError::Upload(e), &empty).await
+            }
+        };
+    let watch: std::sync::Arc<dyn crate::progress::Progress> = match &following {
+        Some(f) => {
+            f.tracker.analysing(
+                received
+                    .files
+                    .iter()
+                    .map(|p| {
+                        p.file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+            );
+            std::sync::Arc::new(BatchWatch(f.tracker.clone()))
+        }
+        None => std::sync::Arc::new(crate::progress::Quiet),
     };
-    match upload::add(&state, &caller, &client, &received).await {
+    match upload::add_watched(&state, &caller, &client, &received, watch).await {
         Ok(added) => {
+            if let Some(f) = &following {
+                f.tracker.end(true, state.clock.now());
+            }
             let titles: Vec<String> = added.iter().map(|(_, b)| b.meta.title.clone()).collect();
             see_other(
                 &format!("/library?uploaded={}", query_encode(&titles.join("\n"))),
                 &[],
             )
         }
-        Err(e) => upload_refused(&state, &caller, e, &received.fields).await,
+        Err(e) => upload_refused(&state, &caller, lang, e, &received.fields).await,
     }
 }
 
@@ -498,22 +617,24 @@ pub async fn upload(
 async fn upload_refused(
     state: &AppState,
     caller: &Caller,
+    lang: Lang,
     error: LibraryError,
     values: &std::collections::BTreeMap<String, String>,
 ) -> Response {
     let status = error.status();
     if !abilities(caller).upload {
-        return refused(status, &error.render(Lang::Vi));
+        return refused(lang, status, &error.render(lang));
     }
     let (field, sentences) = match &error {
-        LibraryError::Upload(u) => (u.field(), u.sentences(Lang::Vi)),
-        LibraryError::UnknownStation(_) => ("stations", vec![error.render(Lang::Vi)]),
-        LibraryError::BadValue { field, .. } => (*field, vec![error.render(Lang::Vi)]),
-        other => ("file", vec![other.render(Lang::Vi)]),
+        LibraryError::Upload(u) => (u.field(), u.sentences(lang)),
+        LibraryError::UnknownStation(_) => ("stations", vec![error.render(lang)]),
+        LibraryError::BadValue { field, .. } => (*field, vec![error.render(lang)]),
+        other => ("file", vec![other.render(lang)]),
     };
     render_list(
         state,
         caller,
+        lang,
         &LibraryQuery::default(),
         Flash::None,
         Some(UploadProblem {

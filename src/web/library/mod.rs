@@ -1,7 +1,8 @@
 //! The library as the console and the API see it (issue 13, **Thư viện**): the bulletins a
 //! caller may see, filtered and in Vietnamese order, each with its analysis and where it
-//! aired; approve, retire, remove and edit; uploads ([`upload`]); the audio, with range
-//! requests ([`audio`]).
+//! aired; approve, retire, remove and edit; uploads ([`upload`]) and how far their
+//! measurement is ([`progress`]); the audio, with range requests ([`audio`]). Pages and
+//! refusals speak the page's language; the API's sentences are English.
 //!
 //! Each operation here takes the caller and plain data and returns data or a
 //! [`LibraryError`]; the API routes ([`api`]) serialise the result, the console's handlers
@@ -31,6 +32,7 @@ pub mod api;
 pub mod audio;
 pub mod console;
 pub mod page;
+pub mod progress;
 pub mod upload;
 
 /// How many of a bulletin's airings its page lists (the newest).
@@ -116,8 +118,16 @@ impl Render for LibraryError {
                 given,
                 allowed,
             } => {
-                if vi {
-                    format!("{field}: '{given}' không hợp lệ (các giá trị được nhận: {allowed})")
+                if vi && allowed == "dd/mm/yyyy" {
+                    format!(
+                        "{}: '{given}' không phải ngày hợp lệ (dd/mm/yyyy).",
+                        field_vi(field)
+                    )
+                } else if vi {
+                    format!(
+                        "{}: giá trị '{given}' không hợp lệ (các mã được nhận: {allowed}).",
+                        field_vi(field)
+                    )
                 } else {
                     format!("{field}: '{given}' is not valid (expected one of: {allowed})")
                 }
@@ -177,7 +187,8 @@ impl Render for LibraryError {
             LibraryError::Upload(e) => e.render(lang),
             LibraryError::Internal(e) => {
                 if vi {
-                    format!("Lỗi máy chủ: {e}")
+                    // The cause (the store's or the system's words) is logged.
+                    "Lỗi máy chủ; không có gì được lưu. Hãy thử lại sau.".to_string()
                 } else {
                     format!("server error: {e}")
                 }
@@ -206,7 +217,7 @@ fn edit_vi(e: &EditError) -> String {
         EditError::Station { station, .. } => {
             format!("'{station}' không phải mã đài (chữ thường, số và '-', ví dụ vinh-hung).")
         }
-        EditError::Store(e) => format!("Lỗi máy chủ: {e}"),
+        EditError::Store(_) => "Lỗi máy chủ; không có gì được lưu. Hãy thử lại sau.".into(),
     }
 }
 
@@ -223,6 +234,8 @@ pub fn field_vi(field: &str) -> &'static str {
         "valid_from" => "Hiệu lực từ",
         "valid_until" => "Hiệu lực đến",
         "stations" => "Đài phát",
+        "state" => "Trạng thái",
+        "station" => "Đài",
         "file" => "Tệp",
         _ => "Trường",
     }

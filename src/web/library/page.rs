@@ -1,7 +1,8 @@
 //! The **Thư viện** pages, in maud: the list with its filters and the upload form, and one
 //! bulletin with its analysis, its player, where it aired and the forms that change it.
-//! Every word is in [`TEXT_VI`], one table, so the English switch swaps the table. Pages
-//! take plain values; what the user may do is decided before ([`Abilities`]).
+//! Every word is in [`TEXT_VI`] and [`TEXT_EN`], one table per language, picked by
+//! [`text`] from the page's [`Lang`] (the `?lang=` switch or its cookie). Pages take plain
+//! values; what the user may do is decided before ([`Abilities`]).
 
 use std::collections::BTreeMap;
 
@@ -26,49 +27,105 @@ pub struct Who<'a> {
     pub role: Role,
     /// The session's CSRF token, for the page's forms.
     pub csrf: &'a str,
+    /// The language the page speaks.
+    pub lang: Lang,
 }
 
-/// A whole console page in Vietnamese for `who`.
+/// A whole console page in `who`'s language.
 fn page(title: &str, who: &Who, body: Markup) -> Markup {
-    page_in(
-        Lang::Vi,
-        title,
-        Some((who.name, who.role.label_vi(), who.csrf)),
-        body,
-    )
+    let role = match who.lang {
+        Lang::Vi => who.role.label_vi().to_string(),
+        Lang::En => who.role.to_string(),
+    };
+    page_in(who.lang, title, Some((who.name, &role, who.csrf)), body)
 }
 use super::{BulletinDetail, LibraryQuery};
 
 /// Where the library's script is served.
 pub const JS_PATH: &str = "/assets/library.js";
 
-/// The upload form's script, embedded: sends the form with a progress bar for the upload,
-/// then an indeterminate one while the server analyses, and shows the answer. Without it
-/// the form posts as usual.
+/// Where the upload form's script asks how far an upload is.
+pub const PROGRESS_PATH: &str = "/library/upload-progress";
+
+/// The upload form's script, embedded: sends the form with a bar for the upload, then,
+/// while the server measures the files, one bar per file fed by polling
+/// [`PROGRESS_PATH`] under an id the script makes for this upload; then shows the
+/// answer. Without it the form posts as usual (and no progress is kept).
 pub const JS: &str = r#"(function () {
   "use strict";
   var form = document.getElementById("upload-form");
-  if (!form || !window.FormData || !window.XMLHttpRequest) { return; }
+  if (!form || !window.FormData || !window.XMLHttpRequest || !window.fetch || !window.crypto) { return; }
   var bar = document.getElementById("upload-progress");
   var label = document.getElementById("upload-status");
+  var list = document.getElementById("analysis-progress");
+  function newId() {
+    var a = new Uint8Array(16), s = "";
+    window.crypto.getRandomValues(a);
+    for (var i = 0; i < a.length; i++) { s += ("0" + a[i].toString(16)).slice(-2); }
+    return s;
+  }
+  function row(i) {
+    var li = list.children[i];
+    if (li) { return li; }
+    li = document.createElement("li");
+    li.style.overflowWrap = "anywhere";
+    var name = document.createElement("span");
+    name.className = "name";
+    var p = document.createElement("progress");
+    p.max = 100; p.value = 0;
+    var pc = document.createElement("span");
+    pc.className = "percent";
+    li.appendChild(name); li.appendChild(document.createTextNode(" ")); li.appendChild(pc);
+    li.appendChild(p);
+    list.appendChild(li);
+    return li;
+  }
+  function show(p) {
+    list.hidden = false;
+    p.files.forEach(function (f, i) {
+      var li = row(i), bar = li.querySelector("progress");
+      var v = Math.max(Number(bar.getAttribute("value")) || 0, f.percent);
+      li.querySelector(".name").textContent = f.name;
+      li.querySelector(".percent").textContent = v + " %";
+      bar.value = v;
+    });
+    if (p.stage === "storing" || p.stage === "done") { label.textContent = form.dataset.analysed; }
+  }
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
+    var id = newId(), timer = null;
+    function poll(then) {
+      fetch(form.dataset.progress + "?id=" + id, { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (p) { if (p) { show(p); } })
+        .catch(function () {})
+        .then(function () { if (then) { then(); } });
+    }
     var xhr = new XMLHttpRequest();
-    xhr.open("POST", form.action);
+    xhr.open("POST", form.action + "?progress=" + id);
     bar.hidden = false; bar.value = 0; bar.max = 100;
+    while (list.firstChild) { list.removeChild(list.firstChild); }
     label.textContent = form.dataset.sending;
     xhr.upload.onprogress = function (e) {
       if (e.lengthComputable) { bar.value = Math.round(100 * e.loaded / e.total); }
     };
     xhr.upload.onload = function () {
-      bar.removeAttribute("value");
+      bar.value = 100;
       label.textContent = form.dataset.analysing;
+      poll(null);
+      timer = window.setInterval(function () { poll(null); }, 400);
     };
     xhr.onload = function () {
-      document.open(); document.write(xhr.responseText); document.close();
-      if (xhr.responseURL) { history.replaceState(null, "", xhr.responseURL); }
+      if (timer) { window.clearInterval(timer); }
+      poll(function () {
+        document.open(); document.write(xhr.responseText); document.close();
+        if (xhr.responseURL) { history.replaceState(null, "", xhr.responseURL); }
+      });
     };
-    xhr.onerror = function () { label.textContent = form.dataset.failed; bar.hidden = true; };
+    xhr.onerror = function () {
+      if (timer) { window.clearInterval(timer); }
+      label.textContent = form.dataset.failed; bar.hidden = true;
+    };
     xhr.send(new FormData(form));
   });
 })();
@@ -137,6 +194,10 @@ pub struct LibraryText {
     pub back: &'static str,
     pub every_station: &'static str,
     pub done: &'static str,
+    pub channels: &'static str,
+    pub bytes: &'static str,
+    pub analysed: &'static str,
+    pub refused_title: &'static str,
 }
 
 /// The library's words in Vietnamese.
@@ -201,7 +262,115 @@ pub const TEXT_VI: LibraryText = LibraryText {
     back: "Về thư viện",
     every_station: "mọi đài",
     done: "Đã thực hiện",
+    channels: "kênh",
+    bytes: "byte",
+    analysed: "Đã phân tích xong, đang lưu…",
+    refused_title: "Không thực hiện được",
 };
+
+/// The library's words in English.
+pub const TEXT_EN: LibraryText = LibraryText {
+    title: "Library",
+    filters: "Filter",
+    kind: "Kind",
+    topic: "Topic",
+    state: "State",
+    station: "Station",
+    text: "Search text",
+    any: "Any",
+    all_stations: "All stations",
+    apply: "Filter",
+    none_found: "No bulletin matches.",
+    count: "bulletins",
+    upload: "Upload bulletins",
+    files: "Audio files (several may be chosen)",
+    files_hint: "At most per file",
+    upload_title: "Title",
+    upload_title_hint:
+        "only when uploading one file; if empty, taken from the tag or the file name",
+    producer: "Producer unit",
+    valid_from: "Valid from",
+    valid_until: "Valid until",
+    stations: "Stations",
+    stations_hint: "station codes, separated by commas; empty means every station",
+    priority: "Broadcast level",
+    notes: "Notes",
+    approve_now: "Approve now",
+    send: "Upload",
+    sending: "Uploading…",
+    analysing: "Uploaded; the server is analysing the audio…",
+    failed: "The connection was lost while uploading; nothing was stored.",
+    uploaded: "Added to the library",
+    draft_note:
+        "Bulletins uploaded by a commune are drafts until the district station approves them.",
+    choose: "— choose —",
+    analysis: "Audio analysis",
+    length: "Length",
+    loudness: "Loudness (EBU R128)",
+    peak: "True peak",
+    silence: "Leading / trailing silence",
+    silence_fmt: "ms",
+    format: "Format",
+    sha256: "SHA-256",
+    file: "Original file",
+    added: "Added by",
+    approved: "Approved by",
+    listen: "Listen",
+    no_audio: "The browser cannot play this audio.",
+    aired: "Where it aired",
+    never_aired: "It has not aired yet.",
+    when: "Time",
+    played: "Played",
+    status: "Result",
+    actions: "Actions",
+    do_approve: "Approve",
+    do_retire: "Retire",
+    do_remove: "Remove",
+    remove_note: "Only a bulletin that never aired can be removed.",
+    edit: "Edit details",
+    save: "Save",
+    back: "Back to the library",
+    every_station: "every station",
+    done: "Done",
+    channels: "channels",
+    bytes: "bytes",
+    analysed: "Analysed; storing…",
+    refused_title: "Could not be done",
+};
+
+/// The library's words in `lang`.
+pub fn text(lang: Lang) -> &'static LibraryText {
+    match lang {
+        Lang::Vi => &TEXT_VI,
+        Lang::En => &TEXT_EN,
+    }
+}
+
+/// A kind's name in `lang`.
+fn kind_name(lang: Lang, k: Kind) -> String {
+    crate::report::labels::kind_one(lang, k).to_string()
+}
+
+/// A topic's name in `lang`, with its clause.
+fn topic_name(lang: Lang, t: Topic) -> String {
+    crate::report::labels::topic(lang, t)
+}
+
+/// A broadcast level's name in `lang`.
+fn priority_name(lang: Lang, p: Priority) -> String {
+    match lang {
+        Lang::Vi => p.label_vi().to_string(),
+        Lang::En => p.as_str().to_string(),
+    }
+}
+
+/// An approval state's name in `lang`.
+fn state_name(lang: Lang, s: ApprovalState) -> String {
+    match lang {
+        Lang::Vi => s.label_vi().to_string(),
+        Lang::En => s.as_str().to_string(),
+    }
+}
 
 /// What the user may do on the library pages (decided by the rules, not here).
 #[derive(Debug, Clone, Copy)]
@@ -242,6 +411,15 @@ fn measure(v: Option<f64>, unit: &str) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// An airing's result in `lang`.
+fn airing_status(lang: Lang, r: &super::Airing) -> String {
+    use crate::lang::Render;
+    match (lang, r.status.parse::<crate::airlog::AirStatus>()) {
+        (Lang::En, Ok(s)) => s.render(Lang::En),
+        _ => r.status_vi.clone(),
+    }
+}
+
 /// The state's badge class.
 fn state_class(s: ApprovalState) -> &'static str {
     match s {
@@ -256,7 +434,7 @@ fn select<T: Copy + PartialEq>(
     name: &str,
     all: &[T],
     wire: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
+    label: &dyn Fn(T) -> String,
     chosen: Option<&str>,
     first: &str,
     required: bool,
@@ -328,7 +506,8 @@ pub struct ListPage<'a> {
 
 /// **Thư viện**: filters, the upload form, the bulletins.
 pub fn list(p: &ListPage) -> Markup {
-    let t = &TEXT_VI;
+    let lang = p.who.lang;
+    let t = text(lang);
     let q = p.query;
     let value = |k: &str| {
         p.problem
@@ -356,7 +535,8 @@ pub fn list(p: &ListPage) -> Markup {
                     summary { h2 style="display:inline" { (t.upload) } }
                     form #upload-form method="post" action="/library/upload"
                         enctype="multipart/form-data"
-                        data-sending=(t.sending) data-analysing=(t.analysing) data-failed=(t.failed) {
+                        data-sending=(t.sending) data-analysing=(t.analysing) data-failed=(t.failed)
+                        data-analysed=(t.analysed) data-progress=(PROGRESS_PATH) {
                         input type="hidden" name="csrf_token" value=(p.who.csrf);
                         label for="file" { (t.files) }
                         input #file type="file" name="file" multiple required
@@ -364,11 +544,11 @@ pub fn list(p: &ListPage) -> Markup {
                         p.muted { (t.files_hint) " " (p.upload_max_mb) " MB." }
                         (errors_at(problem, "file"))
                         label for="kind" { (t.kind) }
-                        (select("kind", Kind::ALL, Kind::as_str, Kind::label_vi,
+                        (select("kind", Kind::ALL, Kind::as_str, &|k| kind_name(lang, k),
                             Some(value("kind").as_str()), t.choose, true))
                         (errors_at(problem, "kind"))
                         label for="topic" { (t.topic) }
-                        (select("topic", Topic::ALL, Topic::as_str, Topic::label_vi,
+                        (select("topic", Topic::ALL, Topic::as_str, &|x| topic_name(lang, x),
                             Some(value("topic").as_str()), t.choose, true))
                         (errors_at(problem, "topic"))
                         label for="title" { (t.upload_title) " " span.muted { "(" (t.upload_title_hint) ")" } }
@@ -387,16 +567,19 @@ pub fn list(p: &ListPage) -> Markup {
                         input #stations type="text" name="stations" value=(value("stations"));
                         (errors_at(problem, "stations"))
                         label for="priority" { (t.priority) }
-                        (select("priority", Priority::ALL, Priority::as_str, Priority::label_vi,
+                        (select("priority", Priority::ALL, Priority::as_str, &|x| priority_name(lang, x),
                             Some(value("priority").as_str()).filter(|v| !v.is_empty()).or(Some("normal")), t.choose, false))
+                        (errors_at(problem, "priority"))
                         label for="notes" { (t.notes) }
                         input #notes type="text" name="notes" value=(value("notes"));
+                        (errors_at(problem, "notes"))
                         @if p.can.manage {
                             label { input type="checkbox" name="approve" value="1"; " " (t.approve_now) }
                         }
                         @if p.confined { p.muted { (t.draft_note) } }
                         p { button type="submit" { (t.send) } }
                         p { progress #upload-progress hidden max="100" {} " " span #upload-status role="status" {} }
+                        ul #analysis-progress hidden aria-label=(t.analysis) {}
                     }
                 }
             }
@@ -405,11 +588,11 @@ pub fn list(p: &ListPage) -> Markup {
                 @if let Some(e) = &p.filter_error { p.error role="alert" { (e) } }
                 div.filters {
                     div { label for="f-kind" { (t.kind) }
-                        (select_id("f-kind", "kind", Kind::ALL, Kind::as_str, Kind::label_vi, q.kind.as_deref(), t.any)) }
+                        (select_id("f-kind", "kind", Kind::ALL, Kind::as_str, &|k| kind_name(lang, k), q.kind.as_deref(), t.any)) }
                     div { label for="f-topic" { (t.topic) }
-                        (select_id("f-topic", "topic", Topic::ALL, Topic::as_str, Topic::label_vi, q.topic.as_deref(), t.any)) }
+                        (select_id("f-topic", "topic", Topic::ALL, Topic::as_str, &|x| topic_name(lang, x), q.topic.as_deref(), t.any)) }
                     div { label for="f-state" { (t.state) }
-                        (select_id("f-state", "state", ApprovalState::ALL, ApprovalState::as_str, ApprovalState::label_vi, q.state.as_deref(), t.any)) }
+                        (select_id("f-state", "state", ApprovalState::ALL, ApprovalState::as_str, &|x| state_name(lang, x), q.state.as_deref(), t.any)) }
                     div { label for="f-station" { (t.station) }
                         select #f-station name="station" {
                             option value="" { (t.all_stations) }
@@ -429,10 +612,10 @@ pub fn list(p: &ListPage) -> Markup {
                 @for b in p.bulletins {
                     li.card {
                         a href=(format!("/library/{}", b.id)) { strong { (b.meta.title) } }
-                        " " span class=(state_class(b.state)) { (b.state.label_vi()) }
+                        " " span class=(state_class(b.state)) { (state_name(lang, b.state)) }
                         br;
                         span.muted {
-                            (b.meta.kind.label_vi()) " · " (b.meta.topic.clause()) " · "
+                            (kind_name(lang, b.meta.kind)) " · " (b.meta.topic.clause()) " · "
                             (length(b.audio.duration_ms)) " · "
                             @if b.meta.stations.is_empty() { (t.every_station) } @else { (b.meta.stations.join(", ")) }
                             @if !b.meta.producer.is_empty() { " · " (b.meta.producer) }
@@ -451,7 +634,7 @@ fn select_id<T: Copy + PartialEq>(
     name: &str,
     all: &[T],
     wire: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
+    label: &dyn Fn(T) -> String,
     chosen: Option<&str>,
     first: &str,
 ) -> Markup {
@@ -485,14 +668,15 @@ pub struct DetailPage<'a> {
 
 /// One bulletin: analysis, player, airings, actions and the edit form.
 pub fn detail(p: &DetailPage) -> Markup {
-    let t = &TEXT_VI;
+    let lang = p.who.lang;
+    let t = text(lang);
     let b = &p.detail.bulletin;
     let a = &b.analysis;
     let csrf = p.who.csrf;
     let err = |field: &str| -> Markup {
         html! {
             @if let Some((f, e)) = &p.error {
-                @if *f == field { p.error role="alert" { (e) } }
+                @if *f == field { p.error role="alert" id=(format!("{field}-error")) { (e) } }
             }
         }
     };
@@ -503,10 +687,10 @@ pub fn detail(p: &DetailPage) -> Markup {
             p { a href="/library" { "← " (t.back) } }
             @if p.done { p.card role="status" { (t.done) } }
             section.card {
-                h2 { (b.title) " " span class=(state_class(b.state)) { (b.state.label_vi()) } }
+                h2 { (b.title) " " span class=(state_class(b.state)) { (state_name(lang, b.state)) } }
                 p.muted {
-                    (b.kind.label_vi()) " · " (b.topic.clause()) " " (b.topic.label_vi())
-                    " · " (b.priority.label_vi())
+                    (kind_name(lang, b.kind)) " · " (topic_name(lang, b.topic))
+                    " · " (priority_name(lang, b.priority))
                 }
                 p { (t.stations) ": "
                     @if b.stations.is_empty() { (t.every_station) } @else { (b.stations.join(", ")) } }
@@ -533,7 +717,7 @@ pub fn detail(p: &DetailPage) -> Markup {
                     dt { (t.loudness) } dd { (measure(a.loudness_lufs, "LUFS")) }
                     dt { (t.peak) } dd { (measure(a.true_peak_dbtp, "dBTP")) }
                     dt { (t.silence) } dd { (a.leading_silence_ms) " / " (a.trailing_silence_ms) " " (t.silence_fmt) }
-                    dt { (t.format) } dd { (a.codec) ", " (a.sample_rate) " Hz, " (a.channels) " kênh, " (a.size_bytes) " byte" }
+                    dt { (t.format) } dd { (a.codec) ", " (a.sample_rate) " Hz, " (a.channels) " " (t.channels) ", " (a.size_bytes) " " (t.bytes) }
                     dt { (t.file) } dd { (b.original_name) }
                     dt { (t.sha256) } dd.hash { (a.sha256) }
                 }
@@ -552,7 +736,7 @@ pub fn detail(p: &DetailPage) -> Markup {
                                         td { (r.station) }
                                         td { (local_text(r.actual_start.as_deref().unwrap_or(&r.planned_start), (p.station_tz)(&r.station))) }
                                         td { (length(r.played_ms.max(0) as u64)) }
-                                        td { (r.status_vi) }
+                                        td { (airing_status(lang, r)) }
                                     }
                                 }
                             }
@@ -616,4 +800,18 @@ pub fn detail(p: &DetailPage) -> Markup {
             }
         },
     )
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::*;
+
+    #[test]
+    fn the_vietnamese_words_hold_no_english_and_the_english_no_vietnamese() {
+        crate::lang::tests::check_word_tables(
+            "library page",
+            &format!("{TEXT_VI:?}"),
+            &format!("{TEXT_EN:?}"),
+        );
+    }
 }

@@ -9,6 +9,7 @@
 //! approve can ask for `approve`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use axum::extract::multipart::{Field, Multipart};
 use axum::http::StatusCode;
@@ -18,6 +19,7 @@ use crate::access::{Action, Decision};
 use crate::lang::{Lang, Render};
 use crate::library::service::{AddError, AddItem, AddRequest};
 use crate::library::{Bulletin, IngestError, Kind, Priority, Topic};
+use crate::progress::{Progress, Quiet};
 use crate::store::Added;
 
 use super::super::auth::{Caller, Client};
@@ -114,11 +116,13 @@ impl Render for UploadError {
                 .join("; "),
             UploadError::Field { vi: v, .. } if vi => v.clone(),
             UploadError::Field { en, .. } => en.clone(),
-            UploadError::Malformed(e) if vi => {
-                format!("Dữ liệu gửi lên không phải biểu mẫu multipart hợp lệ: {e}")
+            UploadError::Malformed(_) if vi => {
+                "Dữ liệu gửi lên không phải biểu mẫu tải lên hợp lệ (bị cắt giữa chừng hoặc sai dạng); không có gì được lưu.".into()
             }
             UploadError::Malformed(e) => format!("the body is not a valid multipart form: {e}"),
-            UploadError::Disk(e) if vi => format!("Không ghi được tệp tạm trên máy chủ: {e}"),
+            UploadError::Disk(_) if vi => {
+                "Máy chủ không ghi được tệp tạm (đĩa đầy hoặc không có quyền ghi); không có gì được lưu.".into()
+            }
             UploadError::Disk(e) => format!("cannot write the temporary file on the server: {e}"),
         }
     }
@@ -439,6 +443,17 @@ pub async fn add(
     client: &Client,
     received: &Received,
 ) -> Result<Vec<(bool, Bulletin)>, LibraryError> {
+    add_watched(state, caller, client, received, Arc::new(Quiet)).await
+}
+
+/// [`add`], telling `progress` how the measurement of each file goes.
+pub async fn add_watched(
+    state: &AppState,
+    caller: &Caller,
+    client: &Client,
+    received: &Received,
+    progress: Arc<dyn Progress>,
+) -> Result<Vec<(bool, Bulletin)>, LibraryError> {
     let station = match caller {
         Caller::User { user, .. } if user.grant.role.is_confined() => {
             user.grant.stations.first().cloned()
@@ -455,24 +470,37 @@ pub async fn add(
         }
     }
     let req = request(state, caller, received)?;
-    let added = crate::library::service::add_files(
+    let added = crate::library::service::add_files_with(
         state.store.as_ref(),
         &state.audio,
         &state.ingest,
         &req,
         &caller.name(),
         state.clock.now(),
+        progress,
     )
     .await
     .map_err(|e| match e {
         AddError::Refused(errors) => LibraryError::Upload(UploadError::Refused(errors)),
-        AddError::BadRequest(m) => {
-            let m = m.replace(&format!("{}/", received.staging.dir.display()), "");
+        AddError::Item { file, problem } => {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            // The form has no language field: its refusal shows at the files.
+            let field = match problem.field() {
+                "language" => "file",
+                f => f,
+            };
             LibraryError::Upload(UploadError::Field {
-                field: "file",
-                vi: m.clone(),
-                en: m,
+                field,
+                en: format!("{name}: {problem}"),
+                vi: format!("{name}: {}.", problem.render(Lang::Vi)),
             })
+        }
+        AddError::BadRequest(m) => {
+            tracing::error!(error = %m, "an upload's batch was refused");
+            LibraryError::Internal(m)
         }
         AddError::AudioStore { source, .. } => LibraryError::Internal(source.to_string()),
         AddError::Store(s) => LibraryError::from(s),
