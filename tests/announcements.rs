@@ -68,41 +68,110 @@ fn t(r: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(r).unwrap().with_timezone(&Utc)
 }
 
+/// A station's 05:30 slot on 04/03/2031, its week built, for players on a simulated clock.
+struct OneSlot {
+    plan: Arc<loa::plan::Plan>,
+    station: loa::plan::Station,
+    store: Arc<dyn Store>,
+    slot: loa::schedule::SlotPlaylist,
+    start: DateTime<Utc>,
+}
+
+impl OneSlot {
+    /// Builds the week of the 05:30 slot at vinh-an (the library must hold its items).
+    async fn at_vinh_an(loa: &Loa) -> OneSlot {
+        use loa::playout::service::slots_between;
+        let vn = chrono_tz::Asia::Ho_Chi_Minh;
+        let slot_at = vn.with_ymd_and_hms(2031, 3, 4, 5, 30, 0).unwrap();
+        let plan =
+            Arc::new(loa::plan::check_file(&common::plan_at(loa.dir.path(), slot_at)).unwrap());
+        let station = plan.station("vinh-an").unwrap().clone();
+        let store: Arc<dyn Store> = Arc::new(loa.store().await);
+        let built = loa::library::StateChange {
+            by: "test".into(),
+            at: slot_at.with_timezone(&Utc) - chrono::Duration::days(2),
+        };
+        let start = slot_at.with_timezone(&Utc);
+        let slots = slots_between(
+            store.as_ref(),
+            &plan,
+            &station,
+            start - chrono::Duration::hours(1),
+            start + chrono::Duration::hours(1),
+            &built,
+        )
+        .await
+        .unwrap();
+        let slot = slots.first().expect("the 05:30 slot").clone();
+        assert!(!slot.items.is_empty(), "the slot has scheduled items");
+        OneSlot {
+            plan,
+            station,
+            store,
+            slot,
+            start,
+        }
+    }
+
+    /// A player of the station on `clock`, writing to `sink` (`null` when `None`), with its
+    /// command channel and the daemon's stop switch.
+    async fn player(
+        &self,
+        loa: &Loa,
+        clock: &loa::clock::SimClock,
+        sink: Option<Box<dyn loa::playout::sink::Sink>>,
+    ) -> (
+        loa::playout::StationPlayer,
+        tokio::sync::mpsc::Sender<Command>,
+        tokio::sync::watch::Sender<bool>,
+    ) {
+        use loa::library::audio_store::AudioStore;
+        use loa::playout::seams::StoreAirlog;
+        use loa::playout::{OutputFormat, Settings, StationPlayer};
+        let format = OutputFormat {
+            sample_rate: 8000,
+            channels: 1,
+        };
+        let sink = sink
+            .unwrap_or_else(|| loa::playout::sink::open(&"null".parse().unwrap(), format).unwrap());
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let player = StationPlayer::new(
+            self.station.clone(),
+            self.plan.clone(),
+            Arc::new(StoreAirlog(self.store.clone())),
+            Arc::new(clock.clone()),
+            AudioStore::new(loa.data.join("audio")),
+            loa::playout::service::library(self.store.as_ref())
+                .await
+                .unwrap(),
+            sink,
+            Settings {
+                format,
+                ..Settings::default()
+            },
+        )
+        .with_control(Control {
+            commands: rx,
+            shutdown: stop_rx,
+        });
+        (player, tx, stop_tx)
+    }
+}
+
 #[tokio::test]
 async fn priority_airs_first_in_the_next_slot_normal_after_its_items_and_emergency_at_once() {
     use loa::clock::{Clock, SimClock};
-    use loa::library::audio_store::AudioStore;
-    use loa::playout::seams::StoreAirlog;
-    use loa::playout::service::{library as snapshot, slots_between};
-    use loa::playout::{OutputFormat, Settings, StationPlayer};
+    use loa::playout::OutputFormat;
 
     let loa = Loa::init();
     add(&loa, "bai-theo-lich", 12, "article");
     add(&loa, "uu-tien", 3, "spot");
     add(&loa, "thong-thuong", 4, "spot");
     add(&loa, "khan-cap", 5, "spot");
-    let vn = chrono_tz::Asia::Ho_Chi_Minh;
-    let slot_at = vn.with_ymd_and_hms(2031, 3, 4, 5, 30, 0).unwrap();
-    let plan = Arc::new(loa::plan::check_file(&common::plan_at(loa.dir.path(), slot_at)).unwrap());
-    let station = plan.station("vinh-an").unwrap().clone();
-    let store: Arc<dyn Store> = Arc::new(loa.store().await);
-    let built = loa::library::StateChange {
-        by: "test".into(),
-        at: slot_at.with_timezone(&Utc) - chrono::Duration::days(2),
-    };
-    let start = slot_at.with_timezone(&Utc);
-    let slots = slots_between(
-        store.as_ref(),
-        &plan,
-        &station,
-        start - chrono::Duration::hours(1),
-        start + chrono::Duration::hours(1),
-        &built,
-    )
-    .await
-    .unwrap();
-    let slot = slots.first().expect("the 05:30 slot").clone();
-    assert!(!slot.items.is_empty(), "the slot has scheduled items");
+    let one = OneSlot::at_vinh_an(&loa).await;
+    let (store, slot, start) = (one.store.clone(), one.slot.clone(), one.start);
+    let slot_at = start.with_timezone(&chrono_tz::Asia::Ho_Chi_Minh);
     let lib = library(&loa).await;
     let cap = loa.dir.path().join("capture");
     let format = OutputFormat {
@@ -112,31 +181,13 @@ async fn priority_airs_first_in_the_next_slot_normal_after_its_items_and_emergen
     let sink = loa::playout::sink::open(&format!("wav:{}", cap.display()).parse().unwrap(), format)
         .unwrap();
     let clock = SimClock::new(start - chrono::Duration::hours(1));
-    let clock_dyn: Arc<dyn Clock> = Arc::new(clock.clone());
-    let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut player = StationPlayer::new(
-        station.clone(),
-        plan.clone(),
-        Arc::new(StoreAirlog(store.clone())),
-        clock_dyn,
-        AudioStore::new(loa.data.join("audio")),
-        snapshot(store.as_ref()).await.unwrap(),
-        sink,
-        Settings {
-            format,
-            ..Settings::default()
-        },
-    )
-    .with_control(Control {
-        commands: rx,
-        shutdown: stop_rx,
-    });
+    let (mut player, tx, _stop_tx) = one.player(&loa, &clock, Some(sink)).await;
     let status = player.status();
     let send = |title: &str, level: Priority, who: &str| Command::Announce {
         bulletin: Box::new(by_title(&lib, title).clone()),
         level,
         who: who.into(),
+        id: None,
     };
     // Sent an hour before the slot, normal first: the order in the slot is by level.
     tx.send(send("thong-thuong", Priority::Normal, "Anh Hùng"))
@@ -227,6 +278,96 @@ async fn priority_airs_first_in_the_next_slot_normal_after_its_items_and_emergen
         Some(by_title(&lib, "khan-cap").id.to_string().as_str())
     );
     assert!(t(urgent.actual_start.as_deref().unwrap()) < after + chrono::Duration::seconds(1));
+    store.close().await;
+    loa.run(&["airlog", "verify"]).expect(0);
+}
+
+#[tokio::test]
+async fn a_waiting_announcement_survives_a_restart_and_airs_in_the_next_slot_marked_with_its_row() {
+    use loa::clock::{Clock, SimClock};
+    use loa::playout::service::waiting_announcements;
+    use loa::store::{AnnouncementState, NewAnnouncement};
+
+    let loa = Loa::init();
+    add(&loa, "bai-theo-lich", 12, "article");
+    add(&loa, "thong-thuong", 4, "spot");
+    add(&loa, "tin-cu", 5, "spot");
+    let one = OneSlot::at_vinh_an(&loa).await;
+    let (store, start) = (one.store.clone(), one.start);
+    let lib = library(&loa).await;
+    let clock = SimClock::new(start - chrono::Duration::hours(1));
+    // Kept as the console keeps it, then sent to the running player…
+    let keep = |title: &str, sent_at: DateTime<Utc>| NewAnnouncement {
+        station: "vinh-an".into(),
+        bulletin: by_title(&lib, title).id,
+        level: Priority::Normal,
+        who: "Anh Hùng".into(),
+        sent_at,
+    };
+    let ids = store
+        .add_announcements(&[
+            keep("thong-thuong", clock.now()),
+            // …and one sent eight days before: the daemon was down past the make-up window.
+            keep("tin-cu", clock.now() - chrono::Duration::days(8)),
+        ])
+        .await
+        .unwrap();
+    {
+        let (mut before, tx, _stop) = one.player(&loa, &clock, None).await;
+        tx.send(Command::Announce {
+            bulletin: Box::new(by_title(&lib, "thong-thuong").clone()),
+            level: Priority::Normal,
+            who: "Anh Hùng".into(),
+            id: Some(ids[0]),
+        })
+        .await
+        .unwrap();
+        before
+            .idle_until(start - chrono::Duration::minutes(30))
+            .await;
+        assert_eq!(before.status().lock().unwrap().announcements, 1);
+        // The daemon stops before the slot: this player and its queue are gone.
+    }
+    // It starts again, as `loa serve` does: what still waits is reloaded.
+    let (mut after, _tx, _stop) = one.player(&loa, &clock, None).await;
+    let now = clock.now();
+    after.queue_announcements(
+        waiting_announcements(store.as_ref(), "vinh-an", now, "loa")
+            .await
+            .unwrap(),
+    );
+    assert_eq!(after.status().lock().unwrap().announcements, 1);
+    let expired = store.announcement(ids[1]).await.unwrap().unwrap();
+    assert_eq!(expired.state, AnnouncementState::Expired);
+    assert_eq!(expired.ended_by.as_deref(), Some("loa"));
+    after.play_slot(&one.slot).await.unwrap();
+    after.finish().await;
+    let aired = rows(&loa).await;
+    let last = *items(&aired).last().unwrap();
+    assert_eq!(
+        last.bulletin_id.as_deref(),
+        Some(by_title(&lib, "thong-thuong").id.to_string().as_str())
+    );
+    assert_eq!(
+        (last.source.to_string(), last.who.as_str()),
+        ("announcement".into(), "Anh Hùng")
+    );
+    assert_eq!(last.status, "aired");
+    let old = Some(by_title(&lib, "tin-cu").id.to_string());
+    assert!(
+        !items(&aired)
+            .iter()
+            .any(|r| r.bulletin_id == old && r.source == "announcement"),
+        "the expired one does not air as an announcement"
+    );
+    let kept = store.announcement(ids[0]).await.unwrap().unwrap();
+    assert_eq!(kept.state, AnnouncementState::Aired);
+    assert_eq!(kept.airlog_seq, Some(last.seq), "linked to its airlog row");
+    assert!(store
+        .announcements(Some("vinh-an"), Some(AnnouncementState::Waiting))
+        .await
+        .unwrap()
+        .is_empty());
     store.close().await;
     loa.run(&["airlog", "verify"]).expect(0);
 }
@@ -642,5 +783,166 @@ fn the_announcements_page_shows_each_role_its_stations_and_its_form_in_either_la
         .filter(|e| e["action"] == "announce")
         .count();
     assert_eq!(announced, 1);
+    c.loa.run(&["audit", "verify"]).expect(0);
+}
+
+/// The stations' waiting announcements, as `/api/status` says: (vinh-an, vinh-tien).
+fn waiting_counts(port: u16, cookie: &str) -> (u64, u64) {
+    let st = http(port, "GET", "/api/status", &[("Cookie", cookie)], "");
+    let v: serde_json::Value = serde_json::from_str(&st.body).unwrap();
+    let n = |c: &str| v["stations"][c]["announcements"].as_u64().unwrap();
+    (n("vinh-an"), n("vinh-tien"))
+}
+
+/// Waits until the players hold `want` waiting announcements.
+fn until_waiting(port: u16, cookie: &str, want: (u64, u64), when: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = waiting_counts(port, cookie);
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{when}: {got:?} wait, not {want:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn waiting_announcements_are_reloaded_after_a_restart_shown_in_their_zone_and_cancelled_where_allowed(
+) {
+    use loa::store::{AnnouncementState, AnnouncementStore};
+
+    let port = common::daemon::free_port();
+    let loa = data_dir(port, "");
+    set_zone(&loa, "vinh-tien", "Asia/Tokyo");
+    add(&loa, "khau-hieu", 3, "spot");
+    let mut c = serve(loa, port);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let spot = rt.block_on(library(&c.loa))[0].id.to_string();
+    let (op, op_csrf) = session(port, "dieuhanh");
+    let send = |station: &str, level: &str| {
+        let r = http(
+            port,
+            "POST",
+            &format!("/api/v1/stations/{station}/announcements"),
+            &[
+                ("Cookie", &op),
+                ("Content-Type", "application/json"),
+                ("X-CSRF-Token", &op_csrf),
+            ],
+            &format!(r#"{{"level":"{level}","bulletin_id":"{spot}"}}"#),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        v["announcements"][0].as_i64().expect("kept under a number")
+    };
+    let an = send("vinh-an", "normal");
+    let tien = send("vinh-tien", "priority");
+    until_waiting(port, &op, (1, 1), "sent");
+    // `loa serve` ends before the slot and starts again: both still wait.
+    c.restart();
+    let (admin, _) = session(port, "quantri");
+    until_waiting(port, &admin, (1, 1), "restarted");
+    let page = http(port, "GET", "/announcements", &[("Cookie", &admin)], "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    for id in [an, tien] {
+        assert!(
+            page.body.contains(&format!("/announcements/{id}/cancel")),
+            "{id}: {}",
+            page.body
+        );
+    }
+    // Each is shown at its station's time: Vĩnh Tiến keeps Tokyo's.
+    let kept = |id: i64| {
+        rt.block_on(async {
+            let store = c.loa.store().await;
+            let a = store.announcement(id).await.unwrap().unwrap();
+            store.close().await;
+            a
+        })
+    };
+    let at = |id: i64, zone: chrono_tz::Tz| {
+        DateTime::parse_from_rfc3339(&kept(id).sent_at)
+            .unwrap()
+            .with_timezone(&zone)
+            .format("%H:%M:%S %d/%m/%Y")
+            .to_string()
+    };
+    assert!(
+        page.body.contains(&at(tien, chrono_tz::Asia::Tokyo)),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&at(an, chrono_tz::Asia::Ho_Chi_Minh)),
+        "{}",
+        page.body
+    );
+    // The commune user sees and cancels only its own station's; the viewer none.
+    let (commune, csrf) = session(port, "xa-vinh-an");
+    let page = http(port, "GET", "/announcements", &[("Cookie", &commune)], "");
+    assert!(page.body.contains(&format!("/announcements/{an}/cancel")));
+    assert!(
+        !page.body.contains(&format!("announcement-{tien}")),
+        "{}",
+        page.body
+    );
+    let cancel = |cookie: &str, csrf: &str, id: i64| {
+        http(
+            port,
+            "POST",
+            &format!("/announcements/{id}/cancel"),
+            &[
+                ("Cookie", cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Origin", &format!("http://127.0.0.1:{port}")),
+            ],
+            &format!("csrf_token={csrf}"),
+        )
+    };
+    assert_eq!(cancel(&commune, &csrf, tien).status, 404);
+    assert_eq!(cancel(&commune, "x", an).status, 403);
+    let (viewer, viewer_csrf) = session(port, "noivu");
+    let r = cancel(&viewer, &viewer_csrf, an);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("không được hủy thông báo"), "{}", r.body);
+    assert_eq!(
+        kept(an).state,
+        AnnouncementState::Waiting,
+        "nothing changed"
+    );
+    let r = cancel(&commune, &csrf, an);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.headers("location"), vec!["/announcements?cancelled=1"]);
+    let r = cancel(&commune, &csrf, an);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("không còn chờ"), "{}", r.body);
+    until_waiting(port, &admin, (0, 1), "cancelled");
+    let gone = kept(an);
+    assert_eq!(gone.state, AnnouncementState::Cancelled);
+    assert_eq!(gone.ended_by.as_deref(), Some("xa-vinh-an"));
+    let page = http(
+        port,
+        "GET",
+        "/announcements?cancelled=1",
+        &[("Cookie", &commune)],
+        "",
+    );
+    assert!(
+        page.body.contains("Đã hủy thông báo đang chờ."),
+        "{}",
+        page.body
+    );
+    let cancels: Vec<serde_json::Value> = audit(&c.loa)
+        .into_iter()
+        .filter(|e| e["action"] == "announce_cancel")
+        .collect();
+    assert_eq!(cancels.len(), 1, "{cancels:?}");
+    assert_eq!(cancels[0]["actor"], "xa-vinh-an");
+    assert_eq!(cancels[0]["station"], "vinh-an");
+    assert_eq!(cancels[0]["target"], an.to_string());
     c.loa.run(&["audit", "verify"]).expect(0);
 }

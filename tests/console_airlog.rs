@@ -20,8 +20,14 @@ fn day() -> String {
 
 /// The console's data dir with a spot, one day played at both stations, then served.
 fn played() -> Console {
+    played_with(|_| {})
+}
+
+/// [`played`], the data dir first changed by `setup` (e.g. a station's zone).
+fn played_with(setup: impl FnOnce(&Loa)) -> Console {
     let port = free_port();
     let loa = data_dir(port, "");
+    setup(&loa);
     let spot = loa.dir.path().join("khau-hieu.wav");
     write_wav(
         &spot,
@@ -325,4 +331,91 @@ fn the_reports_page_downloads_what_the_api_does_and_says_a_refusal_as_a_page() {
         .count();
     assert_eq!(downloads, 1);
     c.loa.run(&["audit", "verify"]).expect(0);
+}
+
+#[test]
+fn each_airlog_row_is_in_its_station_s_zone_and_days_are_typed_and_shown_day_first() {
+    let c = played_with(|loa| set_zone(loa, "vinh-tien", "Asia/Tokyo"));
+    let port = c.port;
+    let (admin, _) = session(port, "quantri");
+    let d = chrono::NaiveDate::parse_from_str(&day(), "%Y-%m-%d").unwrap();
+    let shown = d.format("%d/%m/%Y").to_string();
+    let q = format!("from={}&to={}", enc(&shown), enc(&shown));
+    let page = get(port, &format!("/airlog?{q}"), &admin);
+    assert_eq!(page.status, 200, "{}", page.body);
+    // Both stations' 05:30 slots read 05:30 at their stations; Vĩnh Tiến's zone is named.
+    // (In the server's zone Tokyo's 05:30 would read 03:30.)
+    let at = format!("05:30:00 {shown}");
+    assert!(page.body.matches(&at).count() >= 2, "{}", page.body);
+    assert!(
+        !page.body.contains(&format!("03:30:00 {shown}")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Asia/Tokyo"), "{}", page.body);
+    // The day fields show dd/mm/yyyy whatever the browser, and take it.
+    assert!(
+        page.body.contains(&format!(r#"value="{shown}""#)),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"placeholder="dd/mm/yyyy""#));
+    assert!(!page.body.contains(r#"type="date""#));
+    // A wrong day: 400, said in Vietnamese at its field, the form as it was sent.
+    let bad = get(
+        port,
+        "/airlog?from=31%2F02%2F2026&to=&station=vinh-an",
+        &admin,
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("field-error"), "{}", bad.body);
+    assert!(
+        bad.body
+            .contains("'31/02/2026' không phải một ngày; hãy nhập theo dạng dd/mm/yyyy"),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains(r#"value="31/02/2026""#), "{}", bad.body);
+    assert!(
+        bad.body.contains(r#"<option value="vinh-an" selected>"#),
+        "{}",
+        bad.body
+    );
+    // The API takes both forms; a station's days are its own zone's.
+    let api = get(
+        port,
+        &format!("/api/v1/airlog?{q}&station=vinh-tien"),
+        &admin,
+    );
+    assert_eq!(api.status, 200, "{}", api.body);
+    assert!(!json(&api)["rows"].as_array().unwrap().is_empty());
+    // The reports form and the audit's filter take and say days the same way.
+    let bad = get(
+        port,
+        "/reports/download?quarter=&year=&from=32%2F01%2F2026&to=05%2F01%2F2026&format=csv",
+        &admin,
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(
+        bad.body.contains("'32/01/2026' không phải một ngày"),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains(r#"value="32/01/2026""#), "{}", bad.body);
+    let csv = get(
+        port,
+        &format!("/reports/download?quarter=&year=&{q}&format=csv"),
+        &admin,
+    );
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    let bad = get(port, "/audit?since=1%2F13%2F2026", &admin);
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(
+        bad.body.contains("'1/13/2026' không phải một ngày"),
+        "{}",
+        bad.body
+    );
+    let audit_page = get(port, &format!("/audit?since={}", enc(&shown)), &admin);
+    assert_eq!(audit_page.status, 200, "{}", audit_page.body);
+    assert!(audit_page.body.contains(&format!(r#"value="{shown}""#)));
 }

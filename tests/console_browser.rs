@@ -609,3 +609,120 @@ async fn the_home_affairs_viewer_downloads_the_quarter_s_xlsx_from_the_reports_p
     );
     b.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn day_fields_show_and_take_dd_mm_yyyy_in_chromium_and_a_wrong_day_is_said_at_its_field() {
+    let later =
+        Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh) + chrono::Duration::hours(1);
+    let c = console_with_bulletins(later.hour(), later.minute());
+    let base = format!("http://127.0.0.1:{}", c.port);
+    let driver = Driver::start();
+    let downloads = tempfile::tempdir().unwrap();
+    let b = driver.session(Screen::Phone, downloads.path()).await;
+    browser::log_in(&b, &base, "quantri", PASSWORD).await;
+    let value = |css: &'static str| {
+        let b = b.clone();
+        async move {
+            b.find(Locator::Css(css))
+                .await
+                .unwrap()
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap_or_default()
+        }
+    };
+    let day_first = |s: &str| chrono::NaiveDate::parse_from_str(s, "%d/%m/%Y").is_ok();
+    // The airlog's filter shows its days day first, whatever Chromium's locale.
+    b.goto(&format!("{base}/airlog")).await.unwrap();
+    let (from, to) = (value("#from").await, value("#to").await);
+    assert!(day_first(&from) && day_first(&to), "{from} – {to}");
+    browser::screenshot(&b, "admin-airlog-days-390x844").await;
+    let submit = |form: &'static str| {
+        let b = b.clone();
+        async move {
+            b.find(Locator::Css(&format!(
+                "form[action='{form}'] button[type=submit]"
+            )))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        }
+    };
+    let retype = |css: &'static str, text: &'static str| {
+        let b = b.clone();
+        async move {
+            let e = b.find(Locator::Css(css)).await.unwrap();
+            e.clear().await.unwrap();
+            e.send_keys(text).await.unwrap();
+        }
+    };
+    let said = |what: &'static str| {
+        let b = b.clone();
+        async move {
+            browser::wait_until(&b, what, |b| async move {
+                !browser::text_of(&b, ".field-error").await.is_empty()
+            })
+            .await;
+            browser::text_of(&b, ".field-error").await
+        }
+    };
+    // Typed day first, it is taken and shown back the same way.
+    retype("#from", "05/01/2026").await;
+    retype("#to", "07/01/2026").await;
+    submit("/airlog").await;
+    browser::wait_until(&b, "the airlog of 05/01/2026", |b| async move {
+        b.current_url()
+            .await
+            .map(|u| u.query().is_some_and(|q| q.contains("from=05%2F01%2F2026")))
+            .unwrap_or(false)
+    })
+    .await;
+    assert_eq!(value("#from").await, "05/01/2026");
+    assert_eq!(value("#to").await, "07/01/2026");
+    // A day that does not exist: said in Vietnamese at its field.
+    retype("#from", "31/02/2026").await;
+    submit("/airlog").await;
+    let e = said("the airlog's day error").await;
+    assert!(
+        e.contains("không phải một ngày") && e.contains("dd/mm/yyyy"),
+        "{e}"
+    );
+    assert_eq!(value("#from").await, "31/02/2026");
+    browser::screenshot(&b, "admin-airlog-day-refused-390x844").await;
+    // The reports form: a range typed day first, one day wrong.
+    b.goto(&format!("{base}/reports")).await.unwrap();
+    b.find(Locator::Css("#quarter option[value='']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    retype("#from", "01/13/2026").await;
+    retype("#to", "31/01/2026").await;
+    browser::screenshot(&b, "admin-reports-range-390x844").await;
+    submit("/reports/download").await;
+    let e = said("the report's day error").await;
+    assert!(e.contains("'01/13/2026' không phải một ngày"), "{e}");
+    assert_eq!(value("#to").await, "31/01/2026");
+    browser::screenshot(&b, "admin-reports-day-refused-390x844").await;
+    // The audit's filter.
+    b.goto(&format!("{base}/audit")).await.unwrap();
+    retype("#since", "05/01/2026").await;
+    submit("/audit").await;
+    browser::wait_until(&b, "the audit since 05/01/2026", |b| async move {
+        b.current_url()
+            .await
+            .map(|u| {
+                u.query()
+                    .is_some_and(|q| q.contains("since=05%2F01%2F2026"))
+            })
+            .unwrap_or(false)
+    })
+    .await;
+    assert_eq!(value("#since").await, "05/01/2026");
+    browser::screenshot(&b, "admin-audit-since-390x844").await;
+    b.close().await.unwrap();
+}

@@ -228,6 +228,25 @@ impl World {
         name
     }
 
+    /// A fresh announcement waiting at `station`: its number.
+    fn waiting(&mut self, station: &str) -> i64 {
+        let r = send(
+            self.c.port,
+            "POST",
+            &format!("/api/v1/stations/{station}/announcements"),
+            &[
+                ("Authorization", self.bearer["quantri"].as_str()),
+                ("Content-Type", "application/json"),
+            ],
+            serde_json::json!({ "level": "normal", "bulletin_id": self.approved[station] })
+                .to_string()
+                .as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        v["announcements"][0].as_i64().unwrap()
+    }
+
     /// A draft for the caller's station when the caller may change it (so the change
     /// succeeds once), else the station's approved bulletin (nothing changes).
     fn target(&mut self, who: Who, allowed: bool) -> String {
@@ -344,6 +363,11 @@ const ROWS: &[Row] = &[
             let id = w.approved[who.station()].clone();
             let key = format!("station:{}", who.station());
             Req::form("/announcements", &[("level", "normal"), ("bulletin_id", &id), (&key, "on")], csrf)
+        } },
+    Row { verb: "POST", path: "/announcements/{id}/cancel", via: Via::Page, scoped: true, expect: CONTROL,
+        make: |w, who, csrf| {
+            let id = w.waiting(who.station());
+            Req::form(format!("/announcements/{id}/cancel"), &[], csrf)
         } },
     Row { verb: "GET", path: "/airlog", via: Via::Page, scoped: true, expect: READ_SCOPED,
         make: |_, who, _| Req::get(format!("/airlog?station={}", who.station())) },

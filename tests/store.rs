@@ -254,6 +254,83 @@ macro_rules! store_suite {
             }
 
             #[tokio::test]
+            async fn announcements_are_kept_waiting_then_aired_with_their_row_or_cancelled_once() {
+                use loa::store::{AnnouncementState, NewAnnouncement};
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let t0 = at("2026-12-06T03:00:00Z");
+                let id = |n: char| -> BulletinId { n.to_string().repeat(12).parse().unwrap() };
+                let new = |station: &str, bulletin: BulletinId, level: Priority| NewAnnouncement {
+                    station: station.into(),
+                    bulletin,
+                    level,
+                    who: "Nguyễn Văn An".into(),
+                    sent_at: t0,
+                };
+                let ids = s
+                    .add_announcements(&[
+                        new("vinh-an", id('a'), Priority::Normal),
+                        new("vinh-tien", id('a'), Priority::Normal),
+                        new("vinh-an", id('b'), Priority::Priority),
+                    ])
+                    .await
+                    .unwrap();
+                assert_eq!(ids.len(), 3);
+                assert!(ids[0] < ids[1] && ids[1] < ids[2], "{ids:?}");
+                let waiting = |station| {
+                    let s = s.clone();
+                    async move {
+                        s.announcements(Some(station), Some(AnnouncementState::Waiting))
+                            .await
+                            .unwrap()
+                    }
+                };
+                let an = waiting("vinh-an").await;
+                assert_eq!(an.iter().map(|a| a.id).collect::<Vec<_>>(), [ids[0], ids[2]]);
+                assert_eq!(an[1].bulletin, id('b'));
+                assert_eq!(an[1].level, Priority::Priority);
+                assert_eq!(an[0].who, "Nguyễn Văn An");
+                assert_eq!(at(&an[0].sent_at), t0);
+                assert_eq!((an[0].state, an[0].airlog_seq), (AnnouncementState::Waiting, None));
+                // Aired: marked with its row, once; a cancel after that changes nothing.
+                let later = t0 + chrono::Duration::hours(3);
+                assert!(s
+                    .end_announcement(ids[0], AnnouncementState::Aired, "loa", later, Some(41))
+                    .await
+                    .unwrap());
+                assert!(!s
+                    .end_announcement(ids[0], AnnouncementState::Cancelled, "x", later, None)
+                    .await
+                    .unwrap());
+                let aired = s.announcement(ids[0]).await.unwrap().unwrap();
+                assert_eq!(aired.state, AnnouncementState::Aired);
+                assert_eq!(aired.airlog_seq, Some(41));
+                assert_eq!(aired.ended_by.as_deref(), Some("loa"));
+                assert_eq!(aired.ended_at.as_deref().map(at), Some(later));
+                // Cancelled by an operator.
+                assert!(s
+                    .end_announcement(ids[1], AnnouncementState::Cancelled, "Chị Lan", later, None)
+                    .await
+                    .unwrap());
+                assert!(waiting("vinh-tien").await.is_empty());
+                assert_eq!(waiting("vinh-an").await.len(), 1);
+                let all = s.announcements(None, None).await.unwrap();
+                assert_eq!(
+                    all.iter().map(|a| a.state).collect::<Vec<_>>(),
+                    [
+                        AnnouncementState::Aired,
+                        AnnouncementState::Cancelled,
+                        AnnouncementState::Waiting
+                    ]
+                );
+                assert_eq!(s.announcement(ids[2] + 100).await.unwrap(), None);
+                assert_eq!(s.add_announcements(&[]).await.unwrap(), Vec::<i64>::new());
+                b.teardown().await;
+            }
+
+            #[tokio::test]
             async fn signed_heads_append_read_back_and_refuse_changes_and_pages_carry_exact_gains()
             {
                 use loa::store::{Closing, NewRow};

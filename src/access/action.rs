@@ -83,6 +83,8 @@ actions! {
     /// Sent a normal or priority announcement (it waits for the next slot instance; an
     /// emergency one is recorded as [`Action::Urgent`]).
     Announce = "announce", "gửi thông báo";
+    /// Cancelled an announcement that waited for its slot.
+    AnnounceCancel = "announce_cancel", "hủy thông báo";
 }
 
 /// A stored action name that is not in the table.

@@ -65,7 +65,9 @@ pub fn role_may(role: Role, action: Action) -> bool {
         // Everyone logs in and out; a failed login is recorded, not permitted.
         Login | Logout | LoginFailed => true,
         UserAdd | UserPasswd | UserDisable | TokenIssue => role == Role::Admin,
-        BulletinUpload | Play | Skip | Stop | Urgent | Announce => role != Role::Viewer,
+        BulletinUpload | Play | Skip | Stop | Urgent | Announce | AnnounceCancel => {
+            role != Role::Viewer
+        }
         ReportDownload => true,
         Approve | Retire | Remove | Edit | ScheduleBuild | Pin | Unpin | Lock | Unlock => {
             matches!(role, Role::Admin | Role::Operator)
@@ -153,6 +155,7 @@ mod tests {
             Action::Stop,
             Action::Urgent,
             Action::Announce,
+            Action::AnnounceCancel,
             Action::BulletinUpload,
             Action::ReportDownload,
         ] {

@@ -311,6 +311,16 @@ impl Started {
             })
             .with_events(started.events.clone());
             player.queue_makeups(programme.makeups(&station.code, clock.now()).await?);
+            // Announcements sent before a restart still wait for this station's next slot.
+            player.queue_announcements(
+                crate::playout::service::waiting_announcements(
+                    store.as_ref(),
+                    &station.code,
+                    clock.now(),
+                    &settings.who,
+                )
+                .await?,
+            );
             let handle = StationHandle {
                 name: station.name.clone(),
                 commands: tx,

@@ -47,6 +47,15 @@ pub enum Command {
         level: Priority,
         /// Operator.
         who: String,
+        /// Its number in the store, for a waiting level (marked aired once it is in the
+        /// airlog).
+        id: Option<i64>,
+    },
+    /// Drops a waiting announcement from the queue for the next slot instance (the store
+    /// already says it is cancelled).
+    CancelAnnouncement {
+        /// Its number in the store.
+        id: i64,
     },
     /// An urgent announcement: interrupts whatever plays at once, then playout goes on.
     Urgent {

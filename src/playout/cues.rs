@@ -34,6 +34,8 @@ pub struct Cue {
     pub link_seq: Option<i64>,
     /// Who cued it: an operator, or the daemon's own name.
     pub who: String,
+    /// The kept announcement it airs (marked aired, with its row, once the row is written).
+    pub announcement: Option<i64>,
 }
 
 /// An item to make up: it failed, was cut or was missed, and airs again in the next slot
@@ -85,6 +87,9 @@ pub struct Announced {
     pub level: Waiting,
     /// Who sent it (the airlog row names them).
     pub who: String,
+    /// Its number in the store ([`crate::store::AnnouncementStore`]); `None` when it is not
+    /// kept (`loa playout run`, the tests of the queue).
+    pub id: Option<i64>,
 }
 
 /// A slot instance's queue as it starts.
@@ -121,6 +126,7 @@ impl Layout<'_> {
             source,
             link_seq: None,
             who: self.who.to_string(),
+            announcement: None,
         }
     }
 
@@ -194,6 +200,7 @@ impl Layout<'_> {
             source: a.level.source(),
             link_seq: None,
             who: a.who.clone(),
+            announcement: a.id,
         }
     }
 
@@ -286,6 +293,7 @@ pub fn interrupt(queue: &mut VecDeque<Cue>, mut by: Cue, current: &Cue, seq: Opt
         source: CueSource::Makeup,
         link_seq: seq,
         who: current.who.clone(),
+        announcement: None,
     };
     queue.push_front(again);
     queue.push_front(by);

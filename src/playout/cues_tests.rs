@@ -171,6 +171,7 @@ fn an_urgent_item_airs_at_once_then_the_interrupted_one_again_then_the_rest() {
         source: CueSource::Urgent,
         link_seq: None,
         who: "Anh Hùng".into(),
+        announcement: None,
     };
     interrupt(&mut q, urgent, &current, Some(41));
     let got: Vec<(BulletinId, CueSource, Option<i64>)> = q
@@ -202,6 +203,7 @@ fn announced(s: &str, level: Waiting) -> Announced {
         bulletin: id(s),
         level,
         who: "Chị Lan".into(),
+        id: None,
     }
 }
 

@@ -69,6 +69,11 @@ pub trait AirlogDestination: Send + Sync {
         to: DateTime<Utc>,
     ) -> Result<Vec<Record>, StoreError>;
 
+    /// Marks the kept announcement `id` aired by the row `seq` (`None` while the row waits
+    /// in memory for the store); a destination that keeps no announcements does nothing.
+    async fn announcement_aired(&self, _id: i64, _seq: Option<i64>, _by: &str, _at: DateTime<Utc>) {
+    }
+
     /// Signs the station's chain head with the district key as a slot ends
     /// ([`crate::airlog::signed`]); a destination that keeps no chain does nothing.
     async fn sign_head(&self, _station: &str, _key: &DistrictKey, _now: DateTime<Utc>) {}
@@ -147,5 +152,20 @@ impl AirlogDestination for StoreAirlog {
 
     async fn sign_head(&self, station: &str, key: &DistrictKey, now: DateTime<Utc>) {
         crate::airlog::signed::sign_at_slot_end(self.0.as_ref(), Some(key), station, now).await
+    }
+
+    async fn announcement_aired(&self, id: i64, seq: Option<i64>, by: &str, at: DateTime<Utc>) {
+        let aired = crate::store::AnnouncementState::Aired;
+        match self.0.end_announcement(id, aired, by, at, seq).await {
+            Ok(true) => tracing::info!(announcement = id, seq = ?seq, "announcement aired"),
+            // Cancelled after its slot had taken it: it aired all the same, and the row says so.
+            Ok(false) => {
+                tracing::warn!(announcement = id, seq = ?seq, "an announcement no longer waiting aired")
+            }
+            // Still waiting in the store: a restart airs it again rather than never.
+            Err(e) => {
+                tracing::error!(announcement = id, error = %e, "cannot mark an announcement aired")
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ use crate::clock::{Clock, SimClock, SystemClock};
 use crate::library::audio_store::AudioStore;
 use crate::library::{Bulletin, BulletinId, StateChange};
 use crate::plan::{Plan, Station};
-use crate::playout::cues::Makeup;
+use crate::playout::cues::{Announced, Makeup, Waiting};
 use crate::playout::player::RunError;
 use crate::playout::recovery::recover;
 use crate::playout::seams::{KeptSchedules, Programme, StoreAirlog};
@@ -113,6 +113,47 @@ pub async fn slots_between(
 
 /// How far back a miss is still made up.
 const MAKEUP_WINDOW_DAYS: i64 = 7;
+
+/// The announcements of `station` kept in the store that still wait for its next slot
+/// instance, in the order sent; one sent longer ago than the make-up window is marked
+/// expired by `who` instead (the daemon was down that long: it is news no more).
+pub async fn waiting_announcements(
+    store: &dyn Store,
+    station: &str,
+    now: DateTime<Utc>,
+    who: &str,
+) -> Result<Vec<Announced>, crate::store::StoreError> {
+    use crate::store::AnnouncementState;
+    let oldest = now - chrono::Duration::days(MAKEUP_WINDOW_DAYS);
+    let mut out = Vec::new();
+    for a in store
+        .announcements(Some(station), Some(AnnouncementState::Waiting))
+        .await?
+    {
+        let sent = DateTime::parse_from_rfc3339(&a.sent_at).map(|t| t.with_timezone(&Utc));
+        if sent.is_ok_and(|t| t < oldest) {
+            store
+                .end_announcement(a.id, AnnouncementState::Expired, who, now, None)
+                .await?;
+            tracing::warn!(
+                station,
+                announcement = a.id,
+                "an announcement waited past the make-up window and expired"
+            );
+            continue;
+        }
+        let Some(level) = Waiting::of(a.level) else {
+            continue;
+        };
+        out.push(Announced {
+            bulletin: a.bulletin,
+            level,
+            who: a.who,
+            id: Some(a.id),
+        });
+    }
+    Ok(out)
+}
 
 /// Items of `station` that failed, were cut, missed or interrupted in the week before
 /// `from` and have not been made up yet (no later row links to them), oldest first. The

@@ -13,6 +13,7 @@ use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange, Top
 
 pub mod agent_airlog;
 pub mod airlog;
+pub mod announcements;
 pub mod audit;
 pub mod claim;
 pub mod compact;
@@ -32,6 +33,7 @@ mod write_tx;
 
 pub use agent_airlog::{AgentAirlogStore, AgentAppend, Appended};
 pub use airlog::{AirlogStore, Closing, NewRow, SlotRecord};
+pub use announcements::{AnnouncementState, AnnouncementStore, KeptAnnouncement, NewAnnouncement};
 pub use audit::AuditStore;
 pub use claim::StationClaim;
 pub use counts::CountStore;
@@ -148,7 +150,8 @@ impl Added {
 /// Everything loa keeps in its database: the library here, schedules in [`ScheduleStore`],
 /// the airlog in [`AirlogStore`], its signed heads in [`SignedHeadStore`], metadata
 /// corrections in [`EditStore`], console accounts in [`UserStore`], the audit trail in
-/// [`AuditStore`], commune machines and their enrolment tokens in [`NodeStore`].
+/// [`AuditStore`], commune machines and their enrolment tokens in [`NodeStore`], the
+/// announcements that wait for a slot in [`AnnouncementStore`].
 #[async_trait]
 pub trait Store:
     ScheduleStore
@@ -161,6 +164,7 @@ pub trait Store:
     + UserStore
     + AuditStore
     + NodeStore
+    + AnnouncementStore
     + Send
     + Sync
 {

@@ -311,7 +311,9 @@ pub async fn audit(
     for (k, v) in pairs(query.as_deref()) {
         let v = v.trim().to_string();
         match k.as_str() {
-            "since" if !v.is_empty() => since = Some(parse_day("since", &v).map_err(bad)?),
+            "since" if !v.is_empty() => {
+                since = Some(parse_day("since", &v).map_err(|e| bad(e.to_string()))?)
+            }
             "action" if !v.is_empty() => {
                 action = Some(Action::try_from(v.as_str()).map_err(|e| bad(e.to_string()))?)
             }

@@ -22,6 +22,7 @@ use crate::lang::{Lang, Render};
 
 use super::api::ErrorBody;
 use super::auth::{authenticate, Caller};
+use super::dates::{show_day, DayError};
 use super::{ApiError, AppState};
 
 /// The longest period one request reads, in days.
@@ -44,12 +45,67 @@ pub struct AirlogAsk {
     pub lang: Lang,
 }
 
-/// A date as typed: `YYYY-MM-DD` (the API, a date input) or `dd/mm/yyyy` (as shown).
-pub fn parse_day(field: &str, s: &str) -> Result<NaiveDate, String> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
-        .map_err(|_| format!("{field} '{s}' is not a date (expected YYYY-MM-DD or dd/mm/yyyy)"))
+pub use super::dates::parse_day;
+
+/// Why a query is not an airlog request. A day field's fault names the field, so the page
+/// shows it there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AskError {
+    /// A day field is not a day.
+    #[error(transparent)]
+    Day(#[from] DayError),
+    /// The last day is before the first.
+    #[error("to {} is before from {}", show_day(*.to), show_day(*.from))]
+    Order {
+        /// First day.
+        from: NaiveDate,
+        /// Last day.
+        to: NaiveDate,
+    },
+    /// The period is longer than [`MAX_DAYS`].
+    #[error("from {} to {} is more than {MAX_DAYS} days; ask for a shorter period", show_day(*.from), show_day(*.to))]
+    TooLong {
+        /// First day.
+        from: NaiveDate,
+        /// Last day.
+        to: NaiveDate,
+    },
+    /// Another key or value (English: only scripts send these).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl AskError {
+    /// The page's field at fault, if it is a day field's.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            AskError::Day(d) => Some(d.field),
+            AskError::Order { .. } | AskError::TooLong { .. } => Some("to"),
+            AskError::Other(_) => None,
+        }
+    }
+
+    /// The sentence in `lang`.
+    pub fn sentence(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (AskError::Day(d), _) => d.sentence(lang),
+            (AskError::Order { from, to }, Lang::Vi) => format!(
+                "Ngày cuối {} trước ngày đầu {}.",
+                show_day(*to),
+                show_day(*from)
+            ),
+            (AskError::TooLong { .. }, Lang::Vi) => {
+                format!("Khoảng ngày dài hơn {MAX_DAYS} ngày; hãy chọn khoảng ngắn hơn.")
+            }
+            (e, _) => {
+                let s = e.to_string();
+                let mut c = s.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().collect::<String>() + c.as_str() + ".")
+                    .unwrap_or_default()
+            }
+        }
+    }
 }
 
 /// The `key=value` pairs of a query string, percent-decoded.
@@ -97,7 +153,7 @@ fn decode(s: &str) -> String {
 impl AirlogAsk {
     /// Parses a query: `station`, `from`, `to` (default: the last 7 days up to `today`),
     /// `status`, `lang`; an unknown key is refused, so a typo is not silently ignored.
-    pub fn parse(query: Option<&str>, today: NaiveDate) -> Result<AirlogAsk, String> {
+    pub fn parse(query: Option<&str>, today: NaiveDate) -> Result<AirlogAsk, AskError> {
         let mut ask = AirlogAsk {
             station: None,
             from: today - Duration::days(6),
@@ -116,19 +172,22 @@ impl AirlogAsk {
                 "from" | "to" => {}
                 "status" if v.is_empty() || v == "all" => ask.status = None,
                 "status" => {
-                    ask.status = Some(AirStatus::try_from(v.as_str()).map_err(|e| e.to_string())?)
+                    ask.status = Some(
+                        AirStatus::try_from(v.as_str())
+                            .map_err(|e| AskError::Other(e.to_string()))?,
+                    )
                 }
                 "lang" => {
                     ask.lang = match v.as_str() {
                         "vi" => Lang::Vi,
                         "en" => Lang::En,
-                        _ => return Err(format!("lang '{v}' is not vi or en")),
+                        _ => return Err(AskError::Other(format!("lang '{v}' is not vi or en"))),
                     }
                 }
                 other => {
-                    return Err(format!(
+                    return Err(AskError::Other(format!(
                         "unknown query parameter '{other}' (station, from, to, status, lang)"
-                    ))
+                    )))
                 }
             }
         }
@@ -139,18 +198,16 @@ impl AirlogAsk {
             (None, None) => {}
         }
         if ask.to < ask.from {
-            return Err(format!(
-                "to {} is before from {}",
-                ask.to.format("%d/%m/%Y"),
-                ask.from.format("%d/%m/%Y")
-            ));
+            return Err(AskError::Order {
+                from: ask.from,
+                to: ask.to,
+            });
         }
         if (ask.to - ask.from).num_days() >= MAX_DAYS {
-            return Err(format!(
-                "from {} to {} is more than {MAX_DAYS} days; ask for a shorter period",
-                ask.from.format("%d/%m/%Y"),
-                ask.to.format("%d/%m/%Y")
-            ));
+            return Err(AskError::TooLong {
+                from: ask.from,
+                to: ask.to,
+            });
         }
         Ok(ask)
     }
@@ -230,11 +287,12 @@ pub async fn read(state: &AppState, caller: &Caller, ask: &AirlogAsk) -> Result<
             ));
         }
     }
-    let tz = state.timezone;
-    let from = crate::report::local_midnight(tz, ask.from);
-    let to = crate::report::local_midnight(tz, ask.to + Duration::days(1));
     let mut rows = Vec::new();
     for (code, _) in &stations {
+        // Each station's days are its own zone's.
+        let tz = super::dates::station_zone(&state.plan, code);
+        let from = crate::report::local_midnight(tz, ask.from);
+        let to = crate::report::local_midnight(tz, ask.to + Duration::days(1));
         let got = state
             .store
             .airlog(Some(code), Some(from), Some(to))
@@ -358,7 +416,7 @@ pub async fn api(
         .with_timezone(&state.timezone)
         .date_naive();
     let ask = AirlogAsk::parse(query.as_deref(), today)
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
     let read = read(&state, &caller, &ask).await?;
     let titles = titles(&state).await?;
     let made_up = made_up_by(&read.rows);
@@ -428,7 +486,7 @@ mod tests {
             ("lang=fr", "lang 'fr'"),
         ] {
             let err = AirlogAsk::parse(Some(q), today).unwrap_err();
-            assert!(err.contains(words), "{q}: {err}");
+            assert!(err.to_string().contains(words), "{q}: {err}");
         }
     }
 

@@ -9,14 +9,14 @@ use std::collections::HashMap;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
-use chrono::DateTime;
 use maud::{html, Markup};
 
 use crate::airlog::{AirStatus, Level};
 use crate::lang::{Lang, Render};
 
-use super::airlog::{made_up_by, read, titles, visible_stations, AirlogAsk};
+use super::airlog::{made_up_by, pairs, read, titles, visible_stations, AirlogAsk};
 use super::auth::{authenticate, Caller};
+use super::dates::{day_input, local_time, show_day, station_zone};
 use super::login::see_other;
 use super::pages::{message_in, page_in, respond};
 use super::{locale, AppState};
@@ -140,16 +140,83 @@ pub async fn page(
         .now()
         .with_timezone(&state.timezone)
         .date_naive();
-    let ask = match AirlogAsk::parse(query.as_deref(), today) {
-        Ok(a) => AirlogAsk { lang, ..a },
+    let (ask, error) = match AirlogAsk::parse(query.as_deref(), today) {
+        Ok(a) => (AirlogAsk { lang, ..a }, None),
+        // A day field's fault is shown at the field, the form filled as it was sent.
+        Err(e) if e.field().is_some() => {
+            // The rest of the filter (station, status) as sent, without the days.
+            let rest: Vec<&str> = query
+                .as_deref()
+                .unwrap_or("")
+                .split('&')
+                .filter(|kv| !kv.starts_with("from=") && !kv.starts_with("to="))
+                .collect();
+            let shown = AirlogAsk::parse(Some(&rest.join("&")), today)
+                .or_else(|_| AirlogAsk::parse(None, today));
+            match shown {
+                Ok(a) => (AirlogAsk { lang, ..a }, Some(e)),
+                Err(e) => {
+                    let sentence = e.sentence(lang);
+                    return respond(
+                        StatusCode::BAD_REQUEST,
+                        message_in(lang, w.title, &sentence),
+                    );
+                }
+            }
+        }
         Err(e) => {
             let r = respond(
                 StatusCode::BAD_REQUEST,
-                message_in(lang, w.title, &format!("{} {e}", w.bad_query)),
+                message_in(
+                    lang,
+                    w.title,
+                    &format!("{} {}", w.bad_query, e.sentence(lang)),
+                ),
             );
             return locale::remember(r, query.as_deref());
         }
     };
+    let typed = |k: &str| {
+        pairs(query.as_deref())
+            .into_iter()
+            .rev()
+            .find(|(p, _)| p == k)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let (from_value, to_value) = match &error {
+        Some(_) => (
+            typed("from").unwrap_or_default(),
+            typed("to").unwrap_or_default(),
+        ),
+        None => (show_day(ask.from), show_day(ask.to)),
+    };
+    let err_at = |f: &str| {
+        error
+            .as_ref()
+            .filter(|e| e.field() == Some(f))
+            .map(|e| e.sentence(lang))
+    };
+    if let Some(e) = &error {
+        tracing::debug!(error = %e, "airlog page: a day field is wrong");
+        let stations = match visible_stations(&state, &caller).await {
+            Ok(s) => s,
+            Err(e) => return respond(e.0, message_in(lang, w.title, &e.1)),
+        };
+        let role = role_words(lang, user);
+        let body = html! {
+            (filter_form(w, lang, &stations, &ask, &from_value, &to_value, &err_at))
+        };
+        let r = respond(
+            StatusCode::BAD_REQUEST,
+            page_in(
+                lang,
+                w.title,
+                Some((user.name.as_str(), &role, &session.csrf)),
+                body,
+            ),
+        );
+        return locale::remember(r, query.as_deref());
+    }
     let got = async {
         let read = read(&state, &caller, &ask).await?;
         let titles = titles(&state).await?;
@@ -173,38 +240,17 @@ pub async fn page(
         .map(|(c, n)| (c.as_str(), n.as_str()))
         .collect();
     let made_up = made_up_by(&read.rows);
-    let tz = state.timezone;
-    let local = |t: &str| {
-        DateTime::parse_from_rfc3339(t)
-            .map(|t| t.with_timezone(&tz).format("%H:%M:%S %d/%m/%Y").to_string())
-            .unwrap_or_else(|_| t.to_string())
+    let plan = &state.plan;
+    // Each row in its station's zone; the zone is named beside a station whose zone is
+    // not the server's.
+    let local = |t: &str, station: &str| local_time(t, station_zone(plan, station));
+    let other_zone = |station: &str| {
+        let z = station_zone(plan, station);
+        (z != state.timezone).then(|| z.name())
     };
-    let role = match lang {
-        Lang::Vi => user.grant.role.label_vi().to_string(),
-        Lang::En => user.grant.role.to_string(),
-    };
+    let role = role_words(lang, user);
     let body: Markup = html! {
-        form.card method="get" action="/airlog" {
-            label for="station" { (w.station) }
-            select #station name="station" {
-                option value="" { (w.all_stations) }
-                @for (code, name) in &stations {
-                    option value=(code) selected[ask.station.as_deref() == Some(code.as_str())] { (name) }
-                }
-            }
-            label for="from" { (w.from) }
-            input #from type="date" name="from" value=(ask.from.format("%Y-%m-%d"));
-            label for="to" { (w.to) }
-            input #to type="date" name="to" value=(ask.to.format("%Y-%m-%d"));
-            label for="status" { (w.status) }
-            select #status name="status" {
-                option value="" { (w.all_statuses) }
-                @for s in AirStatus::ALL {
-                    option value=(s.as_str()) selected[ask.status == Some(*s)] { (s.render(lang)) }
-                }
-            }
-            p { button type="submit" { (w.show) } }
-        }
+        (filter_form(w, lang, &stations, &ask, &from_value, &to_value, &err_at))
         section.card {
             h2 { (w.chains) }
             ul {
@@ -223,7 +269,7 @@ pub async fn page(
             }
         }
         section.card {
-            h2 { (w.title) " " span.muted { (ask.from.format("%d/%m/%Y")) " – " (ask.to.format("%d/%m/%Y")) } }
+            h2 { (w.title) " " span.muted { (show_day(ask.from)) " – " (show_day(ask.to)) } }
             @if read.cut > 0 { p.error { (w.cut) " " (read.cut) } }
             @if read.rows.is_empty() {
                 p.muted { (w.none) }
@@ -234,11 +280,14 @@ pub async fn page(
                         @let slot_row = r.level == Level::Slot.as_str();
                         tr id=(format!("row-{}", r.seq)) {
                             td { (r.seq) }
-                            td { (names.get(r.station.as_str()).copied().unwrap_or(r.station.as_str())) }
-                            td { (local(&r.planned_start)) }
                             td {
-                                (r.actual_start.as_deref().map(local).unwrap_or_default())
-                                @if let Some(e) = &r.actual_end { br; span.muted { "→ " (local(e)) } }
+                                (names.get(r.station.as_str()).copied().unwrap_or(r.station.as_str()))
+                                @if let Some(z) = other_zone(&r.station) { br; span.muted { (z) } }
+                            }
+                            td { (local(&r.planned_start, &r.station)) }
+                            td {
+                                (r.actual_start.as_deref().map(|t| local(t, &r.station)).unwrap_or_default())
+                                @if let Some(e) = &r.actual_end { br; span.muted { "→ " (local(e, &r.station)) } }
                             }
                             td { (duration(r.played_ms)) }
                             td {
@@ -279,6 +328,49 @@ pub async fn page(
         ),
     );
     locale::remember(r, query.as_deref())
+}
+
+/// The filter: station, days (`dd/mm/yyyy`, each error at its field), status.
+fn filter_form(
+    w: &Words,
+    lang: Lang,
+    stations: &[(String, String)],
+    ask: &AirlogAsk,
+    from: &str,
+    to: &str,
+    err_at: &dyn Fn(&str) -> Option<String>,
+) -> Markup {
+    html! {
+        form.card method="get" action="/airlog" {
+            label for="station" { (w.station) }
+            select #station name="station" {
+                option value="" { (w.all_stations) }
+                @for (code, name) in stations {
+                    option value=(code) selected[ask.station.as_deref() == Some(code.as_str())] { (name) }
+                }
+            }
+            label for="from" { (w.from) }
+            (day_input("from", from, err_at("from").as_deref()))
+            label for="to" { (w.to) }
+            (day_input("to", to, err_at("to").as_deref()))
+            label for="status" { (w.status) }
+            select #status name="status" {
+                option value="" { (w.all_statuses) }
+                @for s in AirStatus::ALL {
+                    option value=(s.as_str()) selected[ask.status == Some(*s)] { (s.render(lang)) }
+                }
+            }
+            p { button type="submit" { (w.show) } }
+        }
+    }
+}
+
+/// The user's role in `lang`.
+fn role_words(lang: Lang, user: &crate::access::User) -> String {
+    match lang {
+        Lang::Vi => user.grant.role.label_vi().to_string(),
+        Lang::En => user.grant.role.to_string(),
+    }
 }
 
 /// A played length as `m:ss`.

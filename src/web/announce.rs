@@ -27,7 +27,8 @@ use crate::library::{
     ApprovalState, Bulletin, BulletinId, IngestOptions, Kind, Priority, StateChange, Topic,
 };
 use crate::playout::control::{Command, StationHandle};
-use crate::store::Added;
+use crate::playout::cues::Waiting;
+use crate::store::{Added, NewAnnouncement};
 
 use super::api::ErrorBody;
 use super::auth::{authenticate, Caller, Client};
@@ -195,6 +196,9 @@ pub struct Sent {
     /// Whether it waits for each station's next slot instance (normal, priority) or
     /// interrupts now (emergency).
     pub waits_for_next_slot: bool,
+    /// The numbers it is kept under while it waits, one per station in `stations`' order
+    /// (empty for an emergency, which never waits).
+    pub announcements: Vec<i64>,
 }
 
 /// The action an announcement at `level` is audited and permitted as.
@@ -248,28 +252,52 @@ pub async fn send(
         ),
     };
     let action = action_of(a.level);
-    let after = serde_json::json!({
-        "level": a.level.as_str(),
-        "bulletin": bulletin.id.to_string(),
-        "title": bulletin.meta.title,
-        "spoken_text": spoken,
-    });
-    for code in &codes {
+    let who = caller.name();
+    // A waiting announcement is kept before anything is sent, so a restart does not lose
+    // it (the daemon reloads what still waits).
+    let kept: Vec<i64> = if Waiting::of(a.level).is_some() {
+        let now = state.clock.now();
+        let new: Vec<NewAnnouncement> = codes
+            .iter()
+            .map(|c| NewAnnouncement {
+                station: c.clone(),
+                bulletin: bulletin.id,
+                level: a.level,
+                who: who.clone(),
+                sent_at: now,
+            })
+            .collect();
+        state
+            .store
+            .add_announcements(&new)
+            .await
+            .map_err(ApiError::internal)?
+    } else {
+        Vec::new()
+    };
+    for (i, code) in codes.iter().enumerate() {
+        let after = serde_json::json!({
+            "level": a.level.as_str(),
+            "bulletin": bulletin.id.to_string(),
+            "title": bulletin.meta.title,
+            "spoken_text": spoken,
+            "announcement": kept.get(i),
+        });
         let entry = caller
             .audit(state, client, action, Some(code), &bulletin.id.to_string())
-            .with_change(None, Some(after.clone()));
+            .with_change(None, Some(after));
         state
             .store
             .append_audit(&entry)
             .await
             .map_err(ApiError::internal)?;
     }
-    let who = caller.name();
-    for (_, h) in &stations {
+    for (i, (_, h)) in stations.iter().enumerate() {
         let cmd = Command::Announce {
             bulletin: Box::new(bulletin.clone()),
             level: a.level,
             who: who.clone(),
+            id: kept.get(i).copied(),
         };
         h.commands.send(cmd).await.map_err(|_| {
             ApiError(
@@ -285,6 +313,7 @@ pub async fn send(
         title: bulletin.meta.title.clone(),
         stations: codes,
         waits_for_next_slot: a.level != Priority::Emergency,
+        announcements: kept,
     })
 }
 

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
-use chrono::{DateTime, Duration};
+use chrono::Duration;
 use maud::{html, Markup};
 
 use crate::access::{Action, Decision};
@@ -21,6 +21,7 @@ use crate::store::BulletinFilter;
 
 use super::announce::{send, stations_for, AnnounceError, Announcement, Content};
 use super::auth::{authenticate, Caller, Client};
+use super::dates::{local_time, station_zone};
 use super::login::see_other;
 use super::pages::{page_in, respond};
 use super::{locale, ApiError, AppState};
@@ -45,8 +46,6 @@ pub struct Words {
     send: &'static str,
     sent_wait: &'static str,
     sent_now: &'static str,
-    waiting: &'static str,
-    waiting_note: &'static str,
     aired: &'static str,
     nothing_aired: &'static str,
     cols: [&'static str; 7],
@@ -75,8 +74,6 @@ const VI: Words = Words {
     send: "Gửi thông báo",
     sent_wait: "Đã gửi; thông báo sẽ phát ở buổi phát tới của mỗi đài.",
     sent_now: "Đã gửi; thông báo khẩn cấp đang phát.",
-    waiting: "Đang chờ buổi phát tới",
-    waiting_note: "Thông báo đang chờ sẽ mất nếu máy chủ khởi động lại trước buổi phát.",
     aired: "Thông báo đã phát (7 ngày qua)",
     nothing_aired: "Chưa có thông báo nào được phát.",
     cols: [
@@ -119,8 +116,6 @@ const EN: Words = Words {
     send: "Send the announcement",
     sent_wait: "Sent; it airs in each station's next slot.",
     sent_now: "Sent; the emergency announcement is on air.",
-    waiting: "Waiting for the next slot",
-    waiting_note: "Waiting announcements are lost if the server restarts before the slot.",
     aired: "Announcements aired (last 7 days)",
     nothing_aired: "No announcement has aired yet.",
     cols: [
@@ -170,6 +165,17 @@ struct FieldError {
     sentence: String,
 }
 
+/// What the page says the last action did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Done {
+    /// Sent; it waits for each station's next slot.
+    Waiting,
+    /// Sent; an emergency on air now.
+    Now,
+    /// A waiting announcement cancelled.
+    Cancelled,
+}
+
 /// `GET /announcements`.
 pub async fn page(
     State(state): State<AppState>,
@@ -184,10 +190,17 @@ pub async fn page(
         return see_other("/login", &[]);
     }
     let lang = locale::of(&headers, query.as_deref());
-    let sent = query
-        .as_deref()
-        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("sent=")))
-        .map(|v| v == "emergency");
+    let said = |k: &str| {
+        query
+            .as_deref()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix(k)))
+    };
+    let sent = match (said("sent="), said("cancelled=")) {
+        (_, Some(_)) => Some(Done::Cancelled),
+        (Some("emergency"), _) => Some(Done::Now),
+        (Some(_), _) => Some(Done::Waiting),
+        _ => None,
+    };
     let r = render(
         &state,
         &caller,
@@ -301,7 +314,7 @@ fn error_words(lang: Lang, e: &AnnounceError) -> String {
 }
 
 /// A refused form as a page, in the page's language.
-fn refused(lang: Lang, e: ApiError) -> Response {
+pub(super) fn refused(lang: Lang, e: ApiError) -> Response {
     let (title, sentence) = match (lang, e.0) {
         (Lang::Vi, StatusCode::NOT_FOUND) => {
             ("Không thực hiện được", "Không có đài này trong các đài bạn được xem.".to_string())
@@ -330,7 +343,7 @@ async fn render(
     status: StatusCode,
     filled: Filled,
     error: Option<FieldError>,
-    sent: Option<bool>,
+    sent: Option<Done>,
 ) -> Response {
     let Caller::User {
         user,
@@ -346,13 +359,10 @@ async fn render(
         .filter(|(c, _)| caller.decide(Action::Announce, Some(c)) == Decision::Allowed)
         .map(|(c, h)| (c.clone(), h.name.clone()))
         .collect();
-    let waiting: Vec<(String, usize)> = state
-        .stations
-        .iter()
-        .filter(|(c, _)| caller.sees(c))
-        .map(|(_, h)| (h.name.clone(), h.status().announcements))
-        .filter(|(_, n)| *n > 0)
-        .collect();
+    let waiting = match super::announce_waiting::waiting(state, caller).await {
+        Ok(w) => w,
+        Err(e) => return respond_error(lang, e),
+    };
     let library = match state.store.list_bulletins(&BulletinFilter::default()).await {
         Ok(l) => l,
         Err(e) => return respond_error(lang, ApiError::internal(e)),
@@ -396,12 +406,8 @@ async fn render(
         .iter()
         .map(|(c, h)| (c.as_str(), h.name.as_str()))
         .collect();
-    let tz = state.timezone;
-    let local = |t: &str| {
-        DateTime::parse_from_rfc3339(t)
-            .map(|t| t.with_timezone(&tz).format("%H:%M:%S %d/%m/%Y").to_string())
-            .unwrap_or_else(|_| t.to_string())
-    };
+    // Each row in its station's zone.
+    let local = |t: &str, station: &str| local_time(t, station_zone(&state.plan, station));
     let level_of = |s: CueSource| match s {
         CueSource::Urgent => Priority::Emergency,
         CueSource::Priority => Priority::Priority,
@@ -425,8 +431,9 @@ async fn render(
     let csrf = session.csrf.as_str();
     let body: Markup = html! {
         @match sent {
-            Some(true) => { p.ok role="status" { (w.sent_now) } }
-            Some(false) => { p.ok role="status" { (w.sent_wait) } }
+            Some(Done::Now) => { p.ok role="status" { (w.sent_now) } }
+            Some(Done::Waiting) => { p.ok role="status" { (w.sent_wait) } }
+            Some(Done::Cancelled) => { p.ok role="status" { (super::announce_waiting::cancelled_words(lang)) } }
             None => {}
         }
         @if controls.is_empty() {
@@ -476,13 +483,7 @@ async fn render(
                 p { button type="submit" { (w.send) } }
             }
         }
-        @if !waiting.is_empty() {
-            section.card {
-                h2 { (w.waiting) }
-                ul { @for (name, n) in &waiting { li { (name) ": " (n) } } }
-                p.muted { (w.waiting_note) }
-            }
-        }
+        (super::announce_waiting::section(state, caller, lang, csrf, &waiting, &names, &titles, level_label))
         section.card {
             h2 { (w.aired) }
             @if rows.is_empty() {
@@ -494,8 +495,8 @@ async fn render(
                         @let bid = r.bulletin_id.clone().unwrap_or_default();
                         tr {
                             td { (names.get(r.station.as_str()).copied().unwrap_or(r.station.as_str())) }
-                            td { (local(&r.planned_start)) }
-                            td { (r.actual_start.as_deref().map(local).unwrap_or_default()) }
+                            td { (local(&r.planned_start, &r.station)) }
+                            td { (r.actual_start.as_deref().map(|t| local(t, &r.station)).unwrap_or_default()) }
                             td { (titles.get(&bid).copied().unwrap_or(bid.as_str())) }
                             td { (level_label(lang, level_of(r.source))) }
                             td {

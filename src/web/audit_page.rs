@@ -13,8 +13,9 @@ use crate::access::audit::{verify, Broken};
 use crate::access::{Action, Role};
 use crate::lang::Lang;
 
-use super::airlog::{pairs, parse_day};
+use super::airlog::pairs;
 use super::auth::{authenticate, Caller};
+use super::dates::{day_input, local_time, parse_day, show_day};
 use super::login::see_other;
 use super::pages::{message_in, page_in, respond};
 use super::{locale, AppState};
@@ -126,10 +127,19 @@ pub async fn page(
         );
     }
     let (mut since, mut action, mut actor) = (None, None, String::new());
+    // A wrong day is said at its field, the list shown unfiltered by day.
+    let (mut since_typed, mut since_error) = (String::new(), None);
     for (k, v) in pairs(query.as_deref()) {
         let v = v.trim().to_string();
         let parsed = match k.as_str() {
-            "since" if !v.is_empty() => parse_day("since", &v).map(|d| since = Some(d)),
+            "since" if !v.is_empty() => {
+                match parse_day("since", &v) {
+                    Ok(d) => since = Some(d),
+                    Err(e) => since_error = Some(e.sentence(lang)),
+                }
+                since_typed = v;
+                Ok(())
+            }
             "action" if !v.is_empty() => Action::try_from(v.as_str())
                 .map(|a| action = Some(a))
                 .map_err(|e| e.to_string()),
@@ -175,10 +185,10 @@ pub async fn page(
         .filter(|e| actor.is_empty() || e.actor == actor)
         .take(MAX_SHOWN)
         .collect();
-    let local = |t: &str| {
-        DateTime::parse_from_rfc3339(t)
-            .map(|t| t.with_timezone(&tz).format("%H:%M:%S %d/%m/%Y").to_string())
-            .unwrap_or_else(|_| t.to_string())
+    let local = |t: &str| local_time(t, tz);
+    let since_value = match (&since_error, since) {
+        (None, Some(d)) => show_day(d),
+        _ => since_typed,
     };
     let role = match lang {
         Lang::Vi => user.grant.role.label_vi().to_string(),
@@ -194,7 +204,7 @@ pub async fn page(
         }
         form.card method="get" action="/audit" {
             label for="since" { (w.since) }
-            input #since type="date" name="since" value=(since.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default());
+            (day_input("since", &since_value, since_error.as_deref()))
             label for="action" { (w.action) }
             select #action name="action" {
                 option value="" { (w.any) }
@@ -239,8 +249,12 @@ pub async fn page(
             }
         }
     };
+    let status = match since_error {
+        Some(_) => StatusCode::BAD_REQUEST,
+        None => StatusCode::OK,
+    };
     let r = respond(
-        StatusCode::OK,
+        status,
         page_in(
             lang,
             w.title,

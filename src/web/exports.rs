@@ -19,6 +19,7 @@ use crate::report::{self, Format, Period, ReportError};
 use super::airlog::pairs;
 use super::api::ErrorBody;
 use super::auth::{authenticate, Caller, Client};
+use super::dates::parse_day;
 use super::{ApiError, AppState};
 
 /// Bytes read from the file per block sent.
@@ -55,8 +56,13 @@ impl ExportAsk {
                         _ => return Err(format!("format '{v}' is not csv, xlsx or html")),
                     })
                 }
-                "from" if !v.is_empty() => from = Some(v),
-                "to" if !v.is_empty() => to = Some(v),
+                // Days as the console shows them (dd/mm/yyyy) or as scripts send them.
+                "from" if !v.is_empty() => {
+                    from = Some(parse_day("from", &v).map_err(|e| e.to_string())?.to_string())
+                }
+                "to" if !v.is_empty() => {
+                    to = Some(parse_day("to", &v).map_err(|e| e.to_string())?.to_string())
+                }
                 "quarter" if !v.is_empty() => quarter = Some(v),
                 "year" if !v.is_empty() => year = Some(v),
                 "from" | "to" | "quarter" | "year" | "period" | "csrf_token" => {}

@@ -22,11 +22,13 @@ pub mod airlog;
 pub mod airlog_page;
 pub mod announce;
 pub mod announce_page;
+pub mod announce_waiting;
 pub mod api;
 pub mod audit_page;
 pub mod auth;
 pub mod console;
 pub mod control;
+pub mod dates;
 pub mod exports;
 pub mod library;
 pub mod locale;
@@ -116,6 +118,7 @@ pub fn table() -> routes::Table {
         .post("/api/stations/{code}/urgent", control::urgent)
         .get("/announcements", announce_page::page)
         .post("/announcements", announce_page::submit)
+        .post("/announcements/{id}/cancel", announce_waiting::cancel)
         .get("/airlog", airlog_page::page)
         .get("/users", users_page::page)
         .post("/users", users_page::submit)

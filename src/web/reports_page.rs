@@ -14,6 +14,7 @@ use crate::lang::Lang;
 
 use super::airlog::visible_stations;
 use super::auth::{authenticate, Caller, Client};
+use super::dates::{day_input, parse_day};
 use super::exports::{download, ExportAsk};
 use super::login::see_other;
 use super::pages::{message_in, page_in, respond};
@@ -100,19 +101,88 @@ pub async fn page(
     RawQuery(query): RawQuery,
 ) -> Response {
     let lang = locale::of(&headers, query.as_deref());
-    let w = words(lang);
     let caller = match authenticate(&state, &method, &headers, None).await {
         Ok(c) if c.session().is_some() => c,
         _ => return see_other("/login", &[]),
     };
+    let r = form_page(&state, &caller, lang, StatusCode::OK, &Filled::default()).await;
+    locale::remember(r, query.as_deref())
+}
+
+/// What the form held when a day field was wrong, to show it again.
+#[derive(Debug, Default)]
+struct Filled {
+    /// The first day as typed.
+    from: String,
+    /// The last day as typed.
+    to: String,
+    /// The stations checked.
+    stations: Vec<String>,
+    /// The format chosen.
+    format: String,
+    /// Each wrong day field and its sentence.
+    errors: Vec<(&'static str, String)>,
+}
+
+impl Filled {
+    /// The form's range as sent, each day field checked (a quarter or a year, when given,
+    /// is the period and the days are not read).
+    fn check(query: &str, lang: Lang) -> Filled {
+        let pairs = super::airlog::pairs(Some(query));
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(p, _)| p == k)
+                .map(|(_, v)| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        let mut f = Filled {
+            from: get("from"),
+            to: get("to"),
+            stations: pairs
+                .iter()
+                .filter(|(k, _)| k == "station")
+                .map(|(_, v)| v.clone())
+                .collect(),
+            format: get("format"),
+            errors: Vec::new(),
+        };
+        for (field, v) in [("from", &f.from), ("to", &f.to)] {
+            if !v.is_empty() {
+                if let Err(e) = parse_day(field, v) {
+                    f.errors.push((field, e.sentence(lang)));
+                }
+            }
+        }
+        f
+    }
+
+    fn error_at(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, e)| e.as_str())
+    }
+}
+
+/// The form, filled with `filled` (its day fields' errors at their places).
+async fn form_page(
+    state: &AppState,
+    caller: &Caller,
+    lang: Lang,
+    status: StatusCode,
+    filled: &Filled,
+) -> Response {
+    let w = words(lang);
     let Caller::User {
         user,
         session: Some(session),
-    } = &caller
+    } = caller
     else {
         return see_other("/login", &[]);
     };
-    let stations = match visible_stations(&state, &caller).await {
+    let stations = match visible_stations(state, caller).await {
         Ok(s) => s,
         Err(e) => return respond(e.0, message_in(lang, w.title, &e.1)),
     };
@@ -127,6 +197,8 @@ pub async fn page(
         Lang::Vi => user.grant.role.label_vi().to_string(),
         Lang::En => user.grant.role.to_string(),
     };
+    // A form sent back for a wrong day asked for a range: no quarter is chosen then.
+    let refilled = !filled.errors.is_empty();
     let body: Markup = html! {
         form.card method="get" action="/reports/download" {
             label for="quarter" { (w.quarter) }
@@ -134,7 +206,7 @@ pub async fn page(
                 option value="" { "—" }
                 @for y in &years { @for q in (1..=4).rev() {
                     @if *y < today.year() || q <= this_quarter {
-                        option value=(format!("{y}-Q{q}")) selected[*y == today.year() && q == this_quarter] {
+                        option value=(format!("{y}-Q{q}")) selected[!refilled && *y == today.year() && q == this_quarter] {
                             (crate::report::roman(q)) " / " (y)
                         }
                     }
@@ -148,21 +220,25 @@ pub async fn page(
             fieldset {
                 legend { (w.or_range) }
                 label for="from" { (w.from) }
-                input #from type="date" name="from";
+                (day_input("from", &filled.from, filled.error_at("from")))
                 label for="to" { (w.to) }
-                input #to type="date" name="to";
+                (day_input("to", &filled.to, filled.error_at("to")))
             }
             fieldset {
                 legend { (w.stations) }
                 @for (code, name) in &stations {
-                    label { input type="checkbox" name="station" value=(code); (name) }
+                    label { input type="checkbox" name="station" value=(code) checked[filled.stations.contains(code)]; (name) }
                 }
                 p.muted { (w.stations_hint) }
             }
             fieldset {
                 legend { (w.format) }
                 @for (i, (code, label)) in w.formats.iter().enumerate() {
-                    label { input type="radio" name="format" value=(code) checked[i == 0]; (label) }
+                    label {
+                        input type="radio" name="format" value=(code)
+                            checked[if filled.format.is_empty() { i == 0 } else { filled.format == *code }];
+                        (label)
+                    }
                 }
             }
             fieldset {
@@ -174,20 +250,20 @@ pub async fn page(
             p { button type="submit" { (w.download) } }
         }
     };
-    let r = respond(
-        StatusCode::OK,
+    respond(
+        status,
         page_in(
             lang,
             w.title,
             Some((user.name.as_str(), &role, &session.csrf)),
             body,
         ),
-    );
-    locale::remember(r, query.as_deref())
+    )
 }
 
 /// `GET /reports/download`: the form's download. A period left on both a quarter and a
-/// year, or on a range too, is read in that order (a quarter first), as the form says.
+/// year, or on a range too, is read in that order (a quarter first), as the form says. A
+/// wrong day is said at its field, the form shown again (400).
 pub async fn download_page(
     State(state): State<AppState>,
     client: Client,
@@ -202,6 +278,10 @@ pub async fn download_page(
         Err(_) => return see_other("/login", &[]),
     };
     let q = form_query(query.as_deref());
+    let filled = Filled::check(&q, lang);
+    if !filled.errors.is_empty() && caller.session().is_some() {
+        return form_page(&state, &caller, lang, StatusCode::BAD_REQUEST, &filled).await;
+    }
     let ask = match ExportAsk::parse(Some(&q)) {
         Ok(a) => a,
         Err(e) => {

@@ -97,23 +97,57 @@ pub fn data_dir_on(bind: &str, http_extra: &str) -> Loa {
     loa
 }
 
-/// Starts `loa serve` on the data dir and waits until it answers.
-pub fn serve(loa: Loa, port: u16) -> Console {
+/// Gives station `code` of the data dir's plan the zone `zone` (an IANA name).
+pub fn set_zone(loa: &Loa, code: &str, zone: &str) {
+    let path = loa.dir.path().join("plan.toml");
+    let plan = std::fs::read_to_string(&path).unwrap();
+    let line = format!("code = \"{code}\"\n");
+    assert!(plan.contains(&line), "no station {code} in {plan}");
+    std::fs::write(
+        &path,
+        plan.replace(&line, &format!("{line}timezone = \"{zone}\"\n")),
+    )
+    .unwrap();
+}
+
+/// Starts `loa serve` on the data dir.
+fn spawn_serve(loa: &Loa) -> Child {
     let plan = loa.dir.path().join("plan.toml");
-    let child = Command::new(env!("CARGO_BIN_EXE_loa"))
+    Command::new(env!("CARGO_BIN_EXE_loa"))
         .args(["--data-dir", loa.data.to_str().unwrap(), "serve", "--plan"])
         .arg(&plan)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    let c = Console { loa, child, port };
+        .unwrap()
+}
+
+/// Waits until something listens on `port`.
+fn wait_listening(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "loa serve did not listen");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Starts `loa serve` on the data dir and waits until it answers.
+pub fn serve(loa: Loa, port: u16) -> Console {
+    let child = spawn_serve(&loa);
+    let c = Console { loa, child, port };
+    wait_listening(port);
     c
+}
+
+impl Console {
+    /// Kills `loa serve` (as a crash or a power cut would end it) and starts it again on
+    /// the same data dir and port.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn_serve(&self.loa);
+        wait_listening(self.port);
+    }
 }
 
 pub fn console(http_extra: &str) -> Console {

@@ -151,6 +151,7 @@ impl StationPlayer {
         let closing = Closing::new(status, Some(ended), played_ms, reason.clone());
         let seq = self.ledger.close(open, closing, self.clock.now()).await;
         self.flush_ledger_alerts();
+        self.settle_announcement(cue, seq).await;
         self.emit(Event::ItemEnded {
             station: self.station.code.clone(),
             bulletin: b.id.to_string(),
@@ -278,6 +279,7 @@ impl StationPlayer {
                 source,
                 link_seq: None,
                 who: who.clone(),
+                announcement: None,
             };
             match cmd {
                 Command::Skip { who } => return Some(Interrupt::Skip(who)),
@@ -303,6 +305,7 @@ impl StationPlayer {
                     bulletin,
                     level,
                     who,
+                    id: kept,
                 } => {
                     let id = bulletin.id;
                     self.know(*bulletin);
@@ -318,8 +321,10 @@ impl StationPlayer {
                         bulletin: id,
                         level,
                         who,
+                        id: kept,
                     });
                 }
+                Command::CancelAnnouncement { id } => self.cancel_announcement(id),
                 Command::Urgent { bulletin, who } => {
                     let c = cue(bulletin, CueSource::Urgent, &who);
                     let why = Reason::InterruptedByUrgent {

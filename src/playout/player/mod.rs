@@ -72,8 +72,8 @@ pub struct StationPlayer {
     settings: Settings,
     /// Items waiting to be made up, oldest first.
     makeups: VecDeque<Makeup>,
-    /// Announcements waiting for the next slot instance, in the order sent (kept in memory:
-    /// a restart before that slot forgets them, and the console says so).
+    /// Announcements waiting for the next slot instance, in the order sent (the daemon
+    /// keeps them in the store too and reloads them after a restart).
     announced: Vec<Announced>,
     /// What it is doing, shared with the control API.
     status: Arc<Mutex<Status>>,
@@ -214,6 +214,31 @@ impl StationPlayer {
         self.with_status(|s| s.announcements = n);
     }
 
+    /// Queues announcements kept from before a restart, in the order sent.
+    pub fn queue_announcements(&mut self, a: impl IntoIterator<Item = Announced>) {
+        for a in a {
+            self.announce_next(a);
+        }
+    }
+
+    /// Drops a cancelled announcement that still waits.
+    fn cancel_announcement(&mut self, id: i64) {
+        self.announced.retain(|a| a.id != Some(id));
+        let n = self.announced.len();
+        self.with_status(|s| s.announcements = n);
+        tracing::info!(station = %self.station.code, announcement = id, "announcement cancelled");
+    }
+
+    /// Marks the kept announcement `cue` airs, if any, as aired with its row `seq`.
+    async fn settle_announcement(&mut self, cue: &Cue, seq: Option<i64>) {
+        if let Some(id) = cue.announcement {
+            let now = self.clock.now();
+            self.destination
+                .announcement_aired(id, seq, &self.settings.who, now)
+                .await;
+        }
+    }
+
     /// The announcements waiting for the next slot instance, handed to it.
     fn take_announced(&mut self) -> Vec<Announced> {
         self.with_status(|s| s.announcements = 0);
@@ -294,6 +319,7 @@ impl StationPlayer {
                     bulletin,
                     level,
                     who,
+                    id: kept,
                 }) => {
                     let id = bulletin.id;
                     self.know(*bulletin);
@@ -302,10 +328,12 @@ impl StationPlayer {
                             bulletin: id,
                             level,
                             who,
+                            id: kept,
                         }),
                         None => self.play_now(id, CueSource::Urgent, who).await,
                     }
                 }
+                Some(Command::CancelAnnouncement { id }) => self.cancel_announcement(id),
                 Some(Command::Skip { who } | Command::StopSlot { who }) => {
                     self.alert(Alert::NothingOnAir { who });
                 }
@@ -341,6 +369,7 @@ impl StationPlayer {
             source,
             link_seq: None,
             who,
+            announcement: None,
         };
         // Outside any slot instance: no slot row, and nothing counted for one.
         let outer = std::mem::take(&mut self.run);

@@ -27,14 +27,6 @@ impl StationPlayer {
         let start = slot.start.with_timezone(&Utc);
         let end = start + Duration::seconds(i64::from(slot.length_s));
         self.run = SlotTally::default();
-        let mut cues = self.lay_out(slot);
-        let done = self.done_in_slot(start, end).await;
-        // After a restart mid-slot only what is left plays; a slot instance that had
-        // finished its items before the restart gets no second slot row.
-        cues.retain(|c| !done.contains(&(c.planned_start, c.bulletin.to_string())));
-        if !done.is_empty() && cues.is_empty() {
-            return Ok(());
-        }
         // On a sound card the slot starts early by the output's latency, so that its first
         // sample is heard at the planned instant (the sample clock still counts from `start`).
         let preroll = timing::preroll(
@@ -43,7 +35,17 @@ impl StationPlayer {
             self.settings.output_latency,
             self.output.latency(),
         );
+        // The queue is laid out when the slot is due, not when the wait for it begins: an
+        // announcement sent (or cancelled) meanwhile is in (or out of) this slot instance.
         if self.idle_until(start - preroll).await == Waited::Shutdown {
+            return Ok(());
+        }
+        let mut cues = self.lay_out(slot);
+        let done = self.done_in_slot(start, end).await;
+        // After a restart mid-slot only what is left plays; a slot instance that had
+        // finished its items before the restart gets no second slot row.
+        cues.retain(|c| !done.contains(&(c.planned_start, c.bulletin.to_string())));
+        if !done.is_empty() && cues.is_empty() {
             return Ok(());
         }
         let open = self.open_slot_row(slot, done.len()).await;
@@ -297,6 +299,7 @@ impl StationPlayer {
         let now = self.clock.now();
         let closing = Closing::new(status, None, 0, reason.clone());
         let seq = self.ledger.record(row, closing, now).await;
+        self.settle_announcement(cue, seq).await;
         self.run.count(status, 0);
         self.emit(Event::ItemEnded {
             station: self.station.code.clone(),

@@ -11,6 +11,7 @@ use sqlx::SqlitePool;
 
 use crate::store::agent_airlog::impl_agent_airlog_store;
 use crate::store::airlog::impl_airlog_store;
+use crate::store::announcements::impl_announcement_store;
 use crate::store::audit::impl_audit_store;
 use crate::store::counts::impl_count_store;
 use crate::store::edits::impl_edit_store;
@@ -96,3 +97,4 @@ impl_signed_head_store!(SqliteStore, sqlx::Sqlite);
 impl_audit_store!(SqliteStore, sqlx::Sqlite);
 impl_user_store!(SqliteStore, sqlx::Sqlite);
 impl_node_store!(SqliteStore, sqlx::Sqlite);
+impl_announcement_store!(SqliteStore, sqlx::Sqlite);
