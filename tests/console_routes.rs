@@ -151,6 +151,8 @@ struct World {
     /// An approved bulletin of each station.
     approved: HashMap<&'static str, String>,
     week: String,
+    /// Next week (every slot instance of it still to come).
+    next_week: String,
 }
 
 impl World {
@@ -164,6 +166,13 @@ impl World {
             approved: HashMap::new(),
             week: {
                 let d = chrono::Utc::now().date_naive();
+                let iw = chrono::Datelike::iso_week(&d);
+                format!("{}-W{:02}", iw.year(), iw.week())
+            },
+            next_week: {
+                let d = (chrono::Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+                    + chrono::Duration::days(7))
+                .date_naive();
                 let iw = chrono::Datelike::iso_week(&d);
                 format!("{}-W{:02}", iw.year(), iw.week())
             },
@@ -245,6 +254,91 @@ impl World {
         assert_eq!(r.status, 200, "{}", r.body);
         let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         v["announcements"][0].as_i64().unwrap()
+    }
+
+    /// An admin's JSON call: status and body.
+    fn admin_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let r = send(
+            self.c.port,
+            method,
+            path,
+            &[
+                ("Authorization", self.bearer["quantri"].as_str()),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        );
+        let v = serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null);
+        (r.status, v)
+    }
+
+    /// Next week's kept week at `station`, unlocked and freshly built (so a change over its
+    /// version succeeds once, and its first slot instance is still to come).
+    fn week_at(&self, station: &str) -> serde_json::Value {
+        let base = format!("/api/v1/schedules/{}", self.next_week);
+        self.admin_call(
+            "POST",
+            &format!("{base}/unlock"),
+            serde_json::json!({ "station": station }),
+        );
+        let (_, kept) = self.admin_call(
+            "GET",
+            &format!("{base}?station={station}"),
+            serde_json::Value::Null,
+        );
+        let version = kept[0]["version"].as_u64().unwrap_or(0);
+        let (s, w) = self.admin_call(
+            "POST",
+            &format!("{base}/build"),
+            serde_json::json!({ "station": station, "version": version }),
+        );
+        assert_eq!(s, 200, "{w}");
+        w
+    }
+
+    /// Next week at `station` locked, its version.
+    fn locked_at(&self, station: &str) -> u64 {
+        let w = self.week_at(station);
+        let version = w["version"].as_u64().unwrap();
+        let (s, v) = self.admin_call(
+            "POST",
+            &format!("/api/v1/schedules/{}/lock", self.next_week),
+            serde_json::json!({ "station": station, "version": version }),
+        );
+        assert_eq!(s, 200, "{v}");
+        v["version"].as_u64().unwrap_or(version)
+    }
+
+    /// A change of next week's first filled slot instance at `station`: the week's version, the
+    /// slot's start, and a bulletin in it (to take out) or a fresh approved one (to pin).
+    fn slot_change(&mut self, station: &str, pin: bool) -> (u64, String, String) {
+        let w = self.week_at(station);
+        let slot = w["schedule"]["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["items"].as_array().is_some_and(|i| !i.is_empty()))
+            .unwrap_or_else(|| panic!("the builder filled a slot: {w}"))
+            .clone();
+        let bulletin = if pin {
+            // Approved after the build: in no slot yet.
+            self.bulletin(station, true)
+        } else {
+            slot["items"][0]["bulletin_id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("the builder filled the first slot: {w}"))
+                .to_string()
+        };
+        (
+            w["version"].as_u64().unwrap(),
+            slot["start"].as_str().unwrap().to_string(),
+            bulletin,
+        )
     }
 
     /// A draft for the caller's station when the caller may change it (so the change
@@ -356,6 +450,60 @@ const ROWS: &[Row] = &[
         } },
     Row { verb: "GET", path: "/schedule", via: Via::Page, scoped: true, expect: READ_SCOPED,
         make: |w, who, _| Req::get(format!("/schedule?week={}&station={}", w.week, who.station())) },
+    Row { verb: "POST", path: "/schedule/build", via: Via::Page, scoped: true, expect: DISTRICT,
+        make: |w, who, csrf| {
+            let v = w.week_at(who.station())["version"].as_u64().unwrap().to_string();
+            Req::form("/schedule/build", &[("week", &w.next_week.clone()), ("station", who.station()), ("version", &v)], csrf)
+        } },
+    Row { verb: "POST", path: "/schedule/lock", via: Via::Page, scoped: true, expect: DISTRICT,
+        make: |w, who, csrf| {
+            let v = w.week_at(who.station())["version"].as_u64().unwrap().to_string();
+            Req::form("/schedule/lock", &[("week", &w.next_week.clone()), ("station", who.station()), ("version", &v)], csrf)
+        } },
+    Row { verb: "POST", path: "/schedule/unlock", via: Via::Page, scoped: true, expect: DISTRICT,
+        make: |w, who, csrf| {
+            let v = w.locked_at(who.station()).to_string();
+            Req::form("/schedule/unlock", &[("week", &w.next_week.clone()), ("station", who.station()), ("version", &v)], csrf)
+        } },
+    Row { verb: "POST", path: "/schedule/pin", via: Via::Page, scoped: true, expect: DISTRICT,
+        make: |w, who, csrf| {
+            let (v, slot, b) = w.slot_change(who.station(), true);
+            Req::form("/schedule/pin", &[("week", &w.next_week.clone()), ("station", who.station()),
+                ("version", &v.to_string()), ("slot", &slot), ("bulletin", &b)], csrf)
+        } },
+    Row { verb: "POST", path: "/schedule/unpin", via: Via::Page, scoped: true, expect: DISTRICT,
+        make: |w, who, csrf| {
+            let (v, slot, b) = w.slot_change(who.station(), false);
+            Req::form("/schedule/unpin", &[("week", &w.next_week.clone()), ("station", who.station()),
+                ("version", &v.to_string()), ("slot", &slot), ("bulletin", &b)], csrf)
+        } },
+    Row { verb: "POST", path: "/api/v1/schedules/{week}/build", via: Via::Api, scoped: true, expect: DISTRICT,
+        make: |w, who, _| {
+            let v = w.week_at(who.station())["version"].as_u64().unwrap();
+            Req::json(format!("/api/v1/schedules/{}/build", w.next_week), serde_json::json!({ "station": who.station(), "version": v }))
+        } },
+    Row { verb: "POST", path: "/api/v1/schedules/{week}/lock", via: Via::Api, scoped: true, expect: DISTRICT,
+        make: |w, who, _| {
+            let v = w.week_at(who.station())["version"].as_u64().unwrap();
+            Req::json(format!("/api/v1/schedules/{}/lock", w.next_week), serde_json::json!({ "station": who.station(), "version": v }))
+        } },
+    Row { verb: "POST", path: "/api/v1/schedules/{week}/unlock", via: Via::Api, scoped: true, expect: DISTRICT,
+        make: |w, who, _| {
+            w.locked_at(who.station());
+            Req::json(format!("/api/v1/schedules/{}/unlock", w.next_week), serde_json::json!({ "station": who.station() }))
+        } },
+    Row { verb: "POST", path: "/api/v1/schedules/{week}/pins", via: Via::Api, scoped: true, expect: DISTRICT,
+        make: |w, who, _| {
+            let (v, slot, b) = w.slot_change(who.station(), true);
+            Req::json(format!("/api/v1/schedules/{}/pins", w.next_week),
+                serde_json::json!({ "station": who.station(), "slot": slot, "bulletin": b, "version": v }))
+        } },
+    Row { verb: "DELETE", path: "/api/v1/schedules/{week}/pins", via: Via::Api, scoped: true, expect: DISTRICT,
+        make: |w, who, _| {
+            let (v, slot, b) = w.slot_change(who.station(), false);
+            Req::json(format!("/api/v1/schedules/{}/pins", w.next_week),
+                serde_json::json!({ "station": who.station(), "slot": slot, "bulletin": b, "version": v }))
+        } },
     Row { verb: "GET", path: "/announcements", via: Via::Page, scoped: false, expect: ALL_OK,
         make: |_, _, _| Req::get("/announcements") },
     Row { verb: "POST", path: "/announcements", via: Via::Page, scoped: true, expect: CONTROL,

@@ -133,7 +133,7 @@ pub fn table() -> routes::Table {
         .post("/stations/{code}/stop", console::stop)
         .get(pages::CSS_PATH, console::css)
         .get(pages::JS_PATH, console::js);
-    library::console::routes(t).get("/schedule", schedule::page)
+    schedule::forms::routes(library::console::routes(t))
 }
 
 /// The daemon's router: the [`table`] and the `/api/v1/` routes ([`api`]), each with its

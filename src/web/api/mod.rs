@@ -89,7 +89,7 @@ impl FromRequestParts<AppState> for ApiCaller {
 /// Every `/api/v1/` route with its description, but uploads ([`upload_router`]).
 pub fn router() -> OpenApiRouter<AppState> {
     use super::library::api as library;
-    use super::{accounts_api as accounts, airlog, announce, control, exports, schedule};
+    use super::{accounts_api as accounts, airlog, announce, control, exports};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(stations::list))
         .routes(routes!(control::status))
@@ -104,7 +104,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(library::approve))
         .routes(routes!(library::retire))
         .routes(routes!(library::audio))
-        .routes(routes!(schedule::api))
+        .routes(routes!(super::schedule::api::api))
+        .routes(routes!(super::schedule::api::build))
+        .routes(routes!(
+            super::schedule::api::pin,
+            super::schedule::api::unpin
+        ))
+        .routes(routes!(super::schedule::api::lock))
+        .routes(routes!(super::schedule::api::unlock))
         .routes(routes!(airlog::api))
         .routes(routes!(exports::api))
         .routes(routes!(accounts::list, accounts::add))
@@ -171,11 +178,17 @@ mod tests {
             "/api/v1/users/{name}/disable",
             "/api/v1/users/{name}/token",
             "/api/v1/audit",
+            "/api/v1/schedules/{week}/build",
+            "/api/v1/schedules/{week}/pins",
+            "/api/v1/schedules/{week}/lock",
+            "/api/v1/schedules/{week}/unlock",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path}");
         }
         let bulletins = &doc.paths.paths["/api/v1/bulletins"];
         assert!(bulletins.get.is_some() && bulletins.post.is_some());
+        let pins = &doc.paths.paths["/api/v1/schedules/{week}/pins"];
+        assert!(pins.post.is_some() && pins.delete.is_some());
         let schemes = &doc.components.as_ref().unwrap().security_schemes;
         assert!(schemes.contains_key("bearer") && schemes.contains_key("session"));
     }
