@@ -30,6 +30,7 @@ use crate::playout::control::{Command, StationHandle};
 use crate::playout::cues::Waiting;
 use crate::store::{Added, NewAnnouncement};
 
+use super::api::ErrorBody;
 use super::auth::{authenticate, Caller, Client};
 use super::control::targets;
 use super::{serve, ApiError, AppState};
@@ -48,10 +49,11 @@ pub struct Announcing {
 }
 
 /// The JSON body of `POST /api/v1/stations/{code}/announcements`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnnounceBody {
     /// `normal`, `priority` or `emergency`.
+    #[schema(value_type = Priority)]
     pub level: String,
     /// A bulletin of the library (approved).
     #[serde(default)]
@@ -181,7 +183,7 @@ fn clean_text(t: &str) -> Result<String, AnnounceError> {
 }
 
 /// What was sent.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Sent {
     /// The level.
     pub level: Priority,
@@ -452,6 +454,23 @@ async fn spoken(
 
 /// `POST /api/v1/stations/{code}/announcements`: JSON `level` and one of `bulletin_id` or
 /// `text`; `{code}` is a station or `all` (every station the caller may control).
+#[utoipa::path(
+    post,
+    path = "/api/v1/stations/{code}/announcements",
+    tag = "on-air",
+    params(("code" = String, Path, description = "A station code, or `all` (every station the caller may control)")),
+    request_body = AnnounceBody,
+    responses(
+        (status = 200, description = "Sent: it airs in each station's next slot, or now for an emergency", body = Sent),
+        (status = 400, description = "A bad body: the level, or not exactly one of bulletin_id and text", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "The role may not send at this level, or add spoken audio; or a session without its CSRF token", body = ErrorBody),
+        (status = 404, description = "No such station the caller sees, or no such bulletin", body = ErrorBody),
+        (status = 409, description = "The bulletin is not approved", body = ErrorBody),
+        (status = 422, description = "The spoken audio was refused by the library's checks", body = ErrorBody),
+        (status = 503, description = "Text to speech failed, or the station's player is stopping", body = ErrorBody),
+    )
+)]
 pub async fn api(
     State(state): State<AppState>,
     Path(code): Path<String>,
