@@ -86,11 +86,14 @@ async fn playable_library(
     let today = now.with_timezone(&state.timezone).date_naive();
     let mut l: Vec<_> = state
         .store
-        .list_bulletins(&crate::store::BulletinFilter::default())
+        .list_bulletins(&crate::store::BulletinFilter {
+            state: Some(crate::library::ApprovalState::Approved),
+            ..Default::default()
+        })
         .await
         .map_err(ApiError::internal)?
         .into_iter()
-        .filter(|b| b.state == crate::library::ApprovalState::Approved && b.meta.valid_on(today))
+        .filter(|b| b.meta.valid_on(today))
         .collect();
     l.sort_by(|a, b| crate::text::cmp_vi(&a.meta.title, &b.meta.title));
     Ok(l)

@@ -123,6 +123,7 @@ ul{padding-left:1.2rem;margin:.25rem 0}
 .actions form{margin:0}
 progress{width:12rem;max-width:60%;vertical-align:middle}
 form.play{margin-top:.75rem}
+nav.pager{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:1rem 0}
 button.stop{background:#8a1c12}
 header a.lang{color:#fff}
 header nav{display:flex;flex-wrap:wrap;gap:.25rem .75rem;width:100%;order:3}
