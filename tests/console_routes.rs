@@ -574,6 +574,11 @@ const ROWS: &[Row] = &[
     Row { verb: "POST", path: "/api/v1/stations/{code}/announcements", via: Via::Api, scoped: true, expect: CONTROL,
         make: |w, who, _| Req::json(format!("/api/v1/stations/{}/announcements", who.station()),
             serde_json::json!({ "level": "priority", "bulletin_id": w.approved[who.station()] })) },
+    Row { verb: "POST", path: "/api/v1/announcements/{id}/cancel", via: Via::Api, scoped: true, expect: CONTROL,
+        make: |w, who, _| {
+            let id = w.waiting(who.station());
+            Req::json(format!("/api/v1/announcements/{id}/cancel"), serde_json::json!({}))
+        } },
     Row { verb: "GET", path: "/api/v1/bulletins", via: Via::Api, scoped: true, expect: READ_SCOPED,
         make: |_, who, _| Req::get(format!("/api/v1/bulletins?station={}", who.station())) },
     Row { verb: "POST", path: "/api/v1/bulletins", via: Via::Api, scoped: true, expect: CONTROL,
