@@ -1418,6 +1418,14 @@ macro_rules! store_suite {
                         .is_some(),
                     "a renewed session lives on past its first end"
                 );
+                // A renewal within a minute of the last is not written: the end stays 03:10.
+                s.renew_session(
+                    &"ef".repeat(32),
+                    at("2026-12-05T02:50:30Z"),
+                    at("2026-12-05T03:10:30Z"),
+                )
+                .await
+                .unwrap();
                 assert!(
                     s.session_user(&"ef".repeat(32), at("2026-12-05T03:10:00Z"))
                         .await

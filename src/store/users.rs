@@ -111,15 +111,16 @@ pub trait UserStore: Send + Sync {
     async fn add_session(&self, session: &NewSession) -> Result<(), StoreError>;
 
     /// The enabled account of a session (by its token's hash) that has not expired at
-    /// `now`; its last use becomes `now`.
+    /// `now` (reading only: its use is kept by [`Self::renew_session`]).
     async fn session_user(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError>;
 
-    /// Moves a live session's end to `expires_at` (idle expiry: each use renews it); an
-    /// ended or expired session stays ended.
+    /// Moves a live session's end to `expires_at` and its last use to `now` (idle expiry:
+    /// each use renews it), unless its end is already within [`renewal_due`]'s slack of
+    /// `expires_at` (then nothing is written); an ended or expired session stays ended.
     async fn renew_session(
         &self,
         token_hash: &str,
@@ -182,9 +183,18 @@ pub(crate) const INSERT_TOKEN: &str = "INSERT INTO api_tokens (token_hash, user_
      created_by, created_at) VALUES ($1, $2, $3, $4)";
 pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions (token_hash, user_name, \
      created_at, last_seen, expires_at, address) VALUES ($1, $2, $3, $3, $4, $5)";
-pub(crate) const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen = $2 WHERE token_hash = $1";
-pub(crate) const RENEW_SESSION: &str =
-    "UPDATE sessions SET expires_at = $3 WHERE token_hash = $1 AND expires_at > $2";
+pub(crate) const RENEW_SESSION: &str = "UPDATE sessions SET expires_at = $3, last_seen = $2 \
+     WHERE token_hash = $1 AND expires_at > $2 AND expires_at < $4";
+
+/// How far behind the new end a session's end must be for a renewal to be written: a tenth
+/// of the idle time, at most a minute. Every request renews its session, and a write per
+/// request (fsynced, serialised with the airlog's) held 50 browser sessions to about 40
+/// pages a second and delayed slot starts by half a second (docs/benchmarks.md, "Console");
+/// this way a session is written at most once a minute, and ends at most that much early.
+pub(crate) fn renewal_due(now: DateTime<Utc>, expires_at: DateTime<Utc>) -> DateTime<Utc> {
+    let slack = ((expires_at - now) / 10).min(chrono::Duration::minutes(1));
+    expires_at - slack.max(chrono::Duration::zero())
+}
 pub(crate) const END_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
 
 /// One `users` row, column for column.
@@ -429,13 +439,6 @@ macro_rules! impl_user_store {
                     .bind(&now)
                     .fetch_optional(&self.pool)
                     .await?;
-                if user.is_some() {
-                    sqlx::query::<$db>(&sql(TOUCH_SESSION))
-                        .bind(token_hash)
-                        .bind(&now)
-                        .execute(&self.pool)
-                        .await?;
-                }
                 user.map(TryInto::try_into).transpose()
             }
 
@@ -451,6 +454,7 @@ macro_rules! impl_user_store {
                     .bind(token_hash)
                     .bind(instant_text(now))
                     .bind(instant_text(expires_at))
+                    .bind(instant_text(renewal_due(now, expires_at)))
                     .execute(&self.pool)
                     .await?;
                 Ok(())
