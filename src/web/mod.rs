@@ -23,6 +23,7 @@ pub mod airlog;
 pub mod airlog_page;
 pub mod announce;
 pub mod announce_page;
+pub mod announce_recording;
 pub mod announce_waiting;
 pub mod api;
 pub mod audit_page;
@@ -113,11 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/stations/{code}/stop", post(control::stop))
         .route("/api/stations/{code}/play", post(control::play))
         .route("/api/stations/{code}/urgent", post(control::urgent))
-        .route("/api/v1/stations/{code}/announcements", post(announce::api))
-        .route(
-            "/announcements",
-            get(announce_page::page).post(announce_page::submit),
-        )
+        .route("/announcements", get(announce_page::page))
         .route("/announcements/{id}/cancel", post(announce_waiting::cancel))
         .route("/api/v1/airlog", get(airlog::api))
         .route("/airlog", get(airlog_page::page))
@@ -152,6 +149,7 @@ pub fn router(state: AppState) -> Router {
             "/library/upload",
             get(library::console::to_list).post(library::console::upload),
         )
+        .route("/announcements", post(announce_page::submit))
         .merge(api_uploads)
         .with_state(state);
     serve::with_limits(routes).merge(serve::with_upload_limits(uploads))

@@ -100,7 +100,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The routes that take an upload's large body (their own limits, [`super::serve`]).
 pub fn upload_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(super::library::api::upload))
+    OpenApiRouter::new()
+        .routes(routes!(super::library::api::upload))
+        .routes(routes!(super::announce::api))
 }
 
 /// The routes as axum routers (the ordinary ones, with `GET /api/v1/openapi.json` serving
@@ -141,6 +143,7 @@ mod tests {
             "/api/v1/bulletins/{id}/approve",
             "/api/v1/bulletins/{id}/audio",
             "/api/v1/schedules/{week}",
+            "/api/v1/stations/{code}/announcements",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path}");
         }
