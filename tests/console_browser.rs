@@ -11,7 +11,7 @@ mod common;
 use chrono::{Timelike, Utc};
 use common::browser::{self, Driver, Screen};
 use common::console::{self, PASSWORD};
-use common::daemon::{free_port, rows};
+use common::daemon::rows;
 use fantoccini::Locator;
 
 /// The accounts of [`console::data_dir`], with the role in the screenshot names.
@@ -25,47 +25,14 @@ const ACCOUNTS: [(&str, &str); 4] = [
 /// A console with two approved bulletins (a 90-second article, a 2-second spot) and a
 /// daily slot at both stations starting at `slot_minute` past `slot_hour`, station time.
 fn console_with_bulletins(slot_hour: u32, slot_minute: u32) -> console::Console {
-    let port = free_port();
-    let loa = console::data_dir(port, "");
-    let f = &common::fixtures::speech_like;
-    for (name, kind, topic, secs) in [
-        ("bai-dai.wav", "article", "documents", 90),
-        ("khau-hieu.wav", "spot", "other", 2),
-    ] {
-        let path = loa.dir.path().join(name);
-        common::fixtures::write_wav(
-            &path,
-            common::fixtures::WavFormat::Pcm16,
-            16_000,
-            1,
-            &f(16_000, 1, 800, 16_000 * secs, 800),
-            None,
-        );
-        loa.run(&[
-            "library",
-            "add",
-            path.to_str().unwrap(),
-            "--kind",
-            kind,
-            "--topic",
-            topic,
-            "--approve",
-        ])
-        .expect(0);
-    }
-    let year = chrono::Datelike::year(&Utc::now());
-    std::fs::write(
-        loa.dir.path().join("plan.toml"),
-        format!(
-            "[plan]\nname = \"Thử\"\nyear = {year}\n\n\
-             [[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\n\n\
-             [[station]]\ncode = \"vinh-tien\"\nname = \"Xã Vĩnh Tiến\"\nlevel = \"commune\"\n\n\
-             [[slot]]\nname = \"Buổi thử\"\nstations = [\"all\"]\n\
-             cron = \"{slot_minute} {slot_hour} * * *\"\nlength = \"10m\"\ncchc = \"5m\"\n"
-        ),
+    console::with_slot(
+        slot_hour,
+        slot_minute,
+        &[
+            ("bai-dai.wav", "article", "documents", 90),
+            ("khau-hieu.wav", "spot", "other", 2),
+        ],
     )
-    .unwrap();
-    console::serve(loa, port)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,10 +270,12 @@ async fn a_wrong_password_is_said_in_vietnamese_on_the_login_form() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_operator_uploads_a_bulletin_sees_its_analysis_and_approves_it_in_the_browser() {
-    let later =
-        Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh) + chrono::Duration::hours(1);
-    let c = console_with_bulletins(later.hour(), later.minute());
+async fn an_operator_uploads_a_bulletin_approves_it_pins_it_into_the_coming_slot_and_sees_it_on_air(
+) {
+    // The slot starts three or four minutes from now: time to upload, approve and pin.
+    let now = Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh);
+    let at = now + chrono::Duration::minutes(if now.second() < 30 { 3 } else { 4 });
+    let c = console_with_bulletins(at.hour(), at.minute());
     let base = format!("http://127.0.0.1:{}", c.port);
     let wav = c.loa.dir.path().join("thu-tuc-moi.wav");
     common::fixtures::write_wav(
@@ -459,6 +428,86 @@ async fn an_operator_uploads_a_bulletin_sees_its_analysis_and_approves_it_in_the
     let audit = c.loa.run(&["audit", "list", "--json"]).expect(0).stdout;
     assert!(
         audit.contains("bulletin_upload") && audit.contains("\"approve\""),
+        "{audit}"
+    );
+
+    // Lịch phát: in the coming slot, take the long article out and pin the new bulletin.
+    let id = entry["id"].as_str().unwrap().to_string();
+    b.goto(&format!("{base}/schedule?station=vinh-an"))
+        .await
+        .unwrap();
+    let slot = format!("#slot-{}", at.format("%Y%m%d%H%M"));
+    browser::wait_until(&b, "the coming slot on the schedule page", |b| {
+        let slot = slot.clone();
+        async move { b.find(Locator::Css(&slot)).await.is_ok() }
+    })
+    .await;
+    browser::screenshot(&b, "operator-lich-phat-before-pin-1280x800").await;
+    let long = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "article" && e["id"] != entry["id"])
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    b.find(Locator::Css(&format!(
+        "{slot} form.unpin:has(input[name=bulletin][value='{long}']) button"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    browser::wait_until(&b, "the article to be taken out", |b| async move {
+        b.current_url()
+            .await
+            .map(|u| u.query().is_some_and(|q| q.contains("done=unpin")))
+            .unwrap_or(false)
+    })
+    .await;
+    b.find(Locator::Css(&format!("{slot} select[name=bulletin]")))
+        .await
+        .unwrap()
+        .select_by_value(&id)
+        .await
+        .unwrap();
+    b.find(Locator::Css(&format!("{slot} form.pin button")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser::wait_until(&b, "the pin to be confirmed", |b| async move {
+        b.current_url()
+            .await
+            .map(|u| u.query().is_some_and(|q| q.contains("done=pin")))
+            .unwrap_or(false)
+    })
+    .await;
+    let shown = browser::text_of(&b, &slot).await;
+    assert!(
+        shown.contains(title) && shown.contains("📌"),
+        "pinned in the slot: {shown}"
+    );
+    browser::screenshot(&b, "operator-lich-phat-pinned-1280x800").await;
+
+    // The on-air page shows it when the slot starts.
+    b.goto(&format!("{base}/")).await.unwrap();
+    let start = at.with_second(0).unwrap().with_timezone(&Utc);
+    let wait = (start - Utc::now() - chrono::Duration::seconds(30)).max(chrono::Duration::zero());
+    tokio::time::sleep(wait.to_std().unwrap()).await;
+    browser::wait_until(&b, "the pinned bulletin on air", |b| async move {
+        browser::text_of(&b, "#station-vinh-an .js-onair")
+            .await
+            .contains("Thủ tục mới ở bộ phận một cửa")
+    })
+    .await;
+    browser::screenshot(&b, "operator-dang-phat-pinned-on-air-1280x800").await;
+    let audit = c.loa.run(&["audit", "list", "--json"]).expect(0).stdout;
+    assert!(
+        audit.contains("\"unpin\"") && audit.contains("\"pin\""),
         "{audit}"
     );
     c.loa.run(&["audit", "verify"]).expect(0);

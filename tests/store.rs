@@ -716,6 +716,65 @@ macro_rules! store_suite {
             }
 
             #[tokio::test]
+            async fn a_save_over_a_version_no_longer_the_latest_is_refused_and_keeps_nothing() {
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let by = StateChange {
+                    by: "nguyenvan".into(),
+                    at: at("2023-03-03T01:00:00Z"),
+                };
+                let mut week = loa::schedule::StationWeek {
+                    code: "vinh-an".into(),
+                    name: "Xã Vĩnh An".into(),
+                    slots: vec![],
+                    skipped_slots: vec![],
+                    empty_slots: vec![],
+                    compliance: vec![],
+                };
+                // Over none kept (0), then over version 1.
+                assert_eq!(
+                    s.save_weeks_expecting("2023-W10", "Kế hoạch", None, &[week.clone()], &by, Some(0))
+                        .await
+                        .unwrap(),
+                    vec![1]
+                );
+                week.name = "Vĩnh An (v2)".into();
+                assert_eq!(
+                    s.save_weeks_expecting("2023-W10", "Kế hoạch", None, &[week.clone()], &by, Some(1))
+                        .await
+                        .unwrap(),
+                    vec![2]
+                );
+                // Someone who still saw version 1 is refused, and version 2 stays the latest.
+                let mut late = week.clone();
+                late.name = "muộn".into();
+                let err = s
+                    .save_weeks_expecting("2023-W10", "Kế hoạch", None, &[late.clone()], &by, Some(1))
+                    .await
+                    .unwrap_err();
+                assert!(
+                    matches!(&err, StoreError::StaleWeek { expected: 1, found: 2, station, .. } if station == "vinh-an"),
+                    "{err}"
+                );
+                let latest = s.latest_weeks("2023-W10", Some("vinh-an")).await.unwrap();
+                assert_eq!((latest[0].version, latest[0].body.name.as_str()), (2, "Vĩnh An (v2)"));
+                assert_eq!(s.versions("2023-W10", "vinh-an").await.unwrap(), vec![1, 2]);
+                // Two saves over the same version at once: one is kept, the other refused.
+                let (one, two) = ([week.clone()], [late.clone()]);
+                let (a, c) = tokio::join!(
+                    s.save_weeks_expecting("2023-W10", "Kế hoạch", None, &one, &by, Some(2)),
+                    s.save_weeks_expecting("2023-W10", "Kế hoạch", None, &two, &by, Some(2)),
+                );
+                let kept = [&a, &c].iter().filter(|r| r.is_ok()).count();
+                assert_eq!(kept, 1, "{a:?} {c:?}");
+                assert!([&a, &c].iter().any(|r| matches!(r, Err(StoreError::StaleWeek { .. }))), "{a:?} {c:?}");
+                assert_eq!(s.versions("2023-W10", "vinh-an").await.unwrap(), vec![1, 2, 3]);
+                b.teardown().await;
+            }
+
+            #[tokio::test]
             async fn plans_are_kept_once_per_text_and_weeks_name_the_version_they_were_built_by() {
                 let Some(b) = super::$backend().await else {
                     return;

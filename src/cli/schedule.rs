@@ -116,7 +116,7 @@ fn parse_week(s: &str) -> Result<IsoWeek, Failure> {
 impl From<ScheduleError> for Failure {
     fn from(e: ScheduleError) -> Failure {
         match e {
-            ScheduleError::Refused(m) => Failure::input(m),
+            ScheduleError::Refused(m) => Failure::input(m.to_string()),
             ScheduleError::Store(e) => e.into(),
         }
     }
@@ -224,6 +224,7 @@ async fn edit(data_dir: &Path, a: EditArgs, pin: bool) -> Result<(), Failure> {
         slot: &a.slot,
         bulletin: &bulletin,
         force: a.force,
+        expected: None,
     };
     let result = if pin {
         service::pin(store.as_ref(), &e, &made).await
@@ -231,7 +232,7 @@ async fn edit(data_dir: &Path, a: EditArgs, pin: bool) -> Result<(), Failure> {
         service::unpin(store.as_ref(), &e, &made).await
     };
     store.close().await;
-    let body = result?;
+    let body = result?.body;
     if a.json {
         print_json(&station_json(&body, a.lang.into()))
     } else {

@@ -2,6 +2,9 @@
 //! that the commune agent runs with its own [`Programme`]. It asks the programme for the
 //! slot instances from now until the build-ahead horizon, plays the first one not yet
 //! played, and idles until the next hour (or a minute, after an error) when there is none.
+//! It waits for a slot instance until [`COMMIT`] before its start and then reads the
+//! programme again, so a week rebuilt or edited in the console while it waited is what
+//! plays (the playlist and the library are taken as they are at that moment).
 //!
 //! Owns: the order of slot instances on the wall clock (each plays once) and the station's
 //! "next slot" in its status. Does not touch: audio, the airlog or the schedule's rules (the
@@ -22,6 +25,9 @@ use crate::schedule::SlotPlaylist;
 const IDLE: Duration = Duration::hours(1);
 /// How long it waits after the programme could not be read.
 const RETRY: Duration = Duration::minutes(1);
+/// How long before a slot instance's start its playlist is read for the last time: an edit
+/// made later plays from the next instance.
+pub const COMMIT: Duration = Duration::seconds(5);
 
 /// Plays `station` on the wall clock until the player is told to stop, then closes what
 /// is on air ([`StationPlayer::finish`]). `ahead_days` builds next week's playlists that
@@ -61,7 +67,15 @@ pub async fn play_station(
             }
             continue;
         };
-        played = Some(slot.start.with_timezone(&Utc));
+        let start = slot.start.with_timezone(&Utc);
+        if let Some(wake) = read_again_at(now, start) {
+            // Read the week again just before the start: it may have changed meanwhile.
+            if player.idle_until(wake).await == Waited::Shutdown {
+                break;
+            }
+            continue;
+        }
+        played = Some(start);
         if let Err(e) = player.play_slot(&slot).await {
             tracing::error!(station = %station.code, error = %e, "slot failed");
         }
@@ -73,6 +87,14 @@ pub async fn play_station(
 /// `ahead_days` more, so next week's playlists are built that early.
 pub fn horizon(now: DateTime<Utc>, ahead_days: u32) -> DateTime<Utc> {
     now + Duration::days(1 + i64::from(ahead_days))
+}
+
+/// When the station must read the programme again before playing the slot instance
+/// starting at `start`: `None` when it is time to play it (within [`COMMIT`] of its start,
+/// or later).
+pub fn read_again_at(now: DateTime<Utc>, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let at = start - COMMIT;
+    (now < at).then_some(at)
 }
 
 /// The first slot instance (in the programme's order) that starts after the last one played.
@@ -133,6 +155,15 @@ mod tests {
         let played = Some(utc(&evening));
         assert!(next_unplayed(vec![slot("sáng", 5), evening], played).is_none());
         assert!(next_unplayed(Vec::new(), None).is_none());
+    }
+
+    #[test]
+    fn a_slot_instance_is_read_again_just_before_it_starts_and_then_played() {
+        let start = utc(&slot("sáng", 5));
+        let early = start - Duration::hours(3);
+        assert_eq!(read_again_at(early, start), Some(start - COMMIT));
+        assert_eq!(read_again_at(start - COMMIT, start), None);
+        assert_eq!(read_again_at(start + Duration::minutes(2), start), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod build;
 pub mod compliance;
 mod fill;
 pub mod reason;
+pub mod refusal;
 mod reserve;
 pub mod service;
 pub mod week;

@@ -1,12 +1,16 @@
 //! Keeping schedules: builds a week from the store's library, pins and history and saves it
 //! as a new version; refuses locked weeks unless forced; applies operator pins and
-//! exclusions to a kept week. The only part of `schedule` that touches the store.
+//! exclusions to a kept week; locks and unlocks weeks. The only part of `schedule` that
+//! touches the store. The command line and the console call the same functions; the
+//! console passes the version it showed, and a week saved meanwhile by someone else is
+//! refused ([`Refusal::Stale`]) with nothing changed.
 
 use chrono::{DateTime, Utc};
 
 use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, StateChange};
 use crate::plan::Plan;
 use crate::schedule::build::reforecast;
+use crate::schedule::refusal::{Refusal, Stamp};
 use crate::schedule::{build, Airing, Inputs, IsoWeek, Item, Pin, StationWeek, WeekSchedule};
 use crate::store::{BulletinFilter, PinAction, SavedWeek, Store, StoreError};
 
@@ -18,7 +22,7 @@ const HISTORY_WEEKS: u32 = 6;
 pub enum ScheduleError {
     /// The operator asked for something that cannot be (locked week, unknown station, …).
     #[error("{0}")]
-    Refused(String),
+    Refused(Refusal),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -91,25 +95,159 @@ pub async fn build_week(
     dry_run: bool,
     built: &StateChange,
 ) -> Result<Built, ScheduleError> {
+    build_inner(store, plan, week, station, force, dry_run, built, None).await
+}
+
+/// Builds (or rebuilds) one station's week and keeps it, only if its latest kept version
+/// is still `expected` (0: none kept); a locked week is refused. A refused or failed build
+/// keeps the week as it was.
+pub async fn rebuild(
+    store: &dyn Store,
+    plan: &Plan,
+    week: IsoWeek,
+    station: &str,
+    expected: u32,
+    built: &StateChange,
+) -> Result<Built, ScheduleError> {
+    build_inner(
+        store,
+        plan,
+        week,
+        Some(station),
+        false,
+        false,
+        built,
+        Some(expected),
+    )
+    .await
+}
+
+/// The station's zone (the plan's default for a station not in it).
+fn zone(plan: &Plan, station: &str) -> chrono_tz::Tz {
+    plan.station(station)
+        .map(|s| s.timezone)
+        .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
+}
+
+/// Refuses a station the plan does not name.
+fn known(plan: &Plan, station: &str) -> Result<(), ScheduleError> {
+    if plan.station(station).is_none() {
+        return Err(ScheduleError::Refused(Refusal::UnknownStation {
+            station: station.to_string(),
+            plan: plan.name.clone(),
+        }));
+    }
+    Ok(())
+}
+
+/// The refusal of a save that found another version than `expected`: who saved the one
+/// kept now, and when.
+async fn stale(
+    store: &dyn Store,
+    plan: &Plan,
+    week: &str,
+    station: &str,
+    expected: u32,
+) -> ScheduleError {
+    match store.latest_weeks(week, Some(station)).await {
+        Ok(mut kept) => match kept.pop() {
+            Some(k) => ScheduleError::Refused(Refusal::Stale {
+                week: week.to_string(),
+                station: station.to_string(),
+                expected,
+                version: k.version,
+                saved: Stamp {
+                    by: k.built.by,
+                    at: k.built.at,
+                    tz: zone(plan, station),
+                },
+            }),
+            None => ScheduleError::Refused(Refusal::NothingKept {
+                week: week.to_string(),
+                station: station.to_string(),
+            }),
+        },
+        Err(e) => e.into(),
+    }
+}
+
+/// Turns the store's [`StoreError::StaleWeek`] into the refusal that says who and when.
+async fn or_stale<T>(
+    store: &dyn Store,
+    plan: &Plan,
+    r: Result<T, StoreError>,
+) -> Result<T, ScheduleError> {
+    match r {
+        Err(StoreError::StaleWeek {
+            week,
+            station,
+            expected,
+            ..
+        }) => Err(stale(store, plan, &week, &station, expected).await),
+        other => Ok(other?),
+    }
+}
+
+/// Refuses when the latest kept version of the station's week is not `expected`.
+async fn check_version(
+    store: &dyn Store,
+    plan: &Plan,
+    week: &str,
+    station: &str,
+    expected: Option<u32>,
+) -> Result<(), ScheduleError> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let now = store
+        .latest_weeks(week, Some(station))
+        .await?
+        .pop()
+        .map_or(0, |k| k.version);
+    if now != expected {
+        return Err(stale(store, plan, week, station, expected).await);
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn build_inner(
+    store: &dyn Store,
+    plan: &Plan,
+    week: IsoWeek,
+    station: Option<&str>,
+    force: bool,
+    dry_run: bool,
+    built: &StateChange,
+    expected: Option<u32>,
+) -> Result<Built, ScheduleError> {
     if let Some(code) = station {
-        if plan.station(code).is_none() {
-            return Err(ScheduleError::Refused(format!(
-                "station '{code}' is not in the plan '{}'",
-                plan.name
-            )));
-        }
+        known(plan, code)?;
     }
     let locks = store.locks(&week.to_string()).await?;
-    let locked: Vec<&str> = locks
-        .iter()
-        .map(|l| l.station.as_str())
-        .filter(|s| station.is_none_or(|c| c == *s))
+    let locked: Vec<(String, Stamp)> = locks
+        .into_iter()
+        .filter(|l| station.is_none_or(|c| c == l.station))
+        .map(|l| {
+            let tz = zone(plan, &l.station);
+            (
+                l.station,
+                Stamp {
+                    by: l.locked.by,
+                    at: l.locked.at,
+                    tz,
+                },
+            )
+        })
         .collect();
     if !locked.is_empty() && !force && !dry_run {
-        return Err(ScheduleError::Refused(format!(
-            "week {week} is locked at {}; unlock it (`loa schedule unlock --week {week}`) or rebuild with --force",
-            locked.join(", ")
-        )));
+        return Err(ScheduleError::Refused(Refusal::LockedBuild {
+            week: week.to_string(),
+            locks: locked,
+        }));
+    }
+    if let Some(code) = station {
+        check_version(store, plan, &week.to_string(), code, expected).await?;
     }
     let library = store.list_bulletins(&BulletinFilter::default()).await?;
     let history = history(store, week).await?;
@@ -127,16 +265,17 @@ pub async fn build_week(
         (vec![], None)
     } else {
         let v = keep_plan(store, plan, built.at).await?;
-        let versions = store
-            .save_weeks(
+        let saved = store
+            .save_weeks_expecting(
                 &week.to_string(),
                 &plan.name,
                 Some(v),
                 &schedule.stations,
                 built,
+                expected,
             )
-            .await?;
-        (versions, Some(v))
+            .await;
+        (or_stale(store, plan, saved).await?, Some(v))
     };
     Ok(Built {
         schedule,
@@ -182,6 +321,18 @@ pub struct Edit<'a> {
     pub bulletin: &'a BulletinId,
     /// Ignore the week's lock.
     pub force: bool,
+    /// The version the operator saw: the edit is refused if another is kept now (`None`:
+    /// edit whatever is kept, as the command line does).
+    pub expected: Option<u32>,
+}
+
+/// An edited week as kept.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    /// The week's playlists and forecast.
+    pub body: StationWeek,
+    /// The version it was kept as.
+    pub version: u32,
 }
 
 /// Loads the kept week an edit applies to, refusing locked weeks unless forced.
@@ -190,45 +341,58 @@ async fn kept_for_edit(
     e: &Edit<'_>,
 ) -> Result<(SavedWeek, usize), ScheduleError> {
     let w = e.week.to_string();
-    if !e.force
-        && store
+    if !e.force {
+        if let Some(l) = store
             .locks(&w)
             .await?
-            .iter()
-            .any(|l| l.station == e.station)
-    {
-        return Err(ScheduleError::Refused(format!(
-            "week {w} is locked at {}; unlock it or use --force",
-            e.station
-        )));
+            .into_iter()
+            .find(|l| l.station == e.station)
+        {
+            return Err(ScheduleError::Refused(Refusal::LockedEdit {
+                week: w,
+                station: e.station.to_string(),
+                locked: Stamp {
+                    by: l.locked.by,
+                    at: l.locked.at,
+                    tz: zone(e.plan, e.station),
+                },
+            }));
+        }
     }
     let saved = store
         .latest_weeks(&w, Some(e.station))
         .await?
         .pop()
         .ok_or_else(|| {
-            ScheduleError::Refused(format!(
-                "no schedule kept for {} in {w}; build it first",
-                e.station
-            ))
+            ScheduleError::Refused(Refusal::NothingKept {
+                week: w.clone(),
+                station: e.station.to_string(),
+            })
         })?;
+    if e.expected.is_some_and(|v| v != saved.version) {
+        return Err(stale(store, e.plan, &w, e.station, e.expected.unwrap_or(0)).await);
+    }
     let slot = find_slot(&saved.body, e.slot).ok_or_else(|| {
-        ScheduleError::Refused(format!(
-            "{} has no slot starting at '{}' in {w} (give the local time as YYYY-MM-DD HH:MM, as `loa schedule show` prints it)",
-            e.station, e.slot
-        ))
+        ScheduleError::Refused(Refusal::NoSlot {
+            week: w.clone(),
+            station: e.station.to_string(),
+            slot: e.slot.chars().take(40).collect(),
+        })
     })?;
     Ok((saved, slot))
 }
 
-/// Saves an edited week after recomputing its forecast.
+/// Saves an edited week after recomputing its forecast (only over the version the edit
+/// was made on), then records the pin or exclusion that keeps the edit on rebuilds.
 async fn keep_edit(
     store: &dyn Store,
     e: &Edit<'_>,
     mut body: StationWeek,
     library: &[Bulletin],
     made: &StateChange,
-) -> Result<StationWeek, ScheduleError> {
+    over: u32,
+    pin: (Pin, Option<PinAction>),
+) -> Result<Kept, ScheduleError> {
     let history = history(store, e.week).await?;
     let inputs = Inputs {
         plan: e.plan,
@@ -241,16 +405,28 @@ async fn keep_edit(
     };
     reforecast(&inputs, &mut body);
     let v = keep_plan(store, e.plan, made.at).await?;
-    store
-        .save_weeks(
+    let saved = store
+        .save_weeks_expecting(
             &e.week.to_string(),
             &e.plan.name,
             Some(v),
             std::slice::from_ref(&body),
             made,
+            Some(over),
         )
-        .await?;
-    Ok(body)
+        .await;
+    let version = or_stale(store, e.plan, saved)
+        .await?
+        .first()
+        .copied()
+        .unwrap_or(over + 1);
+    match pin {
+        (p, Some(action)) => store.set_pin(&e.week.to_string(), &p, action, made).await?,
+        (p, None) => {
+            store.delete_pin(&p).await?;
+        }
+    }
+    Ok(Kept { body, version })
 }
 
 /// Pins a bulletin into a slot instance of a kept week (it stays there on rebuilds).
@@ -258,38 +434,33 @@ pub async fn pin(
     store: &dyn Store,
     e: &Edit<'_>,
     made: &StateChange,
-) -> Result<StationWeek, ScheduleError> {
+) -> Result<Kept, ScheduleError> {
     let (saved, si) = kept_for_edit(store, e).await?;
     let library = store.list_bulletins(&BulletinFilter::default()).await?;
     let b = library
         .iter()
         .find(|b| &b.id == e.bulletin)
-        .ok_or_else(|| {
-            ScheduleError::Refused(format!("no bulletin with id {} in the library", e.bulletin))
-        })?;
+        .ok_or(ScheduleError::Refused(Refusal::NoBulletin(*e.bulletin)))?;
     if b.state != ApprovalState::Approved {
-        return Err(ScheduleError::Refused(format!(
-            "bulletin {} is {}; only approved bulletins can be pinned",
-            b.id, b.state
-        )));
+        return Err(ScheduleError::Refused(Refusal::NotApproved {
+            id: b.id,
+            state: b.state,
+        }));
     }
+    let over = saved.version;
     let mut body = saved.body;
     let slot = &mut body.slots[si];
     if slot.items.iter().any(|i| &i.bulletin_id == e.bulletin) {
-        return Err(ScheduleError::Refused(format!(
-            "bulletin {} is already in that slot",
-            b.id
-        )));
+        return Err(ScheduleError::Refused(Refusal::AlreadyInSlot(b.id)));
     }
     let used: u64 = slot.items.iter().map(|i| i.duration_ms).sum();
     let free = (u64::from(slot.cchc_s) * 1000).saturating_sub(used);
     if b.audio.duration_ms > free {
-        return Err(ScheduleError::Refused(format!(
-            "bulletin {} lasts {} s but the slot has only {} s of CCHC time free; unpin something first",
-            b.id,
-            b.audio.duration_ms.div_ceil(1000),
-            free / 1000
-        )));
+        return Err(ScheduleError::Refused(Refusal::TooLong {
+            id: b.id,
+            secs: b.audio.duration_ms.div_ceil(1000),
+            free_s: free / 1000,
+        }));
     }
     let pin = Pin {
         station: e.station.to_string(),
@@ -315,10 +486,16 @@ pub async fn pin(
         },
     );
     relay(&mut slot.items);
-    store
-        .set_pin(&e.week.to_string(), &pin, PinAction::Pin, made)
-        .await?;
-    keep_edit(store, e, body, &library, made).await
+    keep_edit(
+        store,
+        e,
+        body,
+        &library,
+        made,
+        over,
+        (pin, Some(PinAction::Pin)),
+    )
+    .await
 }
 
 /// Takes a bulletin out of a slot instance of a kept week. A pinned one loses its pin; any
@@ -327,9 +504,10 @@ pub async fn unpin(
     store: &dyn Store,
     e: &Edit<'_>,
     made: &StateChange,
-) -> Result<StationWeek, ScheduleError> {
+) -> Result<Kept, ScheduleError> {
     let (saved, si) = kept_for_edit(store, e).await?;
     let library = store.list_bulletins(&BulletinFilter::default()).await?;
+    let over = saved.version;
     let mut body = saved.body;
     let slot = &mut body.slots[si];
     let before = slot.items.len();
@@ -339,10 +517,7 @@ pub async fn unpin(
         .any(|i| &i.bulletin_id == e.bulletin && i.pinned);
     slot.items.retain(|i| &i.bulletin_id != e.bulletin);
     if slot.items.len() == before {
-        return Err(ScheduleError::Refused(format!(
-            "bulletin {} is not in that slot",
-            e.bulletin
-        )));
+        return Err(ScheduleError::Refused(Refusal::NotInSlot(*e.bulletin)));
     }
     relay(&mut slot.items);
     let pin = Pin {
@@ -350,12 +525,68 @@ pub async fn unpin(
         slot_start: slot.start.with_timezone(&Utc),
         bulletin: *e.bulletin,
     };
-    if was_pinned {
-        store.delete_pin(&pin).await?;
-    } else {
-        store
-            .set_pin(&e.week.to_string(), &pin, PinAction::Exclude, made)
-            .await?;
+    let action = (!was_pinned).then_some(PinAction::Exclude);
+    keep_edit(store, e, body, &library, made, over, (pin, action)).await
+}
+
+/// Locks one station's week (rebuilds and edits are then refused until it is unlocked),
+/// only if its latest kept version is still `expected` when given.
+pub async fn lock(
+    store: &dyn Store,
+    plan: &Plan,
+    week: IsoWeek,
+    station: &str,
+    expected: Option<u32>,
+    made: &StateChange,
+) -> Result<(), ScheduleError> {
+    known(plan, station)?;
+    let w = week.to_string();
+    if let Some(l) = store
+        .locks(&w)
+        .await?
+        .into_iter()
+        .find(|l| l.station == station)
+    {
+        return Err(ScheduleError::Refused(Refusal::AlreadyLocked {
+            week: w,
+            station: station.to_string(),
+            locked: Stamp {
+                by: l.locked.by,
+                at: l.locked.at,
+                tz: zone(plan, station),
+            },
+        }));
     }
-    keep_edit(store, e, body, &library, made).await
+    if store.latest_weeks(&w, Some(station)).await?.is_empty() {
+        return Err(ScheduleError::Refused(Refusal::NothingKept {
+            week: w,
+            station: station.to_string(),
+        }));
+    }
+    check_version(store, plan, &w, station, expected).await?;
+    store
+        .lock_weeks(&w, &[station.to_string()], made)
+        .await
+        .map_err(Into::into)
+}
+
+/// Unlocks one station's week; refused when it is not locked.
+pub async fn unlock(
+    store: &dyn Store,
+    plan: &Plan,
+    week: IsoWeek,
+    station: &str,
+) -> Result<(), ScheduleError> {
+    known(plan, station)?;
+    let w = week.to_string();
+    if !store.locks(&w).await?.iter().any(|l| l.station == station) {
+        return Err(ScheduleError::Refused(Refusal::NotLocked {
+            week: w,
+            station: station.to_string(),
+        }));
+    }
+    store
+        .unlock_weeks(&w, &[station.to_string()])
+        .await
+        .map_err(Into::into)
 }

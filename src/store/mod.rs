@@ -116,6 +116,21 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A station week was saved by someone else since the version the caller expected
+    /// ([`ScheduleStore::save_weeks_expecting`]): nothing was saved.
+    #[error(
+        "week {week} at {station} changed meanwhile: it is at version {found}, not {expected}"
+    )]
+    StaleWeek {
+        /// ISO week.
+        week: String,
+        /// Station code.
+        station: String,
+        /// The version the caller saw (0: none kept).
+        expected: u32,
+        /// The latest version kept.
+        found: u32,
+    },
 }
 
 /// Which bulletins `list` returns; `None` fields do not filter.

@@ -87,6 +87,23 @@ pub trait ScheduleStore: Send + Sync {
         plan_version: Option<u32>,
         stations: &[StationWeek],
         built: &StateChange,
+    ) -> Result<Vec<u32>, StoreError> {
+        self.save_weeks_expecting(week, plan, plan_version, stations, built, None)
+            .await
+    }
+
+    /// [`ScheduleStore::save_weeks`], but only if each station's latest kept version is
+    /// still `expected` (0: none kept) when given: checked inside the write transaction,
+    /// and two saves racing past the check meet the key (week, station, version), so the
+    /// loser gets [`StoreError::StaleWeek`] and nothing of its save is kept.
+    async fn save_weeks_expecting(
+        &self,
+        week: &str,
+        plan: &str,
+        plan_version: Option<u32>,
+        stations: &[StationWeek],
+        built: &StateChange,
+        expected: Option<u32>,
     ) -> Result<Vec<u32>, StoreError>;
 
     /// The versions kept of one station's week, oldest first.
@@ -266,13 +283,14 @@ macro_rules! impl_schedule_store {
     ($ty:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::schedules::ScheduleStore for $ty {
-            async fn save_weeks(
+            async fn save_weeks_expecting(
                 &self,
                 week: &str,
                 plan: &str,
                 plan_version: Option<u32>,
                 stations: &[$crate::schedule::StationWeek],
                 built: &$crate::library::StateChange,
+                expected: Option<u32>,
             ) -> Result<Vec<u32>, $crate::store::StoreError> {
                 use $crate::store::schedules::*;
                 let mut tx = begin_write(&self.pool).await?;
@@ -284,6 +302,15 @@ macro_rules! impl_schedule_store {
                         .bind(&st.code)
                         .fetch_one(&mut *tx)
                         .await?;
+                    let stale = |found: i64| $crate::store::StoreError::StaleWeek {
+                        week: week.to_string(),
+                        station: st.code.clone(),
+                        expected: expected.unwrap_or(0),
+                        found: u32::try_from(found).unwrap_or(u32::MAX),
+                    };
+                    if expected.is_some_and(|e| i64::from(e) != max) {
+                        return Err(stale(max));
+                    }
                     let body = $crate::store::compact::encode(st).map_err(|e| {
                         $crate::store::StoreError::Corrupt {
                             id: st.code.clone(),
@@ -300,7 +327,11 @@ macro_rules! impl_schedule_store {
                         .bind(body)
                         .bind(plan_version.map(i64::from))
                         .execute(&mut *tx)
-                        .await?;
+                        .await
+                        .map_err(|e| match &e {
+                            sqlx::Error::Database(d) if d.is_unique_violation() => stale(max + 1),
+                            _ => $crate::store::StoreError::from(e),
+                        })?;
                     versions.push(u32::try_from(max + 1).unwrap_or(u32::MAX));
                     if let Some((from, to)) = airtime(st) {
                         sqlx::query::<$db>(&sql(PRUNE_VERSIONS))

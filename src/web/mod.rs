@@ -141,7 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stations/{code}/stop", post(console::stop))
         .route(pages::CSS_PATH, get(console::css))
         .route(pages::JS_PATH, get(console::js));
-    let routes = library::console::routes(routes).route("/schedule", get(schedule::page));
+    let routes = schedule::forms::routes(library::console::routes(routes));
     let (api, api_uploads) = api::routes();
     let routes = routes.merge(api).with_state(state.clone());
     let uploads = Router::new()

@@ -115,6 +115,12 @@ progress{width:100%;max-width:24rem}
 details>summary{cursor:pointer}
 .fill{height:.5rem;background:#e6ebf0;border-radius:.25rem;overflow:hidden;max-width:24rem}
 .fill>div{height:100%;background:#2e7d32}
+.slot{margin:.75rem 0;padding-top:.5rem;border-top:1px solid #e3e8ed}
+li.item{display:flex;flex-wrap:wrap;gap:.25rem .5rem;align-items:center;margin:.2rem 0}
+li.item span{min-width:0;overflow-wrap:anywhere}
+form.unpin{margin:0}
+button.small{padding:.2rem .6rem;font-size:.85rem;background:#5c6773}
+form.pin button{margin-top:.5rem}
 "#;
 
 /// A whole page: the head, the stylesheet, a header with the user (when logged in) and the

@@ -420,3 +420,69 @@ pub fn send_bytes(
         body,
     }
 }
+
+/// Adds an approved bulletin of `secs` seconds of speech-like audio to the data dir (the
+/// file `name`, with `title` when given), and gives its id. Works while `loa serve` runs.
+pub fn add_bulletin(
+    loa: &Loa,
+    name: &str,
+    kind: &str,
+    topic: &str,
+    secs: usize,
+    title: Option<&str>,
+) -> String {
+    let f = &super::fixtures::speech_like;
+    let path = loa.dir.path().join(name);
+    super::fixtures::write_wav(
+        &path,
+        super::fixtures::WavFormat::Pcm16,
+        16_000,
+        1,
+        &f(16_000, 1, 800, 16_000 * secs, 800),
+        None,
+    );
+    let mut args = vec![
+        "library",
+        "add",
+        path.to_str().unwrap(),
+        "--kind",
+        kind,
+        "--topic",
+        topic,
+        "--approve",
+        "--json",
+    ];
+    if let Some(t) = title {
+        args.extend(["--title", t]);
+    }
+    let out = loa.run(&args).expect(0).json();
+    out[0]["id"].as_str().unwrap().to_string()
+}
+
+/// A console (as [`data_dir`]) whose plan has one daily slot "Buổi thử" at both stations
+/// at `slot_hour:slot_minute` station time (10 minutes, 5 of them CCHC), with `bulletins`
+/// (file name, kind, topic, seconds) added approved before it starts.
+pub fn with_slot(
+    slot_hour: u32,
+    slot_minute: u32,
+    bulletins: &[(&str, &str, &str, usize)],
+) -> Console {
+    let port = free_port();
+    let loa = data_dir(port, "");
+    for (name, kind, topic, secs) in bulletins {
+        add_bulletin(&loa, name, kind, topic, *secs, None);
+    }
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    std::fs::write(
+        loa.dir.path().join("plan.toml"),
+        format!(
+            "[plan]\nname = \"Thử\"\nyear = {year}\n\n\
+             [[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\n\n\
+             [[station]]\ncode = \"vinh-tien\"\nname = \"Xã Vĩnh Tiến\"\nlevel = \"commune\"\n\n\
+             [[slot]]\nname = \"Buổi thử\"\nstations = [\"all\"]\n\
+             cron = \"{slot_minute} {slot_hour} * * *\"\nlength = \"10m\"\ncchc = \"5m\"\n"
+        ),
+    )
+    .unwrap();
+    serve(loa, port)
+}

@@ -95,7 +95,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(library::approve))
         .routes(routes!(library::retire))
         .routes(routes!(library::audio))
-        .routes(routes!(super::schedule::api))
+        .routes(routes!(super::schedule::api::api))
+        .routes(routes!(super::schedule::api::build))
+        .routes(routes!(
+            super::schedule::api::pin,
+            super::schedule::api::unpin
+        ))
+        .routes(routes!(super::schedule::api::lock))
+        .routes(routes!(super::schedule::api::unlock))
 }
 
 /// The routes that take an upload's large body (their own limits, [`super::serve`]).
@@ -144,11 +151,17 @@ mod tests {
             "/api/v1/bulletins/{id}/audio",
             "/api/v1/schedules/{week}",
             "/api/v1/stations/{code}/announcements",
+            "/api/v1/schedules/{week}/build",
+            "/api/v1/schedules/{week}/pins",
+            "/api/v1/schedules/{week}/lock",
+            "/api/v1/schedules/{week}/unlock",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path}");
         }
         let bulletins = &doc.paths.paths["/api/v1/bulletins"];
         assert!(bulletins.get.is_some() && bulletins.post.is_some());
+        let pins = &doc.paths.paths["/api/v1/schedules/{week}/pins"];
+        assert!(pins.post.is_some() && pins.delete.is_some());
         let schemes = &doc.components.as_ref().unwrap().security_schemes;
         assert!(schemes.contains_key("bearer") && schemes.contains_key("session"));
     }

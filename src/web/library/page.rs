@@ -236,7 +236,7 @@ pub const TEXT_VI: LibraryText = LibraryText {
     choose: "— chọn —",
     analysis: "Phân tích âm thanh",
     length: "Độ dài",
-    loudness: "Độ to (EBU R128)",
+    loudness: "Độ lớn âm thanh (EBU R128)",
     peak: "Đỉnh thực",
     silence: "Khoảng lặng đầu / cuối",
     silence_fmt: "ms",
