@@ -996,7 +996,7 @@ fn a_recording_is_an_announcement_s_audio_on_the_api_and_the_form_and_a_refused_
     let (op, csrf) = session(port, "dieuhanh");
     let api = |fields: &[(&str, &str)], files: &[(&str, &[u8])]| {
         let (ct, body) = multipart(fields, files);
-        send_bytes(
+        common::console::send(
             port,
             "POST",
             "/api/v1/stations/vinh-an/announcements",
@@ -1024,7 +1024,7 @@ fn a_recording_is_an_announcement_s_audio_on_the_api_and_the_form_and_a_refused_
     assert!(r.body.contains("level 'urgent'"), "{}", r.body);
     let (commune, ccsrf) = session(port, "xa-vinh-an");
     let (ct, body) = multipart(&[("level", "normal")], &[("cat-dien.wav", &good)]);
-    let r = send_bytes(
+    let r = common::console::send(
         port,
         "POST",
         "/api/v1/stations/vinh-tien/announcements",
@@ -1069,7 +1069,7 @@ fn a_recording_is_an_announcement_s_audio_on_the_api_and_the_form_and_a_refused_
     // The form: its token first, a refused file said in Vietnamese at its field.
     let form = |fields: &[(&str, &str)], files: &[(&str, &[u8])]| {
         let (ct, body) = multipart(fields, files);
-        send_bytes(
+        common::console::send(
             port,
             "POST",
             "/announcements",

@@ -34,6 +34,39 @@ fn the_openapi_document_describes_the_v1_routes_and_their_authentication() {
 }
 
 #[test]
+fn the_served_document_describes_exactly_the_v1_routes_the_router_answers_with_their_methods() {
+    let c = console("");
+    let r = http(c.port, "GET", "/api/v1/openapi.json", &[], "");
+    let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let mut served: Vec<String> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            served.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    served.sort();
+    let mut routed: Vec<String> = loa::web::routes::list()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v1/") && r.path != "/api/v1/openapi.json")
+        .map(|r| r.to_string())
+        .collect();
+    routed.sort();
+    assert_eq!(served, routed);
+    for must in [
+        "GET /api/v1/stations",
+        "GET /api/v1/bulletins",
+        "POST /api/v1/bulletins",
+        "POST /api/v1/bulletins/{id}/approve",
+        "GET /api/v1/schedules/{week}",
+        "GET /api/v1/airlog",
+        "POST /api/v1/stations/{code}/announcements",
+        "GET /api/v1/exports",
+    ] {
+        assert!(served.iter().any(|s| s == must), "{must}");
+    }
+}
+
+#[test]
 fn each_role_lists_the_stations_it_may_see_by_token_or_session_and_strangers_get_401() {
     let c = console("");
     for (name, expected) in [

@@ -109,7 +109,8 @@ impl ReportError {
 }
 
 /// The three export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Format {
     /// UTF-8 CSV with a BOM, RFC 4180.
     Csv,

@@ -15,6 +15,7 @@ use crate::access::password::Password;
 use crate::access::{Action, Decision, UserName};
 
 use super::airlog::{pairs, parse_day};
+use super::api::ErrorBody;
 use super::auth::{authenticate, Caller, Client};
 use super::{serve, ApiError, AppState};
 
@@ -59,37 +60,112 @@ fn body_error(e: axum::extract::rejection::JsonRejection) -> ApiError {
     }
 }
 
-/// `GET /api/v1/users`: every account, sorted the Vietnamese way.
+/// What `GET /api/v1/users` answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UsersAnswer {
+    /// Every account: name, role, stations, disabled_at, created and updated by and at.
+    #[schema(value_type = Vec<Object>)]
+    pub users: Vec<crate::access::User>,
+}
+
+/// What a change to an account answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AccountChanged {
+    /// Always true.
+    pub ok: bool,
+    /// The account as it now is (no password, no token).
+    #[schema(value_type = Object)]
+    pub user: crate::access::User,
+}
+
+/// What a new password answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Done {
+    /// Always true.
+    pub ok: bool,
+}
+
+/// What a new API token answers: the token, shown this once (no `Debug`: a secret).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TokenIssued {
+    /// Always true.
+    pub ok: bool,
+    /// The token (`Authorization: Bearer TOKEN`); only its hash is kept.
+    pub token: String,
+}
+
+/// What `GET /api/v1/audit` answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditAnswer {
+    /// Whether the whole chain holds (as `loa audit verify`).
+    pub ok: bool,
+    /// What is wrong, when it does not.
+    pub problem: Option<String>,
+    /// The first bad entry, when it does not.
+    pub seq: Option<i64>,
+    /// The entries asked for, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<serde_json::Value>,
+}
+
+/// Every account, sorted the Vietnamese way (admin only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "users",
+    responses(
+        (status = 200, description = "Every account", body = UsersAnswer),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<UsersAnswer>, ApiError> {
     admin(&state, &method, &headers).await?;
     let mut users = state.store.users().await.map_err(ApiError::internal)?;
     users.sort_by(|a, b| crate::text::cmp_vi(a.name.as_str(), b.name.as_str()));
-    Ok(Json(serde_json::json!({ "users": users })))
+    Ok(Json(UsersAnswer { users }))
 }
 
 /// The body of `POST /api/v1/users`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
+    /// The account's name (NFC, at most 100 characters).
     name: String,
+    /// admin, operator, commune or viewer.
+    #[schema(value_type = crate::access::Role)]
     role: String,
+    /// The stations of a commune account (none for the other roles).
     #[serde(default)]
     stations: Vec<String>,
+    /// Its password (at least 12 characters).
     password: String,
 }
 
-/// `POST /api/v1/users`.
+/// Adds an account (admin only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "users",
+    request_body = NewAccount,
+    responses(
+        (status = 200, description = "The account added", body = AccountChanged),
+        (status = 400, description = "A bad body, name, role, station or password, or the name is taken", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Not an admin, or a session without its CSRF token", body = ErrorBody),
+    )
+)]
 pub async fn add(
     State(state): State<AppState>,
     client: Client,
     method: Method,
     headers: HeaderMap,
     body: Result<Json<NewAccount>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AccountChanged>, ApiError> {
     let caller = admin(&state, &method, &headers).await?;
     let Json(b) = body.map_err(body_error)?;
     let password = Password::parse(&b.password).map_err(|e| change(e.into()))?;
@@ -104,17 +180,31 @@ pub async fn add(
     )
     .await
     .map_err(change)?;
-    Ok(Json(serde_json::json!({ "ok": true, "user": user })))
+    Ok(Json(AccountChanged { ok: true, user }))
 }
 
 /// The body of `POST /api/v1/users/{name}/password`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
+    /// The new password (at least 12 characters).
     password: String,
 }
 
-/// `POST /api/v1/users/{name}/password`.
+/// Sets an account's password (admin only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{name}/password",
+    tag = "users",
+    params(("name" = String, Path, description = "The account's name")),
+    request_body = NewPassword,
+    responses(
+        (status = 200, description = "The password set", body = Done),
+        (status = 400, description = "A bad body or password, or no such account", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Not an admin, or a session without its CSRF token", body = ErrorBody),
+    )
+)]
 pub async fn password(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -122,7 +212,7 @@ pub async fn password(
     method: Method,
     headers: HeaderMap,
     body: Result<Json<NewPassword>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Done>, ApiError> {
     let caller = admin(&state, &method, &headers).await?;
     let Json(b) = body.map_err(body_error)?;
     let password = Password::parse(&b.password).map_err(|e| change(e.into()))?;
@@ -130,48 +220,91 @@ pub async fn password(
     accounts::set_password(state.store.as_ref(), &name, &password, &draft)
         .await
         .map_err(change)?;
-    Ok(Json(serde_json::json!({ "ok": true })))
+    Ok(Json(Done { ok: true }))
 }
 
-/// `POST /api/v1/users/{name}/disable`.
+/// Disables an account: it can no longer log in or use its tokens (admin only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{name}/disable",
+    tag = "users",
+    params(("name" = String, Path, description = "The account's name")),
+    responses(
+        (status = 200, description = "The account, disabled", body = AccountChanged),
+        (status = 400, description = "No such account, or the last enabled admin", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Not an admin, or a session without its CSRF token", body = ErrorBody),
+    )
+)]
 pub async fn disable(
     State(state): State<AppState>,
     Path(name): Path<String>,
     client: Client,
     method: Method,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AccountChanged>, ApiError> {
     let caller = admin(&state, &method, &headers).await?;
     let draft = |a: Action, n: &UserName| caller.audit(&state, &client, a, None, n.as_str());
     let user = accounts::disable(state.store.as_ref(), &name, &draft)
         .await
         .map_err(change)?;
-    Ok(Json(serde_json::json!({ "ok": true, "user": user })))
+    Ok(Json(AccountChanged { ok: true, user }))
 }
 
-/// `POST /api/v1/users/{name}/token`: the new token, in this answer only.
+/// Issues a new API token for an account: shown in this answer only (admin only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{name}/token",
+    tag = "users",
+    params(("name" = String, Path, description = "The account's name")),
+    responses(
+        (status = 200, description = "The new token", body = TokenIssued),
+        (status = 400, description = "No such account, or a disabled one", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Not an admin, or a session without its CSRF token", body = ErrorBody),
+    )
+)]
 pub async fn token(
     State(state): State<AppState>,
     Path(name): Path<String>,
     client: Client,
     method: Method,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TokenIssued>, ApiError> {
     let caller = admin(&state, &method, &headers).await?;
     let draft = |a: Action, n: &UserName| caller.audit(&state, &client, a, None, n.as_str());
     let t = accounts::issue_token(state.store.as_ref(), &name, &draft)
         .await
         .map_err(change)?;
-    Ok(Json(serde_json::json!({ "ok": true, "token": t.reveal() })))
+    Ok(Json(TokenIssued {
+        ok: true,
+        token: t.reveal().to_string(),
+    }))
 }
 
-/// `GET /api/v1/audit?since=&action=&actor=`: the entries, oldest first, and the verdict.
+/// The audit's entries, oldest first, filtered, and the chain's verdict (admin only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "users",
+    params(
+        ("since" = Option<chrono::NaiveDate>, Query, description = "Entries from this local day on (YYYY-MM-DD or dd/mm/yyyy)"),
+        ("action" = Option<String>, Query, description = "Only this action (login, bulletin_upload, user_add, …)"),
+        ("actor" = Option<String>, Query, description = "Only this account's entries"),
+    ),
+    responses(
+        (status = 200, description = "The entries and the verdict", body = AuditAnswer),
+        (status = 400, description = "A bad query: an unknown key, date or action", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
 pub async fn audit(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AuditAnswer>, ApiError> {
     admin(&state, &method, &headers).await?;
     let bad = |m: String| ApiError(StatusCode::BAD_REQUEST, m);
     let (mut since, mut action, mut actor) = (None, None, None);
@@ -209,10 +342,13 @@ pub async fn audit(
         .filter(|e| action.is_none_or(|a| e.action == a.as_str()))
         .filter(|e| actor.as_ref().is_none_or(|a| &e.actor == a))
         .collect();
-    Ok(Json(serde_json::json!({
-        "ok": verdict.is_ok(),
-        "problem": verdict.as_ref().err().map(|b| b.to_string()),
-        "seq": verdict.as_ref().err().map(|b| b.seq()),
-        "entries": shown,
-    })))
+    Ok(Json(AuditAnswer {
+        ok: verdict.is_ok(),
+        problem: verdict.as_ref().err().map(|b| b.to_string()),
+        seq: verdict.as_ref().err().map(|b| b.seq()),
+        entries: shown
+            .into_iter()
+            .map(|e| serde_json::to_value(e).unwrap_or_default())
+            .collect(),
+    }))
 }

@@ -20,6 +20,7 @@ use crate::airlog::verify::verify_stations;
 use crate::airlog::{AirStatus, CueSource, Record};
 use crate::lang::{Lang, Render};
 
+use super::api::ErrorBody;
 use super::auth::{authenticate, Caller};
 use super::dates::{show_day, DayError};
 use super::{ApiError, AppState};
@@ -221,7 +222,7 @@ pub fn made_up_by(rows: &[Record]) -> HashMap<i64, i64> {
 }
 
 /// One station's chain as a page or the API shows it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Chain {
     /// Station code.
     pub station: String,
@@ -363,13 +364,51 @@ fn row_json(
     v
 }
 
-/// `GET /api/v1/airlog?station=&from=&to=&status=&lang=`.
+/// What `GET /api/v1/airlog` answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AirlogAnswer {
+    /// First local day read.
+    pub from: NaiveDate,
+    /// Last local day read (included).
+    pub to: NaiveDate,
+    /// The language of the words.
+    pub lang: Lang,
+    /// Each station's chain, checked as `loa airlog verify` does.
+    pub chains: Vec<Chain>,
+    /// The rows, oldest first: the stored values, and beside them `status_text`,
+    /// `source_text`, `reason` (words), `reason_stored`, `title`, `made_up_by`.
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<serde_json::Value>,
+    /// Rows left out past the first 5,000.
+    pub rows_cut: usize,
+}
+
+/// The airlog of the stations the caller sees, by local days: planned against actual,
+/// with each station's chain verdict.
+#[utoipa::path(
+    get,
+    path = "/api/v1/airlog",
+    tag = "airlog",
+    params(
+        ("station" = Option<String>, Query, description = "One station (default, or `all`: every station the caller sees)"),
+        ("from" = Option<NaiveDate>, Query, description = "First local day, YYYY-MM-DD or dd/mm/yyyy (default: six days before `to`)"),
+        ("to" = Option<NaiveDate>, Query, description = "Last local day, included (default: today, or six days after `from`)"),
+        ("status" = Option<String>, Query, description = "Only rows of this status: playing, aired, partial, skipped, failed, interrupted (`all`: every one)"),
+        ("lang" = Option<Lang>, Query, description = "The language of the words (vi by default)"),
+    ),
+    responses(
+        (status = 200, description = "The rows and the chains", body = AirlogAnswer),
+        (status = 400, description = "A bad query: an unknown key, a bad date or status, a period over 366 days", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 404, description = "A station the caller does not see", body = ErrorBody),
+    )
+)]
 pub async fn api(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AirlogAnswer>, ApiError> {
     let caller = authenticate(&state, &method, &headers, None).await?;
     let today = state
         .clock
@@ -381,14 +420,18 @@ pub async fn api(
     let read = read(&state, &caller, &ask).await?;
     let titles = titles(&state).await?;
     let made_up = made_up_by(&read.rows);
-    Ok(Json(serde_json::json!({
-        "from": ask.from.to_string(),
-        "to": ask.to.to_string(),
-        "lang": ask.lang,
-        "chains": read.chains,
-        "rows": read.rows.iter().map(|r| row_json(r, &titles, &made_up, ask.lang)).collect::<Vec<_>>(),
-        "rows_cut": read.cut,
-    })))
+    Ok(Json(AirlogAnswer {
+        from: ask.from,
+        to: ask.to,
+        lang: ask.lang,
+        chains: read.chains,
+        rows: read
+            .rows
+            .iter()
+            .map(|r| row_json(r, &titles, &made_up, ask.lang))
+            .collect(),
+        rows_cut: read.cut,
+    }))
 }
 
 /// Every bulletin's title by id.

@@ -30,6 +30,7 @@ use crate::playout::control::{Command, StationHandle};
 use crate::playout::cues::Waiting;
 use crate::store::{Added, NewAnnouncement};
 
+use super::api::ErrorBody;
 use super::auth::{authenticate, Caller, Client};
 use super::control::targets;
 use super::{serve, ApiError, AppState};
@@ -52,6 +53,7 @@ pub struct Announcing {
 #[serde(deny_unknown_fields)]
 pub struct AnnounceBody {
     /// `normal`, `priority` or `emergency`.
+    #[schema(value_type = Priority)]
     pub level: String,
     /// A bulletin of the library (approved).
     #[serde(default)]
@@ -490,18 +492,22 @@ pub(super) async fn adopt(
 #[utoipa::path(
     post,
     path = "/api/v1/stations/{code}/announcements",
-    tag = "announcements",
-    params(("code" = String, Path, description = "A station's code, or `all`")),
+    tag = "on-air",
+    params(("code" = String, Path, description = "A station code, or `all` (every station the caller may control)")),
     request_body(description = "JSON: `level` and one of `bulletin_id` or `text`; or multipart: `level` and one `file` part, a recording", content(
         (AnnounceBody = "application/json"),
         (String = "multipart/form-data"),
     )),
     responses(
-        (status = 200, description = "Sent: waiting for each station's next slot, or on air (emergency)", body = Sent),
-        (status = 400, description = "A bad level, content or file; nothing was stored", body = super::api::ErrorBody),
-        (status = 403, description = "The role may not send announcements (or add audio)", body = super::api::ErrorBody),
-        (status = 404, description = "A station the caller does not see, or an unknown bulletin", body = super::api::ErrorBody),
-        (status = 413, description = "A recording over http.upload_max_mb; nothing was stored", body = super::api::ErrorBody),
+        (status = 200, description = "Sent: it airs in each station's next slot, or now for an emergency", body = Sent),
+        (status = 400, description = "A bad body: the level, not exactly one of bulletin_id and text, or a recording the library's checks refused; nothing was stored", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "The role may not send at this level, or add spoken or recorded audio; or a session without its CSRF token", body = ErrorBody),
+        (status = 404, description = "No such station the caller sees, or no such bulletin", body = ErrorBody),
+        (status = 409, description = "The bulletin is not approved", body = ErrorBody),
+        (status = 413, description = "A recording over http.upload_max_mb; nothing was stored", body = ErrorBody),
+        (status = 422, description = "The spoken audio was refused by the library's checks", body = ErrorBody),
+        (status = 503, description = "Text to speech failed, or the station's player is stopping", body = ErrorBody),
     )
 )]
 pub async fn api(

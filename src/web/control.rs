@@ -16,6 +16,7 @@ use crate::lang::Lang;
 use crate::library::{ApprovalState, BulletinId};
 use crate::playout::control::{Command, StationHandle};
 
+use super::api::ErrorBody;
 use super::auth::{authenticate, Caller, Client};
 use super::view::{event_view, status_view};
 use super::{serve, ApiError, AppState};
@@ -86,7 +87,7 @@ pub(super) async fn send(
     target: Option<&BulletinId>,
     handles: Vec<(String, StationHandle)>,
     cmd: Command,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CommandSent>, ApiError> {
     for (code, _) in &handles {
         let what = target
             .map(|b| b.to_string())
@@ -105,16 +106,20 @@ pub(super) async fn send(
             )
         })?;
     }
-    Ok(Json(
-        serde_json::json!({ "ok": true, "stations": handles.len() }),
-    ))
+    Ok(Json(CommandSent {
+        ok: true,
+        stations: handles.len(),
+    }))
 }
 
 /// The language of the words in an answer (`?lang=vi|en`, Vietnamese by default).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LangQuery {
+    /// The language of the words (`vi` by default).
     #[serde(default)]
-    lang: Lang,
+    #[param(inline)]
+    lang: Option<Lang>,
 }
 
 /// A bad query string: 400 with the parser's sentence.
@@ -125,15 +130,26 @@ fn bad_query(e: axum::extract::rejection::QueryRejection) -> ApiError {
     )
 }
 
-/// What every station the caller sees is doing.
+/// What every station the caller sees is doing (also at `GET /api/status`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/status",
+    tag = "on-air",
+    params(LangQuery),
+    responses(
+        (status = 200, description = "Each station the caller sees, by code: what it plays", body = StatusAnswer),
+        (status = 400, description = "A bad query string", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+    )
+)]
 pub async fn status(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
     q: Result<axum::extract::Query<LangQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<StatusAnswer>, ApiError> {
     let caller = authenticate(&state, &method, &headers, None).await?;
-    let lang = q.map_err(bad_query)?.0.lang;
+    let lang = q.map_err(bad_query)?.0.lang.unwrap_or_default();
     let mut out = serde_json::Map::new();
     for (code, h) in state.stations.iter().filter(|(c, _)| caller.sees(c)) {
         let s = h.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -141,21 +157,40 @@ pub async fn status(
         v["name"] = serde_json::Value::String(h.name.clone());
         out.insert(code.clone(), v);
     }
-    Ok(Json(serde_json::json!({ "stations": out, "lang": lang })))
+    Ok(Json(StatusAnswer {
+        stations: out,
+        lang,
+    }))
 }
 
 /// Which station's events to stream (`?station=CODE`; all the caller sees by default) and
 /// in which language (`?lang=vi|en`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
+    /// One station's events (`all` or absent: every station the caller sees).
     station: Option<String>,
+    /// The language of the words (`vi` by default).
     #[serde(default)]
-    lang: Lang,
+    #[param(inline)]
+    lang: Option<Lang>,
 }
 
 /// The stations' events as they happen, as server-sent events (`event:` the kind, `data:`
 /// the JSON), only of the stations the caller sees. A listener too slow to keep up is told
-/// how many it missed.
+/// how many it missed (also at `GET /api/events`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    tag = "on-air",
+    params(EventsQuery),
+    responses(
+        (status = 200, description = "Server-sent events: `event:` the kind, `data:` its JSON; never ends", content_type = "text/event-stream"),
+        (status = 400, description = "A bad query string", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 404, description = "A station this daemon does not play or the caller does not see", body = ErrorBody),
+    )
+)]
 pub async fn events(
     State(state): State<AppState>,
     method: Method,
@@ -166,7 +201,7 @@ pub async fn events(
     use tokio::sync::broadcast::error::RecvError;
     let caller = authenticate(&state, &method, &headers, None).await?;
     let q = q.map_err(bad_query)?.0;
-    let lang = q.lang;
+    let lang = q.lang.unwrap_or_default();
     let only: Vec<String> = match q.station.as_deref() {
         None | Some("all") => state
             .stations
@@ -207,14 +242,27 @@ pub async fn events(
         .into_response())
 }
 
-/// Skips the item on air.
+/// Skips the item on air (also at `POST /api/stations/{code}/skip`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/stations/{code}/skip",
+    tag = "on-air",
+    params(("code" = String, Path, description = "A station code, or `all` (every station played here the caller may control)")),
+    responses(
+        (status = 200, description = "Sent to the stations", body = CommandSent),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "The role may not skip, or a session without its CSRF token", body = ErrorBody),
+        (status = 404, description = "No such station played here the caller sees", body = ErrorBody),
+        (status = 503, description = "The station's player is stopping", body = ErrorBody),
+    )
+)]
 pub async fn skip(
     State(state): State<AppState>,
     Path(code): Path<String>,
     client: Client,
     method: Method,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CommandSent>, ApiError> {
     let caller = authenticate(&state, &method, &headers, None).await?;
     let handles = targets(&state, &caller, Action::Skip, &code)?;
     let who = caller.name();
@@ -230,14 +278,27 @@ pub async fn skip(
     .await
 }
 
-/// Stops the slot on air.
+/// Stops the slot on air (also at `POST /api/stations/{code}/stop`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/stations/{code}/stop",
+    tag = "on-air",
+    params(("code" = String, Path, description = "A station code, or `all` (every station played here the caller may control)")),
+    responses(
+        (status = 200, description = "Sent to the stations", body = CommandSent),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "The role may not stop, or a session without its CSRF token", body = ErrorBody),
+        (status = 404, description = "No such station played here the caller sees", body = ErrorBody),
+        (status = 503, description = "The station's player is stopping", body = ErrorBody),
+    )
+)]
 pub async fn stop(
     State(state): State<AppState>,
     Path(code): Path<String>,
     client: Client,
     method: Method,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CommandSent>, ApiError> {
     let caller = authenticate(&state, &method, &headers, None).await?;
     let handles = targets(&state, &caller, Action::Stop, &code)?;
     let who = caller.name();
@@ -254,12 +315,33 @@ pub async fn stop(
 }
 
 /// The body of play and urgent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlayBody {
+    /// The bulletin's id (approved).
     bulletin: String,
+    /// Play it after the item on air rather than now (play only).
     #[serde(default)]
     next: bool,
+}
+
+/// What a command answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CommandSent {
+    /// Always true.
+    pub ok: bool,
+    /// How many stations it went to.
+    pub stations: usize,
+}
+
+/// What `GET /api/v1/status` answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct StatusAnswer {
+    /// Each station the caller sees, by code: its name and what it plays.
+    #[schema(value_type = Object)]
+    pub stations: serde_json::Map<String, serde_json::Value>,
+    /// The language of the words.
+    pub lang: Lang,
 }
 
 /// Parses and checks a bulletin for airing: known and approved.
@@ -328,7 +410,23 @@ async fn play_request(
     })
 }
 
-/// Plays a bulletin now (or next).
+/// Plays a bulletin now (or next) (also at `POST /api/stations/{code}/play`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/stations/{code}/play",
+    tag = "on-air",
+    params(("code" = String, Path, description = "A station code, or `all` (every station played here the caller may control)")),
+    request_body = PlayBody,
+    responses(
+        (status = 200, description = "Sent to the stations", body = CommandSent),
+        (status = 400, description = "A bad body or bulletin id", body = ErrorBody),
+        (status = 409, description = "The bulletin is not approved", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "The role may not play, or a session without its CSRF token", body = ErrorBody),
+        (status = 404, description = "No such station played here the caller sees, or no such bulletin", body = ErrorBody),
+        (status = 503, description = "The station's player is stopping", body = ErrorBody),
+    )
+)]
 pub async fn play(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -336,7 +434,7 @@ pub async fn play(
     method: Method,
     headers: HeaderMap,
     body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CommandSent>, ApiError> {
     let r = play_request(&state, Action::Play, &code, &method, &headers, body).await?;
     let cmd = Command::Play {
         bulletin: r.bulletin,
@@ -355,7 +453,23 @@ pub async fn play(
     .await
 }
 
-/// Interrupts whatever plays with an urgent announcement.
+/// Interrupts whatever plays with an urgent announcement (also at `POST /api/stations/{code}/urgent`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/stations/{code}/urgent",
+    tag = "on-air",
+    params(("code" = String, Path, description = "A station code, or `all` (every station played here the caller may control)")),
+    request_body = PlayBody,
+    responses(
+        (status = 200, description = "Sent to the stations", body = CommandSent),
+        (status = 400, description = "A bad body or bulletin id", body = ErrorBody),
+        (status = 409, description = "The bulletin is not approved", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "The role may not urgent, or a session without its CSRF token", body = ErrorBody),
+        (status = 404, description = "No such station played here the caller sees, or no such bulletin", body = ErrorBody),
+        (status = 503, description = "The station's player is stopping", body = ErrorBody),
+    )
+)]
 pub async fn urgent(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -363,7 +477,7 @@ pub async fn urgent(
     method: Method,
     headers: HeaderMap,
     body: Result<Json<PlayBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CommandSent>, ApiError> {
     let r = play_request(&state, Action::Urgent, &code, &method, &headers, body).await?;
     let cmd = Command::Urgent {
         bulletin: r.bulletin,

@@ -17,6 +17,7 @@ use crate::lang::Lang;
 use crate::report::{self, Format, Period, ReportError};
 
 use super::airlog::pairs;
+use super::api::ErrorBody;
 use super::auth::{authenticate, Caller, Client};
 use super::dates::parse_day;
 use super::{ApiError, AppState};
@@ -287,7 +288,34 @@ pub async fn download(
     Ok(r)
 }
 
-/// `GET /api/v1/exports?format=&from=&to=&station=`.
+/// The airlog export of `loa airlog export` for a period: CSV, an XLSX workbook or a
+/// printable HTML page, of the stations asked (default: every station the caller sees).
+/// Give `from` and `to`, or `quarter`, or `year`. Audited as `report_download`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports",
+    tag = "reports",
+    params(
+        ("format" = Format, Query, description = "csv, xlsx or html"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day, YYYY-MM-DD (with `to`)"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day, included (with `from`)"),
+        ("quarter" = Option<String>, Query, description = "A quarter instead of the dates, e.g. 2023-Q1"),
+        ("year" = Option<i32>, Query, description = "A year instead of the dates, e.g. 2023"),
+        ("station" = Option<String>, Query, description = "Station codes, comma-separated or repeated (default: every station the caller sees)"),
+        ("lang" = Option<Lang>, Query, description = "The language of the words (vi by default)"),
+    ),
+    responses(
+        (status = 200, description = "The export, as an attachment", content(
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/html"),
+        )),
+        (status = 400, description = "A bad query: the format, the period, an unknown key", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 404, description = "A station the caller does not see", body = ErrorBody),
+        (status = 409, description = "XLSX and HTML need a plan kept in the database (one is kept when a schedule is built)", body = ErrorBody),
+    )
+)]
 pub async fn api(
     State(state): State<AppState>,
     client: Client,

@@ -307,6 +307,8 @@ pub async fn logout(
     let csrf = form.ok().and_then(|f| f.0.csrf_token);
     let caller = match authenticate(&state, &method, &headers, csrf.as_deref()).await {
         Ok(c) => c,
+        // No session (it expired, or was never there): already logged out.
+        Err(e) if e.0 == StatusCode::UNAUTHORIZED => return see_other("/login", &[]),
         Err(e) => return e.into_response(),
     };
     let Some(s) = caller.session() else {

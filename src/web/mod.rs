@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use crate::access::limit::Failures;
@@ -38,6 +37,7 @@ pub mod login;
 pub mod operator;
 pub mod pages;
 pub mod reports_page;
+pub mod routes;
 pub mod schedule;
 pub mod serve;
 pub mod tls;
@@ -105,52 +105,46 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The API's routes.
+/// Every route outside the OpenAPI document: console pages and forms, assets, and the
+/// older control API under `/api/` (what `loa ctl` calls; its `/api/v1/` twins are in the
+/// document). Adding a route here adds it to [`routes::list`], which the route × role test
+/// walks.
+pub fn table() -> routes::Table {
+    let t = routes::Table::new()
+        .get("/api/status", control::status)
+        .get("/api/events", control::events)
+        .post("/api/stations/{code}/skip", control::skip)
+        .post("/api/stations/{code}/stop", control::stop)
+        .post("/api/stations/{code}/play", control::play)
+        .post("/api/stations/{code}/urgent", control::urgent)
+        // A recording comes with the form: an upload's limits (the page beside it, one
+        // path in one router).
+        .upload_get("/announcements", announce_page::page)
+        .upload("/announcements", announce_page::submit)
+        .post("/announcements/{id}/cancel", announce_waiting::cancel)
+        .get("/airlog", airlog_page::page)
+        .get("/users", users_page::page)
+        .post("/users", users_page::submit)
+        .get("/reports", reports_page::page)
+        .get("/reports/download", reports_page::download_page)
+        .get("/audit", audit_page::page)
+        .get("/", console::home)
+        .get("/login", login::form)
+        .post("/login", login::login)
+        .post("/logout", login::logout)
+        .post("/stations/{code}/skip", console::skip)
+        .post("/stations/{code}/stop", console::stop)
+        .get(pages::CSS_PATH, console::css)
+        .get(pages::JS_PATH, console::js);
+    schedule::forms::routes(library::console::routes(t))
+}
+
+/// The daemon's router: the [`table`] and the `/api/v1/` routes ([`api`]), each with its
+/// limits ([`serve`]).
 pub fn router(state: AppState) -> Router {
-    let routes: Router<AppState> = Router::new()
-        .route("/api/status", get(control::status))
-        .route("/api/events", get(control::events))
-        .route("/api/stations/{code}/skip", post(control::skip))
-        .route("/api/stations/{code}/stop", post(control::stop))
-        .route("/api/stations/{code}/play", post(control::play))
-        .route("/api/stations/{code}/urgent", post(control::urgent))
-        .route("/announcements", get(announce_page::page))
-        .route("/announcements/{id}/cancel", post(announce_waiting::cancel))
-        .route("/api/v1/airlog", get(airlog::api))
-        .route("/airlog", get(airlog_page::page))
-        .route("/api/v1/exports", get(exports::api))
-        .route("/users", get(users_page::page).post(users_page::submit))
-        .route("/reports", get(reports_page::page))
-        .route("/reports/download", get(reports_page::download_page))
-        .route("/audit", get(audit_page::page))
-        .route(
-            "/api/v1/users",
-            get(accounts_api::list).post(accounts_api::add),
-        )
-        .route(
-            "/api/v1/users/{name}/password",
-            post(accounts_api::password),
-        )
-        .route("/api/v1/users/{name}/disable", post(accounts_api::disable))
-        .route("/api/v1/users/{name}/token", post(accounts_api::token))
-        .route("/api/v1/audit", get(accounts_api::audit))
-        .route("/", get(console::home))
-        .route("/login", get(login::form).post(login::login))
-        .route("/logout", post(login::logout))
-        .route("/stations/{code}/skip", post(console::skip))
-        .route("/stations/{code}/stop", post(console::stop))
-        .route(pages::CSS_PATH, get(console::css))
-        .route(pages::JS_PATH, get(console::js));
-    let routes = schedule::forms::routes(library::console::routes(routes));
+    let t = table();
     let (api, api_uploads) = api::routes();
-    let routes = routes.merge(api).with_state(state.clone());
-    let uploads = Router::new()
-        .route(
-            "/library/upload",
-            get(library::console::to_list).post(library::console::upload),
-        )
-        .route("/announcements", post(announce_page::submit))
-        .merge(api_uploads)
-        .with_state(state);
+    let routes = t.router.merge(api).with_state(state.clone());
+    let uploads = t.uploads.merge(api_uploads).with_state(state);
     serve::with_limits(routes).merge(serve::with_upload_limits(uploads))
 }

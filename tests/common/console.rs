@@ -364,7 +364,25 @@ pub fn self_signed(dir: &std::path::Path) -> Option<(std::path::PathBuf, std::pa
     made.success().then_some((cert, key))
 }
 
-/// A multipart body: text fields then files.
+/// A distinct 2-second WAV (its length grows with `n`, so each `n` is another bulletin),
+/// written in `dir` and read back.
+pub fn wav_bytes(dir: &std::path::Path, n: usize) -> Vec<u8> {
+    use super::fixtures::{speech_like, write_wav, WavFormat};
+    let p = dir.join(format!("fixture-{n}.wav"));
+    write_wav(
+        &p,
+        WavFormat::Pcm16,
+        8000,
+        1,
+        &speech_like(8000, 1, 800, 16000 + 80 * n, 800),
+        None,
+    );
+    let bytes = std::fs::read(&p).unwrap();
+    let _ = std::fs::remove_file(&p);
+    bytes
+}
+
+/// A multipart body (text fields, then files as `file`) and its content type.
 pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "loaBoundary7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
@@ -388,14 +406,8 @@ pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, V
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-/// One request with a binary body.
-pub fn send_bytes(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Resp {
+/// One request with a binary body, on its own connection.
+pub fn send(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut req =
         format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
@@ -408,6 +420,33 @@ pub fn send_bytes(
     let _ = s.write_all(body);
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
+    split_answer(&out)
+}
+
+/// The head of the answer to a request whose body never ends (an event stream): read
+/// until the blank line, then the connection is dropped.
+pub fn head_only(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !out.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    split_answer(&out)
+}
+
+/// An answer's bytes as status, head and body.
+fn split_answer(out: &[u8]) -> Resp {
     let split = out
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -415,7 +454,11 @@ pub fn send_bytes(
     let head = String::from_utf8_lossy(&out[..split]).into_owned();
     let body = String::from_utf8_lossy(out.get(split + 4..).unwrap_or_default()).into_owned();
     Resp {
-        status: head.split_whitespace().nth(1).unwrap().parse().unwrap(),
+        status: head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no HTTP answer: {head:?}")),
         head,
         body,
     }

@@ -38,7 +38,8 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    components(schemas(ErrorBody))
+    // The schemas only query parameters name (utoipa collects those of bodies itself).
+    components(schemas(ErrorBody, crate::report::Format, crate::lang::Lang))
 )]
 struct ApiDoc;
 
@@ -88,8 +89,15 @@ impl FromRequestParts<AppState> for ApiCaller {
 /// Every `/api/v1/` route with its description, but uploads ([`upload_router`]).
 pub fn router() -> OpenApiRouter<AppState> {
     use super::library::api as library;
+    use super::{accounts_api as accounts, airlog, control, exports};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(stations::list))
+        .routes(routes!(control::status))
+        .routes(routes!(control::events))
+        .routes(routes!(control::skip))
+        .routes(routes!(control::stop))
+        .routes(routes!(control::play))
+        .routes(routes!(control::urgent))
         .routes(routes!(library::list))
         .routes(routes!(library::show, library::edit, library::remove))
         .routes(routes!(library::approve))
@@ -103,12 +111,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(super::schedule::api::lock))
         .routes(routes!(super::schedule::api::unlock))
+        .routes(routes!(airlog::api))
+        .routes(routes!(exports::api))
+        .routes(routes!(accounts::list, accounts::add))
+        .routes(routes!(accounts::password))
+        .routes(routes!(accounts::disable))
+        .routes(routes!(accounts::token))
+        .routes(routes!(accounts::audit))
 }
 
 /// The routes that take an upload's large body (their own limits, [`super::serve`]).
 pub fn upload_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(super::library::api::upload))
+        // JSON or a recording: the handler limits a JSON body itself.
         .routes(routes!(super::announce::api))
 }
 
@@ -145,12 +161,25 @@ mod tests {
         let doc = document();
         for path in [
             "/api/v1/stations",
+            "/api/v1/status",
+            "/api/v1/events",
+            "/api/v1/stations/{code}/skip",
+            "/api/v1/stations/{code}/stop",
+            "/api/v1/stations/{code}/play",
+            "/api/v1/stations/{code}/urgent",
+            "/api/v1/stations/{code}/announcements",
             "/api/v1/bulletins",
             "/api/v1/bulletins/{id}",
             "/api/v1/bulletins/{id}/approve",
             "/api/v1/bulletins/{id}/audio",
             "/api/v1/schedules/{week}",
-            "/api/v1/stations/{code}/announcements",
+            "/api/v1/airlog",
+            "/api/v1/exports",
+            "/api/v1/users",
+            "/api/v1/users/{name}/password",
+            "/api/v1/users/{name}/disable",
+            "/api/v1/users/{name}/token",
+            "/api/v1/audit",
             "/api/v1/schedules/{week}/build",
             "/api/v1/schedules/{week}/pins",
             "/api/v1/schedules/{week}/lock",
@@ -164,5 +193,28 @@ mod tests {
         assert!(pins.post.is_some() && pins.delete.is_some());
         let schemes = &doc.components.as_ref().unwrap().security_schemes;
         assert!(schemes.contains_key("bearer") && schemes.contains_key("session"));
+    }
+
+    #[test]
+    fn every_operation_names_its_error_body_and_a_success() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let error = "#/components/schemas/ErrorBody";
+        assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                assert!(
+                    responses.keys().any(|k| k.starts_with('2')),
+                    "{method} {path}: no success"
+                );
+                let errors: Vec<&String> =
+                    responses.keys().filter(|k| k.starts_with('4')).collect();
+                assert!(!errors.is_empty(), "{method} {path}: no 4xx");
+                for k in errors {
+                    let schema = &responses[k]["content"]["application/json"]["schema"]["$ref"];
+                    assert_eq!(schema, error, "{method} {path} {k}");
+                }
+            }
+        }
     }
 }

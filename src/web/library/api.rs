@@ -66,6 +66,37 @@ pub async fn show(
     Ok(Json(super::detail(&state, &caller, &id).await?))
 }
 
+/// The multipart form of `POST /api/v1/bulletins` (as `loa library add` takes it).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes the form for the document; the upload reads it field by field.
+pub struct UploadForm {
+    /// The audio (repeat the field for more files; at most `http.upload_max_mb` each).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// news, article, column, spot or jingle.
+    kind: crate::library::Kind,
+    /// documents, e_procedures, procedure_control, examples or other.
+    topic: crate::library::Topic,
+    /// The title (one file only; else each file's tag or name).
+    title: Option<String>,
+    /// The producing unit.
+    producer: Option<String>,
+    /// First day it may air (YYYY-MM-DD).
+    valid_from: Option<chrono::NaiveDate>,
+    /// Last day it may air.
+    valid_until: Option<chrono::NaiveDate>,
+    /// The stations it is for, comma-separated (default: all; a commune user's own).
+    stations: Option<String>,
+    /// normal, priority or emergency.
+    priority: Option<crate::library::Priority>,
+    /// Its language (vi by default).
+    language: Option<String>,
+    /// Notes.
+    notes: Option<String>,
+    /// `true` to approve at once (admin, operator).
+    approve: Option<bool>,
+}
+
 /// Uploads audio files (multipart: `file`, once per file, and the metadata fields of
 /// `loa library add`: `kind`, `topic`, `title`, `producer`, `valid_from`, `valid_until`,
 /// `stations`, `priority`, `language`, `notes`, `approve`). All files or none are added.
@@ -73,11 +104,12 @@ pub async fn show(
     post,
     path = "/api/v1/bulletins",
     tag = "library",
-    request_body(content_type = "multipart/form-data", description = "file (one or more) and the metadata fields"),
+    request_body(content = UploadForm, content_type = "multipart/form-data", description = "file (one or more) and the metadata fields"),
     responses(
         (status = 201, description = "The bulletins added (or found already in the library)", body = [Uploaded]),
         (status = 400, description = "A refused file or field; nothing was stored", body = ErrorBody),
-        (status = 403, description = "The role may not upload, or may not approve", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "The role may not upload, or may not approve; or a session without its CSRF token", body = ErrorBody),
         (status = 404, description = "A station the caller does not see", body = ErrorBody),
         (status = 413, description = "A file over http.upload_max_mb; nothing was stored", body = ErrorBody),
     )

@@ -9,8 +9,6 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 
 use crate::access::{Action, Decision, Role};
@@ -22,6 +20,7 @@ use super::super::auth::{authenticate, Caller, Client};
 use super::super::locale;
 use super::super::login::see_other;
 use super::super::pages;
+use super::super::routes::Table;
 use super::super::AppState;
 use super::page::{self, Abilities, DetailPage, Flash, ListPage, UploadProblem, Who};
 use super::progress::{BatchWatch, Following, UploadId};
@@ -40,20 +39,25 @@ pub async fn js() -> Response {
         .into_response()
 }
 
-/// Adds the library's console routes (but the upload, which has its own limits). A GET
-/// of a form's address (the page a refusal was drawn at, whose language switch asks
-/// `?lang=`) goes back to the page the form is on.
-pub fn routes(router: Router<AppState>) -> Router<AppState> {
-    router
-        .route("/library", get(list))
-        .route("/library/{id}", get(show))
-        .route("/library/{id}/audio", get(super::audio::console))
-        .route("/library/{id}/approve", get(to_bulletin).post(approve))
-        .route("/library/{id}/retire", get(to_bulletin).post(retire))
-        .route("/library/{id}/remove", get(to_bulletin).post(remove))
-        .route("/library/{id}/edit", get(to_bulletin).post(edit))
-        .route(page::JS_PATH, get(js))
-        .route(page::PROGRESS_PATH, get(upload_progress))
+/// Adds the library's console routes, the upload with its own limits. A GET of a form's
+/// address (the page a refusal was drawn at, whose language switch asks `?lang=`) goes
+/// back to the page the form is on.
+pub fn routes(t: Table) -> Table {
+    t.get("/library", list)
+        .get("/library/{id}", show)
+        .get("/library/{id}/audio", super::audio::console)
+        .get("/library/{id}/approve", to_bulletin)
+        .post("/library/{id}/approve", approve)
+        .get("/library/{id}/retire", to_bulletin)
+        .post("/library/{id}/retire", retire)
+        .get("/library/{id}/remove", to_bulletin)
+        .post("/library/{id}/remove", remove)
+        .get("/library/{id}/edit", to_bulletin)
+        .post("/library/{id}/edit", edit)
+        .get(page::JS_PATH, js)
+        .get(page::PROGRESS_PATH, upload_progress)
+        .upload_get("/library/upload", to_list)
+        .upload("/library/upload", upload)
 }
 
 /// `GET /library/upload-progress?id=ID`: how far this session's upload `ID` is, as JSON

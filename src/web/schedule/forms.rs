@@ -8,8 +8,8 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
+
+use super::super::routes::Table;
 use serde::Deserialize;
 
 use crate::lang::Render;
@@ -21,14 +21,13 @@ use super::page::{render, words, Problem, Shown};
 use super::{change, edit, Change, SlotChange, WeekAction, WeekError};
 
 /// Adds the page's form routes.
-pub fn routes(router: Router<AppState>) -> Router<AppState> {
-    router
-        .route("/schedule", axum::routing::get(super::page))
-        .route("/schedule/build", post(build))
-        .route("/schedule/lock", post(lock))
-        .route("/schedule/unlock", post(unlock))
-        .route("/schedule/pin", post(pin))
-        .route("/schedule/unpin", post(unpin))
+pub fn routes(t: Table) -> Table {
+    t.get("/schedule", super::page)
+        .post("/schedule/build", build)
+        .post("/schedule/lock", lock)
+        .post("/schedule/unlock", unlock)
+        .post("/schedule/pin", pin)
+        .post("/schedule/unpin", unpin)
 }
 
 /// A form of the page: the CSRF token, the week shown and its version, and for pins the
