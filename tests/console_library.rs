@@ -947,3 +947,51 @@ fn the_upload_form_follows_each_file_s_analysis_from_nothing_to_done_for_its_own
         "forgotten once its end was read"
     );
 }
+
+#[test]
+fn a_long_library_is_shown_fifty_at_a_time_in_vietnamese_order_with_the_filters_kept() {
+    let port = common::daemon::free_port();
+    let loa = common::console::data_dir(port, "");
+    // 53 real files, titled by their names: "Tin 01" … "Tin 52" and one "Ấp …", which sorts
+    // after every "A…" and before "B…", so first here.
+    let mut files = Vec::new();
+    for i in 1..=53usize {
+        let name = if i == 53 {
+            "Ấp Bắc.wav".to_string()
+        } else {
+            format!("Tin {i:02}.wav")
+        };
+        wav(loa.dir.path(), &name, i * 10);
+        files.push(loa.dir.path().join(name).to_str().unwrap().to_string());
+    }
+    let mut args = vec!["library", "add", "--kind", "news", "--topic", "documents"];
+    args.extend(files.iter().map(String::as_str));
+    loa.run(&args).expect(0);
+    let c = common::console::serve(loa, port);
+    let (cookie, _) = session(c.port, "dieuhanh");
+    let h = [("Cookie", cookie.as_str())];
+    let first = http(c.port, "GET", "/library?kind=news", &h, "");
+    assert_eq!(first.status, 200);
+    assert!(
+        first.body.contains("53 bản tin · Trang 1/2"),
+        "{}",
+        first.body
+    );
+    let ap = first.body.find("Ấp Bắc").expect("first page has Ấp Bắc");
+    let t01 = first.body.find("Tin 01").expect("first page has Tin 01");
+    assert!(ap < t01, "Ấp sorts before Tin");
+    assert!(first.body.contains("Tin 49") && !first.body.contains("Tin 50"));
+    assert!(first
+        .body
+        .contains("href=\"/library?kind=news&amp;page=2\""));
+    let second = http(c.port, "GET", "/library?kind=news&page=2", &h, "");
+    assert!(second.body.contains("Trang 2/2") && second.body.contains("Tin 52"));
+    assert!(!second.body.contains("Tin 49") && second.body.contains("rel=\"prev\""));
+    // The API gives every match, or one page when asked.
+    let token = bearer(&c, "dieuhanh");
+    let b = [("Authorization", token.as_str())];
+    let all = json(&http(c.port, "GET", "/api/v1/bulletins", &b, ""));
+    assert_eq!(all.as_array().unwrap().len(), 53);
+    let page = json(&http(c.port, "GET", "/api/v1/bulletins?page=2", &b, ""));
+    assert_eq!(page.as_array().unwrap().len(), 3);
+}

@@ -397,6 +397,12 @@ const ROWS: &[Row] = &[
         make: |_, who, csrf| Req::form(format!("/stations/{}/skip", who.station()), &[], csrf) },
     Row { verb: "POST", path: "/stations/{code}/stop", via: Via::Page, scoped: true, expect: CONTROL,
         make: |_, who, csrf| Req::form(format!("/stations/{}/stop", who.station()), &[], csrf) },
+    Row { verb: "POST", path: "/stations/{code}/play", via: Via::Page, scoped: true, expect: CONTROL,
+        make: |w, who, csrf| Req::form(format!("/stations/{}/play", who.station()),
+            &[("bulletin", w.approved[who.station()].as_str())], csrf) },
+    Row { verb: "POST", path: "/stations/{code}/urgent", via: Via::Page, scoped: true, expect: CONTROL,
+        make: |w, who, csrf| Req::form(format!("/stations/{}/urgent", who.station()),
+            &[("bulletin", w.approved[who.station()].as_str())], csrf) },
     Row { verb: "GET", path: "/library", via: Via::Page, scoped: true, expect: READ_SCOPED,
         make: |_, who, _| Req::get(format!("/library?station={}", who.station())) },
     Row { verb: "GET", path: "/library/{id}", via: Via::Page, scoped: true, expect: READ_SCOPED,
@@ -568,6 +574,11 @@ const ROWS: &[Row] = &[
     Row { verb: "POST", path: "/api/v1/stations/{code}/announcements", via: Via::Api, scoped: true, expect: CONTROL,
         make: |w, who, _| Req::json(format!("/api/v1/stations/{}/announcements", who.station()),
             serde_json::json!({ "level": "priority", "bulletin_id": w.approved[who.station()] })) },
+    Row { verb: "POST", path: "/api/v1/announcements/{id}/cancel", via: Via::Api, scoped: true, expect: CONTROL,
+        make: |w, who, _| {
+            let id = w.waiting(who.station());
+            Req::json(format!("/api/v1/announcements/{id}/cancel"), serde_json::json!({}))
+        } },
     Row { verb: "GET", path: "/api/v1/bulletins", via: Via::Api, scoped: true, expect: READ_SCOPED,
         make: |_, who, _| Req::get(format!("/api/v1/bulletins?station={}", who.station())) },
     Row { verb: "POST", path: "/api/v1/bulletins", via: Via::Api, scoped: true, expect: CONTROL,

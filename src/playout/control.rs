@@ -111,6 +111,8 @@ pub enum Event {
         source: CueSource,
         /// When it started, on the sample clock.
         at: DateTime<Utc>,
+        /// Its length, ms (what the on-air page's progress bar runs to).
+        duration_ms: u64,
     },
     /// An item ended or did not play (its row is closed).
     ItemEnded {
@@ -204,6 +206,8 @@ pub struct OnAir {
     pub title: String,
     /// When it started.
     pub started: DateTime<Utc>,
+    /// Its length, ms.
+    pub duration_ms: u64,
     /// Why it was cued.
     pub source: CueSource,
 }

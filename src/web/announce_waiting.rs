@@ -1,6 +1,7 @@
 //! The announcements that wait for a station's next slot instance, as the **Thông báo** page
 //! lists them (kept in the store, so they survive a restart), and their cancellation
-//! (`POST /announcements/{id}/cancel`, the form's button): an operator or an admin, or a
+//! (`POST /announcements/{id}/cancel`, the form's button, and
+//! `POST /api/v1/announcements/{id}/cancel`): an operator or an admin, or a
 //! commune user for its own station; CSRF-checked, audited, and the station's player drops
 //! it from its queue. Words in both languages: [`Words`].
 
@@ -9,6 +10,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
+use axum::Json;
 use maud::{html, Markup};
 
 use crate::access::{Action, Decision};
@@ -17,6 +19,7 @@ use crate::library::Priority;
 use crate::playout::control::Command;
 use crate::store::{AnnouncementState, KeptAnnouncement};
 
+use super::api::{ApiCaller, ErrorBody};
 use super::auth::{authenticate, Caller, Client};
 use super::dates::{local_time, station_zone};
 use super::login::see_other;
@@ -131,6 +134,112 @@ pub fn section(
     }
 }
 
+/// Why a cancellation was refused.
+#[derive(Debug)]
+pub enum CancelError {
+    /// No such announcement among the stations the caller sees (404).
+    NotFound,
+    /// The caller's role may not cancel (403).
+    Forbidden,
+    /// It no longer waits: it aired, was cancelled or expired (409).
+    Gone,
+    /// The store failed (500, logged).
+    Store(ApiError),
+}
+
+impl CancelError {
+    /// The answer's status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            CancelError::NotFound => StatusCode::NOT_FOUND,
+            CancelError::Forbidden => StatusCode::FORBIDDEN,
+            CancelError::Gone => StatusCode::CONFLICT,
+            CancelError::Store(e) => e.0,
+        }
+    }
+
+    /// The sentence in `lang`.
+    pub fn sentence(&self, lang: Lang) -> String {
+        let w = words(lang);
+        match self {
+            CancelError::NotFound => w.not_found.into(),
+            CancelError::Forbidden => w.forbidden.into(),
+            CancelError::Gone => w.gone.into(),
+            CancelError::Store(e) => e.1.clone(),
+        }
+    }
+}
+
+impl From<CancelError> for ApiError {
+    fn from(e: CancelError) -> ApiError {
+        ApiError(e.status(), e.sentence(Lang::En))
+    }
+}
+
+/// Cancels the waiting announcement numbered `id` (as typed) for `caller`: confined (one of
+/// another station, or no number, is not found), permitted by the rule, ended in the store,
+/// audited, and dropped from the station's player. The console's button and the API call it.
+pub async fn cancel_kept(
+    state: &AppState,
+    caller: &Caller,
+    client: &Client,
+    id: &str,
+) -> Result<KeptAnnouncement, CancelError> {
+    // An id that is not a number is as unknown as one that is not kept.
+    let id = id.parse::<i64>().map_err(|_| CancelError::NotFound)?;
+    let kept = state
+        .store
+        .announcement(id)
+        .await
+        .map_err(|e| CancelError::Store(ApiError::internal(e)))?;
+    let a = kept
+        .filter(|a| caller.sees(&a.station))
+        .ok_or(CancelError::NotFound)?;
+    match caller.decide(Action::AnnounceCancel, Some(&a.station)) {
+        Decision::Allowed => {}
+        Decision::Hidden => return Err(CancelError::NotFound),
+        Decision::Forbidden => return Err(CancelError::Forbidden),
+    }
+    let now = state.clock.now();
+    let who = caller.name();
+    let ended = state
+        .store
+        .end_announcement(id, AnnouncementState::Cancelled, &who, now, None)
+        .await
+        .map_err(|e| CancelError::Store(ApiError::internal(e)))?;
+    if !ended {
+        return Err(CancelError::Gone);
+    }
+    let entry = caller
+        .audit(
+            state,
+            client,
+            Action::AnnounceCancel,
+            Some(&a.station),
+            &id.to_string(),
+        )
+        .with_change(
+            Some(serde_json::json!({
+                "state": "waiting",
+                "bulletin": a.bulletin.to_string(),
+                "level": a.level.as_str(),
+                "sent_by": a.who,
+            })),
+            Some(serde_json::json!({ "state": "cancelled" })),
+        );
+    state
+        .store
+        .append_audit(&entry)
+        .await
+        .map_err(|e| CancelError::Store(ApiError::internal(e)))?;
+    if let Some(h) = state.stations.get(&a.station) {
+        // A stopping player has nothing left to drop.
+        let _ = h.send(Command::CancelAnnouncement { id }).await;
+    }
+    tracing::info!(announcement = id, station = %a.station, who = %who, "announcement cancelled");
+    Ok(a)
+}
+
 /// `POST /announcements/{id}/cancel`: the form's cancel button.
 pub async fn cancel(
     State(state): State<AppState>,
@@ -145,10 +254,6 @@ pub async fn cancel(
 ) -> Response {
     let form = form.map(|f| f.0).unwrap_or_default();
     let lang = locale::of(&headers, None);
-    let w = words(lang);
-    let refuse = |status: StatusCode, sentence: &str| {
-        respond(status, message_in(lang, w.not_done, sentence))
-    };
     let caller = match authenticate(
         &state,
         &method,
@@ -161,59 +266,53 @@ pub async fn cancel(
         Err(e) if e.0 == StatusCode::UNAUTHORIZED => return see_other("/login", &[]),
         Err(e) => return super::announce_page::refused(lang, e),
     };
-    // An id that is not a number is as unknown as one that is not kept.
-    let Ok(id) = id.parse::<i64>() else {
-        return refuse(StatusCode::NOT_FOUND, w.not_found);
-    };
-    let kept = match state.store.announcement(id).await {
-        Ok(k) => k,
-        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::internal(e).1),
-    };
-    let Some(a) = kept.filter(|a| caller.sees(&a.station)) else {
-        return refuse(StatusCode::NOT_FOUND, w.not_found);
-    };
-    match caller.decide(Action::AnnounceCancel, Some(&a.station)) {
-        Decision::Allowed => {}
-        Decision::Hidden => return refuse(StatusCode::NOT_FOUND, w.not_found),
-        Decision::Forbidden => return refuse(StatusCode::FORBIDDEN, w.forbidden),
+    match cancel_kept(&state, &caller, &client, &id).await {
+        Ok(_) => see_other("/announcements?cancelled=1", &[]),
+        Err(e) => respond(
+            e.status(),
+            message_in(lang, words(lang).not_done, &e.sentence(lang)),
+        ),
     }
-    let now = state.clock.now();
-    let who = caller.name();
-    let ended = state
-        .store
-        .end_announcement(id, AnnouncementState::Cancelled, &who, now, None)
-        .await;
-    match ended {
-        Ok(true) => {}
-        Ok(false) => return refuse(StatusCode::CONFLICT, w.gone),
-        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::internal(e).1),
-    }
-    let entry = caller
-        .audit(
-            &state,
-            &client,
-            Action::AnnounceCancel,
-            Some(&a.station),
-            &id.to_string(),
-        )
-        .with_change(
-            Some(serde_json::json!({
-                "state": "waiting",
-                "bulletin": a.bulletin.to_string(),
-                "level": a.level.as_str(),
-                "sent_by": a.who,
-            })),
-            Some(serde_json::json!({ "state": "cancelled" })),
-        );
-    if let Err(e) = state.store.append_audit(&entry).await {
-        return refuse(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::internal(e).1);
-    }
-    if let Some(h) = state.stations.get(&a.station) {
-        // A stopping player has nothing left to drop.
-        let _ = h.send(Command::CancelAnnouncement { id }).await;
-    }
-    tracing::info!(announcement = id, station = %a.station, who = %who, "announcement cancelled");
-    see_other("/announcements?cancelled=1", &[])
+}
+
+/// What `POST /api/v1/announcements/{id}/cancel` answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Cancelled {
+    /// Always true.
+    pub ok: bool,
+    /// The announcement's number.
+    pub announcement: i64,
+    /// Its station.
+    pub station: String,
+}
+
+/// Cancels an announcement that waits for its station's next slot (the numbers are in the
+/// answer of `POST /api/v1/stations/{code}/announcements`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/announcements/{id}/cancel",
+    tag = "on-air",
+    params(("id" = i64, Path, description = "The waiting announcement's number")),
+    responses(
+        (status = 200, description = "Cancelled: it will not air", body = Cancelled),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "The role may not cancel, or a session without its CSRF token", body = ErrorBody),
+        (status = 404, description = "No such announcement among the stations the caller sees", body = ErrorBody),
+        (status = 409, description = "It no longer waits (aired, cancelled or expired)", body = ErrorBody),
+    )
+)]
+pub async fn api_cancel(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    client: Client,
+    Path(id): Path<String>,
+) -> Result<Json<Cancelled>, ApiError> {
+    let a = cancel_kept(&state, &caller, &client, &id).await?;
+    Ok(Json(Cancelled {
+        ok: true,
+        announcement: a.id,
+        station: a.station,
+    }))
 }
 
 #[cfg(test)]

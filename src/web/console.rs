@@ -1,7 +1,8 @@
 //! The console's pages for a logged-in user: **Đang phát** (`GET /`), the forms that skip
-//! the item on air or stop the slot at a station (they work without JavaScript: a POST with
-//! the session's `csrf_token`, then back to `/`), and the embedded assets. The forms call
-//! the same confined, audited command path as the control API ([`super::control`]).
+//! the item on air, stop the slot, play a bulletin now or as urgent at a station (they work
+//! without JavaScript: a POST with the session's `csrf_token`, then back to `/`), and the
+//! embedded assets. The forms call the same confined, audited command path as the control
+//! API ([`super::control`]).
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -34,6 +35,11 @@ pub async fn home(
     else {
         return see_other("/login", &[]);
     };
+    let now = state.clock.now();
+    let library = match playable_library(&state, now).await {
+        Ok(l) => l,
+        Err(e) => return refused(e, Action::Play, ""),
+    };
     let stations: Vec<StationView> = state
         .stations
         .iter()
@@ -43,6 +49,15 @@ pub async fn home(
             name: h.name.clone(),
             status: h.status(),
             controls: caller.decide(Action::Skip, Some(c)) == Decision::Allowed,
+            playable: if caller.decide(Action::Play, Some(c)) == Decision::Allowed {
+                library
+                    .iter()
+                    .filter(|b| b.meta.targets(c))
+                    .map(|b| (b.id.to_string(), b.meta.title.clone()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         })
         .collect();
     let role = match lang {
@@ -56,9 +71,32 @@ pub async fn home(
             (user.name.as_str(), role, &session.csrf),
             &stations,
             state.timezone,
+            now,
         ),
     );
     super::locale::remember(r, query.as_deref())
+}
+
+/// The approved bulletins valid today (in the station zone of the daemon), in Vietnamese
+/// order of their titles: what the on-air page offers to play.
+async fn playable_library(
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<crate::library::Bulletin>, ApiError> {
+    let today = now.with_timezone(&state.timezone).date_naive();
+    let mut l: Vec<_> = state
+        .store
+        .list_bulletins(&crate::store::BulletinFilter {
+            state: Some(crate::library::ApprovalState::Approved),
+            ..Default::default()
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .filter(|b| b.meta.valid_on(today))
+        .collect();
+    l.sort_by(|a, b| crate::text::cmp_vi(&a.meta.title, &b.meta.title));
+    Ok(l)
 }
 
 /// A refused console action as a page, in Vietnamese.
@@ -87,24 +125,125 @@ async fn form_caller(
     authenticate(state, method, headers, csrf.as_deref()).await
 }
 
-/// Sends `action` (built by `cmd` from the caller's name) to station `code` for `caller`.
+/// Why a console command was not sent.
+enum FormError {
+    /// Refused on the common command path (who, where, CSRF, the player).
+    Api(ApiError),
+    /// The play form names no bulletin that may air at the station: the status and the
+    /// sentence (Vietnamese).
+    Bulletin(StatusCode, String),
+}
+
+impl From<ApiError> for FormError {
+    fn from(e: ApiError) -> FormError {
+        FormError::Api(e)
+    }
+}
+
+fn unplayable(status: StatusCode, sentence: String) -> FormError {
+    FormError::Bulletin(status, sentence)
+}
+
+/// The bulletin a play form chose, checked: known, approved, valid today and meant for
+/// station `code`.
+async fn chosen(
+    state: &AppState,
+    code: &str,
+    text: &str,
+) -> Result<crate::library::BulletinId, FormError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(unplayable(
+            StatusCode::BAD_REQUEST,
+            "Hãy chọn một bản tin để phát.".into(),
+        ));
+    }
+    let id: crate::library::BulletinId = text.parse().map_err(|_| {
+        unplayable(
+            StatusCode::BAD_REQUEST,
+            format!("'{text}' không phải mã bản tin."),
+        )
+    })?;
+    let b = state
+        .store
+        .bulletin(&id)
+        .await
+        .map_err(ApiError::internal)?
+        .filter(|b| b.meta.targets(code))
+        .ok_or_else(|| {
+            unplayable(
+                StatusCode::NOT_FOUND,
+                format!("Không có bản tin {id} dành cho đài '{code}' trong thư viện."),
+            )
+        })?;
+    let today = state
+        .clock
+        .now()
+        .with_timezone(&state.timezone)
+        .date_naive();
+    if b.state != crate::library::ApprovalState::Approved || !b.meta.valid_on(today) {
+        return Err(unplayable(
+            StatusCode::CONFLICT,
+            format!(
+                "Bản tin «{}» chưa được duyệt, đã ngừng phát hoặc hết hạn; chỉ bản tin đã duyệt, còn hạn mới được phát.",
+                b.meta.title
+            ),
+        ));
+    }
+    Ok(id)
+}
+
+/// Sends `action` to station `code` for `caller`: skip, stop, or play `bulletin` now or as
+/// urgent (the bulletin checked before anything is sent).
 async fn command_form(
     state: &AppState,
     caller: Result<Caller, ApiError>,
     client: &Client,
     code: &str,
     action: Action,
-    cmd: fn(String) -> Command,
+    bulletin: Option<&str>,
 ) -> Response {
     let sent = async {
         let caller = caller?;
         let handles = control::targets(state, &caller, action, code)?;
-        let command = cmd(caller.name());
-        control::send(state, &caller, client, action, None, handles, command).await
+        let who = caller.name();
+        let (command, id) = match (action, bulletin) {
+            (Action::Play, Some(text)) => {
+                let id = chosen(state, code, text).await?;
+                (
+                    Command::Play {
+                        bulletin: id,
+                        now: true,
+                        who,
+                    },
+                    Some(id),
+                )
+            }
+            (Action::Urgent, Some(text)) => {
+                let id = chosen(state, code, text).await?;
+                (Command::Urgent { bulletin: id, who }, Some(id))
+            }
+            (Action::Stop, _) => (Command::StopSlot { who }, None),
+            _ => (Command::Skip { who }, None),
+        };
+        control::send(
+            state,
+            &caller,
+            client,
+            action,
+            id.as_ref(),
+            handles,
+            command,
+        )
+        .await
+        .map_err(FormError::Api)
     };
     match sent.await {
         Ok(_) => see_other("/", &[]),
-        Err(e) => refused(e, action, code),
+        Err(FormError::Api(e)) => refused(e, action, code),
+        Err(FormError::Bulletin(status, sentence)) => {
+            pages::respond(status, pages::message("Không thực hiện được", &sentence))
+        }
     }
 }
 
@@ -118,8 +257,7 @@ pub async fn skip(
     form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let caller = form_caller(&state, &method, &headers, form).await;
-    let cmd: fn(String) -> Command = |who| Command::Skip { who };
-    command_form(&state, caller, &client, &code, Action::Skip, cmd).await
+    command_form(&state, caller, &client, &code, Action::Skip, None).await
 }
 
 /// `POST /stations/{code}/stop`: stops the slot on air.
@@ -132,8 +270,76 @@ pub async fn stop(
     form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let caller = form_caller(&state, &method, &headers, form).await;
-    let cmd: fn(String) -> Command = |who| Command::StopSlot { who };
-    command_form(&state, caller, &client, &code, Action::Stop, cmd).await
+    command_form(&state, caller, &client, &code, Action::Stop, None).await
+}
+
+/// The form that plays a bulletin: the session's CSRF token and the bulletin's id.
+#[derive(Debug, serde::Deserialize)]
+pub struct PlayForm {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    bulletin: String,
+}
+
+/// `POST /stations/{code}/play` and `/urgent`: the caller and the bulletin of a play form.
+async fn play_form(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    form: Result<axum::Form<PlayForm>, axum::extract::rejection::FormRejection>,
+) -> (Result<Caller, ApiError>, String) {
+    let (csrf, bulletin) = match form {
+        Ok(f) => (f.0.csrf_token, f.0.bulletin),
+        Err(_) => (None, String::new()),
+    };
+    (
+        authenticate(state, method, headers, csrf.as_deref()).await,
+        bulletin,
+    )
+}
+
+/// `POST /stations/{code}/play`: plays the chosen bulletin now, interrupting the item on
+/// air (which is made up later), as `loa ctl play` does.
+pub async fn play(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    client: Client,
+    method: Method,
+    headers: HeaderMap,
+    form: Result<axum::Form<PlayForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (caller, bulletin) = play_form(&state, &method, &headers, form).await;
+    command_form(
+        &state,
+        caller,
+        &client,
+        &code,
+        Action::Play,
+        Some(&bulletin),
+    )
+    .await
+}
+
+/// `POST /stations/{code}/urgent`: interrupts what plays with the chosen bulletin, as
+/// `loa ctl urgent` does.
+pub async fn urgent(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    client: Client,
+    method: Method,
+    headers: HeaderMap,
+    form: Result<axum::Form<PlayForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (caller, bulletin) = play_form(&state, &method, &headers, form).await;
+    command_form(
+        &state,
+        caller,
+        &client,
+        &code,
+        Action::Urgent,
+        Some(&bulletin),
+    )
+    .await
 }
 
 /// `GET /assets/loa.css`: the embedded stylesheet.

@@ -134,6 +134,8 @@ pub fn table() -> routes::Table {
         .post("/logout", login::logout)
         .post("/stations/{code}/skip", console::skip)
         .post("/stations/{code}/stop", console::stop)
+        .post("/stations/{code}/play", console::play)
+        .post("/stations/{code}/urgent", console::urgent)
         .get(pages::CSS_PATH, console::css)
         .get(pages::JS_PATH, console::js);
     schedule::forms::routes(library::console::routes(t))

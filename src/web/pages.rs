@@ -22,6 +22,27 @@ pub const JS_PATH: &str = "/assets/loa.js";
 /// works without it.
 pub const JS: &str = r#"(function () {
   "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll(".js-confirm"), function (b) {
+    b.addEventListener("click", function (ev) {
+      if (!window.confirm(b.dataset.confirm)) { ev.preventDefault(); }
+    });
+  });
+  function clock(ms) {
+    var s = Math.floor(ms / 1000), m = Math.floor(s / 60), h = Math.floor(m / 60);
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    return h > 0 ? h + ":" + two(m % 60) + ":" + two(s % 60) : m + ":" + two(s % 60);
+  }
+  function tick() {
+    Array.prototype.forEach.call(document.querySelectorAll(".js-progress"), function (bar) {
+      var start = Number(bar.dataset.start), length = Number(bar.dataset.length);
+      if (!start || !length) { return; }
+      var e = Math.min(length, Math.max(0, Date.now() - start));
+      bar.value = e;
+      var c = bar.parentNode.querySelector(".js-clock");
+      if (c) { c.textContent = clock(e) + " / " + clock(length); }
+    });
+  }
+  setInterval(tick, 1000);
   if (!window.EventSource) { return; }
   var en = document.documentElement.lang === "en";
   var PLAYING = en ? "On air: " : "Đang phát: ", IDLE = en ? "Waiting for a slot" : "Chờ buổi phát";
@@ -45,11 +66,24 @@ pub const JS: &str = r#"(function () {
   });
   on("item_started", function (d) {
     say(d.station, "js-onair", PLAYING + (d.title || d.bulletin));
+    var bar = part(d.station, "js-progress");
+    if (bar) {
+      bar.dataset.start = String(Date.parse(d.at));
+      bar.dataset.length = String(d.duration_ms || 0);
+      bar.max = Math.max(1, d.duration_ms || 0);
+      bar.value = 0;
+    }
+    var box = part(d.station, "js-progressbox"); if (box) { box.hidden = false; }
+    tick();
+  });
+  on("item_ended", function (d) {
+    var box = part(d.station, "js-progressbox"); if (box) { box.hidden = true; }
   });
   on("slot_ended", function (d) {
     say(d.station, "js-state", IDLE);
     var e = part(d.station, "js-state"); if (e) { e.classList.remove("playing"); }
     say(d.station, "js-onair", "");
+    var box = part(d.station, "js-progressbox"); if (box) { box.hidden = true; }
   });
   on("alert", function (d) {
     var ul = part(d.station, "js-alerts");
@@ -87,6 +121,9 @@ ul{padding-left:1.2rem;margin:.25rem 0}
 .login{max-width:24rem;margin:3rem auto}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}
 .actions form{margin:0}
+progress{width:12rem;max-width:60%;vertical-align:middle}
+form.play{margin-top:.75rem}
+nav.pager{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:1rem 0}
 button.stop{background:#8a1c12}
 header a.lang{color:#fff}
 header nav{display:flex;flex-wrap:wrap;gap:.25rem .75rem;width:100%;order:3}
@@ -255,6 +292,9 @@ pub struct StationView {
     pub status: Status,
     /// Whether the user may skip and stop here (the buttons are shown only then).
     pub controls: bool,
+    /// The approved bulletins the user may play now or as urgent here (id, title), in
+    /// Vietnamese order; empty when the user may not.
+    pub playable: Vec<(String, String)>,
 }
 
 /// The on-air page's words in one language.
@@ -272,6 +312,10 @@ struct OnAirWords {
     alerts: &'static str,
     skip: &'static str,
     stop: &'static str,
+    pick: &'static str,
+    play_now: &'static str,
+    urgent: &'static str,
+    urgent_confirm: &'static str,
     reload: &'static str,
     none: &'static str,
 }
@@ -289,6 +333,10 @@ const ON_AIR_VI: OnAirWords = OnAirWords {
     alerts: "Cảnh báo:",
     skip: "Bỏ qua bài đang phát",
     stop: "Dừng buổi phát",
+    pick: "Bản tin để phát",
+    play_now: "Phát ngay",
+    urgent: "Phát khẩn cấp",
+    urgent_confirm: "Ngắt ngay bài đang phát để phát khẩn cấp bản tin này?",
     reload: "Làm mới",
     none: "Không có đài nào của bạn do máy chủ này phát.",
 };
@@ -306,6 +354,10 @@ const ON_AIR_EN: OnAirWords = OnAirWords {
     alerts: "Alerts:",
     skip: "Skip the item on air",
     stop: "Stop the slot",
+    pick: "Bulletin to play",
+    play_now: "Play now",
+    urgent: "Play as urgent",
+    urgent_confirm: "Interrupt what is on air now to play this bulletin as urgent?",
     reload: "Reload",
     none: "None of your stations is played by this server.",
 };
@@ -327,6 +379,7 @@ pub fn on_air_in(
     user: (&str, &str, &str),
     stations: &[StationView],
     tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Markup {
     let csrf = user.2;
     let w = match lang {
@@ -352,6 +405,16 @@ pub fn on_air_in(
                             (w.playing) " " (a.title)
                             " (" (w.since) " " (a.started.with_timezone(&tz).format("%H:%M:%S")) ")"
                         }
+                    }
+                    @let (elapsed, length) = on_air.map_or((0, 0), |a| {
+                        let e = (now - a.started).num_milliseconds().clamp(0, a.duration_ms as i64) as u64;
+                        (e, a.duration_ms)
+                    });
+                    p.js-progressbox hidden[on_air.is_none()] {
+                        progress.js-progress max=(length.max(1)) value=(elapsed)
+                            data-start=(on_air.map_or(0, |a| a.started.timestamp_millis()))
+                            data-length=(length) {}
+                        " " span.js-clock.muted { (clock(elapsed)) " / " (clock(length)) }
                     }
                     @if !s.status.next.is_empty() {
                         p { (w.next) }
@@ -383,6 +446,21 @@ pub fn on_air_in(
                                 button.stop type="submit" { (w.stop) }
                             }
                         }
+                        @if !s.playable.is_empty() {
+                            form.play method="post" action=(format!("/stations/{}/play", s.code)) {
+                                input type="hidden" name="csrf_token" value=(csrf);
+                                label for=(format!("play-{}", s.code)) { (w.pick) }
+                                select id=(format!("play-{}", s.code)) name="bulletin" {
+                                    @for (id, title) in &s.playable { option value=(id) { (title) } }
+                                }
+                                div.actions {
+                                    button type="submit" { (w.play_now) }
+                                    button.stop.js-confirm type="submit"
+                                        formaction=(format!("/stations/{}/urgent", s.code))
+                                        data-confirm=(w.urgent_confirm) { (w.urgent) }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -390,6 +468,16 @@ pub fn on_air_in(
             script src=(JS_PATH) {}
         },
     )
+}
+
+/// A length as `m:ss` (or `h:mm:ss` from an hour).
+fn clock(ms: u64) -> String {
+    let s = ms / 1000;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
 }
 
 /// A short page saying one thing (a refusal, in Vietnamese), with a way back.

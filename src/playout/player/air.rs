@@ -182,6 +182,7 @@ impl StationPlayer {
                 bulletin: b.id.to_string(),
                 title: b.meta.title.clone(),
                 started: at,
+                duration_ms: b.audio.duration_ms,
                 source: cue.source,
             });
         });
@@ -191,6 +192,7 @@ impl StationPlayer {
             title: b.meta.title.clone(),
             source: cue.source,
             at,
+            duration_ms: b.audio.duration_ms,
         });
     }
 

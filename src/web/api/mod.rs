@@ -98,6 +98,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(control::stop))
         .routes(routes!(control::play))
         .routes(routes!(control::urgent))
+        .routes(routes!(super::announce_waiting::api_cancel))
         .routes(routes!(library::list))
         .routes(routes!(library::show, library::edit, library::remove))
         .routes(routes!(library::approve))

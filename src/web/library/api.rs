@@ -24,7 +24,8 @@ fn bad_query(e: QueryRejection) -> ApiError {
     )
 }
 
-/// The bulletins the caller may see, filtered, in Vietnamese order of their titles.
+/// The bulletins the caller may see, filtered, in Vietnamese order of their titles (all of
+/// them, or one page of 50 with `page`).
 #[utoipa::path(
     get,
     path = "/api/v1/bulletins",
@@ -44,7 +45,11 @@ pub async fn list(
 ) -> Result<Json<Vec<BulletinView>>, ApiError> {
     let q = q.map_err(bad_query)?.0;
     let list = super::list(&state, &caller, &q).await?;
-    Ok(Json(list.iter().map(BulletinView::from).collect()))
+    let shown = match q.page {
+        Some(n) => super::page_of(&list, n).0,
+        None => &list[..],
+    };
+    Ok(Json(shown.iter().map(BulletinView::from).collect()))
 }
 
 /// One bulletin with its analysis and where it aired.

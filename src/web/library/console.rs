@@ -211,6 +211,7 @@ async fn render_list(
     };
     let seen = stations::visible(&state.plan, caller, |c| state.stations.contains_key(c));
     let w = who(caller, lang);
+    let (shown, page, pages) = super::page_of(&bulletins, query.page.unwrap_or(1));
     pages::respond(
         status,
         page::list(&ListPage {
@@ -219,7 +220,10 @@ async fn render_list(
             query,
             filter_error,
             stations: &seen,
-            bulletins: &bulletins,
+            bulletins: shown,
+            total: bulletins.len(),
+            page,
+            pages,
             upload_max_mb: state.upload_max_bytes / (1024 * 1024),
             flash,
             problem,

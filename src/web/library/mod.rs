@@ -23,7 +23,7 @@ use crate::lang::{Lang, Render};
 use crate::library::edit::{EditError, MetaEdit};
 use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, Priority, StateChange, Topic};
 use crate::store::{BulletinFilter, StoreError};
-use crate::text::{cmp_vi, nfc};
+use crate::text::{key_vi, nfc};
 
 use super::auth::{Caller, Client};
 use super::{ApiError, AppState};
@@ -269,6 +269,26 @@ pub struct LibraryQuery {
     /// (case and accents as typed, NFC).
     #[serde(default)]
     pub q: Option<String>,
+    /// Page `N` (from 1) of [`PAGE_SIZE`] bulletins; without it the API gives every
+    /// bulletin that matches and the console its first page.
+    #[serde(default)]
+    pub page: Option<usize>,
+}
+
+/// How many bulletins a page of the list holds.
+pub const PAGE_SIZE: usize = 50;
+
+/// Page `page` (from 1; past the end: the last) of `all`: the page shown, its number and
+/// how many pages there are (at least 1).
+pub fn page_of<T>(all: &[T], page: usize) -> (&[T], usize, usize) {
+    let pages = all.len().div_ceil(PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let from = (page - 1) * PAGE_SIZE;
+    (
+        &all[from.min(all.len())..(from + PAGE_SIZE).min(all.len())],
+        page,
+        pages,
+    )
 }
 
 /// A field's value, when one was given.
@@ -474,7 +494,7 @@ pub async fn list(
             && station.is_none_or(|s| b.meta.targets(s))
             && text.as_deref().is_none_or(|t| matches_text(b, t))
     });
-    all.sort_by(|a, b| cmp_vi(&a.meta.title, &b.meta.title).then(a.id.cmp(&b.id)));
+    all.sort_by_cached_key(|b| (key_vi(&b.meta.title), b.id.clone()));
     Ok(all)
 }
 

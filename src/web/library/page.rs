@@ -146,6 +146,9 @@ pub struct LibraryText {
     pub apply: &'static str,
     pub none_found: &'static str,
     pub count: &'static str,
+    pub page: &'static str,
+    pub prev: &'static str,
+    pub next: &'static str,
     pub upload: &'static str,
     pub files: &'static str,
     pub files_hint: &'static str,
@@ -214,6 +217,9 @@ pub const TEXT_VI: LibraryText = LibraryText {
     apply: "Lọc",
     none_found: "Không có bản tin nào khớp.",
     count: "bản tin",
+    page: "Trang",
+    prev: "‹ Trang trước",
+    next: "Trang sau ›",
     upload: "Tải lên bản tin",
     files: "Tệp âm thanh (chọn được nhiều tệp)",
     files_hint: "Tối đa mỗi tệp",
@@ -282,6 +288,9 @@ pub const TEXT_EN: LibraryText = LibraryText {
     apply: "Filter",
     none_found: "No bulletin matches.",
     count: "bulletins",
+    page: "Page",
+    prev: "‹ Previous page",
+    next: "Next page ›",
     upload: "Upload bulletins",
     files: "Audio files (several may be chosen)",
     files_hint: "At most per file",
@@ -492,8 +501,14 @@ pub struct ListPage<'a> {
     pub filter_error: Option<String>,
     /// The stations the user sees.
     pub stations: &'a [StationInfo],
-    /// The bulletins to list.
+    /// The bulletins of the page shown.
     pub bulletins: &'a [Bulletin],
+    /// How many match the filters in all.
+    pub total: usize,
+    /// The page shown (from 1).
+    pub page: usize,
+    /// How many pages there are.
+    pub pages: usize,
     /// The per-file upload limit, MB.
     pub upload_max_mb: u64,
     /// What happened just before.
@@ -606,7 +621,8 @@ pub fn list(p: &ListPage) -> Markup {
                 }
                 p { button type="submit" { (t.apply) } }
             }
-            p.muted { (p.bulletins.len()) " " (t.count) }
+            p.muted { (p.total) " " (t.count)
+                @if p.pages > 1 { " · " (t.page) " " (p.page) "/" (p.pages) } }
             @if p.bulletins.is_empty() { p.card { (t.none_found) } }
             ul.items {
                 @for b in p.bulletins {
@@ -623,9 +639,34 @@ pub fn list(p: &ListPage) -> Markup {
                     }
                 }
             }
+            @if p.pages > 1 {
+                nav.pager {
+                    @if p.page > 1 { a href=(page_link(q, p.page - 1)) rel="prev" { (t.prev) } }
+                    " " span.muted { (t.page) " " (p.page) "/" (p.pages) } " "
+                    @if p.page < p.pages { a href=(page_link(q, p.page + 1)) rel="next" { (t.next) } }
+                }
+            }
             script src=(JS_PATH) {}
         },
     )
+}
+
+/// The list's address with the same filters on page `n`.
+fn page_link(q: &LibraryQuery, n: usize) -> String {
+    let mut parts = vec![];
+    for (k, v) in [
+        ("kind", &q.kind),
+        ("topic", &q.topic),
+        ("state", &q.state),
+        ("station", &q.station),
+        ("q", &q.q),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            parts.push(format!("{k}={}", crate::web::operator::encode(v)));
+        }
+    }
+    parts.push(format!("page={n}"));
+    format!("/library?{}", parts.join("&"))
 }
 
 /// A filter `<select>` with its own id.

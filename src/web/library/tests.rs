@@ -120,3 +120,16 @@ fn a_bulletin_id_that_is_not_one_is_simply_not_found() {
     let e = parse_id("../../etc").unwrap_err();
     assert_eq!(e.status(), StatusCode::NOT_FOUND);
 }
+
+#[test]
+fn a_long_list_is_cut_into_pages_of_fifty_and_a_page_past_the_end_is_the_last() {
+    let all: Vec<usize> = (0..2006).collect();
+    let (first, page, pages) = super::page_of(&all, 1);
+    assert_eq!((first.len(), first[0], page, pages), (50, 0, 1, 41));
+    let (last, page, _) = super::page_of(&all, 41);
+    assert_eq!((last.len(), last[0], page), (6, 2000, 41));
+    assert_eq!(super::page_of(&all, 99).1, 41);
+    assert_eq!(super::page_of(&all, 0).1, 1);
+    let none: Vec<usize> = vec![];
+    assert_eq!(super::page_of(&none, 3), (&none[..], 1, 1));
+}

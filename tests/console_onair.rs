@@ -1,0 +1,190 @@
+//! **Đang phát**'s play forms on the real server with real audio: a commune officer picks a
+//! bulletin meant for its station and plays it now, then another as urgent, from the page
+//! without JavaScript; the page shows the item's progress; bad choices are refused in
+//! Vietnamese and change nothing; a viewer gets no form; every command is audited.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::console::{self, audit, http, session};
+use common::fixtures::{speech_like, write_wav, WavFormat};
+
+/// Adds a 20-second WAV bulletin titled `title` for `stations` (empty: all), approved or not;
+/// gives its id and length in ms.
+fn add(c: &common::Loa, title: &str, stations: &str, approve: bool, seed: usize) -> (String, u64) {
+    let p = c.dir.path().join(format!("b{seed}.wav"));
+    write_wav(
+        &p,
+        WavFormat::Pcm16,
+        8000,
+        1,
+        &speech_like(8000, 1, 800, 160_000 + seed, 800),
+        None,
+    );
+    let mut args = vec![
+        "library",
+        "add",
+        p.to_str().unwrap(),
+        "--kind",
+        "news",
+        "--topic",
+        "documents",
+        "--title",
+        title,
+        "--json",
+    ];
+    if !stations.is_empty() {
+        args.extend(["--stations", stations]);
+    }
+    if approve {
+        args.push("--approve");
+    }
+    let out = c.run(&args).expect(0).json();
+    (
+        out[0]["id"].as_str().unwrap().to_string(),
+        out[0]["audio"]["duration_ms"].as_u64().unwrap(),
+    )
+}
+
+/// What `vinh-an` has on air: (title, source), once it is `title`.
+fn wait_on_air(port: u16, h: &[(&str, &str)], title: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s: serde_json::Value =
+            serde_json::from_str(&http(port, "GET", "/api/status", h, "").body).unwrap();
+        let on = &s["stations"]["vinh-an"]["on_air"];
+        if on["title"] == title {
+            return on["source"].as_str().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "{title} never went on air: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_commune_officer_plays_a_bulletin_now_then_one_as_urgent_from_the_on_air_page() {
+    let port = common::daemon::free_port();
+    let loa = console::data_dir(port, "");
+    let (ours, length) = add(&loa, "Tin xã Vĩnh An: một cửa", "vinh-an", true, 1);
+    let (urgent, _) = add(&loa, "Ảnh hưởng bão số 3", "", true, 2);
+    let (theirs, _) = add(&loa, "Tin xã Vĩnh Tiến", "vinh-tien", true, 3);
+    let (draft, _) = add(&loa, "Bản nháp chưa duyệt", "vinh-an", false, 4);
+    let c = console::serve(loa, port);
+
+    let (cookie, csrf) = session(port, "xa-vinh-an");
+    let h = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let home = http(port, "GET", "/", &h, "");
+    // The form lists the approved bulletins meant for its station, in Vietnamese order, and
+    // nothing of the other station's.
+    assert!(home.body.contains("action=\"/stations/vinh-an/play\""));
+    assert!(home
+        .body
+        .contains("formaction=\"/stations/vinh-an/urgent\""));
+    let a = home.body.find(&urgent).expect("the all-stations bulletin");
+    let b = home.body.find(&ours).expect("the station's bulletin");
+    assert!(a < b, "Ảnh… sorts before Tin…");
+    assert!(!home.body.contains(&theirs) && !home.body.contains(&draft));
+    assert!(!home.body.contains("Phát now") && home.body.contains("Phát ngay"));
+
+    let form = [
+        ("Cookie", cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    let post = |path: &str, body: String| http(port, "POST", path, &form, &body);
+    // Bad choices: said in Vietnamese, nothing sent.
+    for (bulletin, status, words) in [
+        ("", 400, "Hãy chọn một bản tin"),
+        ("not-an-id", 400, "không phải mã bản tin"),
+        (theirs.as_str(), 404, "Không có bản tin"),
+        (draft.as_str(), 409, "chưa được duyệt"),
+    ] {
+        let r = post(
+            "/stations/vinh-an/play",
+            format!("csrf_token={csrf}&bulletin={bulletin}"),
+        );
+        assert_eq!(r.status, status, "{bulletin}: {}", r.body);
+        assert!(r.body.contains(words), "{bulletin}: {}", r.body);
+    }
+    let r = post(
+        "/stations/vinh-an/play",
+        format!("csrf_token=wrong&bulletin={ours}"),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = post(
+        "/stations/vinh-tien/play",
+        format!("csrf_token={csrf}&bulletin={urgent}"),
+    );
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(r.body.contains("Không có đài 'vinh-tien'"), "{}", r.body);
+    assert!(
+        !audit(&c.loa).iter().any(|e| e["action"] == "play"),
+        "nothing refused is in the audit"
+    );
+
+    // Play now: it goes on air as an operator item, and the page shows its progress.
+    let r = post(
+        "/stations/vinh-an/play",
+        format!("csrf_token={csrf}&bulletin={ours}"),
+    );
+    assert_eq!((r.status, r.headers("location")), (303, vec!["/".into()]));
+    assert_eq!(wait_on_air(port, &h, "Tin xã Vĩnh An: một cửa"), "manual");
+    let page = http(port, "GET", "/", &h, "");
+    assert!(page.body.contains("class=\"js-progress\""), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("data-length=\"{length}\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(" / 0:20"), "{}", page.body);
+
+    // Urgent: interrupts it.
+    let r = post(
+        "/stations/vinh-an/urgent",
+        format!("csrf_token={csrf}&bulletin={urgent}"),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(wait_on_air(port, &h, "Ảnh hưởng bão số 3"), "urgent");
+
+    // A viewer sees the stations but gets no form, and its post is refused.
+    let (vc, vt) = session(port, "noivu");
+    let viewer = http(port, "GET", "/", &[("Cookie", vc.as_str())], "");
+    assert!(
+        !viewer.body.contains("/play\""),
+        "a viewer gets no play form"
+    );
+    let r = http(
+        port,
+        "POST",
+        "/stations/vinh-an/urgent",
+        &[
+            ("Cookie", vc.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &format!("csrf_token={vt}&bulletin={urgent}"),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    // One audit entry each, with who, station and the bulletin.
+    let entries = audit(&c.loa);
+    let done: Vec<(String, String, String)> = entries
+        .iter()
+        .filter(|e| e["action"] == "play" || e["action"] == "urgent")
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["station"].as_str().unwrap().to_string(),
+                e["target"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        done,
+        vec![
+            ("play".into(), "vinh-an".into(), ours.clone()),
+            ("urgent".into(), "vinh-an".into(), urgent.clone()),
+        ],
+        "{entries:?}"
+    );
+    c.loa.run(&["audit", "verify"]).expect(0);
+}
