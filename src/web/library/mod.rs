@@ -494,7 +494,7 @@ pub async fn list(
             && station.is_none_or(|s| b.meta.targets(s))
             && text.as_deref().is_none_or(|t| matches_text(b, t))
     });
-    all.sort_by_cached_key(|b| (key_vi(&b.meta.title), b.id.clone()));
+    all.sort_by_cached_key(|b| (key_vi(&b.meta.title), b.id));
     Ok(all)
 }
 
