@@ -692,8 +692,16 @@ fn the_announcements_page_shows_each_role_its_stations_and_its_form_in_either_la
     // The commune user's form names only its station.
     let (commune, csrf) = session(port, "xa-vinh-an");
     let page = http(port, "GET", "/announcements", &[("Cookie", &commune)], "");
-    assert!(page.body.contains("station:vinh-an"), "{}", page.body);
-    assert!(!page.body.contains("station:vinh-tien"), "{}", page.body);
+    assert!(
+        page.body.contains(r#"name="stations" value="vinh-an""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains(r#"name="stations" value="vinh-tien""#),
+        "{}",
+        page.body
+    );
     // The viewer reads the page but gets no form.
     let (viewer, _) = session(port, "noivu");
     let page = http(port, "GET", "/announcements", &[("Cookie", &viewer)], "");
@@ -944,5 +952,163 @@ fn waiting_announcements_are_reloaded_after_a_restart_shown_in_their_zone_and_ca
     assert_eq!(cancels[0]["actor"], "xa-vinh-an");
     assert_eq!(cancels[0]["station"], "vinh-an");
     assert_eq!(cancels[0]["target"], an.to_string());
+    c.loa.run(&["audit", "verify"]).expect(0);
+}
+
+/// A WAV of `secs` seconds of speech-like sound, as bytes.
+fn wav_bytes(loa: &Loa, secs: usize) -> Vec<u8> {
+    let path = loa.dir.path().join(format!("ghi-am-{secs}.wav"));
+    write_wav(
+        &path,
+        WavFormat::Pcm16,
+        8_000,
+        1,
+        &speech_like(8_000, 1, 400, 8_000 * secs, 400),
+        None,
+    );
+    std::fs::read(&path).unwrap()
+}
+
+#[test]
+fn a_recording_is_an_announcement_s_audio_on_the_api_and_the_form_and_a_refused_one_leaves_nothing()
+{
+    use loa::store::AnnouncementStore;
+
+    let port = common::daemon::free_port();
+    let loa = data_dir(port, "upload_max_mb = 1");
+    add(&loa, "khau-hieu", 3, "spot");
+    let c = serve(loa, port);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let before = rt.block_on(library(&c.loa)).len();
+    let kept = || {
+        rt.block_on(async {
+            let store = c.loa.store().await;
+            let n = store.announcements(None, None).await.unwrap().len();
+            store.close().await;
+            n
+        })
+    };
+    let staged = || {
+        std::fs::read_dir(c.loa.data.join("uploads"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    let (op, csrf) = session(port, "dieuhanh");
+    let api = |fields: &[(&str, &str)], files: &[(&str, &[u8])]| {
+        let (ct, body) = multipart(fields, files);
+        common::console::send(
+            port,
+            "POST",
+            "/api/v1/stations/vinh-an/announcements",
+            &[
+                ("Cookie", &op),
+                ("X-CSRF-Token", &csrf),
+                ("Content-Type", &ct),
+            ],
+            &body,
+        )
+    };
+    // Refused: not audio, too large, no level; each one sentence, nothing left behind.
+    let r = api(
+        &[("level", "normal")],
+        &[("ghi-am.mp3", b"this is not audio at all")],
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("ghi-am.mp3"), "{}", r.body);
+    let big = vec![7u8; 2 * 1024 * 1024];
+    let r = api(&[("level", "normal")], &[("lon.wav", &big)]);
+    assert_eq!(r.status, 413, "{}", r.body);
+    let good = wav_bytes(&c.loa, 4);
+    let r = api(&[("level", "urgent")], &[("cat-dien.wav", &good)]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("level 'urgent'"), "{}", r.body);
+    let (commune, ccsrf) = session(port, "xa-vinh-an");
+    let (ct, body) = multipart(&[("level", "normal")], &[("cat-dien.wav", &good)]);
+    let r = common::console::send(
+        port,
+        "POST",
+        "/api/v1/stations/vinh-tien/announcements",
+        &[
+            ("Cookie", &commune),
+            ("X-CSRF-Token", &ccsrf),
+            ("Content-Type", &ct),
+        ],
+        &body,
+    );
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert_eq!(
+        rt.block_on(library(&c.loa)).len(),
+        before,
+        "no bulletin added"
+    );
+    assert_eq!(kept(), 0, "no announcement kept");
+    assert_eq!(staged(), 0, "no file left");
+    // Accepted: it waits for the slot, its bulletin retired from rotation, audited.
+    let r = api(&[("level", "priority")], &[("cat-dien.wav", &good)]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains(r#""waits_for_next_slot":true"#),
+        "{}",
+        r.body
+    );
+    let lib = rt.block_on(library(&c.loa));
+    let rec = by_title(&lib, "Thông báo: cat-dien");
+    assert_eq!(rec.state.as_str(), "retired");
+    assert_eq!(rec.meta.stations, vec!["vinh-an".to_string()]);
+    assert_eq!(rec.meta.priority, Priority::Priority);
+    assert_eq!(kept(), 1);
+    let entries = audit(&c.loa);
+    assert!(entries.iter().any(|e| e["action"] == "bulletin_upload"
+        && e["after"]
+            .as_str()
+            .unwrap_or("")
+            .contains(r#""recording":true"#)));
+    assert!(entries
+        .iter()
+        .any(|e| e["action"] == "announce" && e["target"] == rec.id.to_string()));
+    // The form: its token first, a refused file said in Vietnamese at its field.
+    let form = |fields: &[(&str, &str)], files: &[(&str, &[u8])]| {
+        let (ct, body) = multipart(fields, files);
+        common::console::send(
+            port,
+            "POST",
+            "/announcements",
+            &[
+                ("Cookie", &commune),
+                ("Content-Type", &ct),
+                ("Origin", &format!("http://127.0.0.1:{port}")),
+            ],
+            &body,
+        )
+    };
+    let fields = [
+        ("csrf_token", ccsrf.as_str()),
+        ("stations", "vinh-an"),
+        ("level", "normal"),
+        ("bulletin_id", ""),
+        ("text", ""),
+    ];
+    let r = form(&fields, &[("hong.wav", b"RIFF but nothing after")]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("field-error") && r.body.contains("hong.wav"),
+        "{}",
+        r.body
+    );
+    let r = form(&fields, &[("lon.wav", &big)]);
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.body.contains("http.upload_max_mb"), "{}", r.body);
+    let mut both = fields.to_vec();
+    both[4] = ("text", "Bão số 3");
+    let r = form(&both, &[("bao.wav", &wav_bytes(&c.loa, 5))]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("Chỉ chọn một nguồn"), "{}", r.body);
+    assert_eq!(kept(), 1, "nothing more kept");
+    assert_eq!(staged(), 0, "no file left");
+    let r = form(&fields, &[("bao.wav", &wav_bytes(&c.loa, 5))]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.headers("location"), vec!["/announcements?sent=waiting"]);
+    assert_eq!(kept(), 2);
+    assert_eq!(rt.block_on(library(&c.loa)).len(), before + 2);
     c.loa.run(&["audit", "verify"]).expect(0);
 }

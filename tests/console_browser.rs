@@ -527,7 +527,7 @@ async fn a_typed_emergency_is_spoken_by_espeak_and_airs_at_once_on_the_commune_s
     b.goto(&format!("{base}/announcements")).await.unwrap();
     // Its one station is ticked already; the commune may send at every level.
     let ticked = b
-        .find(Locator::Css("input[name='station:vinh-an']"))
+        .find(Locator::Css("input[name=stations][value='vinh-an']"))
         .await
         .unwrap()
         .prop("checked")
@@ -535,7 +535,7 @@ async fn a_typed_emergency_is_spoken_by_espeak_and_airs_at_once_on_the_commune_s
         .unwrap();
     assert_eq!(ticked.as_deref(), Some("true"));
     assert!(
-        b.find(Locator::Css("input[name='station:vinh-tien']"))
+        b.find(Locator::Css("input[name=stations][value='vinh-tien']"))
             .await
             .is_err(),
         "another commune's station is not offered"

@@ -71,6 +71,9 @@ pub enum Content {
     /// Text to speak: NFC, trimmed, 1 to [`MAX_TEXT_CHARS`] characters, no control
     /// characters but line breaks.
     Text(String),
+    /// A recording uploaded with the announcement, already added to the library (retired,
+    /// so it needs no approval): [`super::announce_recording::recorded`] makes it.
+    Recorded(BulletinId),
 }
 
 /// A checked announcement request.
@@ -250,6 +253,17 @@ pub async fn send(
             spoken(state, caller, client, a.level, text, &codes).await?,
             true,
         ),
+        Content::Recorded(id) => (
+            state
+                .store
+                .bulletin(id)
+                .await
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| {
+                    ApiError::internal(format!("the recording {id} is not in the library"))
+                })?,
+            false,
+        ),
     };
     let action = action_of(a.level);
     let who = caller.name();
@@ -409,12 +423,25 @@ async fn spoken(
         ),
     })?;
     drop(file);
+    adopt(state, caller, client, added, codes, "spoken_text").await
+}
+
+/// The bulletin an announcement's audio became, just added to the library (`how`:
+/// `spoken_text` or `recording`): the same audio already there airs as it is (an
+/// operator's bulletin is never retired here; a draft is refused); a new one is retired at
+/// once, so the weekly builder never rotates a one-off announcement; the upload is audited.
+pub(super) async fn adopt(
+    state: &AppState,
+    caller: &Caller,
+    client: &Client,
+    added: Vec<Added>,
+    codes: &[String],
+    how: &str,
+) -> Result<Bulletin, ApiError> {
     let added = added
         .into_iter()
         .next()
-        .ok_or_else(|| ApiError::internal("the spoken audio was not added"))?;
-    // The same audio already in the library (the same text spoken again) airs as it is:
-    // an operator's bulletin is never retired here.
+        .ok_or_else(|| ApiError::internal("the announcement's audio was not added"))?;
     let (b, new) = match added {
         Added::New(b) => (b, true),
         Added::Existing(b) => (b, false),
@@ -422,13 +449,13 @@ async fn spoken(
     if b.state == ApprovalState::Draft {
         return Err(ApiError(
             StatusCode::CONFLICT,
-            format!("the spoken audio is already in the library as bulletin {}, a draft; approve it or send it by its id", b.id),
+            format!("this audio is already in the library as bulletin {}, a draft; approve it or send it by its id", b.id),
         ));
     }
     let b = if new && b.state == ApprovalState::Approved {
         let change = StateChange {
-            by: who.clone(),
-            at: now,
+            by: caller.name(),
+            at: state.clock.now(),
         };
         state
             .store
@@ -439,10 +466,16 @@ async fn spoken(
         b
     };
     let entry = caller
-        .audit(state, client, Action::BulletinUpload, codes.first().map(String::as_str), &b.id.to_string())
+        .audit(
+            state,
+            client,
+            Action::BulletinUpload,
+            codes.first().map(String::as_str),
+            &b.id.to_string(),
+        )
         .with_change(
             None,
-            Some(serde_json::json!({ "title": b.meta.title, "spoken_text": true, "stations": codes })),
+            Some(serde_json::json!({ "title": b.meta.title, how: true, "stations": codes })),
         );
     state
         .store
@@ -453,20 +486,26 @@ async fn spoken(
 }
 
 /// `POST /api/v1/stations/{code}/announcements`: JSON `level` and one of `bulletin_id` or
-/// `text`; `{code}` is a station or `all` (every station the caller may control).
+/// `text`, or multipart `level` and a `file` part (a recording, taken with the library
+/// upload's limit and checks); `{code}` is a station or `all` (every station the caller
+/// may control).
 #[utoipa::path(
     post,
     path = "/api/v1/stations/{code}/announcements",
     tag = "on-air",
     params(("code" = String, Path, description = "A station code, or `all` (every station the caller may control)")),
-    request_body = AnnounceBody,
+    request_body(description = "JSON: `level` and one of `bulletin_id` or `text`; or multipart: `level` and one `file` part, a recording", content(
+        (AnnounceBody = "application/json"),
+        (String = "multipart/form-data"),
+    )),
     responses(
         (status = 200, description = "Sent: it airs in each station's next slot, or now for an emergency", body = Sent),
-        (status = 400, description = "A bad body: the level, or not exactly one of bulletin_id and text", body = ErrorBody),
+        (status = 400, description = "A bad body: the level, not exactly one of bulletin_id and text, or a recording the library's checks refused; nothing was stored", body = ErrorBody),
         (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 403, description = "The role may not send at this level, or add spoken audio; or a session without its CSRF token", body = ErrorBody),
+        (status = 403, description = "The role may not send at this level, or add spoken or recorded audio; or a session without its CSRF token", body = ErrorBody),
         (status = 404, description = "No such station the caller sees, or no such bulletin", body = ErrorBody),
         (status = 409, description = "The bulletin is not approved", body = ErrorBody),
+        (status = 413, description = "A recording over http.upload_max_mb; nothing was stored", body = ErrorBody),
         (status = 422, description = "The spoken audio was refused by the library's checks", body = ErrorBody),
         (status = 503, description = "Text to speech failed, or the station's player is stopping", body = ErrorBody),
     )
@@ -477,22 +516,28 @@ pub async fn api(
     client: Client,
     method: Method,
     headers: HeaderMap,
-    body: Result<Json<AnnounceBody>, axum::extract::rejection::JsonRejection>,
+    request: axum::extract::Request,
 ) -> Result<Json<Sent>, ApiError> {
     let caller = authenticate(&state, &method, &headers, None).await?;
-    let Json(body) = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the request body is longer than the {} bytes the API takes",
-                serve::MAX_BODY
-            ),
-        ),
-        _ => ApiError(
-            StatusCode::BAD_REQUEST,
-            format!("bad request body: {}", e.body_text()),
-        ),
-    })?;
+    if super::announce_recording::is_multipart(&headers) {
+        return super::announce_recording::api(&state, &caller, &client, code, request)
+            .await
+            .map(Json);
+    }
+    // This route takes uploads, so the API's body limit is applied here.
+    let bytes = axum::body::to_bytes(request.into_body(), serve::MAX_BODY)
+        .await
+        .map_err(|_| {
+            ApiError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request body is longer than the {} bytes the API takes",
+                    serve::MAX_BODY
+                ),
+            )
+        })?;
+    let body: AnnounceBody = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("bad request body: {e}")))?;
     let a = Announcement::parse(
         &body.level,
         body.bulletin_id.as_deref(),

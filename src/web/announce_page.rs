@@ -20,8 +20,10 @@ use crate::library::{ApprovalState, Bulletin, Priority};
 use crate::store::BulletinFilter;
 
 use super::announce::{send, stations_for, AnnounceError, Announcement, Content};
+use super::announce_recording::{recorded, RecordingError};
 use super::auth::{authenticate, Caller, Client};
 use super::dates::{local_time, station_zone};
+use super::library::upload::{receive, Received};
 use super::login::see_other;
 use super::pages::{page_in, respond};
 use super::{locale, ApiError, AppState};
@@ -43,6 +45,8 @@ pub struct Words {
     none: &'static str,
     or_text: &'static str,
     text_hint: &'static str,
+    or_file: &'static str,
+    one_source: &'static str,
     send: &'static str,
     sent_wait: &'static str,
     sent_now: &'static str,
@@ -71,6 +75,8 @@ const VI: Words = Words {
     none: "— không chọn —",
     or_text: "Hoặc nhập nội dung để đọc bằng giọng máy",
     text_hint: "Tối đa 2000 ký tự.",
+    or_file: "Hoặc tải lên một tệp ghi âm",
+    one_source: "Chỉ chọn một nguồn: bản tin có sẵn, nội dung để đọc hoặc tệp ghi âm.",
     send: "Gửi thông báo",
     sent_wait: "Đã gửi; thông báo sẽ phát ở buổi phát tới của mỗi đài.",
     sent_now: "Đã gửi; thông báo khẩn cấp đang phát.",
@@ -113,6 +119,8 @@ const EN: Words = Words {
     none: "— none —",
     or_text: "Or type a text to be read by the speech synthesiser",
     text_hint: "At most 2000 characters.",
+    or_file: "Or upload a recording",
+    one_source: "Choose one source: a bulletin, a text to read or a recording.",
     send: "Send the announcement",
     sent_wait: "Sent; it airs in each station's next slot.",
     sent_now: "Sent; the emergency announcement is on air.",
@@ -154,6 +162,14 @@ impl Filled {
                 .keys()
                 .filter_map(|k| k.strip_prefix("station:"))
                 .map(str::to_string)
+                .chain(
+                    form.get("stations")
+                        .into_iter()
+                        .flat_map(|s| s.split(','))
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                )
                 .collect(),
         }
     }
@@ -220,35 +236,46 @@ pub async fn submit(
     client: Client,
     method: Method,
     headers: HeaderMap,
-    form: Result<axum::Form<BTreeMap<String, String>>, axum::extract::rejection::FormRejection>,
+    request: axum::extract::Request,
 ) -> Response {
-    let form = form.map(|f| f.0).unwrap_or_default();
     let lang = locale::of(&headers, None);
-    let caller = match authenticate(
-        &state,
-        &method,
-        &headers,
-        form.get("csrf_token").map(String::as_str),
-    )
-    .await
-    {
-        Ok(c) => c,
-        Err(e) if e.0 == StatusCode::UNAUTHORIZED => return see_other("/login", &[]),
-        Err(e) => return refused(lang, e),
+    let (caller, form, received) = match read_form(&state, &method, &headers, request).await {
+        Ok(got) => got,
+        Err(r) => return r,
     };
     let filled = Filled::from_form(&form);
-    let a = match Announcement::parse(
-        &filled.level,
-        Some(filled.bulletin_id.as_str()),
-        // A form always sends the text box: left blank, it is not given.
-        Some(filled.text.as_str()).filter(|t| !t.trim().is_empty()),
-    ) {
-        Ok(a) => a,
-        Err(e) => {
-            let fe = FieldError {
-                field: e.field(),
-                sentence: error_words(lang, &e),
-            };
+    let has_file = received.as_ref().is_some_and(|r| !r.files.is_empty());
+    let parsed = if has_file {
+        // A recording is the announcement's audio: neither a bulletin nor a text beside it.
+        if !filled.bulletin_id.trim().is_empty() || !filled.text.trim().is_empty() {
+            Err(FieldError {
+                field: "file",
+                sentence: words(lang).one_source.into(),
+            })
+        } else {
+            Announcement::parse(&filled.level, None, Some("-"))
+                .map(|a| a.level)
+                .map_err(|e| FieldError {
+                    field: e.field(),
+                    sentence: error_words(lang, &e),
+                })
+        }
+    } else {
+        Announcement::parse(
+            &filled.level,
+            Some(filled.bulletin_id.as_str()),
+            // A form always sends the text box: left blank, it is not given.
+            Some(filled.text.as_str()).filter(|t| !t.trim().is_empty()),
+        )
+        .map(|a| a.level)
+        .map_err(|e| FieldError {
+            field: e.field(),
+            sentence: error_words(lang, &e),
+        })
+    };
+    let level = match parsed {
+        Ok(l) => l,
+        Err(fe) => {
             return render(
                 &state,
                 &caller,
@@ -258,7 +285,7 @@ pub async fn submit(
                 Some(fe),
                 None,
             )
-            .await;
+            .await
         }
     };
     let codes: Vec<String> = if filled.all {
@@ -282,22 +309,127 @@ pub async fn submit(
         )
         .await;
     }
-    let sent = async {
-        let stations = stations_for(&state, &caller, a.level, &codes)?;
-        if matches!(a.content, Content::Text(_))
-            && stations
-                .iter()
-                .any(|(c, _)| caller.decide(Action::BulletinUpload, Some(c)) != Decision::Allowed)
-        {
-            return Err(ApiError(StatusCode::FORBIDDEN, String::new()));
-        }
-        send(&state, &caller, &client, stations, &a).await
+    let stations = match stations_for(&state, &caller, level, &codes) {
+        Ok(s) => s,
+        Err(e) => return refused(lang, e),
     };
-    match sent.await {
+    let content = match received.as_ref().filter(|_| has_file) {
+        Some(r) => {
+            let codes: Vec<String> = stations.iter().map(|(c, _)| c.clone()).collect();
+            match recorded(&state, &caller, &client, level, r, &codes).await {
+                Ok(b) => Content::Recorded(b.id),
+                Err(RecordingError::File(e)) => {
+                    let fe = FieldError {
+                        field: "file",
+                        sentence: e.render(lang),
+                    };
+                    return render(&state, &caller, lang, e.status(), filled, Some(fe), None).await;
+                }
+                Err(RecordingError::Other(e)) => return refused(lang, e),
+            }
+        }
+        None => match Announcement::parse(
+            &filled.level,
+            Some(filled.bulletin_id.as_str()),
+            Some(filled.text.as_str()).filter(|t| !t.trim().is_empty()),
+        ) {
+            Ok(a) => a.content,
+            Err(e) => return refused(lang, ApiError(StatusCode::BAD_REQUEST, e.to_string())),
+        },
+    };
+    // The staged file is removed once added (or refused).
+    drop(received);
+    let a = Announcement { level, content };
+    if matches!(a.content, Content::Text(_))
+        && stations
+            .iter()
+            .any(|(c, _)| caller.decide(Action::BulletinUpload, Some(c)) != Decision::Allowed)
+    {
+        return refused(lang, ApiError(StatusCode::FORBIDDEN, String::new()));
+    }
+    match send(&state, &caller, &client, stations, &a).await {
         Ok(s) if s.waits_for_next_slot => see_other("/announcements?sent=waiting", &[]),
         Ok(_) => see_other("/announcements?sent=emergency", &[]),
         Err(e) => refused(lang, e),
     }
+}
+
+/// The form as sent: urlencoded (no file) or multipart (a recording streamed to disk with
+/// the library upload's limit), its CSRF token checked before any file is read. Stations
+/// come as `stations` (repeated) or `station:CODE` keys. A refusal is the page to answer.
+async fn read_form(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    request: axum::extract::Request,
+) -> Result<(Caller, BTreeMap<String, String>, Option<Received>), Response> {
+    use axum::extract::FromRequest;
+    let lang = locale::of(headers, None);
+    let auth = |token: Option<String>| async move {
+        match authenticate(state, method, headers, token.as_deref()).await {
+            Ok(c) => Ok(c),
+            Err(e) if e.0 == StatusCode::UNAUTHORIZED => Err(see_other("/login", &[])),
+            Err(e) => Err(refused(lang, e)),
+        }
+    };
+    if !super::announce_recording::is_multipart(headers) {
+        let pairs = axum::Form::<Vec<(String, String)>>::from_request(request, state)
+            .await
+            .map(|f| f.0)
+            .unwrap_or_default();
+        let mut form: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in pairs {
+            match (k.as_str(), form.get_mut("stations")) {
+                ("stations", Some(prev)) => *prev = format!("{prev},{v}"),
+                _ => {
+                    form.insert(k, v);
+                }
+            }
+        }
+        let caller = auth(form.get("csrf_token").cloned()).await?;
+        return Ok((caller, form, None));
+    }
+    let mut multipart = match axum::extract::Multipart::from_request(request, state).await {
+        Ok(m) => m,
+        Err(e) => {
+            return Err(refused(
+                lang,
+                ApiError(StatusCode::BAD_REQUEST, e.body_text()),
+            ))
+        }
+    };
+    // The plain form sends its CSRF token first, before any file.
+    let token = match multipart.next_field().await {
+        Ok(Some(f)) if f.name() == Some("csrf_token") => {
+            f.text().await.ok().filter(|t| t.len() <= 256)
+        }
+        _ => None,
+    };
+    let caller = auth(token.clone()).await?;
+    let received = match receive(&mut multipart, &state.upload_dir, state.upload_max_bytes).await {
+        Ok(r) => r,
+        Err(e) => {
+            let fe = FieldError {
+                field: "file",
+                sentence: e.render(lang),
+            };
+            return Err(render(
+                state,
+                &caller,
+                lang,
+                e.status(),
+                Filled::default(),
+                Some(fe),
+                None,
+            )
+            .await);
+        }
+    };
+    let mut form = received.fields.clone();
+    if let Some(t) = token {
+        form.insert("csrf_token".into(), t);
+    }
+    Ok((caller, form, Some(received)))
 }
 
 fn error_words(lang: Lang, e: &AnnounceError) -> String {
@@ -439,14 +571,14 @@ async fn render(
         @if controls.is_empty() {
             p.card { (w.no_station) }
         } @else {
-            form.card method="post" action="/announcements" {
+            form.card method="post" action="/announcements" enctype="multipart/form-data" {
                 input type="hidden" name="csrf_token" value=(csrf);
                 fieldset {
                     legend { (w.stations) }
                     @if let Some(e) = err_at("stations") { p.field-error role="alert" { (e) } }
                     @for (code, name) in &controls {
                         label {
-                            input type="checkbox" name=(format!("station:{code}"))
+                            input type="checkbox" name="stations" value=(code)
                                 checked[filled.stations.contains(code) || controls.len() == 1];
                             (name)
                         }
@@ -480,6 +612,9 @@ async fn render(
                 @if let Some(e) = err_at("text") { p.field-error role="alert" { (e) } }
                 textarea #text name="text" rows="4" maxlength="2000" { (filled.text) }
                 p.muted { (w.text_hint) }
+                label for="file" { (w.or_file) }
+                @if let Some(e) = err_at("file") { p.field-error role="alert" { (e) } }
+                input #file type="file" name="file" accept="audio/*";
                 p { button type="submit" { (w.send) } }
             }
         }

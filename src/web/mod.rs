@@ -22,6 +22,7 @@ pub mod airlog;
 pub mod airlog_page;
 pub mod announce;
 pub mod announce_page;
+pub mod announce_recording;
 pub mod announce_waiting;
 pub mod api;
 pub mod audit_page;
@@ -116,8 +117,10 @@ pub fn table() -> routes::Table {
         .post("/api/stations/{code}/stop", control::stop)
         .post("/api/stations/{code}/play", control::play)
         .post("/api/stations/{code}/urgent", control::urgent)
-        .get("/announcements", announce_page::page)
-        .post("/announcements", announce_page::submit)
+        // A recording comes with the form: an upload's limits (the page beside it, one
+        // path in one router).
+        .upload_get("/announcements", announce_page::page)
+        .upload("/announcements", announce_page::submit)
         .post("/announcements/{id}/cancel", announce_waiting::cancel)
         .get("/airlog", airlog_page::page)
         .get("/users", users_page::page)

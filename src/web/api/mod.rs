@@ -89,7 +89,7 @@ impl FromRequestParts<AppState> for ApiCaller {
 /// Every `/api/v1/` route with its description, but uploads ([`upload_router`]).
 pub fn router() -> OpenApiRouter<AppState> {
     use super::library::api as library;
-    use super::{accounts_api as accounts, airlog, announce, control, exports};
+    use super::{accounts_api as accounts, airlog, control, exports};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(stations::list))
         .routes(routes!(control::status))
@@ -98,7 +98,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(control::stop))
         .routes(routes!(control::play))
         .routes(routes!(control::urgent))
-        .routes(routes!(announce::api))
         .routes(routes!(super::announce_waiting::api_cancel))
         .routes(routes!(library::list))
         .routes(routes!(library::show, library::edit, library::remove))
@@ -124,7 +123,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The routes that take an upload's large body (their own limits, [`super::serve`]).
 pub fn upload_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(super::library::api::upload))
+    OpenApiRouter::new()
+        .routes(routes!(super::library::api::upload))
+        // JSON or a recording: the handler limits a JSON body itself.
+        .routes(routes!(super::announce::api))
 }
 
 /// The routes as axum routers (the ordinary ones, with `GET /api/v1/openapi.json` serving

@@ -480,31 +480,7 @@ pub async fn add_watched(
         progress,
     )
     .await
-    .map_err(|e| match e {
-        AddError::Refused(errors) => LibraryError::Upload(UploadError::Refused(errors)),
-        AddError::Item { file, problem } => {
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            // The form has no language field: its refusal shows at the files.
-            let field = match problem.field() {
-                "language" => "file",
-                f => f,
-            };
-            LibraryError::Upload(UploadError::Field {
-                field,
-                en: format!("{name}: {problem}"),
-                vi: format!("{name}: {}.", problem.render(Lang::Vi)),
-            })
-        }
-        AddError::BadRequest(m) => {
-            tracing::error!(error = %m, "an upload's batch was refused");
-            LibraryError::Internal(m)
-        }
-        AddError::AudioStore { source, .. } => LibraryError::Internal(source.to_string()),
-        AddError::Store(s) => LibraryError::from(s),
-    })?;
+    .map_err(add_refusal)?;
     let mut out = Vec::new();
     for a in added {
         let new = matches!(a, Added::New(_));
@@ -534,6 +510,37 @@ pub async fn add_watched(
         out.push((new, b));
     }
     Ok(out)
+}
+
+/// Why the library refused an upload's files, as the upload says it (each file's refusal at
+/// the files, a metadata problem at its field); the announcements' recordings say it the
+/// same way.
+pub fn add_refusal(e: AddError) -> LibraryError {
+    match e {
+        AddError::Refused(errors) => LibraryError::Upload(UploadError::Refused(errors)),
+        AddError::Item { file, problem } => {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            // The form has no language field: its refusal shows at the files.
+            let field = match problem.field() {
+                "language" => "file",
+                f => f,
+            };
+            LibraryError::Upload(UploadError::Field {
+                field,
+                en: format!("{name}: {problem}"),
+                vi: format!("{name}: {}.", problem.render(Lang::Vi)),
+            })
+        }
+        AddError::BadRequest(m) => {
+            tracing::error!(error = %m, "an upload's batch was refused");
+            LibraryError::Internal(m)
+        }
+        AddError::AudioStore { source, .. } => LibraryError::Internal(source.to_string()),
+        AddError::Store(s) => LibraryError::from(s),
+    }
 }
 
 /// What an upload answers: each bulletin, and whether it is new (an upload of audio
