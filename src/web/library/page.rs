@@ -4,6 +4,7 @@
 //! [`text`] from the page's [`Lang`] (the `?lang=` switch or its cookie). Pages take plain
 //! values; what the user may do is decided before ([`Abilities`]).
 
+use crate::web::dates::{day_input, show_day};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -573,10 +574,10 @@ pub fn list(p: &ListPage) -> Markup {
                         input #producer type="text" name="producer" value=(value("producer"));
                         (errors_at(problem, "producer"))
                         label for="valid_from" { (t.valid_from) }
-                        input #valid_from type="date" name="valid_from" value=(value("valid_from"));
+                        (day_input("valid_from", &value("valid_from"), None))
                         (errors_at(problem, "valid_from"))
                         label for="valid_until" { (t.valid_until) }
-                        input #valid_until type="date" name="valid_until" value=(value("valid_until"));
+                        (day_input("valid_until", &value("valid_until"), None))
                         (errors_at(problem, "valid_until"))
                         label for="stations" { (t.stations) " " span.muted { "(" (t.stations_hint) ")" } }
                         input #stations type="text" name="stations" value=(value("stations"));
@@ -822,12 +823,10 @@ pub fn detail(p: &DetailPage) -> Markup {
                         input #producer type="text" name="producer" value=(b.producer);
                         (err("producer"))
                         label for="valid_from" { (t.valid_from) }
-                        input #valid_from type="date" name="valid_from"
-                            value=(b.valid_from.map(|d| d.to_string()).unwrap_or_default());
+                        (day_input("valid_from", &b.valid_from.map(show_day).unwrap_or_default(), None))
                         (err("valid_from"))
                         label for="valid_until" { (t.valid_until) }
-                        input #valid_until type="date" name="valid_until"
-                            value=(b.valid_until.map(|d| d.to_string()).unwrap_or_default());
+                        (day_input("valid_until", &b.valid_until.map(show_day).unwrap_or_default(), None))
                         (err("valid_until"))
                         label for="stations" { (t.stations) " " span.muted { "(" (t.stations_hint) ")" } }
                         input #stations type="text" name="stations" value=(b.stations.join(","));
