@@ -8,7 +8,7 @@ mod common;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use common::console::{audit, console, http, session, Console, Resp};
+use common::console::{audit, console, http, multipart, send, session, Console, Resp};
 use common::fixtures::{speech_like, write_wav, WavFormat};
 
 /// A 2-second WAV.
@@ -23,57 +23,6 @@ fn wav(dir: &Path, name: &str, seed_len: usize) -> Vec<u8> {
         None,
     );
     std::fs::read(&p).unwrap()
-}
-
-/// A multipart body: text fields then files.
-fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "loaBoundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    for (name, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-/// One request with a binary body.
-fn send(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut req =
-        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    s.write_all(req.as_bytes()).unwrap();
-    // The server may answer (413) before the whole body is sent.
-    let _ = s.write_all(body);
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    let split = out
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(out.len());
-    let head = String::from_utf8_lossy(&out[..split]).into_owned();
-    let body = String::from_utf8_lossy(out.get(split + 4..).unwrap_or_default()).into_owned();
-    Resp {
-        status: head.split_whitespace().nth(1).unwrap().parse().unwrap(),
-        head,
-        body,
-    }
 }
 
 fn bearer(c: &Console, name: &str) -> String {
