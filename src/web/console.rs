@@ -95,7 +95,7 @@ async fn playable_library(
         .into_iter()
         .filter(|b| b.meta.valid_on(today))
         .collect();
-    l.sort_by(|a, b| crate::text::cmp_vi(&a.meta.title, &b.meta.title));
+    l.sort_by_cached_key(|b| crate::text::key_vi(&b.meta.title));
     Ok(l)
 }
 
@@ -109,6 +109,14 @@ fn refused(e: ApiError, action: Action, code: &str) -> Response {
             "Vai trò của bạn không được {} ở đài '{code}'.",
             action.label_vi()
         ),
+        // The player's and the store's own sentences are English (the API's): say it here.
+        StatusCode::SERVICE_UNAVAILABLE => {
+            format!("Đài '{code}' đang dừng phát nên chưa nhận lệnh; hãy thử lại sau ít phút.")
+        }
+        s if s.is_server_error() => {
+            "Lỗi máy chủ: lệnh chưa được gửi; hãy thử lại, nếu vẫn lỗi hãy báo cán bộ kỹ thuật."
+                .to_string()
+        }
         _ => e.1,
     };
     pages::respond(e.0, pages::message("Không thực hiện được", &sentence))
