@@ -3,8 +3,9 @@
 //! bulletins and one account per role. Every page each role can reach from the navigation
 //! is opened at 1280×800 and at a phone's 390×844, screenshot under `target/screenshots/`
 //! for review, and must not overflow sideways; a commune operator sees only its station;
-//! the on-air panel follows the slot's start from the event stream without a reload, and
-//! its skip button ends the item on air (logged as partly aired).
+//! the on-air panel follows the slot's start from its event stream (htmx's SSE extension,
+//! served by the daemon) without a reload, and its skip button ends the item on air (logged
+//! as partly aired).
 
 mod common;
 
@@ -136,7 +137,7 @@ async fn the_on_air_panel_follows_the_slot_start_without_a_reload_and_skip_inter
     let b = driver.session(Screen::Phone, downloads.path()).await;
     browser::log_in(&b, &base, "xa-vinh-an", PASSWORD).await;
 
-    let state = "#station-vinh-an .js-state";
+    let state = "#station-vinh-an .state";
     assert_eq!(browser::text_of(&b, state).await, "Chờ buổi phát");
     browser::screenshot(&b, "commune-dang-phat-before-slot-390x844").await;
     // A mark on the page: it is still there after the slot starts only if the page was
@@ -146,10 +147,10 @@ async fn the_on_air_panel_follows_the_slot_start_without_a_reload_and_skip_inter
         .unwrap();
 
     browser::wait_until(&b, "the slot to show as playing", |b| async move {
-        browser::text_of(&b, "#station-vinh-an .js-state")
+        browser::text_of(&b, "#station-vinh-an .state")
             .await
             .starts_with("Đang phát")
-            && !browser::text_of(&b, "#station-vinh-an .js-onair")
+            && !browser::text_of(&b, "#station-vinh-an .onair")
                 .await
                 .is_empty()
     })
@@ -160,6 +161,15 @@ async fn the_on_air_panel_follows_the_slot_start_without_a_reload_and_skip_inter
         serde_json::json!("same page"),
         "updated without a reload"
     );
+    // Through htmx, from this server, with no style injected (the CSP would refuse it).
+    let htmx = b
+        .execute(
+            "return [window.htmx && htmx.version, document.querySelectorAll('style').length];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(htmx, serde_json::json!(["2.0.11", 0]));
     assert_eq!(
         browser::text_of(&b, state).await,
         "Đang phát: Buổi thử",
@@ -499,7 +509,7 @@ async fn an_operator_uploads_a_bulletin_approves_it_pins_it_into_the_coming_slot
     let wait = (start - Utc::now() - chrono::Duration::seconds(30)).max(chrono::Duration::zero());
     tokio::time::sleep(wait.to_std().unwrap()).await;
     browser::wait_until(&b, "the pinned bulletin on air", |b| async move {
-        browser::text_of(&b, "#station-vinh-an .js-onair")
+        browser::text_of(&b, "#station-vinh-an .onair")
             .await
             .contains("Thủ tục mới ở bộ phận một cửa")
     })

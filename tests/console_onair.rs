@@ -1,7 +1,9 @@
 //! **Đang phát**'s play forms on the real server with real audio: a commune officer picks a
 //! bulletin meant for its station and plays it now, then another as urgent, from the page
 //! without JavaScript; the page shows the item's progress; bad choices are refused in
-//! Vietnamese and change nothing; a viewer gets no form; every command is audited.
+//! Vietnamese and change nothing; a viewer gets no form; every command is audited. The
+//! page's stream (`/events/on-air`) sends a station's live part, as the page renders it, when
+//! it changes, and only the caller's stations; anonymous gets none.
 
 mod common;
 
@@ -9,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::console::{self, audit, http, session};
 use common::fixtures::{speech_like, write_wav, WavFormat};
+use common::sse::EventStream;
 
 /// Adds a 20-second WAV bulletin titled `title` for `stations` (empty: all), approved or not;
 /// gives its id and length in ms.
@@ -130,7 +133,7 @@ fn a_commune_officer_plays_a_bulletin_now_then_one_as_urgent_from_the_on_air_pag
     assert_eq!((r.status, r.headers("location")), (303, vec!["/".into()]));
     assert_eq!(wait_on_air(port, &h, "Tin xã Vĩnh An: một cửa"), "manual");
     let page = http(port, "GET", "/", &h, "");
-    assert!(page.body.contains("class=\"js-progress\""), "{}", page.body);
+    assert!(page.body.contains("<progress "), "{}", page.body);
     assert!(
         page.body.contains(&format!("data-length=\"{length}\"")),
         "{}",
@@ -187,4 +190,90 @@ fn a_commune_officer_plays_a_bulletin_now_then_one_as_urgent_from_the_on_air_pag
         "{entries:?}"
     );
     c.loa.run(&["audit", "verify"]).expect(0);
+}
+
+#[test]
+fn the_on_air_stream_sends_a_station_s_part_when_it_changes_and_only_the_caller_s_stations() {
+    let port = common::daemon::free_port();
+    let loa = console::data_dir(port, "");
+    add(&loa, "Tin xã Vĩnh An: một cửa", "vinh-an", true, 1);
+    let (theirs, _) = add(&loa, "Tin xã Vĩnh Tiến", "vinh-tien", true, 2);
+    let ours = add(&loa, "Tin của xã, lần hai", "vinh-an", true, 3).0;
+    let c = console::serve(loa, port);
+
+    // Anonymous: refused, nothing streamed.
+    let anonymous = EventStream::open(port, "/events/on-air", &[]);
+    assert_eq!(anonymous.status, 401);
+
+    let (cookie, csrf) = session(port, "xa-vinh-an");
+    let commune = EventStream::open(port, "/events/on-air?lang=vi", &[("Cookie", &cookie)]);
+    assert_eq!(commune.status, 200);
+    let (admin_cookie, admin_csrf) = session(port, "quantri");
+    let admin = EventStream::open(port, "/events/on-air?lang=en", &[("Cookie", &admin_cookie)]);
+    assert_eq!(admin.status, 200);
+    // On opening: each station's part as it is now, in the page's language.
+    commune.wait_for(10, "vinh-an's part on opening", |n, d| {
+        n == "station-vinh-an" && d.contains("Chờ buổi phát")
+    });
+    admin.wait_for(10, "vinh-tien's part on opening", |n, d| {
+        n == "station-vinh-tien" && d.contains("Waiting for a slot")
+    });
+
+    // The commune plays a bulletin now from the page's form: its part follows, as HTML.
+    let form = |cookie: &str, path: &str, body: String| {
+        http(
+            port,
+            "POST",
+            path,
+            &[
+                ("Cookie", cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            &body,
+        )
+    };
+    let r = form(
+        &cookie,
+        "/stations/vinh-an/play",
+        format!("csrf_token={csrf}&bulletin={ours}"),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let (_, part) = commune.wait_for(20, "vinh-an's part with the item on air", |n, d| {
+        n == "station-vinh-an" && d.contains("Tin của xã, lần hai")
+    });
+    assert!(
+        part.contains("<span class=\"state playing\">Đang phát:")
+            && part.contains("<progress ")
+            && part.contains("data-length=\"20000\""),
+        "{part}"
+    );
+    assert!(
+        !part.contains("<form"),
+        "the forms stay out of the part: {part}"
+    );
+    // The same part the page shows, apart from the moment it was rendered at.
+    let page = http(port, "GET", "/", &[("Cookie", cookie.as_str())], "").body;
+    let head = &part[..part.find("<progress").unwrap()];
+    assert!(page.contains(head), "{head}\n{page}");
+
+    // The admin plays at the other station: the admin's stream follows it, the commune's
+    // carries nothing of it.
+    let r = form(
+        &admin_cookie,
+        "/stations/vinh-tien/play",
+        format!("csrf_token={admin_csrf}&bulletin={theirs}"),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    admin.wait_for(20, "vinh-tien's part with the item on air", |n, d| {
+        n == "station-vinh-tien" && d.contains("On air: Tin xã Vĩnh Tiến")
+    });
+    // Past a status check, so a part of vinh-tien would have been sent by now.
+    std::thread::sleep(Duration::from_secs(3));
+    let seen = commune.events();
+    assert!(
+        seen.iter()
+            .all(|(n, d)| n == "station-vinh-an" && !d.contains("Vĩnh Tiến")),
+        "{seen:?}"
+    );
+    drop(c);
 }

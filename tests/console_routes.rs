@@ -3,7 +3,7 @@
 //! it is about a station) with what each caller gets: anonymous, admin, operator, a
 //! commune user on its own station and on another station, the Phòng Nội vụ viewer.
 //! Allowed is 200/201/204/303 (not to the login form); anonymous gets 401 from the API and
-//! a 303 to `/login` from a page; a role that may not act gets 403; another station 404.
+//! a page's media or event stream, and a 303 to `/login` from a page; a role that may not act gets 403; another station 404.
 //! Every change made with a session cookie is also sent without and with a wrong CSRF
 //! token: 403, nothing changed.
 //!
@@ -76,6 +76,9 @@ enum Via {
     Stream,
     /// A page's media (the library's player): the session cookie, 401 without one.
     Media,
+    /// A page's event stream (Đang phát's live parts): the session cookie, 401 without one;
+    /// only its head is read.
+    Live,
 }
 
 /// One request as the row makes it.
@@ -386,11 +389,17 @@ const ROWS: &[Row] = &[
         make: |_, _, _| Req::get("/assets/loa.js") },
     Row { verb: "GET", path: "/assets/library.js", via: Via::Public, scoped: false, expect: ALL_OK,
         make: |_, _, _| Req::get("/assets/library.js") },
+    Row { verb: "GET", path: "/assets/htmx-2.0.11.min.js", via: Via::Public, scoped: false, expect: ALL_OK,
+        make: |_, _, _| Req::get("/assets/htmx-2.0.11.min.js") },
+    Row { verb: "GET", path: "/assets/htmx-ext-sse-2.2.4.min.js", via: Via::Public, scoped: false, expect: ALL_OK,
+        make: |_, _, _| Req::get("/assets/htmx-ext-sse-2.2.4.min.js") },
     Row { verb: "GET", path: "/api/v1/openapi.json", via: Via::Public, scoped: false, expect: ALL_OK,
         make: |_, _, _| Req::get("/api/v1/openapi.json") },
     // Console pages.
     Row { verb: "GET", path: "/", via: Via::Page, scoped: false, expect: ALL_OK,
         make: |_, _, _| Req::get("/") },
+    Row { verb: "GET", path: "/events/on-air", via: Via::Live, scoped: false, expect: ALL_OK,
+        make: |_, _, _| Req::get("/events/on-air?lang=vi") },
     Row { verb: "POST", path: "/logout", via: Via::Page, scoped: false, expect: ALL_OK,
         make: |_, _, csrf| Req::form("/logout", &[], csrf) },
     Row { verb: "POST", path: "/stations/{code}/skip", via: Via::Page, scoped: true, expect: CONTROL,
@@ -689,7 +698,7 @@ fn exchange(
         }
     }
     let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    if row.via == Via::Stream {
+    if matches!(row.via, Via::Stream | Via::Live) {
         return common::console::head_only(w.c.port, row.verb, &req.path, &h);
     }
     send(w.c.port, row.verb, &req.path, &h, &req.body)

@@ -362,7 +362,8 @@ pub async fn css() -> Response {
         .into_response()
 }
 
-/// `GET /assets/loa.js`: the embedded script that keeps the on-air page live.
+/// `GET /assets/loa.js`: the on-air page's own script (the progress tick, the urgent
+/// button's confirmation; htmx keeps the page live).
 pub async fn js() -> Response {
     (
         [

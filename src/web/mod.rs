@@ -1,6 +1,6 @@
 //! What `loa serve` answers over HTTP (axum), on one port: the control API ([`control`]:
 //! status, the stations' events as server-sent events, operator commands) and the operator
-//! console ([`login`], [`pages`]). Every request is authenticated in [`auth`] (a bearer
+//! console ([`login`], [`pages`], its live parts in [`on_air_stream`], htmx in [`assets`]). Every request is authenticated in [`auth`] (a bearer
 //! token, or a console session with its CSRF guard) and confined to what the caller may
 //! see by [`crate::access::rules`]; bad requests get a 4xx with one clear sentence.
 
@@ -25,6 +25,7 @@ pub mod announce_page;
 pub mod announce_recording;
 pub mod announce_waiting;
 pub mod api;
+pub mod assets;
 pub mod audit_page;
 pub mod auth;
 pub mod console;
@@ -34,6 +35,7 @@ pub mod exports;
 pub mod library;
 pub mod locale;
 pub mod login;
+pub mod on_air_stream;
 pub mod operator;
 pub mod pages;
 pub mod reports_page;
@@ -136,8 +138,11 @@ pub fn table() -> routes::Table {
         .post("/stations/{code}/stop", console::stop)
         .post("/stations/{code}/play", console::play)
         .post("/stations/{code}/urgent", console::urgent)
+        .get("/events/on-air", on_air_stream::stream)
         .get(pages::CSS_PATH, console::css)
-        .get(pages::JS_PATH, console::js);
+        .get(pages::JS_PATH, console::js)
+        .get(assets::HTMX_PATH, assets::htmx)
+        .get(assets::SSE_PATH, assets::sse);
     schedule::forms::routes(library::console::routes(t))
 }
 

@@ -1,8 +1,10 @@
 //! The console's pages, server-rendered with maud (the one file that knows the template
 //! engine): the login form and the **Đang phát** (on-air) home page. Vietnamese, usable on
 //! a 390-px phone, styled by one stylesheet embedded in the binary ([`CSS`], served at
-//! [`CSS_PATH`]): no CDN, since a district LAN may have no Internet. Pages take plain
-//! values; no permission logic or store access here.
+//! [`CSS_PATH`]), kept live by htmx ([`super::assets`]) and a small script of its own
+//! ([`JS`]): no CDN, since a district LAN may have no Internet; no inline script or style
+//! (the CSP of [`respond`] forbids them). Pages take plain values; no permission logic or
+//! store access here.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,89 +16,13 @@ use crate::playout::control::{PlayerState, Status};
 /// Where the stylesheet is served.
 pub const CSS_PATH: &str = "/assets/loa.css";
 
-/// Where the script is served.
+/// Where the on-air page's own script is served.
 pub const JS_PATH: &str = "/assets/loa.js";
 
-/// The on-air page's script, embedded: follows the event stream and updates each
-/// station's state, item on air and alerts in place (text only, never markup). The page
-/// works without it.
-pub const JS: &str = r#"(function () {
-  "use strict";
-  Array.prototype.forEach.call(document.querySelectorAll(".js-confirm"), function (b) {
-    b.addEventListener("click", function (ev) {
-      if (!window.confirm(b.dataset.confirm)) { ev.preventDefault(); }
-    });
-  });
-  function clock(ms) {
-    var s = Math.floor(ms / 1000), m = Math.floor(s / 60), h = Math.floor(m / 60);
-    var two = function (n) { return (n < 10 ? "0" : "") + n; };
-    return h > 0 ? h + ":" + two(m % 60) + ":" + two(s % 60) : m + ":" + two(s % 60);
-  }
-  function tick() {
-    Array.prototype.forEach.call(document.querySelectorAll(".js-progress"), function (bar) {
-      var start = Number(bar.dataset.start), length = Number(bar.dataset.length);
-      if (!start || !length) { return; }
-      var e = Math.min(length, Math.max(0, Date.now() - start));
-      bar.value = e;
-      var c = bar.parentNode.querySelector(".js-clock");
-      if (c) { c.textContent = clock(e) + " / " + clock(length); }
-    });
-  }
-  setInterval(tick, 1000);
-  if (!window.EventSource) { return; }
-  var en = document.documentElement.lang === "en";
-  var PLAYING = en ? "On air: " : "Đang phát: ", IDLE = en ? "Waiting for a slot" : "Chờ buổi phát";
-  var es = new EventSource("/api/events?lang=" + (en ? "en" : "vi"));
-  function part(station, cls) {
-    var s = document.getElementById("station-" + station);
-    return s ? s.querySelector("." + cls) : null;
-  }
-  function say(station, cls, text) {
-    var e = part(station, cls);
-    if (e) { e.textContent = text; e.hidden = !text; }
-  }
-  function on(kind, f) {
-    es.addEventListener(kind, function (m) {
-      try { f(JSON.parse(m.data)); } catch (err) { /* a malformed event changes nothing */ }
-    });
-  }
-  on("slot_started", function (d) {
-    say(d.station, "js-state", PLAYING + d.slot);
-    var e = part(d.station, "js-state"); if (e) { e.classList.add("playing"); }
-  });
-  on("item_started", function (d) {
-    say(d.station, "js-onair", PLAYING + (d.title || d.bulletin));
-    var bar = part(d.station, "js-progress");
-    if (bar) {
-      bar.dataset.start = String(Date.parse(d.at));
-      bar.dataset.length = String(d.duration_ms || 0);
-      bar.max = Math.max(1, d.duration_ms || 0);
-      bar.value = 0;
-    }
-    var box = part(d.station, "js-progressbox"); if (box) { box.hidden = false; }
-    tick();
-  });
-  on("item_ended", function (d) {
-    var box = part(d.station, "js-progressbox"); if (box) { box.hidden = true; }
-  });
-  on("slot_ended", function (d) {
-    say(d.station, "js-state", IDLE);
-    var e = part(d.station, "js-state"); if (e) { e.classList.remove("playing"); }
-    say(d.station, "js-onair", "");
-    var box = part(d.station, "js-progressbox"); if (box) { box.hidden = true; }
-  });
-  on("alert", function (d) {
-    var ul = part(d.station, "js-alerts");
-    if (!ul) { return; }
-    var li = document.createElement("li");
-    li.className = "alert";
-    li.textContent = d.message;
-    ul.appendChild(li);
-    var box = part(d.station, "js-alertbox");
-    if (box) { box.hidden = false; }
-  });
-})();
-"#;
+/// The on-air page's own script, embedded: what htmx does not do (the item on air's
+/// progress ticking each second, the urgent button's confirmation). The page works
+/// without it.
+pub const JS: &str = include_str!("assets/loa.js");
 
 /// The stylesheet, embedded.
 pub const CSS: &str = r#"
@@ -186,8 +112,10 @@ pub(crate) fn page_in(
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · loa" }
                 link rel="stylesheet" href=(CSS_PATH);
+                meta name="htmx-config" content=(super::assets::HTMX_CONFIG);
             }
-            body {
+            // Every htmx request a page makes carries the session's CSRF token.
+            body hx-headers=[user.map(|(_, _, csrf)| csrf_header(csrf))] {
                 header {
                     h1 { "loa · " (title) }
                     @if let Some((_, role, _)) = user {
@@ -214,6 +142,12 @@ pub(crate) fn page_in(
             }
         }
     }
+}
+
+/// The `hx-headers` of a logged-in page: the session's CSRF token, which the server wants
+/// on every state change made from a script ([`super::auth::authenticate`]).
+fn csrf_header(csrf: &str) -> String {
+    serde_json::json!({ crate::access::session::CSRF_HEADER: csrf }).to_string()
 }
 
 /// The console's pages in the navigation: path, Vietnamese and English names.
@@ -371,9 +305,25 @@ fn state_in(w: &OnAirWords, s: &PlayerState) -> (String, bool) {
     }
 }
 
-/// **Đang phát** in `lang`: every station the user sees, its state, the item on air, what
-/// comes next and its alerts, with skip and stop for the stations the user may control.
-/// The parts the script updates carry `js-` classes; the script reads the page's language.
+/// The words of the on-air page in `lang`.
+fn on_air_words(lang: Lang) -> &'static OnAirWords {
+    match lang {
+        Lang::Vi => &ON_AIR_VI,
+        Lang::En => &ON_AIR_EN,
+    }
+}
+
+/// The SSE event that carries station `code`'s live part ([`station_live`]) to the page.
+pub fn live_event(code: &str) -> String {
+    format!("station-{code}")
+}
+
+/// **Đang phát** in `lang`: every station the user sees, its live part ([`station_live`]),
+/// with skip, stop and the play form for the stations the user may control. The live
+/// parts follow the stations through htmx's SSE extension: one stream for the page
+/// ([`super::on_air_stream`]), which sends each station's part again, rendered by the same
+/// function, when it changes; the forms stay outside the part, so a swap never resets an
+/// open choice. Without JavaScript the page is the same, as of its loading.
 pub fn on_air_in(
     lang: Lang,
     user: (&str, &str, &str),
@@ -382,10 +332,7 @@ pub fn on_air_in(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Markup {
     let csrf = user.2;
-    let w = match lang {
-        Lang::Vi => &ON_AIR_VI,
-        Lang::En => &ON_AIR_EN,
-    };
+    let w = on_air_words(lang);
     page_in(
         lang,
         w.title,
@@ -393,81 +340,112 @@ pub fn on_air_in(
         html! {
             @if stations.is_empty() {
                 p.card { (w.none) }
-            }
-            @for s in stations {
-                section.card id=(format!("station-{}", s.code)) {
-                    @let (state, playing) = state_in(w, &s.status.state);
-                    h2 { (s.name) " " span.muted { "(" (s.code) ")" } }
-                    p { span.state.js-state.playing[playing] { (state) } }
-                    @let on_air = s.status.on_air.as_ref();
-                    p.js-onair hidden[on_air.is_none()] {
-                        @if let Some(a) = on_air {
-                            (w.playing) " " (a.title)
-                            " (" (w.since) " " (a.started.with_timezone(&tz).format("%H:%M:%S")) ")"
-                        }
-                    }
-                    @let (elapsed, length) = on_air.map_or((0, 0), |a| {
-                        let e = (now - a.started).num_milliseconds().clamp(0, a.duration_ms as i64) as u64;
-                        (e, a.duration_ms)
-                    });
-                    p.js-progressbox hidden[on_air.is_none()] {
-                        progress.js-progress max=(length.max(1)) value=(elapsed)
-                            data-start=(on_air.map_or(0, |a| a.started.timestamp_millis()))
-                            data-length=(length) {}
-                        " " span.js-clock.muted { (clock(elapsed)) " / " (clock(length)) }
-                    }
-                    @if !s.status.next.is_empty() {
-                        p { (w.next) }
-                        ul { @for n in &s.status.next { li { (n) } } }
-                    }
-                    @if let Some(n) = &s.status.next_slot {
-                        p.muted { (w.next_slot) " " (n.name) ", " (n.start.format("%H:%M %d/%m/%Y")) }
-                    }
-                    @if s.status.makeups > 0 {
-                        p.muted { (w.makeups) " " (s.status.makeups) }
-                    }
-                    @if s.status.announcements > 0 {
-                        p.muted { (w.announcements) " " (s.status.announcements) }
-                    }
-                    div.js-alertbox hidden[s.status.alerts.is_empty()] {
-                        p { (w.alerts) }
-                        ul.js-alerts {
-                            @for a in &s.status.alerts { li.alert { (a.render(lang)) } }
-                        }
-                    }
-                    @if s.controls {
-                        div.actions {
-                            form method="post" action=(format!("/stations/{}/skip", s.code)) {
-                                input type="hidden" name="csrf_token" value=(csrf);
-                                button type="submit" { (w.skip) }
-                            }
-                            form method="post" action=(format!("/stations/{}/stop", s.code)) {
-                                input type="hidden" name="csrf_token" value=(csrf);
-                                button.stop type="submit" { (w.stop) }
-                            }
-                        }
-                        @if !s.playable.is_empty() {
-                            form.play method="post" action=(format!("/stations/{}/play", s.code)) {
-                                input type="hidden" name="csrf_token" value=(csrf);
-                                label for=(format!("play-{}", s.code)) { (w.pick) }
-                                select id=(format!("play-{}", s.code)) name="bulletin" {
-                                    @for (id, title) in &s.playable { option value=(id) { (title) } }
-                                }
-                                div.actions {
-                                    button type="submit" { (w.play_now) }
-                                    button.stop.js-confirm type="submit"
-                                        formaction=(format!("/stations/{}/urgent", s.code))
-                                        data-confirm=(w.urgent_confirm) { (w.urgent) }
-                                }
-                            }
-                        }
+            } @else {
+                div hx-ext="sse" sse-connect=(format!("/events/on-air?lang={}", lang.code())) {
+                    @for s in stations {
+                        (station_card(w, lang, csrf, s, tz, now))
                     }
                 }
             }
             p.muted { a href="/" { (w.reload) } }
+            script src=(super::assets::HTMX_PATH) {}
+            script src=(super::assets::SSE_PATH) {}
             script src=(JS_PATH) {}
         },
     )
+}
+
+/// One station's card: its name, its live part, and its forms.
+fn station_card(
+    w: &OnAirWords,
+    lang: Lang,
+    csrf: &str,
+    s: &StationView,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Markup {
+    html! {
+        section.card id=(format!("station-{}", s.code)) {
+            h2 { (s.name) " " span.muted { "(" (s.code) ")" } }
+            div.live sse-swap=(live_event(&s.code)) hx-swap="innerHTML" {
+                (station_live(lang, &s.status, tz, now))
+            }
+            @if s.controls {
+                div.actions {
+                    form method="post" action=(format!("/stations/{}/skip", s.code)) {
+                        input type="hidden" name="csrf_token" value=(csrf);
+                        button type="submit" { (w.skip) }
+                    }
+                    form method="post" action=(format!("/stations/{}/stop", s.code)) {
+                        input type="hidden" name="csrf_token" value=(csrf);
+                        button.stop type="submit" { (w.stop) }
+                    }
+                }
+                @if !s.playable.is_empty() {
+                    form.play method="post" action=(format!("/stations/{}/play", s.code)) {
+                        input type="hidden" name="csrf_token" value=(csrf);
+                        label for=(format!("play-{}", s.code)) { (w.pick) }
+                        select id=(format!("play-{}", s.code)) name="bulletin" {
+                            @for (id, title) in &s.playable { option value=(id) { (title) } }
+                        }
+                        div.actions {
+                            button type="submit" { (w.play_now) }
+                            button.stop type="submit"
+                                formaction=(format!("/stations/{}/urgent", s.code))
+                                data-confirm=(w.urgent_confirm) { (w.urgent) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What a station is doing, as its card shows it and its SSE event carries it: the state,
+/// the item on air with its progress (as of `now`; the page's script ticks it on), what
+/// comes next, the next slot, make-ups and announcements waiting, and the alerts.
+pub fn station_live(
+    lang: Lang,
+    status: &Status,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Markup {
+    let w = on_air_words(lang);
+    let (state, playing) = state_in(w, &status.state);
+    html! {
+        p { span.state.playing[playing] { (state) } }
+        @if let Some(a) = &status.on_air {
+            @let elapsed = (now - a.started).num_milliseconds().clamp(0, a.duration_ms as i64) as u64;
+            p.onair {
+                (w.playing) " " (a.title)
+                " (" (w.since) " " (a.started.with_timezone(&tz).format("%H:%M:%S")) ")"
+            }
+            p {
+                progress max=(a.duration_ms.max(1)) value=(elapsed)
+                    data-elapsed=(elapsed) data-length=(a.duration_ms) {}
+                " " span.clock.muted { (clock(elapsed)) " / " (clock(a.duration_ms)) }
+            }
+        }
+        @if !status.next.is_empty() {
+            p { (w.next) }
+            ul { @for n in &status.next { li { (n) } } }
+        }
+        @if let Some(n) = &status.next_slot {
+            p.muted { (w.next_slot) " " (n.name) ", " (n.start.format("%H:%M %d/%m/%Y")) }
+        }
+        @if status.makeups > 0 {
+            p.muted { (w.makeups) " " (status.makeups) }
+        }
+        @if status.announcements > 0 {
+            p.muted { (w.announcements) " " (status.announcements) }
+        }
+        @if !status.alerts.is_empty() {
+            div.alerts {
+                p { (w.alerts) }
+                ul { @for a in &status.alerts { li.alert { (a.render(lang)) } } }
+            }
+        }
+    }
 }
 
 /// A length as `m:ss` (or `h:mm:ss` from an hour).
@@ -515,5 +493,116 @@ mod words_tests {
             &format!("{ON_AIR_VI:?}"),
             &format!("{ON_AIR_EN:?}"),
         );
+    }
+}
+
+#[cfg(test)]
+mod on_air_tests {
+    use super::*;
+    use crate::playout::control::{NextSlot, OnAir};
+
+    fn station(code: &str, controls: bool) -> StationView {
+        StationView {
+            code: code.into(),
+            name: "Xã Vĩnh An".into(),
+            status: Status {
+                state: PlayerState::Playing {
+                    slot: "Buổi sáng".into(),
+                },
+                on_air: Some(OnAir {
+                    bulletin: "b1".into(),
+                    title: "Thủ tục mới".into(),
+                    started: "2026-03-02T07:00:00Z".parse().unwrap(),
+                    duration_ms: 90_000,
+                    source: crate::airlog::CueSource::Schedule,
+                }),
+                next: vec!["b2".into()],
+                alerts: vec![crate::playout::alert::Alert::NothingOnAir { who: "an".into() }],
+                makeups: 1,
+                announcements: 1,
+                next_slot: Some(NextSlot {
+                    name: "Buổi chiều".into(),
+                    start: "2026-03-02T17:00:00+07:00".parse().unwrap(),
+                }),
+            },
+            controls,
+            playable: vec![("b9".into(), "Tin khẩn".into())],
+        }
+    }
+
+    fn page(lang: Lang, stations: &[StationView]) -> String {
+        on_air_in(
+            lang,
+            ("an", "Quản trị", "csrf-1"),
+            stations,
+            chrono_tz::Asia::Ho_Chi_Minh,
+            "2026-03-02T07:00:30Z".parse().unwrap(),
+        )
+        .into_string()
+    }
+
+    #[test]
+    fn the_stream_part_of_a_station_is_the_same_markup_the_page_shows() {
+        let s = station("vinh-an", true);
+        for lang in Lang::ALL {
+            let page = page(lang, std::slice::from_ref(&s));
+            let part = station_live(
+                lang,
+                &s.status,
+                chrono_tz::Asia::Ho_Chi_Minh,
+                "2026-03-02T07:00:30Z".parse().unwrap(),
+            )
+            .into_string();
+            let swapped = format!(
+                r#"<div class="live" sse-swap="station-vinh-an" hx-swap="innerHTML">{part}</div>"#
+            );
+            assert!(page.contains(&swapped), "{lang:?}: {page}");
+            assert!(part.contains("Thủ tục mới") && part.contains("data-elapsed=\"30000\""));
+        }
+    }
+
+    #[test]
+    fn the_forms_stay_outside_the_part_a_swap_replaces() {
+        let page = page(Lang::Vi, &[station("vinh-an", true)]);
+        let live = page.find(r#"class="live""#).unwrap();
+        let end = live + page[live..].find("</div><div class=\"actions\">").unwrap();
+        let part = &page[live..end];
+        assert!(
+            !part.contains("<form") && !part.contains("<select"),
+            "{part}"
+        );
+        assert!(page[end..].contains("action=\"/stations/vinh-an/skip\""));
+        assert!(page[end..].contains("data-confirm="));
+    }
+
+    #[test]
+    fn the_page_follows_its_stations_in_its_own_language_with_htmx_served_here() {
+        for lang in Lang::ALL {
+            let page = page(lang, &[station("vinh-an", false)]);
+            let connect = format!(
+                r#"hx-ext="sse" sse-connect="/events/on-air?lang={}""#,
+                lang.code()
+            );
+            assert!(page.contains(&connect), "{page}");
+            for src in [
+                super::super::assets::HTMX_PATH,
+                super::super::assets::SSE_PATH,
+                JS_PATH,
+            ] {
+                assert!(page.contains(&format!(r#"<script src="{src}">"#)), "{src}");
+            }
+            assert!(
+                !page.contains("<script>")
+                    && !page.contains("http://")
+                    && !page.contains("https://")
+            );
+            assert!(page.contains(r#"<meta name="htmx-config""#));
+            assert!(
+                page.contains("&quot;x-csrf-token&quot;:&quot;csrf-1&quot;"),
+                "{page}"
+            );
+        }
+        // No station: no stream to open.
+        assert!(!page(Lang::Vi, &[]).contains("sse-connect"));
     }
 }

@@ -7,6 +7,7 @@ pub mod console;
 pub mod daemon;
 pub mod fixtures;
 pub mod report;
+pub mod sse;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -247,16 +247,17 @@ impl StationPlayer {
 
     fn alert(&self, alert: Alert) {
         tracing::warn!(station = %self.station.code, "{alert}");
-        self.emit(Event::Alert {
-            station: self.station.code.clone(),
-            message: alert.clone(),
-        });
+        // The status first: a listener that reads it on the event sees the alert.
         self.with_status(|s| {
-            s.alerts.push(alert);
+            s.alerts.push(alert.clone());
             let n = s.alerts.len();
             if n > ALERTS_KEPT {
                 s.alerts.drain(..n - ALERTS_KEPT);
             }
+        });
+        self.emit(Event::Alert {
+            station: self.station.code.clone(),
+            message: alert,
         });
     }
 
