@@ -49,7 +49,7 @@ impl EventStream {
             .unwrap_or_else(|| panic!("no HTTP answer: {head:?}"));
         let chunked = head
             .iter()
-            .any(|h| h.to_ascii_lowercase() == "transfer-encoding: chunked");
+            .any(|h| h.eq_ignore_ascii_case("transfer-encoding: chunked"));
         let events = Arc::new(Mutex::new(Vec::new()));
         let into = events.clone();
         std::thread::spawn(move || read_events(r, chunked, &into));
