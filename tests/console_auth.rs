@@ -219,9 +219,20 @@ fn accounts_act_only_within_their_role_and_stations() {
     let r = http(port, "POST", "/stations/vinh-tien/stop", &form, &body);
     assert_eq!(r.status, 404, "{}", r.body);
     assert!(r.body.contains("Không có đài 'vinh-tien'"), "{}", r.body);
-    let js = http(port, "GET", "/assets/loa.js", &[], "");
-    assert_eq!(js.status, 200);
-    assert!(js.body.contains("EventSource"));
+    // The live parts come through htmx's SSE extension from the page's own stream, which
+    // carries only the stations this user may see.
+    assert!(
+        home.body.contains("sse-connect=\"/events/on-air?lang=vi\""),
+        "{}",
+        home.body
+    );
+    for asset in [
+        "/assets/loa.js",
+        "/assets/htmx-2.0.11.min.js",
+        "/assets/htmx-ext-sse-2.2.4.min.js",
+    ] {
+        assert_eq!(http(port, "GET", asset, &[], "").status, 200, "{asset}");
+    }
     // A viewer sees every station and may not command any.
     let (vc, vt) = session(port, "noivu");
     let vh = [("Cookie", vc.as_str()), ("X-CSRF-Token", vt.as_str())];
