@@ -211,6 +211,76 @@ macro_rules! store_suite {
             use super::*;
 
             #[tokio::test]
+            async fn every_change_to_a_bulletin_moves_the_library_version_and_the_catalogue_follows() {
+                use loa::library::catalogue::Catalogue;
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let catalogue = Catalogue::new(s.clone());
+                let who = StateChange {
+                    by: "Nguyễn Văn An".into(),
+                    at: at("2023-03-02T01:00:00Z"),
+                };
+                let empty = catalogue.snapshot().await.unwrap();
+                assert!(empty.is_empty());
+                let mut seen = vec![s.library_version().await.unwrap()];
+                fn moved(seen: &mut Vec<i64>, v: i64, what: &str) {
+                    assert!(v > *seen.last().unwrap(), "{what}: the version stayed at {v}");
+                    seen.push(v);
+                }
+                let one = bulletin(&sha(21), "Thủ tục hành chính", Kind::News, Topic::Documents);
+                let two = bulletin(&sha(22), "Dịch vụ công trực tuyến", Kind::Spot, Topic::EProcedures);
+                s.add_bulletins(&[one.clone(), two.clone()]).await.unwrap();
+                moved(&mut seen, s.library_version().await.unwrap(), "add");
+                let after_add = catalogue.snapshot().await.unwrap();
+                assert_eq!(after_add.version(), *seen.last().unwrap());
+                let titles: Vec<&str> = after_add.in_title_order().map(|b| b.meta.title.as_str()).collect();
+                assert_eq!(titles, ["Dịch vụ công trực tuyến", "Thủ tục hành chính"]);
+                // Nothing changed: the same snapshot, not read again.
+                assert!(Arc::ptr_eq(&after_add, &catalogue.snapshot().await.unwrap()));
+                // The same audio again adds nothing; the version may move, the catalogue stays whole.
+                s.add_bulletins(std::slice::from_ref(&one)).await.unwrap();
+                assert_eq!(catalogue.snapshot().await.unwrap().len(), 2);
+                seen.push(s.library_version().await.unwrap());
+                s.set_state(&one.id, ApprovalState::Approved, &who).await.unwrap();
+                moved(&mut seen, s.library_version().await.unwrap(), "approve");
+                let snap = catalogue.snapshot().await.unwrap();
+                assert_eq!(snap.get(&one.id).unwrap().state, ApprovalState::Approved);
+                let approved = BulletinFilter {
+                    state: Some(ApprovalState::Approved),
+                    ..Default::default()
+                };
+                assert_eq!(snap.filtered(&approved).count(), 1);
+                let edit = MetaEdit {
+                    title: Some("Án lệ về thủ tục".into()),
+                    ..MetaEdit::default()
+                };
+                s.edit_bulletin(&one.id, &edit, &who).await.unwrap();
+                moved(&mut seen, s.library_version().await.unwrap(), "edit");
+                let snap = catalogue.snapshot().await.unwrap();
+                assert_eq!(
+                    snap.in_title_order().map(|b| b.meta.title.as_str()).collect::<Vec<_>>(),
+                    ["Án lệ về thủ tục", "Dịch vụ công trực tuyến"]
+                );
+                s.set_state(&one.id, ApprovalState::Retired, &who).await.unwrap();
+                moved(&mut seen, s.library_version().await.unwrap(), "retire");
+                assert_eq!(
+                    catalogue.snapshot().await.unwrap().get(&one.id).unwrap().state,
+                    ApprovalState::Retired
+                );
+                s.remove_bulletin(&two.id).await.unwrap();
+                moved(&mut seen, s.library_version().await.unwrap(), "remove");
+                let snap = catalogue.snapshot().await.unwrap();
+                assert_eq!((snap.len(), snap.get(&two.id).is_none()), (1, true));
+                // A refused change (a bulletin that aired) leaves the catalogue as it was.
+                b.air(&one.id).await;
+                assert!(s.remove_bulletin(&one.id).await.is_err());
+                assert_eq!(catalogue.snapshot().await.unwrap().len(), 1);
+                b.teardown().await;
+            }
+
+            #[tokio::test]
             async fn an_enrolment_token_enrols_one_node_once_a_newer_node_replaces_it_and_revoke_ends_it() {
                 use loa::store::{EnrolRefusal, NewEnrolToken, Revoked};
                 let Some(b) = super::$backend().await else {

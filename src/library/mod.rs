@@ -11,6 +11,7 @@
 //! - [`limits`]: how long titles, producers, notes and other operator text may be.
 //! - [`edit`]: correcting a bulletin's metadata after it was added (`loa library edit`).
 //! - [`sniff`]: recognises non-audio content (text, HTML, images, archives) by its bytes.
+//! - [`catalogue`]: the library kept in memory, read again when the store's version moves.
 //! - [`audio_store`]: `ab/cdef….ext` files under the data dir, written durably.
 //! - [`manifest`]: TOML lists of files with their metadata, for `loa library import`.
 //! - [`service`]: the all-or-nothing batch add and the state changes, over a store.
@@ -19,6 +20,7 @@
 pub mod analysis;
 pub mod audio_store;
 pub mod bulletin;
+pub mod catalogue;
 pub mod decode;
 pub mod edit;
 pub mod ingest;

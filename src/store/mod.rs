@@ -199,6 +199,11 @@ pub trait Store:
     /// Bulletins matching `filter`, oldest first (then by id).
     async fn list_bulletins(&self, filter: &BulletinFilter) -> Result<Vec<Bulletin>, StoreError>;
 
+    /// A number that moves whenever any bulletin is added, changed or removed, by this
+    /// process or another on the same database (kept by triggers on `bulletins`): a copy
+    /// of the library read at one version is still whole while the version has not moved.
+    async fn library_version(&self) -> Result<i64, StoreError>;
+
     /// Moves a bulletin to `to`, recording who and when; refuses transitions the approval
     /// life does not allow.
     async fn set_state(

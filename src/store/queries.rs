@@ -66,6 +66,7 @@ pub(crate) const SET_RETIRED: &str =
     "UPDATE bulletins SET state = 'retired', retired_by = $2, retired_at = $3 WHERE id = $1";
 pub(crate) const COUNT_AIRINGS: &str = "SELECT COUNT(*) FROM airlog_all WHERE bulletin_id = $1";
 pub(crate) const DELETE_BY_ID: &str = "DELETE FROM bulletins WHERE id = $1";
+pub(crate) const SELECT_LIBRARY_VERSION: &str = "SELECT version FROM library_version WHERE id = 1";
 
 /// Binds every column of a [`super::rows::BulletinRow`] in [`BULLETIN_COLUMNS`] order.
 macro_rules! bind_bulletin_row {
@@ -189,6 +190,13 @@ macro_rules! impl_store {
                     .into_iter()
                     .map(|r| r.into_bulletin())
                     .collect()
+            }
+
+            async fn library_version(&self) -> Result<i64, $crate::store::StoreError> {
+                use $crate::store::queries::*;
+                Ok(sqlx::query_scalar::<$db, i64>(&sql(SELECT_LIBRARY_VERSION))
+                    .fetch_one(&self.pool)
+                    .await?)
             }
 
             async fn set_state(
