@@ -142,9 +142,12 @@ impl OneSlot {
             Arc::new(StoreAirlog(self.store.clone())),
             Arc::new(clock.clone()),
             AudioStore::new(loa.data.join("audio")),
-            loa::playout::service::library(self.store.as_ref())
+            loa::library::catalogue::Catalogue::new(self.store.clone())
+                .snapshot()
                 .await
-                .unwrap(),
+                .unwrap()
+                .by_id()
+                .clone(),
             sink,
             Settings {
                 format,

@@ -501,7 +501,7 @@ async fn a_clock_stepped_forward_joins_late_and_stepped_back_airs_nothing_twice(
     use loa::clock::{Clock, SimClock};
     use loa::library::audio_store::AudioStore;
     use loa::playout::seams::StoreAirlog;
-    use loa::playout::service::{library, slots_between};
+    use loa::playout::service::slots_between;
     use loa::playout::{Settings, StationPlayer};
 
     let loa = demo();
@@ -548,7 +548,12 @@ async fn a_clock_stepped_forward_joins_late_and_stepped_back_airs_nothing_twice(
         Arc::new(StoreAirlog(store.clone())),
         clock_dyn,
         AudioStore::new(loa.data.join("audio")),
-        library(store.as_ref()).await.unwrap(),
+        loa::library::catalogue::Catalogue::new(store.clone())
+            .snapshot()
+            .await
+            .unwrap()
+            .by_id()
+            .clone(),
         sink,
         settings,
     );

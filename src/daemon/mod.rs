@@ -25,6 +25,7 @@ use crate::airlog::key::DistrictKey;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::library::audio_store::AudioStore;
+use crate::library::catalogue::Catalogue;
 use crate::plan::{Output, Plan, Station};
 pub use crate::playout::control::StationHandle;
 use crate::playout::control::{Control, Event};
@@ -243,6 +244,8 @@ struct Started {
     events: broadcast::Sender<Event>,
     tasks: Vec<JoinHandle<()>>,
     alive: Arc<AtomicUsize>,
+    /// The library in memory, shared by the players and the console.
+    catalogue: Arc<Catalogue>,
 }
 
 /// Counts a station task out however it ends (return or panic).
@@ -278,10 +281,12 @@ impl Started {
             .sink
             .clone()
             .unwrap_or_else(|| config.playout.sink.clone());
+        let catalogue = Arc::new(Catalogue::new(store.clone()));
         let programme = Arc::new(KeptSchedules {
             store: store.clone(),
             plan: options.plan.clone(),
             who: settings.who.clone(),
+            catalogue: catalogue.clone(),
         });
         let lib = programme.library().await?;
         let (events, _) = broadcast::channel(1024);
@@ -290,6 +295,7 @@ impl Started {
             events,
             tasks: Vec::new(),
             alive: Arc::new(AtomicUsize::new(0)),
+            catalogue,
         };
         let mut handles = BTreeMap::new();
         let mut fallback_said = false;
@@ -367,6 +373,7 @@ impl Started {
         let state = crate::web::AppState {
             stations: self.handles.clone(),
             store: store.clone(),
+            catalogue: self.catalogue.clone(),
             token: token.clone(),
             events: self.events.clone(),
             clock: clock.clone(),

@@ -4,7 +4,7 @@
 //! sends its rows home: it implements these two traits and nothing else changes.
 //!
 //! Today both are the store: [`KeptSchedules`] reads the kept week schedules (building a
-//! missing week from the plan) and the library; [`StoreAirlog`] writes rows to the store's
+//! missing week from the plan) and the library (its copy in memory, [`crate::library::catalogue`]); [`StoreAirlog`] writes rows to the store's
 //! airlog, where they join the station's hash chain.
 
 use std::sync::Arc;
@@ -88,6 +88,8 @@ pub struct KeptSchedules {
     pub plan: Arc<Plan>,
     /// Who builds a missing week (the daemon's name).
     pub who: String,
+    /// The library in memory, shared with the console.
+    pub catalogue: Arc<crate::library::catalogue::Catalogue>,
 }
 
 #[async_trait]
@@ -107,7 +109,7 @@ impl Programme for KeptSchedules {
     }
 
     async fn library(&self) -> Result<Arc<Library>, StoreError> {
-        service::library(self.store.as_ref()).await
+        Ok(self.catalogue.snapshot().await?.by_id().clone())
     }
 
     async fn makeups(&self, station: &str, from: DateTime<Utc>) -> Result<Vec<Makeup>, StoreError> {

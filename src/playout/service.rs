@@ -3,7 +3,7 @@
 //! a simulated clock to render as fast as the machine can; the daemon plays with the wall
 //! clock.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use crate::airlog::{CueSource, Level};
 use crate::clock::{Clock, SimClock, SystemClock};
 use crate::library::audio_store::AudioStore;
-use crate::library::{Bulletin, BulletinId, StateChange};
+use crate::library::StateChange;
 use crate::plan::{Plan, Station};
 use crate::playout::cues::{Announced, Makeup, Waiting};
 use crate::playout::player::RunError;
@@ -21,7 +21,7 @@ use crate::playout::sink::{self, SinkSpec};
 use crate::playout::{Settings, StationPlayer};
 use crate::schedule::service::{build_week, ScheduleError};
 use crate::schedule::{IsoWeek, SlotPlaylist};
-use crate::store::{BulletinFilter, Store};
+use crate::store::Store;
 
 /// What to play.
 #[derive(Debug, Clone)]
@@ -189,20 +189,6 @@ pub async fn pending_makeups(
         .collect())
 }
 
-/// The library as playout reads it.
-pub async fn library(
-    store: &dyn Store,
-) -> Result<Arc<HashMap<BulletinId, Bulletin>>, crate::store::StoreError> {
-    Ok(Arc::new(
-        store
-            .list_bulletins(&BulletinFilter::default())
-            .await?
-            .into_iter()
-            .map(|b| (b.id, b))
-            .collect(),
-    ))
-}
-
 fn local_midnight(station: &Station, d: NaiveDate) -> DateTime<Utc> {
     let naive = d.and_hms_opt(0, 0, 0).expect("midnight");
     station
@@ -258,6 +244,7 @@ pub async fn run_range(
         store: store.clone(),
         plan: plan.clone(),
         who: settings.who.clone(),
+        catalogue: Arc::new(crate::library::catalogue::Catalogue::new(store.clone())),
     };
     let library = programme.library().await?;
     let built_at = SystemClock.now();

@@ -437,12 +437,12 @@ pub async fn api(
 /// Every bulletin's title by id.
 pub async fn titles(state: &AppState) -> Result<HashMap<String, String>, ApiError> {
     Ok(state
-        .store
-        .list_bulletins(&Default::default())
+        .catalogue
+        .snapshot()
         .await
         .map_err(ApiError::internal)?
-        .into_iter()
-        .map(|b| (b.id.to_string(), b.meta.title))
+        .in_title_order()
+        .map(|b| (b.id.to_string(), b.meta.title.clone()))
         .collect())
 }
 

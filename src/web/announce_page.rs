@@ -17,7 +17,6 @@ use crate::access::{Action, Decision};
 use crate::airlog::{CueSource, Level, Record};
 use crate::lang::{Lang, Render};
 use crate::library::{ApprovalState, Bulletin, Priority};
-use crate::store::BulletinFilter;
 
 use super::announce::{send, stations_for, AnnounceError, Announcement, Content};
 use super::announce_recording::{recorded, RecordingError};
@@ -495,18 +494,17 @@ async fn render(
         Ok(w) => w,
         Err(e) => return respond_error(lang, e),
     };
-    let library = match state.store.list_bulletins(&BulletinFilter::default()).await {
+    let library = match state.catalogue.snapshot().await {
         Ok(l) => l,
         Err(e) => return respond_error(lang, ApiError::internal(e)),
     };
-    let mut choices: Vec<&Bulletin> = library
-        .iter()
+    let choices: Vec<&Bulletin> = library
+        .in_title_order()
         .filter(|b| b.state == ApprovalState::Approved)
         .filter(|b| controls.iter().any(|(c, _)| b.meta.targets(c)))
         .collect();
-    choices.sort_by(|a, b| crate::text::cmp_vi(&a.meta.title, &b.meta.title));
     let titles: HashMap<String, &str> = library
-        .iter()
+        .in_title_order()
         .map(|b| (b.id.to_string(), b.meta.title.as_str()))
         .collect();
     let now = state.clock.now();

@@ -84,19 +84,19 @@ async fn playable_library(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<crate::library::Bulletin>, ApiError> {
     let today = now.with_timezone(&state.timezone).date_naive();
-    let mut l: Vec<_> = state
-        .store
-        .list_bulletins(&crate::store::BulletinFilter {
-            state: Some(crate::library::ApprovalState::Approved),
-            ..Default::default()
-        })
+    let approved = crate::store::BulletinFilter {
+        state: Some(crate::library::ApprovalState::Approved),
+        ..Default::default()
+    };
+    Ok(state
+        .catalogue
+        .snapshot()
         .await
         .map_err(ApiError::internal)?
-        .into_iter()
+        .filtered(&approved)
         .filter(|b| b.meta.valid_on(today))
-        .collect();
-    l.sort_by_cached_key(|b| crate::text::key_vi(&b.meta.title));
-    Ok(l)
+        .cloned()
+        .collect())
 }
 
 /// A refused console action as a page, in Vietnamese.

@@ -53,6 +53,8 @@ pub struct AppState {
     pub stations: Arc<BTreeMap<String, StationHandle>>,
     /// The store (to check bulletins).
     pub store: Arc<dyn Store>,
+    /// The library in memory (lists and choices of bulletins), shared with playout.
+    pub catalogue: Arc<crate::library::catalogue::Catalogue>,
     /// The shared bearer token of `[http] token`.
     pub token: String,
     /// Every station's events.

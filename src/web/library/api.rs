@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 
-use crate::library::ApprovalState;
+use crate::library::{ApprovalState, Bulletin};
 
 use super::super::api::{ApiCaller, ErrorBody};
 use super::super::auth::Client;
@@ -45,11 +45,11 @@ pub async fn list(
 ) -> Result<Json<Vec<BulletinView>>, ApiError> {
     let q = q.map_err(bad_query)?.0;
     let list = super::list(&state, &caller, &q).await?;
-    let shown = match q.page {
-        Some(n) => super::page_of(&list, n).0,
-        None => &list[..],
+    let shown: Vec<&Bulletin> = match q.page {
+        Some(n) => list.page(n).0,
+        None => list.all().collect(),
     };
-    Ok(Json(shown.iter().map(BulletinView::from).collect()))
+    Ok(Json(shown.into_iter().map(BulletinView::from).collect()))
 }
 
 /// One bulletin with its analysis and where it aired.

@@ -206,12 +206,12 @@ async fn render_list(
             } else {
                 status
             };
-            (Vec::new(), Some(e.render(lang)), status)
+            (super::Listing::empty(), Some(e.render(lang)), status)
         }
     };
     let seen = stations::visible(&state.plan, caller, |c| state.stations.contains_key(c));
     let w = who(caller, lang);
-    let (shown, page, pages) = super::page_of(&bulletins, query.page.unwrap_or(1));
+    let (shown, page, pages) = bulletins.page(query.page.unwrap_or(1));
     pages::respond(
         status,
         page::list(&ListPage {
@@ -220,7 +220,7 @@ async fn render_list(
             query,
             filter_error,
             stations: &seen,
-            bulletins: shown,
+            bulletins: &shown,
             total: bulletins.len(),
             page,
             pages,

@@ -23,7 +23,7 @@ use crate::lang::{Lang, Render};
 use crate::library::edit::{EditError, MetaEdit};
 use crate::library::{ApprovalState, Bulletin, BulletinId, Kind, Priority, StateChange, Topic};
 use crate::store::{BulletinFilter, StoreError};
-use crate::text::{key_vi, nfc};
+use crate::text::nfc;
 
 use super::auth::{Caller, Client};
 use super::{ApiError, AppState};
@@ -470,12 +470,54 @@ pub struct BulletinDetail {
     pub airings: Vec<Airing>,
 }
 
+/// The bulletins a caller may see that match a query, in Vietnamese order of their titles:
+/// the library's snapshot and the ids that match, so that showing a page copies only it.
+pub struct Listing {
+    snapshot: std::sync::Arc<crate::library::catalogue::Snapshot>,
+    ids: Vec<BulletinId>,
+}
+
+impl Listing {
+    /// Nothing (a refused filter).
+    pub fn empty() -> Listing {
+        Listing {
+            snapshot: Default::default(),
+            ids: Vec::new(),
+        }
+    }
+
+    /// How many bulletins match.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether none matches.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Every bulletin that matches, in order.
+    pub fn all(&self) -> impl Iterator<Item = &Bulletin> + '_ {
+        self.ids.iter().filter_map(|id| self.snapshot.get(id))
+    }
+
+    /// Page `page` ([`page_of`]): its bulletins, its number and how many pages there are.
+    pub fn page(&self, page: usize) -> (Vec<&Bulletin>, usize, usize) {
+        let (ids, page, pages) = page_of(&self.ids, page);
+        (
+            ids.iter().filter_map(|id| self.snapshot.get(id)).collect(),
+            page,
+            pages,
+        )
+    }
+}
+
 /// The bulletins `caller` may see that match `q`, in Vietnamese order of their titles.
 pub async fn list(
     state: &AppState,
     caller: &Caller,
     q: &LibraryQuery,
-) -> Result<Vec<Bulletin>, LibraryError> {
+) -> Result<Listing, LibraryError> {
     let filter = BulletinFilter {
         kind: parse_field("kind", given(&q.kind))?,
         topic: parse_field("topic", given(&q.topic))?,
@@ -488,14 +530,17 @@ pub async fn list(
         }
     }
     let text = given(&q.q).map(|t| nfc(t).to_lowercase());
-    let mut all = state.store.list_bulletins(&filter).await?;
-    all.retain(|b| {
-        visible(caller, b)
-            && station.is_none_or(|s| b.meta.targets(s))
-            && text.as_deref().is_none_or(|t| matches_text(b, t))
-    });
-    all.sort_by_cached_key(|b| (key_vi(&b.meta.title), b.id));
-    Ok(all)
+    let snapshot = state.catalogue.snapshot().await?;
+    let ids = snapshot
+        .filtered(&filter)
+        .filter(|b| {
+            visible(caller, b)
+                && station.is_none_or(|s| b.meta.targets(s))
+                && text.as_deref().is_none_or(|t| matches_text(b, t))
+        })
+        .map(|b| b.id)
+        .collect();
+    Ok(Listing { snapshot, ids })
 }
 
 /// Whether the bulletin's words contain `t` (lower-case NFC).

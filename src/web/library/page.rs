@@ -503,7 +503,7 @@ pub struct ListPage<'a> {
     /// The stations the user sees.
     pub stations: &'a [StationInfo],
     /// The bulletins of the page shown.
-    pub bulletins: &'a [Bulletin],
+    pub bulletins: &'a [&'a Bulletin],
     /// How many match the filters in all.
     pub total: usize,
     /// The page shown (from 1).

@@ -320,19 +320,21 @@ async fn pinnable(state: &AppState, station: &str) -> Vec<Bulletin> {
         state: Some(ApprovalState::Approved),
         ..BulletinFilter::default()
     };
-    let mut list: Vec<Bulletin> = match state.store.list_bulletins(&filter).await {
+    let library = match state.catalogue.snapshot().await {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(error = %e, "cannot list the bulletins to pin");
-            Vec::new()
+            return Vec::new();
         }
     };
-    list.retain(|b| {
-        b.meta.kind != Kind::Jingle
-            && (b.meta.stations.is_empty() || b.meta.stations.iter().any(|s| s == station))
-    });
-    list.sort_by(|a, b| crate::text::cmp_vi(&a.meta.title, &b.meta.title));
-    list
+    library
+        .filtered(&filter)
+        .filter(|b| {
+            b.meta.kind != Kind::Jingle
+                && (b.meta.stations.is_empty() || b.meta.stations.iter().any(|s| s == station))
+        })
+        .cloned()
+        .collect()
 }
 
 /// What to render: the week and station asked, a change just made, a refusal.
