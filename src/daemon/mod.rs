@@ -3,7 +3,8 @@
 //! API, and stops cleanly when `shutdown` resolves: the item on air is logged
 //! `interrupted` with its played time and nothing is left open.
 //!
-//! Shutdown is a parameter; only the command line listens for signals.
+//! The players run on threads of their own ([`PlayoutThreads`]), apart from the HTTP
+//! workers. Shutdown is a parameter; only the command line listens for signals.
 //!
 //! One daemon per data dir ([`lock`]) and, on a shared PostgreSQL server, one per station
 //! ([`crate::store::claim`]): both are taken before recovery touches a row.
@@ -63,6 +64,9 @@ pub enum DaemonError {
     /// Another daemon runs on the data dir (or the lock file cannot be written).
     #[error(transparent)]
     Locked(#[from] lock::LockError),
+    /// Playout's own threads could not be started.
+    #[error("cannot start the playout threads: {0}")]
+    Threads(std::io::Error),
     /// The control API could not listen.
     #[error("cannot listen on {bind} for the control API: {source}")]
     Listen {
@@ -166,8 +170,17 @@ pub async fn run(
     crate::playout::journal::replay_at_start(store.as_ref(), &journal, clock.now()).await;
     close_crashed_rows(store.as_ref(), clock.now()).await;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let started =
-        Started::stations(&config, &store, &options, stations, clock.clone(), &stop_rx).await?;
+    let playout = PlayoutThreads::start()?;
+    let started = Started::stations(
+        &config,
+        &store,
+        &options,
+        stations,
+        clock.clone(),
+        &stop_rx,
+        playout.handle(),
+    )
+    .await?;
     let api = started
         .control_api(&config, &store, &options, &clock, tls, &stop_rx)
         .await?;
@@ -182,9 +195,46 @@ pub async fn run(
     for task in watchdog.into_iter().chain(started.tasks).chain(api) {
         let _ = task.await;
     }
+    drop(playout);
     claim.release().await;
     store.close().await;
     Ok(())
+}
+
+/// The stations' players run on threads of their own (a second tokio runtime), not on the
+/// workers that answer HTTP: a console page that computes for a while, or fifty of them at
+/// once, holds an HTTP worker, never the task that starts a slot on time.
+struct PlayoutThreads(Option<tokio::runtime::Runtime>);
+
+impl PlayoutThreads {
+    /// Two worker threads named `loa-playout`.
+    fn start() -> Result<PlayoutThreads, DaemonError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("loa-playout")
+            .enable_all()
+            .build()
+            .map_err(DaemonError::Threads)?;
+        Ok(PlayoutThreads(Some(rt)))
+    }
+
+    fn handle(&self) -> tokio::runtime::Handle {
+        self.0
+            .as_ref()
+            .expect("running until dropped")
+            .handle()
+            .clone()
+    }
+}
+
+impl Drop for PlayoutThreads {
+    fn drop(&mut self) {
+        // Dropped from inside the daemon's own runtime, where blocking is not allowed; the
+        // station tasks have ended by then (or the daemon is failing to start).
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 /// The plan's stations this daemon plays: those asked for (all when none are), each of
@@ -266,7 +316,8 @@ impl Drop for Alive {
 
 impl Started {
     /// Opens every station's sink and starts its player on the wall clock
-    /// ([`crate::playout::wall::play_station`]), with the make-ups its airlog owes.
+    /// ([`crate::playout::wall::play_station`]) on the playout threads (`threads`), with
+    /// the make-ups its airlog owes.
     async fn stations(
         config: &Config,
         store: &Arc<dyn Store>,
@@ -274,6 +325,7 @@ impl Started {
         stations: Vec<Station>,
         clock: Arc<dyn Clock>,
         stop: &watch::Receiver<bool>,
+        threads: tokio::runtime::Handle,
     ) -> Result<Started, DaemonError> {
         let mut settings = Settings::from_config(&config.playout);
         settings.signer = options.signer.clone();
@@ -341,7 +393,7 @@ impl Started {
                 clock.clone(),
                 config.serve.build_ahead_days,
             );
-            started.tasks.push(tokio::spawn(async move {
+            started.tasks.push(threads.spawn(async move {
                 let _alive = alive;
                 wall.await
             }));
