@@ -93,8 +93,10 @@ fn main() {
     std::thread::sleep(Duration::from_secs(20));
     let idle = server.status();
     println!(
-        "idle: VmRSS {:.1} MB (VmHWM {:.1} MB) with {} bulletins",
+        "idle: VmRSS {:.1} MB (RssAnon {:.1} MB, RssFile {:.1} MB; VmHWM {:.1} MB) with {} bulletins",
         kb_mb(idle.rss_kb),
+        kb_mb(idle.anon_kb),
+        kb_mb(idle.file_kb),
         kb_mb(idle.hwm_kb),
         BULLETINS + 6
     );
@@ -107,8 +109,10 @@ fn main() {
     std::thread::sleep(Duration::from_secs(20));
     let after = server.status();
     println!(
-        "idle after the load: VmRSS {:.1} MB (peak during the load {:.1} MB)",
+        "idle after the load: VmRSS {:.1} MB (RssAnon {:.1} MB, RssFile {:.1} MB; peak during the load {:.1} MB)",
         kb_mb(after.rss_kb),
+        kb_mb(after.anon_kb),
+        kb_mb(after.file_kb),
         kb_mb(after.hwm_kb)
     );
 
@@ -289,6 +293,10 @@ struct Server {
 struct Mem {
     rss_kb: u64,
     hwm_kb: u64,
+    /// The heap and other private memory.
+    anon_kb: u64,
+    /// Mapped files: mostly the binary's own code.
+    file_kb: u64,
 }
 
 impl Server {
@@ -331,6 +339,8 @@ impl Server {
         Mem {
             rss_kb: field("VmRSS:"),
             hwm_kb: field("VmHWM:"),
+            anon_kb: field("RssAnon:"),
+            file_kb: field("RssFile:"),
         }
     }
 
@@ -442,11 +452,12 @@ async fn load(port: u16, secs: u64) -> (Lat, Lat) {
         let cookie = login(&c, &base).await;
         sessions.push((c, cookie));
     }
-    // Each session's event stream, open for the whole run and read as it comes.
+    // Each session's live parts (the page's htmx SSE stream), open for the whole run and
+    // read as they come.
     let mut streams = Vec::new();
     for (_, cookie) in &sessions {
         let c = client();
-        let url = format!("{base}/api/events?lang=vi");
+        let url = format!("{base}/events/on-air?lang=vi");
         let cookie = cookie.clone();
         streams.push(tokio::spawn(async move {
             if let Ok(mut r) = c.get(url).header("Cookie", cookie).send().await {
