@@ -845,6 +845,78 @@ macro_rules! store_suite {
             }
 
             #[tokio::test]
+            async fn an_edited_week_and_its_pin_are_kept_together_or_not_at_all() {
+                use loa::store::{PinAction, PinEdit};
+                let Some(b) = super::$backend().await else {
+                    return;
+                };
+                let s = b.store();
+                let by = StateChange {
+                    by: "Trần Thị Lan".into(),
+                    at: at("2023-03-03T01:00:00Z"),
+                };
+                let week = loa::schedule::StationWeek {
+                    code: "vinh-an".into(),
+                    name: "Xã Vĩnh An".into(),
+                    slots: vec![],
+                    skipped_slots: vec![],
+                    empty_slots: vec![],
+                    compliance: vec![],
+                };
+                s.save_weeks("2023-W10", "Kế hoạch", None, std::slice::from_ref(&week), &by)
+                    .await
+                    .unwrap();
+                let pinned_one = bulletin(&sha(31), "Tin CCHC", Kind::News, Topic::Documents);
+                s.add_bulletins(std::slice::from_ref(&pinned_one)).await.unwrap();
+                let pin = loa::schedule::Pin {
+                    station: "vinh-an".into(),
+                    slot_start: at("2023-03-06T22:30:00Z"),
+                    bulletin: pinned_one.id,
+                };
+                // A pin the database refuses (a bulletin it does not have) keeps no week.
+                let stranger = loa::schedule::Pin {
+                    bulletin: BulletinId::from_sha256(&sha(32)),
+                    ..pin.clone()
+                };
+                let refused = PinEdit { pin: &stranger, action: Some(PinAction::Pin) };
+                assert!(s
+                    .save_edited_week("2023-W10", "Kế hoạch", None, &week, &by, 1, refused)
+                    .await
+                    .is_err());
+                assert_eq!(s.versions("2023-W10", "vinh-an").await.unwrap(), vec![1]);
+                let pinned = |action| PinEdit { pin: &pin, action };
+                // Over a version no longer the latest: neither the week nor the pin.
+                let err = s
+                    .save_edited_week("2023-W10", "Kế hoạch", None, &week, &by, 0, pinned(Some(PinAction::Pin)))
+                    .await
+                    .unwrap_err();
+                assert!(matches!(err, StoreError::StaleWeek { found: 1, .. }), "{err}");
+                assert!(s.pins("2023-W10").await.unwrap().is_empty());
+                assert_eq!(s.versions("2023-W10", "vinh-an").await.unwrap(), vec![1]);
+                // Over the latest: both.
+                let v = s
+                    .save_edited_week("2023-W10", "Kế hoạch", None, &week, &by, 1, pinned(Some(PinAction::Pin)))
+                    .await
+                    .unwrap();
+                assert_eq!(v, 2);
+                let pins = s.pins("2023-W10").await.unwrap();
+                assert_eq!(pins.len(), 1);
+                assert_eq!((pins[0].action, &pins[0].pin), (PinAction::Pin, &pin));
+                // Unpinned over a stale version: the pin stays; over the latest: it goes.
+                assert!(s
+                    .save_edited_week("2023-W10", "Kế hoạch", None, &week, &by, 1, pinned(None))
+                    .await
+                    .is_err());
+                assert_eq!(s.pins("2023-W10").await.unwrap().len(), 1);
+                s.save_edited_week("2023-W10", "Kế hoạch", None, &week, &by, 2, pinned(None))
+                    .await
+                    .unwrap();
+                assert!(s.pins("2023-W10").await.unwrap().is_empty());
+                assert_eq!(s.versions("2023-W10", "vinh-an").await.unwrap(), vec![1, 2, 3]);
+                b.teardown().await;
+            }
+
+            #[tokio::test]
             async fn plans_are_kept_once_per_text_and_weeks_name_the_version_they_were_built_by() {
                 let Some(b) = super::$backend().await else {
                     return;

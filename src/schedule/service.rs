@@ -12,7 +12,7 @@ use crate::plan::Plan;
 use crate::schedule::build::reforecast;
 use crate::schedule::refusal::{Refusal, Stamp};
 use crate::schedule::{build, Airing, Inputs, IsoWeek, Item, Pin, StationWeek, WeekSchedule};
-use crate::store::{BulletinFilter, PinAction, SavedWeek, Store, StoreError};
+use crate::store::{BulletinFilter, PinAction, PinEdit, SavedWeek, Store, StoreError};
 
 /// How many earlier weeks feed the history (least gaps and the month's topics).
 const HISTORY_WEEKS: u32 = 6;
@@ -383,7 +383,8 @@ async fn kept_for_edit(
 }
 
 /// Saves an edited week after recomputing its forecast (only over the version the edit
-/// was made on), then records the pin or exclusion that keeps the edit on rebuilds.
+/// was made on), with the pin or exclusion that keeps the edit on rebuilds, in one
+/// transaction.
 async fn keep_edit(
     store: &dyn Store,
     e: &Edit<'_>,
@@ -406,26 +407,25 @@ async fn keep_edit(
     reforecast(&inputs, &mut body);
     let v = keep_plan(store, e.plan, made.at).await?;
     let saved = store
-        .save_weeks_expecting(
+        .save_edited_week(
             &e.week.to_string(),
             &e.plan.name,
             Some(v),
-            std::slice::from_ref(&body),
+            &body,
             made,
-            Some(over),
+            over,
+            PinEdit {
+                pin: &pin.0,
+                action: pin.1,
+            },
         )
-        .await;
+        .await
+        .map(|v| vec![v]);
     let version = or_stale(store, e.plan, saved)
         .await?
         .first()
         .copied()
         .unwrap_or(over + 1);
-    match pin {
-        (p, Some(action)) => store.set_pin(&e.week.to_string(), &p, action, made).await?,
-        (p, None) => {
-            store.delete_pin(&p).await?;
-        }
-    }
     Ok(Kept { body, version })
 }
 

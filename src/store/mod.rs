@@ -41,7 +41,7 @@ pub use edits::{EditStore, Edited};
 pub use nodes::{EnrolRefusal, NewEnrolToken, Node, NodeStore, Revoked};
 pub use packed::{sort_for_export, ExportFields, ExportPage};
 pub use plans::{KeptPlan, PlanStore, PlanVersion, WeekPlan};
-pub use schedules::{PinAction, PinRow, SavedWeek, ScheduleStore, WeekLock};
+pub use schedules::{PinAction, PinEdit, PinRow, SavedWeek, ScheduleStore, WeekLock};
 pub use signed_heads::SignedHeadStore;
 pub use users::{NewSession, NewUser, UserError, UserStore};
 

@@ -73,6 +73,15 @@ pub struct WeekLock {
     pub locked: StateChange,
 }
 
+/// A pin or exclusion kept (`action`) or dropped (`None`) with an edited week.
+#[derive(Debug, Clone, Copy)]
+pub struct PinEdit<'a> {
+    /// The slot instance and bulletin.
+    pub pin: &'a Pin,
+    /// Pin or exclude; `None` deletes what was kept.
+    pub action: Option<PinAction>,
+}
+
 /// Schedules, pins and locks.
 #[async_trait]
 pub trait ScheduleStore: Send + Sync {
@@ -104,6 +113,52 @@ pub trait ScheduleStore: Send + Sync {
         stations: &[StationWeek],
         built: &StateChange,
         expected: Option<u32>,
+    ) -> Result<Vec<u32>, StoreError> {
+        self.save_weeks_with(week, plan, plan_version, stations, built, expected, None)
+            .await
+    }
+
+    /// An operator's edit of one station's week (a pin or an unpin): the week saved as
+    /// [`ScheduleStore::save_weeks_expecting`] over version `expected`, and in the same
+    /// transaction the pin or exclusion that keeps the edit on rebuilds (set, or deleted
+    /// when `pin.action` is `None`): both are kept or neither is. Returns the new version.
+    #[allow(clippy::too_many_arguments)]
+    async fn save_edited_week(
+        &self,
+        week: &str,
+        plan: &str,
+        plan_version: Option<u32>,
+        station: &StationWeek,
+        made: &StateChange,
+        expected: u32,
+        pin: PinEdit<'_>,
+    ) -> Result<u32, StoreError> {
+        let v = self
+            .save_weeks_with(
+                week,
+                plan,
+                plan_version,
+                std::slice::from_ref(station),
+                made,
+                Some(expected),
+                Some(pin),
+            )
+            .await?;
+        Ok(v.first().copied().unwrap_or(expected + 1))
+    }
+
+    /// What [`ScheduleStore::save_weeks_expecting`] and [`ScheduleStore::save_edited_week`]
+    /// do, in one write transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn save_weeks_with(
+        &self,
+        week: &str,
+        plan: &str,
+        plan_version: Option<u32>,
+        stations: &[StationWeek],
+        built: &StateChange,
+        expected: Option<u32>,
+        pin: Option<PinEdit<'_>>,
     ) -> Result<Vec<u32>, StoreError>;
 
     /// The versions kept of one station's week, oldest first.
@@ -283,7 +338,8 @@ macro_rules! impl_schedule_store {
     ($ty:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::schedules::ScheduleStore for $ty {
-            async fn save_weeks_expecting(
+            #[allow(clippy::too_many_arguments)]
+            async fn save_weeks_with(
                 &self,
                 week: &str,
                 plan: &str,
@@ -291,6 +347,7 @@ macro_rules! impl_schedule_store {
                 stations: &[$crate::schedule::StationWeek],
                 built: &$crate::library::StateChange,
                 expected: Option<u32>,
+                pin: Option<$crate::store::schedules::PinEdit<'_>>,
             ) -> Result<Vec<u32>, $crate::store::StoreError> {
                 use $crate::store::schedules::*;
                 let mut tx = begin_write(&self.pool).await?;
@@ -343,6 +400,32 @@ macro_rules! impl_schedule_store {
                             .execute(&mut *tx)
                             .await?;
                     }
+                }
+                match pin {
+                    Some(PinEdit {
+                        pin,
+                        action: Some(action),
+                    }) => {
+                        sqlx::query::<$db>(&sql(UPSERT_PIN))
+                            .bind(week)
+                            .bind(&pin.station)
+                            .bind($crate::store::rows::instant_text(pin.slot_start))
+                            .bind(pin.bulletin.as_str())
+                            .bind(action_text(action))
+                            .bind(&at)
+                            .bind(&built.by)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Some(PinEdit { pin, action: None }) => {
+                        sqlx::query::<$db>(&sql(DELETE_PIN))
+                            .bind(&pin.station)
+                            .bind($crate::store::rows::instant_text(pin.slot_start))
+                            .bind(pin.bulletin.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    None => {}
                 }
                 commit_write(tx).await?;
                 Ok(versions)
