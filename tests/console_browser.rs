@@ -418,6 +418,55 @@ async fn an_operator_uploads_a_bulletin_approves_it_pins_it_into_the_coming_slot
             .is_err(),
         "an approved bulletin offers no approval"
     );
+    // The list's filters answer in place (htmx): the page is not loaded again, the address
+    // follows, only approved bulletins are left.
+    b.goto(&format!("{base}/library")).await.unwrap();
+    b.execute("window.loaSamePage = true;", vec![])
+        .await
+        .unwrap();
+    for (state, shown) in [
+        ("retired", "Không có bản tin nào khớp."),
+        ("approved", title),
+    ] {
+        b.find(Locator::Css("select[name=state]"))
+            .await
+            .unwrap()
+            .select_by_value(state)
+            .await
+            .unwrap();
+        browser::wait_until(&b, "the list filtered by state", |b| async move {
+            let url = b.current_url().await.ok();
+            let results = b.find(Locator::Css("#results")).await.ok();
+            let text = match results {
+                Some(r) => r.text().await.unwrap_or_default(),
+                None => String::new(),
+            };
+            url.is_some_and(|u| {
+                u.query()
+                    .is_some_and(|q| q.contains(&format!("state={state}")))
+            }) && text.contains(shown)
+        })
+        .await;
+    }
+    assert!(
+        b.find(Locator::Css("#results .state.draft")).await.is_err(),
+        "no draft among approved bulletins"
+    );
+    let same = b
+        .execute("return window.loaSamePage === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        same,
+        serde_json::json!(true),
+        "the filter did not reload the page"
+    );
+    b.find(Locator::Css("#results"))
+        .await
+        .unwrap()
+        .find(Locator::LinkText(title))
+        .await
+        .expect("the approved bulletin is in the filtered list");
     // The library holds it approved, with the hash the page showed.
     let list = c.loa.run(&["library", "list", "--json"]).expect(0).json();
     let entry = list

@@ -599,7 +599,13 @@ pub fn list(p: &ListPage) -> Markup {
                     }
                 }
             }
-            form.card method="get" action="/library" {
+            // Without JavaScript the filters are a plain GET form; with htmx a change (or
+            // typing in the text box) fetches the same page and swaps in only its results,
+            // keeping the address in step.
+            form.card method="get" action="/library"
+                hx-get="/library" hx-target="#results" hx-select="#results" hx-swap="outerHTML"
+                hx-push-url="true"
+                hx-trigger="change, input changed delay:400ms from:#f-q, submit" {
                 h2 { (t.filters) }
                 @if let Some(e) = &p.filter_error { p.error role="alert" { (e) } }
                 div.filters {
@@ -622,6 +628,7 @@ pub fn list(p: &ListPage) -> Markup {
                 }
                 p { button type="submit" { (t.apply) } }
             }
+            div #results aria-live="polite" {
             p.muted { (p.total) " " (t.count)
                 @if p.pages > 1 { " · " (t.page) " " (p.page) "/" (p.pages) } }
             @if p.bulletins.is_empty() { p.card { (t.none_found) } }
@@ -647,6 +654,8 @@ pub fn list(p: &ListPage) -> Markup {
                     @if p.page < p.pages { a href=(page_link(q, p.page + 1)) rel="next" { (t.next) } }
                 }
             }
+            }
+            script src=(crate::web::assets::HTMX_PATH) {}
             script src=(JS_PATH) {}
         },
     )
