@@ -555,7 +555,12 @@ macro_rules! store_suite {
                     signed: &h3,
                     ..first
                 };
-                assert_eq!(s.append_agent_rows(&second).await.unwrap(), Appended::Stored);
+                // The same upload twice at once (a node retrying while its first request is
+                // still being stored): one is stored, the other finds the head moved.
+                let (x, y) = tokio::join!(s.append_agent_rows(&second), s.append_agent_rows(&second));
+                let mut got = [x.unwrap(), y.unwrap()];
+                got.sort_by_key(|a| a == &Appended::HeadMoved);
+                assert_eq!(got, [Appended::Stored, Appended::HeadMoved]);
                 // Read back exactly, beside the district's own rows, by every reader.
                 assert_eq!(s.airlog(Some("vinh-an"), None, None).await.unwrap(), rows);
                 assert_eq!(s.airlog_stations().await.unwrap(), vec!["vinh-an".to_string()]);
