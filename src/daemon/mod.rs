@@ -10,6 +10,7 @@
 //! ([`crate::store::claim`]): both are taken before recovery touches a row.
 
 pub mod lock;
+pub mod memory;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -188,11 +189,17 @@ pub async fn run(
     tracing::info!(stations = count, plan = %plan.name, "loa serve is playing");
     crate::notify::ready(&format!("playing {count} station(s) of {}", plan.name));
     let watchdog = feed_watchdog(started.alive.clone(), count, stop_rx.clone());
+    let tidy = memory::keep_giving_back(stop_rx.clone());
     shutdown.await;
     tracing::info!("stopping: closing what is on air");
     crate::notify::stopping();
     let _ = stop_tx.send(true);
-    for task in watchdog.into_iter().chain(started.tasks).chain(api) {
+    for task in watchdog
+        .into_iter()
+        .chain(started.tasks)
+        .chain(api)
+        .chain([tidy])
+    {
         let _ = task.await;
     }
     drop(playout);
