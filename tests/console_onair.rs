@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use common::console::{self, audit, http, session};
 use common::fixtures::{speech_like, write_wav, WavFormat};
 use common::sse::EventStream;
+use loa::web::on_air_stream;
 
 /// Adds a 20-second WAV bulletin titled `title` for `stations` (empty: all), approved or not;
 /// gives its id and length in ms.
@@ -275,5 +276,15 @@ fn the_on_air_stream_sends_a_station_s_part_when_it_changes_and_only_the_caller_
             .all(|(n, d)| n == "station-vinh-an" && !d.contains("Vĩnh Tiến")),
         "{seen:?}"
     );
+
+    // The commune logs out in another tab: its open stream ends at the next check of its
+    // session; the admin's goes on.
+    let r = form(&cookie, "/logout", format!("csrf_token={csrf}"));
+    assert_eq!(r.status, 303, "{}", r.body);
+    commune.wait_ended(
+        on_air_stream::RECHECK.as_secs() + 5,
+        "the logged-out commune's stream to end",
+    );
+    assert!(!admin.ended(), "the admin's stream goes on");
     drop(c);
 }

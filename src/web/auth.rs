@@ -251,6 +251,37 @@ pub async fn authenticate(
     })
 }
 
+/// Whether what authenticated `caller` from `headers` still does, without renewing
+/// anything: its session not expired, logged out or its user disabled; its user's API
+/// token not replaced and its user enabled. The shared token always does. For a request
+/// that lasts (the on-air stream), checked again while it runs.
+pub async fn still_valid(state: &AppState, caller: &Caller, headers: &HeaderMap) -> bool {
+    let now = state.clock.now();
+    let found = match caller {
+        Caller::Shared { .. } => return true,
+        Caller::User {
+            session: Some(s), ..
+        } => state.store.session_user(&s.token_hash, now).await,
+        Caller::User { session: None, .. } => {
+            let given = headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .unwrap_or("");
+            state.store.token_user(&token_hash(given)).await
+        }
+    };
+    match found {
+        Ok(user) => user.is_some(),
+        // A store that cannot answer now does not end a stream that was allowed.
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot check a lasting request's session again");
+            true
+        }
+    }
+}
+
 /// Authenticates a bearer token: the shared token (the operator named by the header), or
 /// an enabled user's API token.
 async fn bearer(state: &AppState, headers: &HeaderMap, given: &str) -> Result<Caller, ApiError> {

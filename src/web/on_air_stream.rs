@@ -8,7 +8,9 @@
 //! page's loading and the stream's opening is missed, and a reconnection catches up), on
 //! every event of its player, and when a check every [`CHECK`] finds its status changed
 //! without an event (an announcement queued, the next slot found, an operator's item over).
-//! A listener too slow to keep up gets every part again. `GET /api/events` (JSON, for
+//! A listener too slow to keep up gets every part again. The stream ends once its session
+//! or token no longer authenticates (checked every [`RECHECK`]): logged out, expired, the
+//! user disabled. `GET /api/events` (JSON, for
 //! `loa ctl` and scripts) is [`super::control::events`].
 
 use std::collections::{BTreeMap, VecDeque};
@@ -25,11 +27,15 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use crate::lang::Lang;
 use crate::playout::control::{Event, Status};
 
-use super::auth::authenticate;
+use super::auth::{authenticate, still_valid, Caller};
 use super::{pages, ApiError, AppState};
 
 /// How often the stream looks for a status changed without an event.
 pub const CHECK: Duration = Duration::from_secs(2);
+
+/// How often the stream checks that its session (or token) is still valid; once it is not
+/// (logged out, expired, the user disabled), the stream ends.
+pub const RECHECK: Duration = Duration::from_secs(10);
 
 /// The language of the parts (`?lang=vi|en`, Vietnamese by default).
 #[derive(Debug, Deserialize)]
@@ -66,7 +72,7 @@ pub async fn stream(
         .collect();
     // Subscribed before the first parts are rendered: no change falls in between.
     let events = state.events.subscribe();
-    let mut live = Live::new(state, lang, seen, events);
+    let mut live = Live::new(state, lang, seen, events, (caller, headers));
     live.queue_all(true);
     let stream = futures_util::stream::unfold(live, |mut live| async move {
         let e = live.next().await?;
@@ -93,6 +99,10 @@ struct Live {
     sent: BTreeMap<String, String>,
     /// Parts ready to send.
     queue: VecDeque<Sse>,
+    /// Who opened the stream and with what, checked again every [`RECHECK`].
+    caller: (Caller, HeaderMap),
+    /// When to check it.
+    recheck: tokio::time::Interval,
 }
 
 impl Live {
@@ -101,9 +111,12 @@ impl Live {
         lang: Lang,
         seen: Vec<String>,
         events: broadcast::Receiver<Event>,
+        caller: (Caller, HeaderMap),
     ) -> Live {
         let mut check = tokio::time::interval(CHECK);
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         Live {
             state,
             lang,
@@ -112,10 +125,12 @@ impl Live {
             check,
             sent: BTreeMap::new(),
             queue: VecDeque::new(),
+            caller,
+            recheck,
         }
     }
 
-    /// The next part to send; `None` when the daemon stops.
+    /// The next part to send; `None` when the daemon stops or the caller's session ended.
     async fn next(&mut self) -> Option<Sse> {
         loop {
             if let Some(e) = self.queue.pop_front() {
@@ -133,6 +148,11 @@ impl Live {
                     Err(RecvError::Closed) => return None,
                 },
                 _ = self.check.tick() => self.queue_all(false),
+                _ = self.recheck.tick() => {
+                    if !still_valid(&self.state, &self.caller.0, &self.caller.1).await {
+                        return None;
+                    }
+                }
             }
         }
     }

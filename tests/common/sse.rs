@@ -12,6 +12,8 @@ pub struct EventStream {
     pub status: u16,
     /// The events so far: (name, data).
     events: Arc<Mutex<Vec<(String, String)>>>,
+    /// Set when the server ended the body (or closed the connection).
+    ended: Arc<std::sync::atomic::AtomicBool>,
     /// The connection, to close it when the test drops the stream.
     conn: std::net::TcpStream,
 }
@@ -52,10 +54,16 @@ impl EventStream {
             .any(|h| h.eq_ignore_ascii_case("transfer-encoding: chunked"));
         let events = Arc::new(Mutex::new(Vec::new()));
         let into = events.clone();
-        std::thread::spawn(move || read_events(r, chunked, &into));
+        let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let end = ended.clone();
+        std::thread::spawn(move || {
+            read_events(r, chunked, &into);
+            end.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
         EventStream {
             status,
             events,
+            ended,
             conn,
         }
     }
@@ -63,6 +71,20 @@ impl EventStream {
     /// The events so far.
     pub fn events(&self) -> Vec<(String, String)> {
         self.events.lock().unwrap().clone()
+    }
+
+    /// Whether the server has ended the stream.
+    pub fn ended(&self) -> bool {
+        self.ended.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits (up to `secs`) for the server to end the stream.
+    pub fn wait_ended(&self, secs: u64, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !self.ended() {
+            assert!(Instant::now() < deadline, "waited in vain for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Waits (up to `secs`) for an event `ready` accepts, and gives it.
