@@ -4,8 +4,9 @@
 //! sends its rows home: it implements these two traits and nothing else changes.
 //!
 //! Today both are the store: [`KeptSchedules`] reads the kept week schedules (building a
-//! missing week from the plan) and the library (its copy in memory, [`crate::library::catalogue`]); [`StoreAirlog`] writes rows to the store's
-//! airlog, where they join the station's hash chain.
+//! missing week from the plan) and the library (its copy in memory,
+//! [`crate::library::catalogue`]); [`StoreAirlog`] writes rows to the store's airlog, where
+//! they join the station's hash chain.
 
 use std::sync::Arc;
 

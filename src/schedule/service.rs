@@ -419,13 +419,8 @@ async fn keep_edit(
                 action: pin.1,
             },
         )
-        .await
-        .map(|v| vec![v]);
-    let version = or_stale(store, e.plan, saved)
-        .await?
-        .first()
-        .copied()
-        .unwrap_or(over + 1);
+        .await;
+    let version = or_stale(store, e.plan, saved).await?;
     Ok(Kept { body, version })
 }
 

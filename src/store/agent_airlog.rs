@@ -93,14 +93,6 @@ macro_rules! impl_agent_airlog_store {
                 use $crate::store::agent_airlog::*;
                 use $crate::store::airlog::{HEAD, SET_HEAD};
                 use $crate::store::signed_heads::APPEND;
-                // Two uploads for one station at once: SQLite's write lock orders them; on
-                // PostgreSQL both may read the same head, and the second meets the first's
-                // rows on the key (station, seq) once it commits: that is "the head moved",
-                // never a server error, and nothing of the second is kept.
-                let moved = |e: sqlx::Error| match &e {
-                    sqlx::Error::Database(d) if d.is_unique_violation() => None,
-                    _ => Some($crate::store::StoreError::from(e)),
-                };
                 let mut tx = begin_write(&self.pool).await?;
                 let head: Option<String> = sqlx::query_scalar::<$db, String>(&sql(HEAD))
                     .bind(a.station)
@@ -140,12 +132,16 @@ macro_rules! impl_agent_airlog_store {
                         .bind(a.received_at)
                         .execute(&mut *tx)
                         .await;
-                    if let Err(e) = done {
-                        return match moved(e) {
-                            None => Ok(Appended::HeadMoved),
-                            Some(e) => Err(e),
-                        };
-                    }
+                    // Two uploads for one station at once: SQLite's write lock orders them;
+                    // on PostgreSQL both may read the same head, and the second meets the
+                    // first's rows on the key (station, seq) once it commits: that is "the
+                    // head moved", never a server error, and nothing of the second is kept.
+                    match done {
+                        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                            return Ok(Appended::HeadMoved)
+                        }
+                        other => other?,
+                    };
                 }
                 if let Some(last) = a.rows.last() {
                     sqlx::query::<$db>(&sql(SET_HEAD))

@@ -441,7 +441,8 @@ pub async fn titles(state: &AppState) -> Result<HashMap<String, String>, ApiErro
         .snapshot()
         .await
         .map_err(ApiError::internal)?
-        .in_title_order()
+        .by_id()
+        .values()
         .map(|b| (b.id.to_string(), b.meta.title.clone()))
         .collect())
 }

@@ -504,7 +504,8 @@ async fn render(
         .filter(|b| controls.iter().any(|(c, _)| b.meta.targets(c)))
         .collect();
     let titles: HashMap<String, &str> = library
-        .in_title_order()
+        .by_id()
+        .values()
         .map(|b| (b.id.to_string(), b.meta.title.as_str()))
         .collect();
     let now = state.clock.now();

@@ -199,13 +199,7 @@ pub async fn authenticate(
     headers: &HeaderMap,
     form_csrf: Option<&str>,
 ) -> Result<Caller, ApiError> {
-    if let Some(auth) = headers.get(axum::http::header::AUTHORIZATION) {
-        let given = auth
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .unwrap_or("");
+    if let Some(given) = bearer_given(headers) {
         return bearer(state, headers, given).await;
     }
     let Some(secret) = session_secret(headers) else {
@@ -251,6 +245,19 @@ pub async fn authenticate(
     })
 }
 
+/// The token of an `Authorization` header (empty when it is not `Bearer …`); `None`
+/// without the header.
+fn bearer_given(headers: &HeaderMap) -> Option<&str> {
+    let auth = headers.get(axum::http::header::AUTHORIZATION)?;
+    Some(
+        auth.to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or(""),
+    )
+}
+
 /// Whether what authenticated `caller` from `headers` still does, without renewing
 /// anything: its session not expired, logged out or its user disabled; its user's API
 /// token not replaced and its user enabled. The shared token always does. For a request
@@ -263,12 +270,7 @@ pub async fn still_valid(state: &AppState, caller: &Caller, headers: &HeaderMap)
             session: Some(s), ..
         } => state.store.session_user(&s.token_hash, now).await,
         Caller::User { session: None, .. } => {
-            let given = headers
-                .get(axum::http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim)
-                .unwrap_or("");
+            let given = bearer_given(headers).unwrap_or("");
             state.store.token_user(&token_hash(given)).await
         }
     };

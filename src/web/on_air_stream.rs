@@ -10,8 +10,8 @@
 //! without an event (an announcement queued, the next slot found, an operator's item over).
 //! A listener too slow to keep up gets every part again. The stream ends once its session
 //! or token no longer authenticates (checked every [`RECHECK`]): logged out, expired, the
-//! user disabled. `GET /api/events` (JSON, for
-//! `loa ctl` and scripts) is [`super::control::events`].
+//! user disabled. `GET /api/events` (JSON, for `loa ctl` and scripts) is
+//! [`super::control::events`].
 
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;

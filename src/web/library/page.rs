@@ -629,31 +629,31 @@ pub fn list(p: &ListPage) -> Markup {
                 p { button type="submit" { (t.apply) } }
             }
             div #results aria-live="polite" {
-            p.muted { (p.total) " " (t.count)
-                @if p.pages > 1 { " · " (t.page) " " (p.page) "/" (p.pages) } }
-            @if p.bulletins.is_empty() { p.card { (t.none_found) } }
-            ul.items {
-                @for b in p.bulletins {
-                    li.card {
-                        a href=(format!("/library/{}", b.id)) { strong { (b.meta.title) } }
-                        " " span class=(state_class(b.state)) { (state_name(lang, b.state)) }
-                        br;
-                        span.muted {
-                            (kind_name(lang, b.meta.kind)) " · " (b.meta.topic.clause()) " · "
-                            (length(b.audio.duration_ms)) " · "
-                            @if b.meta.stations.is_empty() { (t.every_station) } @else { (b.meta.stations.join(", ")) }
-                            @if !b.meta.producer.is_empty() { " · " (b.meta.producer) }
+                p.muted { (p.total) " " (t.count)
+                    @if p.pages > 1 { " · " (t.page) " " (p.page) "/" (p.pages) } }
+                @if p.bulletins.is_empty() { p.card { (t.none_found) } }
+                ul.items {
+                    @for b in p.bulletins {
+                        li.card {
+                            a href=(format!("/library/{}", b.id)) { strong { (b.meta.title) } }
+                            " " span class=(state_class(b.state)) { (state_name(lang, b.state)) }
+                            br;
+                            span.muted {
+                                (kind_name(lang, b.meta.kind)) " · " (b.meta.topic.clause()) " · "
+                                (length(b.audio.duration_ms)) " · "
+                                @if b.meta.stations.is_empty() { (t.every_station) } @else { (b.meta.stations.join(", ")) }
+                                @if !b.meta.producer.is_empty() { " · " (b.meta.producer) }
+                            }
                         }
                     }
                 }
-            }
-            @if p.pages > 1 {
-                nav.pager {
-                    @if p.page > 1 { a href=(page_link(q, p.page - 1)) rel="prev" { (t.prev) } }
-                    " " span.muted { (t.page) " " (p.page) "/" (p.pages) } " "
-                    @if p.page < p.pages { a href=(page_link(q, p.page + 1)) rel="next" { (t.next) } }
+                @if p.pages > 1 {
+                    nav.pager {
+                        @if p.page > 1 { a href=(page_link(q, p.page - 1)) rel="prev" { (t.prev) } }
+                        " " span.muted { (t.page) " " (p.page) "/" (p.pages) } " "
+                        @if p.page < p.pages { a href=(page_link(q, p.page + 1)) rel="next" { (t.next) } }
+                    }
                 }
-            }
             }
             script src=(crate::web::assets::HTMX_PATH) {}
             script src=(JS_PATH) {}
