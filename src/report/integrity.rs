@@ -81,6 +81,7 @@ impl Tracker {
             last_row_hash: self.last,
             store_heads: heads,
             signed_heads: BTreeMap::new(),
+            head_signers: BTreeMap::new(),
             chain_rows: Vec::new(),
             summary_sha256: None,
             timezones: BTreeMap::new(),
@@ -110,6 +111,10 @@ pub struct Integrity {
     /// Per station: the latest signed head whose row is in the export (its detail or its
     /// chain rows).
     pub signed_heads: BTreeMap<String, SignedHead>,
+    /// Per station played by a commune machine: the public key (hex) of the node that
+    /// signed its signed head (the rows up to it are that node's, as it sent them); a
+    /// station without one had its head signed by the district key.
+    pub head_signers: BTreeMap<String, String>,
     /// The chain's rows of the range that are not in the detail (slot rows), as JSON
     /// objects of their stored fields ([`chain_row_json`]), in station then seq order.
     pub chain_rows: Vec<String>,
@@ -239,6 +244,9 @@ impl Integrity {
                 format!("{} {} {} {}", h.seq, h.row_hash, h.signed_at, h.signature),
             ));
         }
+        for (s, key) in &self.head_signers {
+            out.push(own(&format!("signed_by {s}"), key.clone()));
+        }
         for r in &self.chain_rows {
             out.push((Cow::Borrowed("chain_row"), Cow::Borrowed(r.as_str())));
         }
@@ -332,6 +340,10 @@ impl Integrity {
         let mut store_heads = BTreeMap::new();
         let mut signed_heads = BTreeMap::new();
         let mut timezones = BTreeMap::new();
+        let head_signers: BTreeMap<String, String> = pairs
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("signed_by ")?.to_string(), v.clone())))
+            .collect();
         for (k, v) in pairs {
             if let Some(s) = k.strip_prefix("timezone ") {
                 timezones.insert(s.to_string(), v.clone());
@@ -342,7 +354,10 @@ impl Integrity {
                         "signed_head {s} is not 'seq hash instant signature'"
                     )));
                 };
-                let key = PublicKey::from_hex(&get("public_key")?);
+                let key = match head_signers.get(s) {
+                    Some(node) => PublicKey::from_hex(node),
+                    None => PublicKey::from_hex(&get("public_key")?),
+                };
                 signed_heads.insert(
                     s.to_string(),
                     SignedHead {
@@ -380,6 +395,7 @@ impl Integrity {
             last_row_hash,
             store_heads,
             signed_heads,
+            head_signers,
             chain_rows,
             summary_sha256: get("summary_sha256").ok(),
             timezones,

@@ -152,8 +152,9 @@ impl Links {
             Some(h) => {
                 if !h.is_signed_by(key) || h.station != station {
                     return Err(altered(format!(
-                        "station {station}: the signed head of row {} does not carry the district key's signature",
-                        h.seq
+                        "station {station}: the signed head of row {} does not carry the signature of key {} (the district's, or the commune machine's the block names)",
+                        h.seq,
+                        key.fingerprint()
                     )));
                 }
                 match by_hash.get(h.row_hash.as_str()) {
@@ -266,7 +267,17 @@ where
         if let Some(extra) = chain.remove(&station) {
             links.nodes.extend(extra.nodes);
         }
-        let reached = links.check(&station, integrity.signed_heads.get(&station), &key)?;
+        // A head signed by a commune machine is checked with the node's key the block
+        // names (the block itself is signed by the district key, which vouches for it).
+        let node = integrity
+            .head_signers
+            .get(&station)
+            .and_then(|k| PublicKey::from_hex(k));
+        let reached = links.check(
+            &station,
+            integrity.signed_heads.get(&station),
+            node.as_ref().unwrap_or(&key),
+        )?;
         signed += usize::from(reached);
         Ok::<_, ReportError>(station)
     };

@@ -117,6 +117,7 @@ pub async fn walk(
     let mut pages = Pages::start(Arc::clone(store), spans, sink.wants_records(), PAGE);
     let mut chain_rows = Vec::new();
     let mut signed_heads = BTreeMap::new();
+    let mut head_signers = BTreeMap::new();
     for (i, st) in scope.stations.iter().enumerate() {
         let (pfrom, pto) = period.bounds(st.timezone);
         // The station's signed heads, to find the latest one the export reaches.
@@ -211,6 +212,18 @@ pub async fn walk(
             }
         }
         if let Some(n) = reached {
+            // A head a commune machine signed names the node: its key checks it.
+            if let Some(node) = store
+                .station_nodes(&st.code)
+                .await?
+                .into_iter()
+                .find(|node| {
+                    crate::airlog::key::PublicKey::from_hex(&node.public_key)
+                        .is_some_and(|k| k.fingerprint() == signed[n].key_fingerprint)
+                })
+            {
+                head_signers.insert(st.code.clone(), node.public_key);
+            }
             signed_heads.insert(st.code.clone(), signed[n].clone());
         }
         if judged_station {
@@ -223,6 +236,7 @@ pub async fn walk(
     let mut integrity = tracker.finish(&period, codes, heads);
     integrity.chain_rows = chain_rows;
     integrity.signed_heads = signed_heads;
+    integrity.head_signers = head_signers;
     integrity.timezones = scope
         .stations
         .iter()
