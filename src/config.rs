@@ -80,6 +80,9 @@ build_ahead_days = 3
 # Commune machines (`loa agent`) that play stations whose plan output is "agent": the days
 # ahead their manifest covers (1 to 31), so a node keeps playing through a dead link.
 horizon_days = 7
+# A node whose clock is further than this from the server's (its four-timestamp exchange
+# every minute) raises an alert on the on-air page and in `loa ctl status` (1s to 1h).
+max_clock_offset = "2s"
 
 [announce]
 # The text-to-speech command that turns a typed announcement (the console's Thông báo page,
@@ -200,11 +203,15 @@ impl TtsCommand {
 #[serde(deny_unknown_fields, default)]
 struct RawAgent {
     horizon_days: u32,
+    max_clock_offset: String,
 }
 
 impl Default for RawAgent {
     fn default() -> Self {
-        RawAgent { horizon_days: 7 }
+        RawAgent {
+            horizon_days: 7,
+            max_clock_offset: "2s".into(),
+        }
     }
 }
 
@@ -213,6 +220,8 @@ impl Default for RawAgent {
 pub struct AgentConfig {
     /// Days ahead a node's manifest covers (1 to 31).
     pub horizon_days: u32,
+    /// A node's clock further than this from the server's is alerted (1 s to 1 h).
+    pub max_clock_offset: std::time::Duration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -817,8 +826,22 @@ impl Config {
                 ),
             ));
         }
+        let max_clock_offset = crate::plan::timing::parse_duration(&raw.agent.max_clock_offset)
+            .ok()
+            .filter(|s| (1..=3600).contains(s))
+            .map(|s| std::time::Duration::from_secs(u64::from(s)))
+            .ok_or_else(|| {
+                invalid(
+                    &file,
+                    format!(
+                        "agent.max_clock_offset: '{}' is not a duration from 1s to 1h (e.g. 2s)",
+                        raw.agent.max_clock_offset
+                    ),
+                )
+            })?;
         let agent = AgentConfig {
             horizon_days: raw.agent.horizon_days,
+            max_clock_offset,
         };
         let operator = if raw.operator.trim().is_empty() {
             std::env::var("USER").unwrap_or_else(|_| "operator".into())

@@ -9,189 +9,15 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
 
 use chrono::{NaiveDate, Utc};
-use common::daemon::free_port;
-use common::fixtures::{speech_like, write_wav, WavFormat};
+use common::agent::{District, Proxy};
 use common::Loa;
 use loa::agent::auth;
 use loa::agent::node::{NodeDir, NodeKey};
 use loa::airlog::Record;
 use loa::store::AirlogStore;
-
-const PLAN: &str = "[plan]\nname = \"Thử\"\nyear = 2026\n\n\
-    [[station]]\ncode = \"vinh-an\"\nname = \"Xã Vĩnh An\"\nlevel = \"commune\"\noutput = \"agent\"\n\n\
-    [[station]]\ncode = \"vinh-phuc\"\nname = \"Xã Vĩnh Phúc\"\nlevel = \"commune\"\noutput = \"agent\"\n\n\
-    [[slot]]\nname = \"Sáng\"\nstations = [\"all\"]\ncron = \"0 6 * * *\"\nlength = \"10m\"\ncchc = \"5m\"\n\n\
-    [[slot]]\nname = \"Chiều\"\nstations = [\"all\"]\ncron = \"0 17 * * *\"\nlength = \"10m\"\ncchc = \"5m\"\n";
-
-/// `loa serve` on a district data dir with [`PLAN`] and two bulletins for every station.
-struct District {
-    loa: Loa,
-    child: Option<std::process::Child>,
-    port: u16,
-    plan: std::path::PathBuf,
-}
-
-impl Drop for District {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-impl District {
-    fn new() -> District {
-        let loa = Loa::init();
-        let port = free_port();
-        std::fs::write(
-            loa.data.join("loa.toml"),
-            format!("[playout]\nsink = \"null\"\n\n[http]\nbind = \"127.0.0.1:{port}\"\ntoken = \"0123456789abcdef0123456789abcdef\"\n"),
-        )
-        .unwrap();
-        for (name, seconds) in [("mot.wav", 40), ("hai.wav", 30)] {
-            let path = loa.dir.path().join(name);
-            let samples = speech_like(16_000, 1, 800, 16_000 * seconds, 800);
-            write_wav(&path, WavFormat::Pcm16, 16_000, 1, &samples, None);
-            loa.run(&[
-                "library",
-                "add",
-                path.to_str().unwrap(),
-                "--kind",
-                "news",
-                "--topic",
-                "documents",
-                "--approve",
-            ])
-            .expect(0);
-        }
-        let plan = loa.dir.path().join("plan.toml");
-        std::fs::write(&plan, PLAN).unwrap();
-        let mut d = District {
-            loa,
-            child: None,
-            port,
-            plan,
-        };
-        d.start();
-        d
-    }
-
-    fn start(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_loa"))
-            .args([
-                "--data-dir",
-                self.loa.data.to_str().unwrap(),
-                "serve",
-                "--plan",
-            ])
-            .arg(&self.plan)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "loa serve did not listen");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn token(&self, station: &str) -> String {
-        let run = self
-            .loa
-            .run(&[
-                "station",
-                "enroll",
-                station,
-                "--plan",
-                self.plan.to_str().unwrap(),
-            ])
-            .expect(0);
-        run.stdout.lines().last().unwrap().trim().to_string()
-    }
-
-    /// An initialised node enrolled for `station` through `url`.
-    fn node(&self, station: &str, url: &str) -> Loa {
-        let node = Loa::init();
-        let token = self.token(station);
-        node.run(&["agent", "enroll", "--server", url, "--token", &token])
-            .expect(0);
-        node
-    }
-}
-
-/// A loopback TCP proxy to the server that the test can cut (every connection dropped,
-/// new ones refused at once) and restore.
-struct Proxy {
-    port: u16,
-    up: Arc<AtomicBool>,
-    live: Arc<Mutex<Vec<TcpStream>>>,
-}
-
-impl Proxy {
-    fn to(target: u16) -> Proxy {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let live: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-        let (up2, live2) = (up.clone(), live.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { continue };
-                if !up2.load(Ordering::SeqCst) {
-                    let _ = client.shutdown(Shutdown::Both);
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
-                    continue;
-                };
-                {
-                    let mut l = live2.lock().unwrap();
-                    l.push(client.try_clone().unwrap());
-                    l.push(server.try_clone().unwrap());
-                }
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
-                ] {
-                    std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
-                        let _ = to.shutdown(Shutdown::Write);
-                    });
-                }
-            }
-        });
-        Proxy { port, up, live }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for s in self.live.lock().unwrap().drain(..) {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
 
 /// Tomorrow and the day after, station-local.
 fn days() -> (NaiveDate, NaiveDate) {
@@ -259,6 +85,7 @@ fn export(loa: &Loa, station: &str, day: NaiveDate, name: &str) -> String {
                 "key_fingerprint,",
                 "signature,",
                 "signed_head ",
+                "signed_by ",
             ]
             .iter()
             .any(|k| l.starts_with(&format!("#integrity,{k}")))
@@ -358,6 +185,29 @@ fn a_day_played_with_the_link_down_reaches_the_server_whole_when_the_link_is_bac
         assert_eq!(t, m, "the server's export differs from the node's");
     }
     assert_eq!(theirs.lines().count(), mine.lines().count());
+
+    // The server's export names the node whose key signed the station's head, and checks
+    // with that key (the block itself is signed by the district's).
+    let file = d.loa.dir.path().join("server.csv");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let node_key = NodeDir::of(&a.data).key().unwrap().public_hex();
+    assert!(
+        text.contains(&format!("#integrity,signed_by vinh-an,{node_key}")),
+        "{text}"
+    );
+    let checked = d
+        .loa
+        .run(&[
+            "airlog",
+            "verify",
+            "--export",
+            file.to_str().unwrap(),
+            "--no-database",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(checked["signed_heads"], 1, "{checked}");
 
     // Syncing again sends nothing new.
     let again = a

@@ -534,6 +534,7 @@ macro_rules! store_suite {
                     node: &node,
                     after: None,
                     rows: &rows[..2],
+                    clock_offsets_ms: &[Some(120), None],
                     signed: &h1,
                     received_at: "2026-12-06T03:00:00.000000Z",
                 };
@@ -552,6 +553,7 @@ macro_rules! store_suite {
                 let second = AgentAppend {
                     after: Some((rows[1].seq, &rows[1].row_hash)),
                     rows: &rows[2..],
+                    clock_offsets_ms: &[],
                     signed: &h3,
                     ..first
                 };
@@ -575,6 +577,31 @@ macro_rules! store_suite {
                     .unwrap();
                 assert_eq!(v.signed_heads["vinh-an"], 2);
                 assert_eq!(v.stations["vinh-an"], 4);
+                // Each row keeps the clock offset its node sent with it.
+                let offsets: Vec<Option<i64>> = s
+                    .agent_clock_offsets("vinh-an")
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|(_, o)| o)
+                    .collect();
+                assert_eq!(offsets, vec![Some(120), None, None, None]);
+                // A node's status report replaces its station's last one.
+                for (i, offset) in [(0, Some(3_000)), (1, None)] {
+                    s.keep_node_report(&loa::store::KeptReport {
+                        station: "vinh-an".into(),
+                        node: node.clone(),
+                        received_at: t0 + chrono::Duration::minutes(i),
+                        clock_offset_ms: offset,
+                        report: format!("{{\"n\":{i}}}"),
+                    })
+                    .await
+                    .unwrap();
+                }
+                let kept = s.node_reports().await.unwrap();
+                assert_eq!(kept.len(), 1);
+                assert_eq!(kept[0].received_at, t0 + chrono::Duration::minutes(1));
+                assert_eq!((kept[0].clock_offset_ms, kept[0].report.as_str()), (None, "{\"n\":1}"));
                 for q in [
                     "UPDATE agent_airlog SET played_ms = 1",
                     "DELETE FROM agent_airlog",

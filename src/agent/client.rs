@@ -48,6 +48,9 @@ pub struct Client {
     key: Arc<NodeKey>,
     /// The time a request carries.
     clock: Arc<dyn Clock>,
+    /// The server's clock minus this node's, ms, as last measured: a request carries the
+    /// server's time, so a node whose clock is wrong still authenticates.
+    correction_ms: std::sync::atomic::AtomicI64,
 }
 
 /// The server's answer to an enrolment.
@@ -107,12 +110,77 @@ impl Client {
             server,
             key,
             clock,
+            correction_ms: Default::default(),
         })
     }
 
     /// The server's URL.
     pub fn server(&self) -> &str {
         &self.server
+    }
+
+    /// Signs requests with the node's clock corrected by `offset` (the node's clock minus
+    /// the server's, as [`super::clock::Exchange`] measured it).
+    pub fn correct_by(&self, offset: &super::clock::Offset) {
+        self.correction_ms
+            .store(-offset.offset_ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// One four-timestamp exchange with the server (`GET /agent/v1/time`), on the node's
+    /// clock.
+    pub async fn exchange(&self) -> Result<super::clock::Exchange, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            received_ms: i64,
+            sent_ms: i64,
+        }
+        let req = self.signed(Method::GET, "/agent/v1/time", Vec::new())?;
+        let sent = self.clock.now().timestamp_millis();
+        let resp = refused_unless_ok(self.send(req).await?).await?;
+        let bytes = resp.bytes().await.map_err(|e| ClientError::Unreachable {
+            server: self.server.clone(),
+            why: error_chain(&e),
+        })?;
+        let received = self.clock.now().timestamp_millis();
+        let a: Answer = serde_json::from_slice(&bytes)
+            .map_err(|e| ClientError::Bad(format!("the time answer: {e}")))?;
+        Ok(super::clock::Exchange {
+            sent,
+            server_received: a.received_ms,
+            server_sent: a.sent_ms,
+            received,
+        })
+    }
+
+    /// Sends a status report.
+    pub async fn report(&self, r: &super::report::NodeReport) -> Result<(), ClientError> {
+        let body = serde_json::to_vec(r)
+            .map_err(|e| ClientError::Bad(format!("cannot write the report: {e}")))?;
+        let req = self
+            .signed(Method::POST, "/agent/v1/status", body)?
+            .header("content-type", "application/json");
+        refused_unless_ok(self.send(req).await?).await?;
+        Ok(())
+    }
+
+    /// Opens the announcement stream (`GET /agent/v1/events`); the caller reads its chunks.
+    /// No read timeout beyond the client's: the server's heartbeat keeps it under it.
+    pub async fn events(&self) -> Result<reqwest::Response, ClientError> {
+        let req = self
+            .signed(Method::GET, "/agent/v1/events", Vec::new())?
+            .header("accept", "text/event-stream");
+        refused_unless_ok(self.send(req).await?).await
+    }
+
+    /// Acknowledges announcement `id` (it is in this node's queue and store).
+    pub async fn took_announcement(&self, id: i64) -> Result<(), ClientError> {
+        let req = self.signed(
+            Method::POST,
+            &format!("/agent/v1/announcements/{id}"),
+            Vec::new(),
+        )?;
+        refused_unless_ok(self.send(req).await?).await?;
+        Ok(())
     }
 
     /// A request to `path`, signed.
@@ -122,7 +190,11 @@ impl Client {
         path: &str,
         body: Vec<u8>,
     ) -> Result<reqwest::RequestBuilder, ClientError> {
-        let time = self.clock.now().timestamp();
+        let time = (self.clock.now().timestamp_millis()
+            + self
+                .correction_ms
+                .load(std::sync::atomic::Ordering::Relaxed))
+        .div_euclid(1000);
         let mut nonce = [0u8; 16];
         getrandom::fill(&mut nonce)
             .map_err(|e| ClientError::Bad(format!("no random bytes: {e}")))?;

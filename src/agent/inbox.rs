@@ -25,6 +25,11 @@ pub struct Upload {
     /// The node's signed head: its chain's last row, signed with its key (none when it
     /// sends no row).
     pub head: Option<SignedHead>,
+    /// Each row's clock offset (the node's clock minus the server's, ms) as the node
+    /// measured it last before the row, in the rows' order (none when it had no
+    /// measurement; empty from a node that keeps none).
+    #[serde(default)]
+    pub clock_offsets_ms: Vec<Option<i64>>,
 }
 
 /// The server's answer: how many rows it stored and the head it now holds.
@@ -65,8 +70,26 @@ impl AgentService {
                 .collect(),
             _ => HashMap::new(),
         };
+        if !upload.clock_offsets_ms.is_empty() && upload.clock_offsets_ms.len() != upload.rows.len()
+        {
+            return Err(AgentError::Bad(format!(
+                "{} clock offsets for {} rows: one per row, or none",
+                upload.clock_offsets_ms.len(),
+                upload.rows.len()
+            )));
+        }
+        let offsets: HashMap<i64, Option<i64>> = upload
+            .rows
+            .iter()
+            .map(|r| r.seq)
+            .zip(upload.clock_offsets_ms.iter().copied())
+            .collect();
         let new = homeward::accept(code, head.as_ref(), &held, upload.rows)
             .map_err(|e| refused(code, node, e))?;
+        let offsets: Vec<Option<i64>> = new
+            .iter()
+            .map(|r| offsets.get(&r.seq).copied().flatten())
+            .collect();
         let Some(last) = new.last() else {
             return Ok(Taken { stored: 0, head });
         };
@@ -82,6 +105,7 @@ impl AgentService {
                 node: &node.public_key,
                 after: head.as_ref().map(|h| (h.seq, h.row_hash.as_str())),
                 rows: &new,
+                clock_offsets_ms: &offsets,
                 signed: &signed,
                 received_at: &received_at,
             })

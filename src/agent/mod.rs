@@ -18,19 +18,30 @@
 //! - [`programme`]: the node's programme: slot playlists and bulletins from the kept
 //!   manifest and the verified cache.
 //! - [`run`]: `loa agent run`: sync, play from the cache, upload.
-//!
-//! Not yet: the announcement stream, status reports to the server, clock offset.
+//! - [`clock`]: the node's clock against the server's (four timestamps), and when it is too
+//!   wrong to play the schedule by. Pure.
+//! - [`report`]: the status report a node sends every minute, and the server's alerts
+//!   about it. Pure.
+//! - [`live`]: the district side of what is live: agent stations' handles, announcements
+//!   pushed to the nodes, their reports shown.
+//! - [`listen`]: the node side: its announcement stream, reconnecting with jittered backoff.
+//! - [`status`]: the node side of the report and the clock exchange.
 
 pub mod auth;
 pub mod client;
+pub mod clock;
 pub mod homeward;
 pub mod inbox;
+pub mod listen;
+pub mod live;
 pub mod manifest;
 pub mod node;
 pub mod pin;
 pub mod programme;
 pub mod range;
+pub mod report;
 pub mod run;
 pub mod server;
+pub mod status;
 pub mod sync;
 pub mod upload;

@@ -138,6 +138,17 @@ impl NodeDir {
         self.root.join("airlog.db")
     }
 
+    /// `clock.json`: the clock's measurements and the latest instant seen.
+    pub fn clock_path(&self) -> PathBuf {
+        self.root.join("clock.json")
+    }
+
+    /// `announced.json`: the server's announcements this node took, and their numbers in
+    /// its own store.
+    pub fn announced_path(&self) -> PathBuf {
+        self.root.join("announced.json")
+    }
+
     /// `media/`.
     pub fn media_dir(&self) -> PathBuf {
         self.root.join("media")

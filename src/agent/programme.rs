@@ -121,7 +121,7 @@ pub fn local_midnight(station: &Station, d: chrono::NaiveDate) -> DateTime<Utc> 
 
 /// A manifest bulletin as the player reads it: its audio is the cache file named by its
 /// SHA-256 (missing when it never arrived: the player logs the item as such).
-fn bulletin(id: BulletinId, b: &ManifestBulletin, received: DateTime<Utc>) -> Bulletin {
+pub(crate) fn bulletin(id: BulletinId, b: &ManifestBulletin, received: DateTime<Utc>) -> Bulletin {
     let by = StateChange {
         by: "district".into(),
         at: received,

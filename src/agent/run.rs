@@ -16,6 +16,8 @@ use serde::Serialize;
 use super::client::Client;
 use super::node::{KeptManifest, NodeDir, NodeError, NodeKey};
 use super::programme::{local_midnight, NodeProgramme, ProgrammeError};
+use super::report::NodeAlert;
+use super::status::{disk_free_mb, Known, NodeClock};
 use super::sync::{self, SyncReport, Window};
 use super::upload::{self, UploadReport};
 use crate::clock::{Clock, SimClock};
@@ -39,7 +41,7 @@ pub struct Node {
     /// Its key (signs requests and chain heads).
     pub key: Arc<NodeKey>,
     /// Its client of the server.
-    pub client: Client,
+    pub client: Arc<Client>,
     /// Its own store: its airlog.
     pub store: Arc<dyn Store>,
     /// Its station's code.
@@ -106,6 +108,7 @@ async fn upload_into(node: &Node, clock: &dyn Clock, report: &mut RunReport) {
         &node.key,
         &node.client,
         clock,
+        &super::status::ClockFile::load(&node.dir).measurements,
     )
     .await
     {
@@ -205,7 +208,9 @@ pub async fn render(
     Ok(report)
 }
 
-/// The daemon's programme: the kept manifest, re-read when a sync replaced it.
+/// The daemon's programme: the kept manifest, re-read when a sync replaced it. While the
+/// node's clock is held ([`NodeClock`]) it has no slot instances: scheduled playout waits,
+/// announcements still play.
 pub struct KeptProgramme {
     /// The node's folder.
     dir: NodeDir,
@@ -213,6 +218,8 @@ pub struct KeptProgramme {
     store: Arc<dyn Store>,
     /// The programme of the manifest last read, by its tag.
     current: Mutex<Option<(String, Arc<NodeProgramme>)>>,
+    /// The node's clock, when it is judged (the daemon).
+    clock: Option<Arc<NodeClock>>,
 }
 
 impl KeptProgramme {
@@ -244,6 +251,9 @@ impl Programme for KeptProgramme {
         to: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<SlotPlaylist>, PlayoutError> {
+        if self.clock.as_ref().is_some_and(|c| c.held()) {
+            return Ok(Vec::new());
+        }
         let p = self.now().map_err(PlayoutError::Refused)?;
         p.slots(station, from, to, now).await
     }
@@ -263,8 +273,13 @@ impl Programme for KeptProgramme {
     }
 }
 
-/// Plays on the wall clock until `stop` resolves, syncing and uploading every
-/// [`SYNC_EVERY`].
+/// How often the clock is judged again while it holds scheduled playout (every minute
+/// otherwise).
+const HELD_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Plays on the wall clock until `stop` resolves: measures the clock, syncs, uploads and
+/// reports every [`SYNC_EVERY`]; listens for announcements all the while; tells systemd it
+/// is ready once it plays and feeds its watchdog while the player runs.
 pub async fn daemon(
     node: Node,
     clock: Arc<dyn Clock>,
@@ -272,21 +287,27 @@ pub async fn daemon(
     capture: &CaptureOptions,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), RunError> {
+    let node_clock = NodeClock::load(&node.dir, clock.now());
+    // Rows a crash or power cut left open are closed first, so the first upload sends them.
+    crate::playout::recovery::recover(node.store.as_ref(), clock.now()).await?;
+    node_clock.tick(&node.client, clock.now()).await;
+    let mut known = Known::default();
     let first = sync_and_upload(&node, clock.as_ref(), None).await;
+    learn(&node, &mut known, &first, clock.now()).await;
     kept(&node.dir, first.sync_error.as_deref())?;
     let programme = Arc::new(KeptProgramme {
         dir: node.dir.clone(),
         store: node.store.clone(),
         current: Mutex::new(None),
+        clock: Some(node_clock.clone()),
     });
     let p = programme.now().map_err(RunError::NoManifest)?;
     mirror_bulletins(node.store.as_ref(), &p).await?;
     let station = p.station();
-    crate::playout::recovery::recover(node.store.as_ref(), clock.now()).await?;
     let sink = sink::open_with(sink_spec, node.settings.format, capture)
         .map_err(|e| RunError::Refused(e.to_string()))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let (_commands_tx, commands) = tokio::sync::mpsc::channel(16);
+    let (commands_tx, commands) = tokio::sync::mpsc::channel(16);
     let mut player = StationPlayer::new(
         station.clone(),
         p.plan(),
@@ -299,34 +320,211 @@ pub async fn daemon(
     )
     .with_control(crate::playout::control::Control {
         commands,
-        shutdown: stop_rx,
+        shutdown: stop_rx.clone(),
     });
     player.queue_makeups(programme.makeups(&station.code, clock.now()).await?);
-    let play = tokio::spawn(crate::playout::wall::play_station(
+    // Announcements taken before a restart still wait for the next slot.
+    player.queue_announcements(
+        crate::playout::service::waiting_announcements(
+            node.store.as_ref(),
+            &station.code,
+            clock.now(),
+            &node.settings.who,
+        )
+        .await?,
+    );
+    let status = player.status();
+    let playing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let wall = crate::playout::wall::play_station(
         player,
-        station,
+        station.clone(),
         programme.clone(),
         clock.clone(),
         1,
+    );
+    let play = {
+        let playing = playing.clone();
+        tokio::spawn(async move {
+            wall.await;
+            playing.store(false, std::sync::atomic::Ordering::SeqCst);
+        })
+    };
+    let listen = tokio::spawn(super::listen::listen(
+        super::listen::Listener {
+            dir: node.dir.clone(),
+            client: node.client.clone(),
+            store: node.store.clone(),
+            station: station.code.clone(),
+            commands: commands_tx.clone(),
+            clock: clock.clone(),
+        },
+        stop_rx.clone(),
     ));
+    send_report(&node, &node_clock, &known, &status, clock.now()).await;
+    crate::notify::ready(&format!("playing station {} from the cache", station.code));
+    // Its own task: a sync that downloads for minutes must not starve it.
+    let watchdog = crate::notify::watchdog_interval()
+        .map(|every| tokio::spawn(feed_watchdog(playing.clone(), every, stop_rx.clone())));
+    let mut minute = tokio::time::interval(SYNC_EVERY);
+    minute.reset();
+    let mut was_held = node_clock.held();
     tokio::pin!(stop);
     loop {
+        let every = if was_held { HELD_RECHECK } else { SYNC_EVERY };
         tokio::select! {
             _ = &mut stop => break,
-            _ = tokio::time::sleep(SYNC_EVERY) => {
-                let _ = sync_and_upload(&node, clock.as_ref(), None).await;
+            // Held: the clock is judged more often. The wall loop idles on the wrong
+            // clock until an hour past it, which a clock set right has long passed: it
+            // reads the programme again within a second of the hold ending.
+            _ = tokio::time::sleep(every), if was_held => {
+                node_clock.tick(&node.client, clock.now()).await;
+                was_held = node_clock.held();
+            }
+            _ = minute.tick() => {
+                node_clock.tick(&node.client, clock.now()).await;
+                was_held = node_clock.held();
+                let r = sync_and_upload(&node, clock.as_ref(), None).await;
+                learn(&node, &mut known, &r, clock.now()).await;
                 if let Ok(p) = programme.now() {
                     if let Err(e) = mirror_bulletins(node.store.as_ref(), &p).await {
                         tracing::error!(error = %e, "cannot keep the manifest's bulletins in this machine's store");
                     }
                 }
+                send_report(&node, &node_clock, &known, &status, clock.now()).await;
+                crate::notify::status(&status_line(&station.code, &status, &node_clock));
             }
         }
     }
+    crate::notify::stopping();
     let _ = stop_tx.send(true);
     let _ = play.await;
+    let _ = listen.await;
+    if let Some(w) = watchdog {
+        let _ = w.await;
+    }
     let mut last = RunReport::default();
     upload_into(&node, clock.as_ref(), &mut last).await;
     node.store.close().await;
     Ok(())
+}
+
+/// Feeds systemd's watchdog every `every` while the player runs (`playing`), until the
+/// stop: a player that ended starves it and systemd restarts the node.
+async fn feed_watchdog(
+    playing: Arc<std::sync::atomic::AtomicBool>,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if playing.load(std::sync::atomic::Ordering::SeqCst) {
+            crate::notify::watchdog_ping();
+        } else {
+            tracing::error!("the player has stopped; no longer feeding the watchdog so systemd restarts loa agent");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// The `systemctl status` line: what plays, or why nothing does.
+fn status_line(
+    code: &str,
+    status: &Mutex<crate::playout::control::Status>,
+    clock: &NodeClock,
+) -> String {
+    if clock.held() {
+        return format!("station {code}: the clock is far behind; scheduled playout waits");
+    }
+    let s = status.lock().unwrap_or_else(|e| e.into_inner());
+    match &s.on_air {
+        Some(a) => format!("station {code}: on air {}", a.title),
+        None => format!("station {code}: waiting for the next slot"),
+    }
+}
+
+/// Keeps what a sync and an upload said for the next report.
+async fn learn(node: &Node, known: &mut Known, r: &RunReport, now: DateTime<Utc>) {
+    let mut alerts = Vec::new();
+    if r.sync.is_some() {
+        known.last_sync = Some(now);
+    }
+    if let Ok(Some(k)) = node.dir.kept_manifest() {
+        known.manifest = Some(k.etag.clone());
+        if let Ok(p) = NodeProgramme::new(k.manifest, node.store.clone(), k.received_at) {
+            known.manifest_until = Some(p.horizon_end());
+        }
+    }
+    if let Some(e) = &r.sync_error {
+        alerts.push(NodeAlert {
+            vi: format!(
+                "không đồng bộ được với máy chủ; đang phát từ bộ nhớ đệm ({})",
+                short(e)
+            ),
+            en: format!("sync failed; playing from the cache ({})", short(e)),
+        });
+    }
+    if let Some(s) = &r.sync {
+        if !s.failed.is_empty() {
+            alerts.push(NodeAlert {
+                vi: format!(
+                    "{} tệp âm thanh chưa tải được hoặc không khớp mã băm; sẽ tải lại",
+                    s.failed.len()
+                ),
+                en: format!(
+                    "{} audio file(s) not fetched or not matching their hash; fetching again",
+                    s.failed.len()
+                ),
+            });
+        }
+    }
+    let node_head = node.store.chain_head(&node.station).await.ok().flatten();
+    known.chain_head = node_head.as_ref().map(|(seq, h)| super::homeward::Head {
+        seq: *seq,
+        row_hash: h.clone(),
+    });
+    if let Some(u) = &r.upload {
+        known.server_head = u.head.as_ref().map(|h| h.seq);
+    }
+    if let Some(e) = &r.upload_error {
+        alerts.push(NodeAlert {
+            vi: format!(
+                "chưa gửi được nhật ký phát sóng về máy chủ; các dòng được giữ lại ({})",
+                short(e)
+            ),
+            en: format!(
+                "the airlog could not be sent; its rows are kept ({})",
+                short(e)
+            ),
+        });
+    }
+    // Rows are numbered one after another in the node's chain: those past the server's
+    // head are not held there yet.
+    known.unsent_rows = match (&known.chain_head, known.server_head) {
+        (Some(n), Some(s)) => u64::try_from(n.seq - s).unwrap_or(0),
+        (Some(n), None) => u64::try_from(n.seq).unwrap_or(0),
+        (None, _) => 0,
+    };
+    known.alerts = alerts;
+}
+
+/// The first 200 characters of a technical detail.
+fn short(e: &str) -> String {
+    e.chars().take(200).collect()
+}
+
+/// Sends the report; a failure is logged (the next one goes a minute later).
+async fn send_report(
+    node: &Node,
+    clock: &NodeClock,
+    known: &Known,
+    status: &Mutex<crate::playout::control::Status>,
+    now: DateTime<Utc>,
+) {
+    let s = status.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let r = super::status::report(now, clock, known, &s, disk_free_mb(&node.dir));
+    if let Err(e) = node.client.report(&r).await {
+        tracing::debug!(error = %e, "status report not sent");
+    }
 }

@@ -65,6 +65,8 @@ pub struct AgentService {
     pub guard: ReplayGuard,
     /// Who builds a missing week for a manifest (the daemon's name).
     pub who: String,
+    /// The agent stations live: pushes and reports.
+    pub live: Arc<super::live::Live>,
 }
 
 /// A manifest and where each audio file it names is on this server.
@@ -115,6 +117,21 @@ impl AgentService {
             now,
             &self.guard,
         )?)
+    }
+
+    /// The enrolled node that signed a request to the clock (`GET /agent/v1/time`), whatever
+    /// the time it carries: a node whose clock is wrong must still be able to learn the
+    /// server's. No replay guard either: its answer is the time, which a replay cannot
+    /// change or learn anything from.
+    pub async fn authenticate_any_time(
+        &self,
+        p: &Presented,
+        method: &str,
+        path: &str,
+    ) -> Result<Node, AgentError> {
+        let node = auth::check_node(self.store.node(&p.node).await?)?;
+        auth::check_signature(p, method, path, b"")?;
+        Ok(node)
     }
 
     /// The node's station as the plan has it; refused when it is no longer an agent

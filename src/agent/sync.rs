@@ -136,6 +136,19 @@ pub async fn once_for(
     Ok(report)
 }
 
+/// Brings one file into the cache (an announcement's audio, pushed before any sync named
+/// it): nothing to do when it is there already.
+pub async fn fetch_one(dir: &NodeDir, client: &Client, b: &ManifestBulletin) -> Result<(), String> {
+    if !is_sha256(&b.sha256) {
+        return Err(format!("'{}' is not a SHA-256", b.sha256));
+    }
+    if dir.media_path(&b.sha256).exists() {
+        return Ok(());
+    }
+    dir.create().map_err(|e| e.to_string())?;
+    fetch(dir, client, b, &mut SyncReport::default()).await
+}
+
 /// Fetches one file into the cache: resumes its `.part`, verifies, moves it in; once more
 /// from the start when the bytes do not verify.
 async fn fetch(

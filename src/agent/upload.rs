@@ -10,6 +10,7 @@ use super::client::{Client, ClientError};
 use super::homeward::{self, Diverged, Head};
 use super::inbox::Upload;
 use super::node::NodeKey;
+use crate::airlog::Record;
 use crate::clock::Clock;
 use crate::store::{Store, StoreError};
 
@@ -50,6 +51,7 @@ pub async fn upload(
     key: &NodeKey,
     client: &Client,
     clock: &dyn Clock,
+    measurements: &[super::clock::Offset],
 ) -> Result<UploadReport, UploadError> {
     let chain = homeward::chain_order(station, store.airlog(Some(station), None, None).await?)?;
     let mut report = UploadReport {
@@ -65,6 +67,7 @@ pub async fn upload(
             .upload_airlog(&Upload {
                 rows: batch.to_vec(),
                 head: Some(signed),
+                clock_offsets_ms: offsets_of(batch, measurements),
             })
             .await?;
         report.sent += batch.len();
@@ -73,4 +76,19 @@ pub async fn upload(
     }
     report.head = head;
     Ok(report)
+}
+
+/// Each row's clock offset: the measurement in force when it was written (its start, or
+/// its planned start when it never started); none at all without measurements.
+fn offsets_of(rows: &[Record], measurements: &[super::clock::Offset]) -> Vec<Option<i64>> {
+    if measurements.is_empty() {
+        return Vec::new();
+    }
+    rows.iter()
+        .map(|r| {
+            let at = r.actual_start.as_deref().unwrap_or(&r.planned_start);
+            let at = chrono::DateTime::parse_from_rfc3339(at).ok()?;
+            super::clock::offset_at(measurements, at.with_timezone(&chrono::Utc))
+        })
+        .collect()
 }

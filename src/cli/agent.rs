@@ -115,6 +115,7 @@ pub async fn run(data_dir: &Path, cmd: AgentCommand) -> Result<(), Failure> {
                 &node.key,
                 &node.client,
                 clock.as_ref(),
+                &crate::agent::status::ClockFile::load(&dir).measurements,
             )
             .await;
             node.store.close().await;
@@ -189,13 +190,15 @@ async fn open_node(
 ) -> Result<(Node, Config), Failure> {
     let file = dir.agent_file().map_err(node_failure)?;
     let key = Arc::new(dir.key().map_err(node_failure)?);
-    let client = Client::new(
-        &file.server,
-        key.clone(),
-        clock,
-        file.server_fingerprint.as_deref(),
-    )
-    .map_err(client_failure)?;
+    let client = Arc::new(
+        Client::new(
+            &file.server,
+            key.clone(),
+            clock,
+            file.server_fingerprint.as_deref(),
+        )
+        .map_err(client_failure)?,
+    );
     let config = node_config(data_dir)?;
     std::fs::create_dir_all(data_dir)
         .map_err(|e| Failure::work(format!("{}: {e}", data_dir.display())))?;
@@ -257,9 +260,7 @@ async fn run_node(
     let Some((from, to)) = range else {
         let _lock = crate::daemon::lock::DataDirLock::acquire(data_dir, "none (loa agent run)")
             .map_err(Failure::input)?;
-        let stop = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
+        let stop = super::serve::stop_signal();
         return crate::agent::run::daemon(node, clock, &spec, &config.playout.capture, stop)
             .await
             .map_err(refused);

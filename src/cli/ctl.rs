@@ -325,6 +325,9 @@ pub fn run(data_dir: &Path, cmd: CtlCommand) -> Result<(), Failure> {
                     if s["on_air"].is_null() {
                         println!("{:<14}   {}", "", next_slot_line(&s["next_slot"], lang));
                     }
+                    if let Some(node) = s["node_text"].as_str() {
+                        println!("{:<14}   {}", "", node);
+                    }
                     if let Some(alerts) = s["alerts"].as_array() {
                         for a in alerts.iter().rev().take(3) {
                             println!("{:<14}   ! {}", "", a.as_str().unwrap_or(""));

@@ -27,7 +27,7 @@ pub struct ServeArgs {
 }
 
 /// Resolves when the process is asked to stop.
-async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

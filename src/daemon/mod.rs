@@ -185,7 +185,13 @@ pub async fn run(
     let api = started
         .control_api(&config, &store, &options, &clock, tls, &stop_rx)
         .await?;
-    let count = started.handles.len();
+    // The stations this daemon plays (not those of commune machines): the watchdog counts
+    // their tasks.
+    let count = started
+        .handles
+        .values()
+        .filter(|h| h.played_by == crate::playout::control::PlayedBy::ThisDaemon)
+        .count();
     tracing::info!(stations = count, plan = %plan.name, "loa serve is playing");
     crate::notify::ready(&format!("playing {count} station(s) of {}", plan.name));
     let watchdog = feed_watchdog(started.alive.clone(), count, stop_rx.clone());
@@ -303,6 +309,8 @@ struct Started {
     alive: Arc<AtomicUsize>,
     /// The library in memory, shared by the players and the console.
     catalogue: Arc<Catalogue>,
+    /// The stations played by commune machines, live.
+    live: Arc<crate::agent::live::Live>,
 }
 
 /// Counts a station task out however it ends (return or panic).
@@ -349,14 +357,43 @@ impl Started {
         });
         let lib = programme.library().await?;
         let (events, _) = broadcast::channel(1024);
+        let max_offset = chrono::Duration::from_std(config.agent.max_clock_offset)
+            .unwrap_or(chrono::Duration::seconds(2));
+        let live = Arc::new(
+            crate::agent::live::Live::new(
+                &options.plan,
+                store.as_ref(),
+                max_offset,
+                events.clone(),
+                clock.now(),
+            )
+            .await,
+        );
         let mut started = Started {
             handles: Arc::new(BTreeMap::new()),
             events,
             tasks: Vec::new(),
             alive: Arc::new(AtomicUsize::new(0)),
             catalogue,
+            live: live.clone(),
         };
         let mut handles = BTreeMap::new();
+        // The stations played by commune machines: the console and the control API reach
+        // them through handles like the others; their commands go to the relay.
+        for (code, handle, commands) in live.handles() {
+            started.tasks.push(tokio::spawn(crate::agent::live::relay(
+                code.clone(),
+                commands,
+                live.clone(),
+                store.clone(),
+                clock.clone(),
+                stop.clone(),
+            )));
+            handles.insert(code, handle);
+        }
+        started.tasks.push(tokio::spawn(
+            live.clone().watch(clock.clone(), stop.clone()),
+        ));
         let mut fallback_said = false;
         for station in stations {
             let (tx, rx) = mpsc::channel(16);
@@ -390,6 +427,7 @@ impl Started {
                 name: station.name.clone(),
                 commands: tx,
                 status: player.status(),
+                played_by: crate::playout::control::PlayedBy::ThisDaemon,
             };
             handles.insert(station.code.clone(), handle);
             let alive = Alive::count_in(&started.alive);
@@ -464,6 +502,7 @@ impl Started {
             audio: AudioStore::new(config.audio_dir()),
             guard: Default::default(),
             who: "loa serve".into(),
+            live: self.live.clone(),
         });
         let mut stop = stop.clone();
         let scheme = if tls.is_some() { "https" } else { "http" };

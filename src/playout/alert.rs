@@ -150,6 +150,35 @@ pub enum Alert {
         /// Free space, MB.
         free_mb: u64,
     },
+    /// The commune machine that plays the station has not reported (since when, local
+    /// `dd/mm/yyyy HH:MM`; none: never).
+    NodeSilent {
+        /// Its last report.
+        since: Option<String>,
+    },
+    /// The commune machine's clock is further from the server's than allowed.
+    ClockOffset {
+        /// The node's clock minus the server's, ms.
+        offset_ms: i64,
+        /// `agent.max_clock_offset`, ms.
+        max_ms: i64,
+    },
+    /// The commune machine's clock is far behind the real time: its scheduled playout waits
+    /// until the clock is set (announcements still play).
+    ClockHeld,
+    /// An alert the commune machine reported, as it worded it.
+    FromNode {
+        /// In Vietnamese.
+        vi: String,
+        /// In English.
+        en: String,
+    },
+}
+
+/// A signed offset in seconds, one decimal, in `lang`'s decimal mark.
+fn signed_seconds(ms: i64, lang: Lang) -> String {
+    let sign = if ms < 0 { "-" } else { "+" };
+    format!("{sign}{}", seconds(ms.unsigned_abs(), lang))
 }
 
 fn seconds(ms: u64, lang: Lang) -> String {
@@ -236,6 +265,21 @@ impl Alert {
             Alert::CaptureResumed { dir, free_mb } => {
                 format!("đã ghi âm trở lại: ổ đĩa chứa {dir} còn {free_mb} MB trống")
             }
+            Alert::NodeSilent { since: Some(t) } => {
+                format!("máy xã không báo cáo từ {t}: mất liên lạc hoặc máy đã tắt")
+            }
+            Alert::NodeSilent { since: None } => {
+                "máy xã chưa báo cáo lần nào (chưa đăng ký hoặc chưa chạy)".into()
+            }
+            Alert::ClockOffset { offset_ms, max_ms } => format!(
+                "đồng hồ máy xã lệch {} giây so với máy chủ (cho phép tối đa {} giây)",
+                signed_seconds(*offset_ms, Lang::Vi),
+                seconds(max_ms.unsigned_abs(), Lang::Vi)
+            ),
+            Alert::ClockHeld => {
+                "đồng hồ máy xã chậm quá xa so với giờ thực: tạm dừng phát theo lịch cho đến khi đồng hồ đúng (thông báo vẫn phát)".into()
+            }
+            Alert::FromNode { vi, .. } => format!("máy xã báo: {vi}"),
         }
     }
 
@@ -310,6 +354,21 @@ impl Alert {
             Alert::CaptureResumed { dir, free_mb } => {
                 format!("capture resumed: {free_mb} MB free on the disk of {dir}")
             }
+            Alert::NodeSilent { since: Some(t) } => format!(
+                "the commune machine has not reported since {t}: the link is down or the machine is off"
+            ),
+            Alert::NodeSilent { since: None } => {
+                "the commune machine has never reported (not enrolled or not running)".into()
+            }
+            Alert::ClockOffset { offset_ms, max_ms } => format!(
+                "the commune machine's clock is {} s off the server's (at most {} s allowed)",
+                signed_seconds(*offset_ms, Lang::En),
+                seconds(max_ms.unsigned_abs(), Lang::En)
+            ),
+            Alert::ClockHeld => {
+                "the commune machine's clock is far behind the real time: scheduled playout waits until the clock is set (announcements still play)".into()
+            }
+            Alert::FromNode { en, .. } => format!("the commune machine reports: {en}"),
         }
     }
 }
@@ -418,6 +477,19 @@ pub(crate) fn every_alert() -> Vec<Alert> {
             dir: "/srv/loa/capture".into(),
             free_mb: 1000,
         },
+        Alert::NodeSilent {
+            since: Some("06/12/2026 17:00".into()),
+        },
+        Alert::NodeSilent { since: None },
+        Alert::ClockOffset {
+            offset_ms: -2_500,
+            max_ms: 2_000,
+        },
+        Alert::ClockHeld,
+        Alert::FromNode {
+            vi: "khung giờ Sáng không có nội dung".into(),
+            en: "slot Sáng has no content".into(),
+        },
     ];
     for a in &all {
         match a {
@@ -433,7 +505,11 @@ pub(crate) fn every_alert() -> Vec<Alert> {
             | Alert::AirlogWritable
             | Alert::DiskLow { .. }
             | Alert::CaptureStopped { .. }
-            | Alert::CaptureResumed { .. } => {}
+            | Alert::CaptureResumed { .. }
+            | Alert::NodeSilent { .. }
+            | Alert::ClockOffset { .. }
+            | Alert::ClockHeld
+            | Alert::FromNode { .. } => {}
         }
     }
     all

@@ -147,6 +147,14 @@ pub enum Event {
         /// The alert.
         message: Alert,
     },
+    /// The commune machine that plays the station reported its status (it is in the
+    /// station's status).
+    NodeReported {
+        /// Station code.
+        station: String,
+        /// When the server received the report.
+        at: DateTime<Utc>,
+    },
 }
 
 /// How many events wait for a slow listener before it misses the oldest.
@@ -186,6 +194,47 @@ pub struct Status {
     /// The slot instance the station waits for (set by the daemon while it waits; none
     /// while a slot plays, or when none is within the days built ahead).
     pub next_slot: Option<NextSlot>,
+    /// For a station played by a commune machine: what its last report said.
+    pub node: Option<NodeSeen>,
+}
+
+/// A commune machine as its last status report showed it (`loa agent`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NodeSeen {
+    /// The node's public key, its first 16 hex digits.
+    pub node: String,
+    /// When the server received the report.
+    pub reported_at: DateTime<Utc>,
+    /// The node's clock minus the server's, ms.
+    pub clock_offset_ms: Option<i64>,
+    /// The round trip it was measured over, ms.
+    pub clock_rtt_ms: Option<i64>,
+    /// Whether its scheduled playout waits for its clock.
+    pub clock_held: bool,
+    /// When it last synced.
+    pub last_sync: Option<DateTime<Utc>>,
+    /// Where its kept manifest ends.
+    pub manifest_until: Option<DateTime<Utc>>,
+    /// Free disk, MB.
+    pub disk_free_mb: Option<u64>,
+    /// Its airlog's last row.
+    pub chain_head: Option<i64>,
+    /// Rows the server does not hold yet.
+    pub unsent_rows: u64,
+    /// Its loa version.
+    pub version: String,
+}
+
+/// Who plays a station.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlayedBy {
+    /// This daemon: every command reaches its player.
+    #[default]
+    ThisDaemon,
+    /// Its commune machine (`loa agent`): announcements are pushed to it; skip, stop and
+    /// play are not available from here.
+    Agent,
 }
 
 /// A slot instance still to come.
@@ -221,6 +270,8 @@ pub struct StationHandle {
     pub commands: mpsc::Sender<Command>,
     /// What it is doing.
     pub status: Arc<Mutex<Status>>,
+    /// Who plays it.
+    pub played_by: PlayedBy,
 }
 
 impl StationHandle {

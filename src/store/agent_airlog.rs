@@ -24,6 +24,9 @@ pub struct AgentAppend<'a> {
     pub after: Option<(i64, &'a str)>,
     /// The new rows, in chain order.
     pub rows: &'a [Record],
+    /// Each row's clock offset as the node measured it (its clock minus the server's, ms),
+    /// in the rows' order; empty when the node sent none.
+    pub clock_offsets_ms: &'a [Option<i64>],
     /// The node's signature of its new head (the last row).
     pub signed: &'a SignedHead,
     /// When the server received them (stored text).
@@ -54,6 +57,13 @@ pub trait AgentAirlogStore: Send + Sync {
     /// Appends rows a node sent, moves the station's head to the last and keeps the node's
     /// signed head, in one transaction.
     async fn append_agent_rows(&self, a: &AgentAppend<'_>) -> Result<Appended, StoreError>;
+
+    /// The clock offsets (ms) recorded with the rows of `station`, by seq (a row whose node
+    /// sent none has `None`).
+    async fn agent_clock_offsets(
+        &self,
+        station: &str,
+    ) -> Result<Vec<(i64, Option<i64>)>, StoreError>;
 }
 
 pub(crate) const HELD: &str =
@@ -62,8 +72,10 @@ pub(crate) const LAST_POSITION: &str =
     "SELECT COALESCE(MAX(position), 0) FROM agent_airlog WHERE station = $1";
 pub(crate) const INSERT: &str = "INSERT INTO agent_airlog (station, seq, position, level, slot_start, \
      bulletin_id, sha256, planned_start, actual_start, actual_end, played_ms, status, source, reason, \
-     gain_db, who, link_seq, prev_hash, row_hash, node, received_at) VALUES ($1, $2, $3, $4, $5, $6, \
-     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
+     gain_db, who, link_seq, prev_hash, row_hash, node, received_at, clock_offset_ms) VALUES ($1, $2, \
+     $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)";
+pub(crate) const OFFSETS: &str =
+    "SELECT seq, clock_offset_ms FROM agent_airlog WHERE station = $1 ORDER BY position";
 
 /// Implements [`AgentAirlogStore`] for `$ty` (a struct with a sqlx `pool` of `$db` and a
 /// `sql()` placeholder converter in scope).
@@ -106,7 +118,7 @@ macro_rules! impl_agent_airlog_store {
                     .bind(a.station)
                     .fetch_one(&mut *tx)
                     .await?;
-                for r in a.rows {
+                for (i, r) in a.rows.iter().enumerate() {
                     position += 1;
                     let done = sqlx::query::<$db>(&sql(INSERT))
                         .bind(a.station)
@@ -130,6 +142,7 @@ macro_rules! impl_agent_airlog_store {
                         .bind(&r.row_hash)
                         .bind(a.node)
                         .bind(a.received_at)
+                        .bind(a.clock_offsets_ms.get(i).copied().flatten())
                         .execute(&mut *tx)
                         .await;
                     // Two uploads for one station at once: SQLite's write lock orders them;
@@ -163,6 +176,18 @@ macro_rules! impl_agent_airlog_store {
                     .await?;
                 commit_write(tx).await?;
                 Ok(Appended::Stored)
+            }
+
+            async fn agent_clock_offsets(
+                &self,
+                station: &str,
+            ) -> Result<Vec<(i64, Option<i64>)>, $crate::store::StoreError> {
+                Ok(sqlx::query_as::<$db, (i64, Option<i64>)>(&sql(
+                    $crate::store::agent_airlog::OFFSETS,
+                ))
+                .bind(station)
+                .fetch_all(&self.pool)
+                .await?)
             }
         }
     };

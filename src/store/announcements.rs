@@ -25,6 +25,9 @@ pub enum AnnouncementState {
     Cancelled,
     /// Waited longer than the make-up window (the daemon was down that long).
     Expired,
+    /// Taken by the commune machine that plays its station (`loa agent`), which airs it
+    /// and logs it in its own airlog.
+    Delivered,
 }
 
 impl AnnouncementState {
@@ -35,6 +38,7 @@ impl AnnouncementState {
             AnnouncementState::Aired => "aired",
             AnnouncementState::Cancelled => "cancelled",
             AnnouncementState::Expired => "expired",
+            AnnouncementState::Delivered => "delivered",
         }
     }
 
@@ -44,6 +48,7 @@ impl AnnouncementState {
             "aired" => AnnouncementState::Aired,
             "cancelled" => AnnouncementState::Cancelled,
             "expired" => AnnouncementState::Expired,
+            "delivered" => AnnouncementState::Delivered,
             _ => return None,
         })
     }
@@ -268,6 +273,7 @@ mod tests {
             AnnouncementState::Aired,
             AnnouncementState::Cancelled,
             AnnouncementState::Expired,
+            AnnouncementState::Delivered,
         ] {
             assert_eq!(AnnouncementState::parse(s.as_str()), Some(s));
         }

@@ -38,7 +38,7 @@ pub use audit::AuditStore;
 pub use claim::StationClaim;
 pub use counts::CountStore;
 pub use edits::{EditStore, Edited};
-pub use nodes::{EnrolRefusal, NewEnrolToken, Node, NodeStore, Revoked};
+pub use nodes::{EnrolRefusal, KeptReport, NewEnrolToken, Node, NodeStore, Revoked};
 pub use packed::{sort_for_export, ExportFields, ExportPage};
 pub use plans::{KeptPlan, PlanStore, PlanVersion, WeekPlan};
 pub use schedules::{PinAction, PinEdit, PinRow, SavedWeek, ScheduleStore, WeekLock};

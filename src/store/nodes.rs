@@ -84,6 +84,21 @@ pub struct Revoked {
     pub tokens: u64,
 }
 
+/// A node's last status report as kept (migration 0015, `agent_status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptReport {
+    /// The station.
+    pub station: String,
+    /// The node that sent it (public key, hex).
+    pub node: String,
+    /// When the server received it.
+    pub received_at: DateTime<Utc>,
+    /// The node's clock minus the server's, ms, as the node measured it.
+    pub clock_offset_ms: Option<i64>,
+    /// The report, JSON.
+    pub report: String,
+}
+
 /// The nodes and their enrolment tokens.
 #[async_trait]
 pub trait NodeStore: Send + Sync {
@@ -112,6 +127,12 @@ pub trait NodeStore: Send + Sync {
         station: &str,
         now: DateTime<Utc>,
     ) -> Result<Revoked, StoreError>;
+
+    /// Keeps a node's status report in place of its station's previous one.
+    async fn keep_node_report(&self, report: &KeptReport) -> Result<(), StoreError>;
+
+    /// The last report of every station that has one, by station code.
+    async fn node_reports(&self) -> Result<Vec<KeptReport>, StoreError>;
 }
 
 pub(crate) const ADD_TOKEN: &str = "INSERT INTO agent_enrol_tokens \
@@ -130,6 +151,14 @@ pub(crate) const DROP_TOKENS: &str =
     "DELETE FROM agent_enrol_tokens WHERE station = $1 AND used_at IS NULL";
 pub(crate) const ADD_NODE: &str =
     "INSERT INTO agent_nodes (public_key, station, enrolled_at) VALUES ($1, $2, $3)";
+
+pub(crate) const KEEP_REPORT: &str = "INSERT INTO agent_status \
+     (station, node, received_at, clock_offset_ms, report) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (station) DO UPDATE SET node = excluded.node, \
+     received_at = excluded.received_at, clock_offset_ms = excluded.clock_offset_ms, \
+     report = excluded.report";
+pub(crate) const REPORTS: &str = "SELECT station, node, received_at, clock_offset_ms, report \
+     FROM agent_status ORDER BY station";
 
 /// A node row as stored.
 pub(crate) type RawNode = (String, String, String, Option<String>);
@@ -287,6 +316,45 @@ macro_rules! impl_node_store {
                     .rows_affected();
                 commit_write(tx).await?;
                 Ok(n::Revoked { nodes, tokens })
+            }
+
+            async fn keep_node_report(
+                &self,
+                r: &$crate::store::nodes::KeptReport,
+            ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = begin_write(&self.pool).await?;
+                sqlx::query::<$db>(&sql($crate::store::nodes::KEEP_REPORT))
+                    .bind(&r.station)
+                    .bind(&r.node)
+                    .bind($crate::store::rows::instant_text(r.received_at))
+                    .bind(r.clock_offset_ms)
+                    .bind(&r.report)
+                    .execute(&mut *tx)
+                    .await?;
+                commit_write(tx).await?;
+                Ok(())
+            }
+
+            async fn node_reports(
+                &self,
+            ) -> Result<Vec<$crate::store::nodes::KeptReport>, $crate::store::StoreError> {
+                use $crate::store::nodes as n;
+                sqlx::query_as::<$db, (String, String, String, Option<i64>, String)>(&sql(
+                    n::REPORTS,
+                ))
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|(station, node, at, clock_offset_ms, report)| {
+                    Ok(n::KeptReport {
+                        received_at: n::instant(&at, &format!("agent status of {station}"))?,
+                        station,
+                        node,
+                        clock_offset_ms,
+                        report,
+                    })
+                })
+                .collect()
             }
         }
     };

@@ -45,6 +45,10 @@ pub fn router(service: Arc<AgentService>) -> Router {
         .route("/agent/v1/manifest", get(manifest))
         .route("/agent/v1/media/{sha256}", get(media))
         .route("/agent/v1/airlog/head", get(airlog_head))
+        .route("/agent/v1/time", get(time))
+        .route("/agent/v1/status", post(status))
+        .route("/agent/v1/events", get(events))
+        .route("/agent/v1/announcements/{id}", post(announcement_taken))
         .with_state(service.clone());
     // An upload carries up to `homeward::MAX_BATCH` rows: more than the control API's
     // body limit, so it has its own.
@@ -276,4 +280,173 @@ async fn media(
         *response.status_mut() = StatusCode::PARTIAL_CONTENT;
     }
     Ok(response)
+}
+
+/// The server's side of the four-timestamp exchange ([`crate::agent::clock`]): when the
+/// request arrived and when the answer left, ms since 1970. Signed by an enrolled node but
+/// taken whatever time the node's clock says, so a wrong clock can learn the right one.
+async fn time(
+    State(s): State<Arc<AgentService>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, AgentError> {
+    let received = s.clock.now().timestamp_millis();
+    let p = presented(&headers)?;
+    s.authenticate_any_time(&p, "GET", signed_path(&uri))
+        .await?;
+    Ok(Json(serde_json::json!({
+        "received_ms": received,
+        "sent_ms": s.clock.now().timestamp_millis(),
+    })))
+}
+
+/// A node's status report: kept (the last one per station) and shown.
+async fn status(
+    State(s): State<Arc<AgentService>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, AgentError> {
+    if body.len() > crate::agent::report::MAX_REPORT {
+        return Err(AgentError::Bad(format!(
+            "the report is {} bytes; at most {}",
+            body.len(),
+            crate::agent::report::MAX_REPORT
+        )));
+    }
+    let p = presented(&headers)?;
+    let node = s.authenticate(&p, "POST", signed_path(&uri), &body).await?;
+    let station = s.station_of(&node, None)?;
+    let report: crate::agent::report::NodeReport = serde_json::from_slice(&body)
+        .map_err(|e| AgentError::Bad(format!("bad report body: {e}")))?;
+    report
+        .check()
+        .map_err(|e| AgentError::Bad(format!("bad report: {e}")))?;
+    let now = s.clock.now();
+    let json = serde_json::to_string(&report)
+        .map_err(|e| AgentError::Internal(format!("cannot write the report: {e}")))?;
+    s.store
+        .keep_node_report(&crate::store::KeptReport {
+            station: station.code.clone(),
+            node: node.public_key.clone(),
+            received_at: now,
+            clock_offset_ms: report.clock.map(|c| c.offset_ms),
+            report: json,
+        })
+        .await?;
+    s.live.report(&station.code, &node.public_key, report, now);
+    Ok(Json(serde_json::json!({ "received_at": now })))
+}
+
+/// A node's announcement stream (server-sent events): `event: announcement` or
+/// `event: cancel` with the push's JSON, and `event: heartbeat` with the server's time
+/// every [`crate::agent::live::HEARTBEAT`]. It starts with what still waits for the
+/// station, and ends when the node is revoked (checked every minute).
+async fn events(
+    State(s): State<Arc<AgentService>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, AgentError> {
+    use crate::agent::live::{self, Push};
+    use axum::response::sse::Event as Sse;
+    let p = presented(&headers)?;
+    let node = s.authenticate(&p, "GET", signed_path(&uri), b"").await?;
+    let station = s.station_of(&node, None)?.code.clone();
+    // Subscribed before the waiting ones are read: none sent in between is missed (one
+    // may come twice; the node takes each number once).
+    let pushes = s.live.subscribe(&station).ok_or_else(|| {
+        AgentError::Conflict(format!("station '{station}' is not an agent station"))
+    })?;
+    let mut first = std::collections::VecDeque::new();
+    for a in live::pending(s.store.as_ref(), &station, s.clock.now()).await? {
+        if let Some(p) = live::pushed(s.store.as_ref(), &a).await? {
+            first.push_back(Push::Announcement(Box::new(p)));
+        }
+    }
+    tracing::info!(station = %station, waiting = first.len(), "a commune machine opened its announcement stream");
+    struct Stream {
+        first: std::collections::VecDeque<Push>,
+        pushes: tokio::sync::broadcast::Receiver<Push>,
+        heartbeat: tokio::time::Interval,
+        recheck: tokio::time::Interval,
+        service: Arc<AgentService>,
+        node: String,
+    }
+    let sse = |p: &Push| {
+        let name = match p {
+            Push::Announcement(_) => "announcement",
+            Push::Cancel { .. } => "cancel",
+        };
+        Sse::default()
+            .event(name)
+            .data(serde_json::to_string(p).unwrap_or_default())
+    };
+    let mut heartbeat = tokio::time::interval(live::HEARTBEAT);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut recheck = tokio::time::interval(std::time::Duration::from_secs(60));
+    recheck.reset();
+    let state = Stream {
+        first,
+        pushes,
+        heartbeat,
+        recheck,
+        service: s.clone(),
+        node: node.public_key,
+    };
+    let stream = futures_util::stream::unfold(state, move |mut st| async move {
+        loop {
+            if let Some(p) = st.first.pop_front() {
+                return Some((Ok::<_, std::convert::Infallible>(sse(&p)), st));
+            }
+            tokio::select! {
+                got = st.pushes.recv() => match got {
+                    Ok(p) => return Some((Ok(sse(&p)), st)),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        // Missed some: end the stream; the node reconnects and gets what
+                        // waits from the store.
+                        return None;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = st.heartbeat.tick() => {
+                    let now = st.service.clock.now().timestamp_millis();
+                    return Some((Ok(Sse::default().event("heartbeat").data(now.to_string())), st));
+                }
+                _ = st.recheck.tick() => {
+                    let still = st.service.store.node(&st.node).await;
+                    if !matches!(still, Ok(Some(ref n)) if n.revoked_at.is_none()) {
+                        return None;
+                    }
+                }
+            }
+        }
+    });
+    Ok(axum::response::Sse::new(stream).into_response())
+}
+
+/// A node took announcement `id`: it is delivered (it airs from the node's own queue and
+/// airlog from now on).
+async fn announcement_taken(
+    State(s): State<Arc<AgentService>>,
+    Path(id): Path<i64>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, AgentError> {
+    let p = presented(&headers)?;
+    let node = s.authenticate(&p, "POST", signed_path(&uri), b"").await?;
+    let station = s.station_of(&node, None)?;
+    let now = s.clock.now();
+    match crate::agent::live::delivered(
+        s.store.as_ref(),
+        &s.live,
+        &station.code,
+        &node.public_key,
+        id,
+        now,
+    )
+    .await?
+    {
+        Ok(moved) => Ok(Json(serde_json::json!({ "id": id, "delivered": moved }))),
+        Err(why) => Err(AgentError::NotFound(why)),
+    }
 }

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::access::{Action, Decision};
-use crate::playout::control::Command;
+use crate::playout::control::{Command, PlayedBy};
 
 use super::auth::{authenticate, Caller, Client};
 use super::login::{see_other, CsrfForm};
@@ -48,8 +48,12 @@ pub async fn home(
             code: c.clone(),
             name: h.name.clone(),
             status: h.status(),
-            controls: caller.decide(Action::Skip, Some(c)) == Decision::Allowed,
-            playable: if caller.decide(Action::Play, Some(c)) == Decision::Allowed {
+            // A commune machine takes only announcements from here (Thông báo).
+            controls: h.played_by == PlayedBy::ThisDaemon
+                && caller.decide(Action::Skip, Some(c)) == Decision::Allowed,
+            playable: if h.played_by == PlayedBy::ThisDaemon
+                && caller.decide(Action::Play, Some(c)) == Decision::Allowed
+            {
                 library
                     .iter()
                     .filter(|b| b.meta.targets(c))

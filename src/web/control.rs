@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::access::{Action, Decision};
 use crate::lang::Lang;
 use crate::library::{ApprovalState, BulletinId};
-use crate::playout::control::{Command, StationHandle};
+use crate::playout::control::{Command, PlayedBy, StationHandle};
 
 use super::api::ErrorBody;
 use super::auth::{authenticate, Caller, Client};
@@ -56,6 +56,7 @@ pub(super) fn targets(
         let mine: Vec<(String, StationHandle)> = state
             .stations
             .iter()
+            .filter(|(_, h)| reaches(action, h))
             .filter(|(c, _)| caller.decide(action, Some(c)) == Decision::Allowed)
             .map(|(c, h)| (c.clone(), h.clone()))
             .collect();
@@ -70,12 +71,28 @@ pub(super) fn targets(
     match caller.decide(action, Some(code)) {
         Decision::Hidden => Err(unknown_station(code)),
         Decision::Forbidden => Err(forbidden()),
-        Decision::Allowed => state
-            .stations
-            .get(code)
-            .map(|h| vec![(code.to_string(), h.clone())])
-            .ok_or_else(|| unknown_station(code)),
+        Decision::Allowed => {
+            let h = state
+                .stations
+                .get(code)
+                .ok_or_else(|| unknown_station(code))?;
+            if !reaches(action, h) {
+                return Err(ApiError(
+                    StatusCode::CONFLICT,
+                    format!(
+                        "station '{code}' is played by its commune machine: only announcements (and urgent ones) reach it from here (đài '{code}' do máy xã phát: từ đây chỉ gửi được thông báo)"
+                    ),
+                ));
+            }
+            Ok(vec![(code.to_string(), h.clone())])
+        }
     }
+}
+
+/// Whether `action` reaches the station behind `h`: everything reaches a station this
+/// daemon plays; only announcements and urgent ones reach a commune machine.
+fn reaches(action: Action, h: &StationHandle) -> bool {
+    h.played_by == PlayedBy::ThisDaemon || matches!(action, Action::Announce | Action::Urgent)
 }
 
 /// Records `action` on each target, then sends `cmd` to each.
@@ -154,6 +171,9 @@ pub async fn status(
     for (code, h) in state.stations.iter().filter(|(c, _)| caller.sees(c)) {
         let s = h.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut v = status_view(&s, lang);
+        if let Some(n) = &s.node {
+            v["node_text"] = super::view::node_summary(n, lang, state.timezone).into();
+        }
         v["name"] = serde_json::Value::String(h.name.clone());
         out.insert(code.clone(), v);
     }

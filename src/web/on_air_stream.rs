@@ -189,7 +189,8 @@ fn station_of(e: &Event) -> &str {
         | Event::ItemStarted { station, .. }
         | Event::ItemEnded { station, .. }
         | Event::SlotEnded { station, .. }
-        | Event::Alert { station, .. } => station,
+        | Event::Alert { station, .. }
+        | Event::NodeReported { station, .. } => station,
     }
 }
 
@@ -238,6 +239,7 @@ mod tests {
             makeups: 1,
             announcements: 2,
             next_slot: None,
+            node: None,
         }
     }
 

@@ -439,6 +439,9 @@ pub fn station_live(
         @if status.announcements > 0 {
             p.muted { (w.announcements) " " (status.announcements) }
         }
+        @if let Some(n) = &status.node {
+            p.node.muted { (super::view::node_summary(n, lang, tz)) }
+        }
         @if !status.alerts.is_empty() {
             div.alerts {
                 p { (w.alerts) }
@@ -524,6 +527,19 @@ mod on_air_tests {
                     name: "Buổi chiều".into(),
                     start: "2026-03-02T17:00:00+07:00".parse().unwrap(),
                 }),
+                node: Some(crate::playout::control::NodeSeen {
+                    node: "0123456789abcdef".into(),
+                    reported_at: "2026-03-02T07:00:05Z".parse().unwrap(),
+                    clock_offset_ms: Some(-2_500),
+                    clock_rtt_ms: Some(14),
+                    clock_held: false,
+                    last_sync: Some("2026-03-02T07:00:00Z".parse().unwrap()),
+                    manifest_until: Some("2026-03-08T17:00:00Z".parse().unwrap()),
+                    disk_free_mb: Some(12_000),
+                    chain_head: Some(41),
+                    unsent_rows: 3,
+                    version: "0.1.0".into(),
+                }),
             },
             controls,
             playable: vec![("b9".into(), "Tin khẩn".into())],
@@ -604,5 +620,17 @@ mod on_air_tests {
         }
         // No station: no stream to open.
         assert!(!page(Lang::Vi, &[]).contains("sse-connect"));
+    }
+
+    #[test]
+    fn a_commune_machine_s_report_shows_on_its_card_in_the_page_s_language_and_local_time() {
+        let vi = page(Lang::Vi, &[station("vinh-an", false)]);
+        assert!(
+            vi.contains("máy xã 0123456789abcdef: báo cáo lúc 14:00:05 02/03/2026 · đồng hồ lệch -2,5 giây (khứ hồi 14 ms) · đồng bộ lúc 14:00 02/03/2026"),
+            "{vi}"
+        );
+        assert!(vi.contains("nhật ký chưa gửi: 3 dòng"), "{vi}");
+        let en = page(Lang::En, &[station("vinh-an", false)]);
+        assert!(en.contains("clock -2.5 s off (round trip 14 ms)"), "{en}");
     }
 }

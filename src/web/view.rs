@@ -16,6 +16,77 @@ pub fn status_view(s: &crate::playout::control::Status, lang: Lang) -> serde_jso
     v
 }
 
+/// A commune machine's last report in a line of `lang` (times in `tz`): who, when, its
+/// clock, its last sync, how far its schedule reaches, its disk, the rows not sent.
+pub fn node_summary(
+    n: &crate::playout::control::NodeSeen,
+    lang: Lang,
+    tz: chrono_tz::Tz,
+) -> String {
+    let local =
+        |t: chrono::DateTime<chrono::Utc>, f: &str| t.with_timezone(&tz).format(f).to_string();
+    let secs = |ms: i64| {
+        let sign = if ms < 0 { "-" } else { "+" };
+        let s = format!("{sign}{:.1}", ms.unsigned_abs() as f64 / 1000.0);
+        match lang {
+            Lang::Vi => s.replace('.', ","),
+            Lang::En => s,
+        }
+    };
+    let mut parts = Vec::new();
+    match lang {
+        Lang::Vi => {
+            parts.push(format!(
+                "máy xã {}: báo cáo lúc {}",
+                n.node,
+                local(n.reported_at, "%H:%M:%S %d/%m/%Y")
+            ));
+            if let (Some(o), Some(rtt)) = (n.clock_offset_ms, n.clock_rtt_ms) {
+                parts.push(format!("đồng hồ lệch {} giây (khứ hồi {rtt} ms)", secs(o)));
+            }
+            if n.clock_held {
+                parts.push("đang tạm dừng phát theo lịch vì đồng hồ sai".into());
+            }
+            parts.push(match n.last_sync {
+                Some(t) => format!("đồng bộ lúc {}", local(t, "%H:%M %d/%m/%Y")),
+                None => "chưa đồng bộ".into(),
+            });
+            if let Some(t) = n.manifest_until {
+                parts.push(format!("có lịch đến {}", local(t, "%H:%M %d/%m/%Y")));
+            }
+            if let Some(mb) = n.disk_free_mb {
+                parts.push(format!("ổ đĩa còn {mb} MB"));
+            }
+            parts.push(format!("nhật ký chưa gửi: {} dòng", n.unsent_rows));
+        }
+        Lang::En => {
+            parts.push(format!(
+                "commune machine {}: reported at {}",
+                n.node,
+                local(n.reported_at, "%H:%M:%S %d/%m/%Y")
+            ));
+            if let (Some(o), Some(rtt)) = (n.clock_offset_ms, n.clock_rtt_ms) {
+                parts.push(format!("clock {} s off (round trip {rtt} ms)", secs(o)));
+            }
+            if n.clock_held {
+                parts.push("scheduled playout held: the clock is wrong".into());
+            }
+            parts.push(match n.last_sync {
+                Some(t) => format!("synced at {}", local(t, "%H:%M %d/%m/%Y")),
+                None => "never synced".into(),
+            });
+            if let Some(t) = n.manifest_until {
+                parts.push(format!("schedule until {}", local(t, "%H:%M %d/%m/%Y")));
+            }
+            if let Some(mb) = n.disk_free_mb {
+                parts.push(format!("{mb} MB free"));
+            }
+            parts.push(format!("airlog rows not sent: {}", n.unsent_rows));
+        }
+    }
+    parts.join(" · ")
+}
+
 /// An event as the API shows it: its values as codes and, beside each value people read,
 /// its words in `lang` (`reason` and `summary` are words, `reason_stored` and
 /// `summary_stored` the airlog's stored form; an alert's `message` is words, `alert` its
@@ -43,6 +114,7 @@ pub fn event_view(e: &Event, lang: Lang) -> serde_json::Value {
             v["alert"] = v["message"].take();
             v["message"] = message.render(lang).into();
         }
+        Event::NodeReported { .. } => {}
     }
     v
 }

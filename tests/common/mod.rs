@@ -2,6 +2,7 @@
 //! data dir, and generating audio fixtures.
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod browser;
 pub mod console;
 pub mod daemon;

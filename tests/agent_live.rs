@@ -1,0 +1,385 @@
+//! Commune machines live (issue 14, points 3 and 6): the real `loa serve` and real
+//! `loa agent run` daemons on the wall clock. A node reports at once and then every
+//! minute; `loa ctl status` on the server shows its report and its clock offset, and alerts
+//! a clock beyond `agent.max_clock_offset` (a node run under libfaketime, 30 s ahead). An
+//! emergency announcement sent on the server starts on the connected node, is marked
+//! delivered, and is in the node's airlog. A node whose clock is set back to 2000 (as a dead
+//! RTC battery does at boot) still reaches the server (its requests carry the server's
+//! time), holds its scheduled playout, says so, and still plays an emergency.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::agent::District;
+use common::daemon::raw;
+use common::Loa;
+use loa::store::{AirlogStore, AnnouncementState, AnnouncementStore};
+
+/// The API token in [`District`]'s config.
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+/// libfaketime, from Debian's `faketime` (installed by `scripts/install-deps`).
+const FAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// A running `loa agent run`, killed when dropped; its log in `node.log`.
+struct Running {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// Starts the node's daemon, under libfaketime with `faketime` (e.g. `+30s`) when given.
+fn run(node: &Loa, faketime: Option<&str>) -> Running {
+    run_with(node, faketime, &[])
+}
+
+/// [`run`] with more environment variables.
+fn run_with(node: &Loa, faketime: Option<&str>, env: &[(&str, &str)]) -> Running {
+    let log = node.dir.path().join("node.log");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_loa"));
+    cmd.args([
+        "--data-dir",
+        node.data.to_str().unwrap(),
+        "agent",
+        "run",
+        "--sink",
+        "null",
+    ])
+    .env("LOA_LOG", "info")
+    .envs(env.iter().copied())
+    .stdout(Stdio::null())
+    .stderr(std::fs::File::create(&log).unwrap());
+    if let Some(spec) = faketime {
+        assert!(
+            std::path::Path::new(FAKETIME).exists(),
+            "libfaketime is missing: run scripts/install-deps"
+        );
+        cmd.env("LD_PRELOAD", FAKETIME)
+            .env("FAKETIME", spec)
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+    }
+    Running {
+        child: cmd.spawn().unwrap(),
+        log,
+    }
+}
+
+/// `loa ctl status --json` on the server, station `code`.
+fn status(d: &District, code: &str) -> serde_json::Value {
+    let run = d.loa.run(&["ctl", "status", "--json"]);
+    run.expect(0).json()["stations"][code].clone()
+}
+
+/// Polls `f` until it gives a value, or fails with `what` after `secs`.
+fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "waited {secs} s for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The id of the library's first bulletin on the server.
+fn a_bulletin(d: &District) -> String {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = d.loa.store().await;
+        let all = loa::store::Store::list_bulletins(&store, &Default::default())
+            .await
+            .unwrap();
+        all[0].id.to_string()
+    })
+}
+
+/// Sends an emergency announcement of `bulletin` to `code` through the API.
+fn emergency(d: &District, code: &str, bulletin: &str) -> chrono::DateTime<chrono::Utc> {
+    let sent = chrono::Utc::now();
+    let (status, body) = raw(
+        d.port,
+        "POST",
+        &format!("/api/v1/stations/{code}/announcements"),
+        TOKEN,
+        &format!(r#"{{"level":"emergency","bulletin_id":"{bulletin}"}}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    sent
+}
+
+/// The node's airlog row of `bulletin` cued as urgent, once it is there.
+fn aired(node: &Loa, code: &str, bulletin: &str) -> Option<loa::airlog::Record> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = node.store().await;
+        let rows = store.airlog(Some(code), None, None).await.ok()?;
+        rows.into_iter().find(|r| {
+            r.bulletin_id.as_deref() == Some(bulletin)
+                && r.source == loa::airlog::CueSource::Urgent
+                && r.actual_start.is_some()
+        })
+    })
+}
+
+/// The state of the server's announcements to `code`.
+fn announcement_states(d: &District, code: &str) -> Vec<AnnouncementState> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = d.loa.store().await;
+        store
+            .announcements(Some(code), None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.state)
+            .collect()
+    })
+}
+
+#[test]
+fn a_node_reports_its_clock_and_an_emergency_sent_on_the_server_starts_on_it() {
+    let d = District::new();
+    let url = format!("http://127.0.0.1:{}", d.port);
+    let near = d.node("vinh-an", &url);
+    let ahead = d.node("vinh-phuc", &url);
+    let near_run = run(&near, None);
+    let ahead_run = run(&ahead, Some("+30s"));
+
+    // Each reports at once: the server shows its report and clock.
+    let s = wait_for(60, "vinh-an's report", || {
+        let s = status(&d, "vinh-an");
+        s["node"].is_object().then_some(s)
+    });
+    let offset = s["node"]["clock_offset_ms"].as_i64().unwrap();
+    assert!(
+        offset.abs() < 1_000,
+        "same machine, same clock: {offset} ms"
+    );
+    assert!(
+        s["alert_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["kind"] != "clock_offset"),
+        "{s}"
+    );
+    let s = wait_for(60, "vinh-phuc's report", || {
+        let s = status(&d, "vinh-phuc");
+        s["node"].is_object().then_some(s)
+    });
+    let offset = s["node"]["clock_offset_ms"].as_i64().unwrap();
+    assert!(
+        (29_000..31_000).contains(&offset),
+        "30 s ahead under libfaketime: {offset} ms\n{}",
+        ahead_run.log()
+    );
+    assert!(
+        s["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str().unwrap().contains("đồng hồ máy xã lệch +30")),
+        "{s}"
+    );
+    // The words of `loa ctl status`, in Vietnamese by default.
+    let text = d.loa.run(&["ctl", "status"]).expect(0).stdout;
+    assert!(text.contains("máy xã "), "{text}");
+    assert!(text.contains("đồng hồ lệch +30"), "{text}");
+
+    // An emergency reaches the connected node and starts there.
+    let bulletin = a_bulletin(&d);
+    let sent = emergency(&d, "vinh-an", &bulletin);
+    let row = wait_for(30, "the emergency on the node", || {
+        aired(&near, "vinh-an", &bulletin)
+    });
+    let started = chrono::DateTime::parse_from_rfc3339(row.actual_start.as_deref().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    eprintln!(
+        "emergency: sent {sent}, started on the node {started} ({} ms)",
+        (started - sent).num_milliseconds()
+    );
+    wait_for(10, "the announcement marked delivered", || {
+        (announcement_states(&d, "vinh-an") == vec![AnnouncementState::Delivered]).then_some(())
+    });
+    let log = near_run.log();
+    assert!(log.contains("announcement received"), "{log}");
+    // Skip, stop and play do not reach a commune machine from here.
+    let (code, body) = raw(d.port, "POST", "/api/v1/stations/vinh-an/skip", TOKEN, "");
+    assert_eq!(code, 409, "{body}");
+}
+
+#[test]
+fn a_node_whose_clock_was_set_back_holds_its_schedule_but_still_reaches_the_server_and_airs_an_emergency(
+) {
+    let d = District::new();
+    let url = format!("http://127.0.0.1:{}", d.port);
+    let node = d.node("vinh-an", &url);
+    // A first run on the right clock: the node keeps the time it saw.
+    let first = run(&node, None);
+    wait_for(60, "the first report", || {
+        status(&d, "vinh-an")["node"].is_object().then_some(())
+    });
+    drop(first);
+    // The machine boots with its clock in 2000.
+    let held = run(&node, Some("@2000-01-01 00:00:00"));
+    let s = wait_for(60, "a report of the held clock", || {
+        let s = status(&d, "vinh-an");
+        (s["node"]["clock_held"] == true).then_some(s)
+    });
+    let offset = s["node"]["clock_offset_ms"].as_i64().unwrap();
+    assert!(
+        offset < -20 * 365 * 24 * 3_600_000,
+        "its clock is decades behind: {offset} ms\n{}",
+        held.log()
+    );
+    assert!(
+        s["alert_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "clock_held"),
+        "{s}"
+    );
+    assert!(
+        held.log().contains("scheduled playout waits"),
+        "{}",
+        held.log()
+    );
+    // Announcements still play.
+    let bulletin = a_bulletin(&d);
+    emergency(&d, "vinh-an", &bulletin);
+    wait_for(30, "the emergency on the held node", || {
+        aired(&node, "vinh-an", &bulletin)
+    });
+}
+
+#[test]
+fn a_node_under_systemd_says_when_it_plays_and_feeds_the_watchdog() {
+    use std::os::unix::net::UnixDatagram;
+    let d = District::new();
+    let node = d.node("vinh-an", &format!("http://127.0.0.1:{}", d.port));
+    let path = node.dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    // A watchdog of 1 s: the node pings every half second.
+    let running = run_with(
+        &node,
+        None,
+        &[
+            ("NOTIFY_SOCKET", path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "1000000"),
+        ],
+    );
+    let mut got = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline && got.matches("WATCHDOG=1").count() < 3 {
+        if let Ok(n) = socket.recv(&mut buf) {
+            got.push_str(&String::from_utf8_lossy(&buf[..n]));
+            got.push('\n');
+        }
+    }
+    assert!(got.contains("READY=1"), "{got}\n{}", running.log());
+    assert!(got.contains("STATUS=playing station vinh-an"), "{got}");
+    assert!(got.matches("WATCHDOG=1").count() >= 3, "{got}");
+}
+
+#[test]
+fn a_node_killed_mid_item_loses_no_row_and_sends_its_chain_home_whole_after_the_restart() {
+    let d = District::new();
+    let node = d.node("vinh-an", &format!("http://127.0.0.1:{}", d.port));
+    let first = run(&node, None);
+    wait_for(60, "the first report", || {
+        status(&d, "vinh-an")["node"].is_object().then_some(())
+    });
+    // An emergency (tens of seconds long) goes on air; the machine dies in the middle.
+    let bulletin = a_bulletin(&d);
+    emergency(&d, "vinh-an", &bulletin);
+    wait_for(30, "the emergency on air", || {
+        aired(&node, "vinh-an", &bulletin)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    drop(first); // SIGKILL
+    let rows = {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            node.store()
+                .await
+                .airlog(Some("vinh-an"), None, None)
+                .await
+                .unwrap()
+        })
+    };
+    let open = rows
+        .iter()
+        .find(|r| r.bulletin_id.as_deref() == Some(bulletin.as_str()))
+        .unwrap();
+    assert_eq!(
+        open.status,
+        loa::airlog::AirStatus::Playing,
+        "the row is open when the machine dies: {open:?}"
+    );
+    // It starts again: the open row is closed as interrupted, the chain still verifies,
+    // and the server gets every row.
+    let again = run(&node, None);
+    let closed = wait_for(60, "the row closed after the restart", || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let rows = rt.block_on(async {
+            node.store()
+                .await
+                .airlog(Some("vinh-an"), None, None)
+                .await
+                .unwrap()
+        });
+        rows.into_iter().find(|r| {
+            r.bulletin_id.as_deref() == Some(bulletin.as_str())
+                && r.status != loa::airlog::AirStatus::Playing
+        })
+    });
+    assert_eq!(
+        closed.status,
+        loa::airlog::AirStatus::Interrupted,
+        "{closed:?}"
+    );
+    assert!(closed.played_ms >= 1_000, "{closed:?}");
+    node.run(&["airlog", "verify"]).expect(0);
+    let node_rows = wait_for(60, "the server holding the node's rows", || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let (mine, theirs) = rt.block_on(async {
+            (
+                node.store()
+                    .await
+                    .airlog(Some("vinh-an"), None, None)
+                    .await
+                    .unwrap(),
+                d.loa
+                    .store()
+                    .await
+                    .airlog(Some("vinh-an"), None, None)
+                    .await
+                    .unwrap(),
+            )
+        });
+        (!mine.is_empty() && mine == theirs).then_some(mine)
+    });
+    assert!(node_rows.iter().any(|r| r.row_hash == closed.row_hash));
+    d.loa.run(&["airlog", "verify"]).expect(0);
+    drop(again);
+}
