@@ -13,7 +13,7 @@
 //! Columns are not reserved: the column rule fixes how often a column airs. Pure and
 //! deterministic like the rest of the builder.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -79,8 +79,18 @@ impl Reservations {
             best: vec![None; needs.len()],
             best_filled: 0,
             steps: 0,
+            dead: HashSet::new(),
         };
-        search.run(0, 0);
+        // A filling of every instance that can be filled, when one exists (remembering the
+        // states already known to lead nowhere); else the path that fills most.
+        if search.full(0) {
+            search.best.clone_from(&search.pick);
+        } else {
+            search.steps = 0;
+            search.pick = vec![None; needs.len()];
+            search.last = last_aired.to_vec();
+            search.run(0, 0);
+        }
         let best = search.best;
         let mut by_item = vec![BTreeSet::new(); n];
         for (k, i) in best.iter().enumerate() {
@@ -302,9 +312,69 @@ struct Search<'a> {
     best: Vec<Option<usize>>,
     best_filled: usize,
     steps: usize,
+    /// States (instance, the airings still within their item's gap) from which no filling
+    /// of every later instance exists.
+    dead: HashSet<(usize, Vec<(usize, i64)>)>,
 }
 
 impl Search<'_> {
+    /// Fills instance `k` onwards, every instance that has a candidate, or finds that it
+    /// cannot (or runs out of budget): the current path's picks are then the filling. Only
+    /// the airings still within their gap at `k` matter for what follows, so a state seen
+    /// to fail is not searched again: a week of a few items and many slots, where a bad
+    /// early choice shows only days later, is decided in a few thousand steps.
+    fn full(&mut self, k: usize) -> bool {
+        self.steps += 1;
+        if k == self.needs.len() {
+            return true;
+        }
+        if self.steps > SEARCH_BUDGET {
+            return false;
+        }
+        let need = &self.needs[k];
+        let candidates = &self.sets[need.set];
+        if need.pinned || candidates.is_empty() {
+            return self.full(k + 1);
+        }
+        let at = need.start_ms;
+        // The state's key is made only once some state failed: a library that fills the
+        // week on the first path (the usual case, and every large one) pays nothing.
+        if !self.dead.is_empty() && self.dead.contains(&(k, self.key_at(at))) {
+            return false;
+        }
+        for &i in candidates {
+            let last = self.last[i];
+            if last != NEVER && at - last < self.gap_ms[i] {
+                continue;
+            }
+            self.last[i] = at;
+            self.pick[k] = Some(i);
+            let done = self.full(k + 1);
+            self.last[i] = last;
+            if done {
+                return true;
+            }
+            self.pick[k] = None;
+            if self.steps > SEARCH_BUDGET {
+                return false;
+            }
+        }
+        let key = self.key_at(at);
+        self.dead.insert((k, key));
+        false
+    }
+
+    /// The airings still within their item's gap at `at`: all that matters of the path so
+    /// far for what follows.
+    fn key_at(&self, at: i64) -> Vec<(usize, i64)> {
+        self.last
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| **l != NEVER && at - **l < self.gap_ms[*i])
+            .map(|(i, l)| (i, *l))
+            .collect()
+    }
+
     /// Tries instance `k` onwards with `filled` instances filled before it; `true` when
     /// every instance that can be filled is (nothing better to look for).
     fn run(&mut self, k: usize, filled: usize) -> bool {
