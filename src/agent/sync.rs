@@ -36,6 +36,60 @@ pub struct SyncReport {
     pub bytes: u64,
     /// Files that could not be fetched or verified, and why.
     pub failed: Vec<Failed>,
+    /// Cached files removed: named by no manifest for [`PRUNE_AFTER`].
+    pub pruned: usize,
+}
+
+/// How long a cached audio file (or a download left part-way) stays once the manifest no
+/// longer names it: past its last slot, an announcement that still waits or a make-up
+/// finds it; after a week it is gone.
+pub const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// The files of the cache to remove: those the kept manifest does not name (a `.part` by
+/// the hash it is named after), untouched for longer than [`PRUNE_AFTER`]. `files` are
+/// (file name, time since last modified). Pure.
+pub fn to_prune(
+    files: &[(String, std::time::Duration)],
+    named: &std::collections::BTreeSet<&str>,
+) -> Vec<String> {
+    files
+        .iter()
+        .filter(|(name, age)| {
+            let hash = name.strip_suffix(".part").unwrap_or(name);
+            !named.contains(hash) && *age > PRUNE_AFTER
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// Removes what [`to_prune`] says from the cache of `dir`, by the kept manifest; returns
+/// how many files went. Errors are logged: a file that stays costs disk, not playout.
+pub fn prune(dir: &NodeDir, kept: &KeptManifest) -> usize {
+    let named: std::collections::BTreeSet<&str> = kept.manifest.media().into_keys().collect();
+    let Ok(entries) = std::fs::read_dir(dir.media_dir()) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    let files: Vec<(String, std::time::Duration)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            let modified = e.metadata().ok()?.modified().ok()?;
+            Some((name, now.duration_since(modified).unwrap_or_default()))
+        })
+        .collect();
+    let mut gone = 0;
+    for name in to_prune(&files, &named) {
+        let path = dir.media_dir().join(&name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                gone += 1;
+                tracing::info!(file = %path.display(), "audio no manifest names any more removed from the cache");
+            }
+            Err(e) => tracing::warn!(file = %path.display(), error = %e, "cannot remove old audio from the cache"),
+        }
+    }
+    gone
 }
 
 /// An audio file this sync could not bring into the cache.
@@ -133,6 +187,7 @@ pub async fn once_for(
             }
         }
     }
+    report.pruned = prune(dir, &kept);
     Ok(report)
 }
 
@@ -278,4 +333,29 @@ async fn verify(part: &Path, b: &ManifestBulletin) -> Result<(), String> {
     .map_err(|e| e.to_string())?
     .map_err(|e| format!("the audio does not pass the ingest checks: {e}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_the_manifest_no_longer_names_goes_after_a_week_and_named_audio_stays() {
+        let day = std::time::Duration::from_secs(24 * 3600);
+        let a = "a".repeat(64);
+        let b = "b".repeat(64);
+        let c = "c".repeat(64);
+        let files = vec![
+            (a.clone(), day * 30),
+            (b.clone(), day * 8),
+            (format!("{b}.part"), day * 8),
+            (c.clone(), day * 2),
+            (format!("{a}.part"), day * 9),
+        ];
+        let named = std::collections::BTreeSet::from([a.as_str()]);
+        let gone = to_prune(&files, &named);
+        // b (and its stale download) go; a is named; c is recent (an announcement may
+        // still wait for it); a's download is for a named file.
+        assert_eq!(gone, vec![b.clone(), format!("{b}.part")]);
+    }
 }
