@@ -414,3 +414,56 @@ fn offline_a_bulletin_whose_audio_never_arrived_is_logged_as_missing_and_past_th
         .expect("past the manifest is reported");
     assert!(at.starts_with(&past.pred_opt().unwrap().to_string()), "{r}");
 }
+
+#[test]
+fn audio_damaged_on_the_way_never_plays_and_comes_whole_once_the_link_is_clean() {
+    let d = District::new();
+    let link = Proxy::to(d.port);
+    let a = d.node("vinh-an", &link.url());
+    let dir = NodeDir::of(&a.data);
+    // The same number of bytes arrive, some of them wrong (a server serving the wrong
+    // bytes for a hash, a broken cache on the way).
+    link.corrupt
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let damaged = a.run(&["agent", "sync", "--once", "--json"]);
+    assert!(
+        damaged
+            .stderr
+            .contains("2 audio file(s) are not in the cache yet"),
+        "{}",
+        damaged.stderr
+    );
+    let damaged = damaged.expect(1).json();
+    let failed = damaged["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 2, "{damaged}");
+    for f in failed {
+        let sha = f["sha256"].as_str().unwrap();
+        assert!(
+            f["reason"].as_str().unwrap().contains("hash to"),
+            "{damaged}"
+        );
+        assert!(!dir.media_path(sha).exists(), "nothing unverified is kept");
+        assert!(!dir.part_path(sha).exists(), "the bad download is deleted");
+    }
+    // A day played meanwhile logs its items as missing: nothing unverified is played.
+    let (day1, _) = days();
+    render(&a, day1);
+    let items: Vec<Record> = rows_of(&a, "vinh-an")
+        .into_iter()
+        .filter(|r| r.level == "item")
+        .collect();
+    assert!(!items.is_empty());
+    for r in &items {
+        assert_ne!(r.status.as_str(), "aired", "{r:?}");
+        assert!(r.reason.stored().contains("file_missing"), "{r:?}");
+    }
+    // The link is clean again: the next sync fetches both, verified.
+    link.corrupt
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let clean = a
+        .run(&["agent", "sync", "--once", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(clean["fetched"].as_array().unwrap().len(), 2, "{clean}");
+    assert!(clean["failed"].as_array().unwrap().is_empty());
+}

@@ -124,8 +124,43 @@ impl District {
 /// new ones refused at once) and restore.
 pub struct Proxy {
     pub port: u16,
+    /// While set, the server's answers are damaged in place: one byte in every
+    /// [`CORRUPT_EVERY`] flipped, lengths unchanged (a bad cache on the way, a server serving
+    /// the wrong bytes for a hash).
+    pub corrupt: Arc<AtomicBool>,
     up: Arc<AtomicBool>,
     live: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+/// How far apart the bytes a corrupting proxy flips are, from this offset of each
+/// connection's answers on (past a manifest, which comes first and is small).
+pub const CORRUPT_EVERY: u64 = 150_000;
+
+/// Copies `from` to `to`, flipping every [`CORRUPT_EVERY`]-th byte from `CORRUPT_EVERY` on
+/// while `corrupt` is set.
+fn copy_damaging(mut from: TcpStream, mut to: TcpStream, corrupt: Arc<AtomicBool>) {
+    use std::io::{Read, Write};
+    let mut buf = [0u8; 16 * 1024];
+    let mut at: u64 = 0;
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if corrupt.load(Ordering::SeqCst) {
+            for (i, b) in buf[..n].iter_mut().enumerate() {
+                let pos = at + i as u64;
+                if pos > 0 && pos % CORRUPT_EVERY == 0 {
+                    *b ^= 0xff;
+                }
+            }
+        }
+        at += n as u64;
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
 }
 
 impl Proxy {
@@ -133,8 +168,9 @@ impl Proxy {
         let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(true));
+        let corrupt = Arc::new(AtomicBool::new(false));
         let live: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-        let (up2, live2) = (up.clone(), live.clone());
+        let (up2, live2, corrupt2) = (up.clone(), live.clone(), corrupt.clone());
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
@@ -150,18 +186,21 @@ impl Proxy {
                     l.push(client.try_clone().unwrap());
                     l.push(server.try_clone().unwrap());
                 }
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
-                ] {
-                    std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
-                        let _ = to.shutdown(Shutdown::Write);
-                    });
-                }
+                let (mut from, mut to) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(Shutdown::Write);
+                });
+                let corrupt = corrupt2.clone();
+                std::thread::spawn(move || copy_damaging(server, client, corrupt));
             }
         });
-        Proxy { port, up, live }
+        Proxy {
+            port,
+            corrupt,
+            up,
+            live,
+        }
     }
 
     pub fn url(&self) -> String {
