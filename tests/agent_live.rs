@@ -5,7 +5,11 @@
 //! emergency announcement sent on the server starts on the connected node, is marked
 //! delivered, and is in the node's airlog. A node whose clock is set back to 2000 (as a dead
 //! RTC battery does at boot) still reaches the server (its requests carry the server's
-//! time), holds its scheduled playout, says so, and still plays an emergency.
+//! time), holds its scheduled playout, says so, and still plays an emergency. A clock
+//! stepped two minutes ahead in the middle of an item (libfaketime reading its offset from
+//! a file) cuts the item as partly played with the stall alert, and the next report carries
+//! the new offset. Under systemd the node says READY and feeds the watchdog; killed with
+//! SIGKILL mid-item it loses no row.
 
 mod common;
 
@@ -329,7 +333,10 @@ fn a_node_killed_mid_item_loses_no_row_and_sends_its_chain_home_whole_after_the_
     };
     let open = rows
         .iter()
-        .find(|r| r.bulletin_id.as_deref() == Some(bulletin.as_str()))
+        .find(|r| {
+            r.bulletin_id.as_deref() == Some(bulletin.as_str())
+                && r.source == loa::airlog::CueSource::Urgent
+        })
         .unwrap();
     assert_eq!(
         open.status,
@@ -350,6 +357,7 @@ fn a_node_killed_mid_item_loses_no_row_and_sends_its_chain_home_whole_after_the_
         });
         rows.into_iter().find(|r| {
             r.bulletin_id.as_deref() == Some(bulletin.as_str())
+                && r.source == loa::airlog::CueSource::Urgent
                 && r.status != loa::airlog::AirStatus::Playing
         })
     });
@@ -382,4 +390,83 @@ fn a_node_killed_mid_item_loses_no_row_and_sends_its_chain_home_whole_after_the_
     assert!(node_rows.iter().any(|r| r.row_hash == closed.row_hash));
     d.loa.run(&["airlog", "verify"]).expect(0);
     drop(again);
+}
+
+#[test]
+fn a_node_clock_stepped_two_minutes_ahead_mid_item_cuts_the_item_as_partial_and_the_server_sees_the_new_offset(
+) {
+    let d = District::new();
+    let node = d.node("vinh-an", &format!("http://127.0.0.1:{}", d.port));
+    // libfaketime reads the offset from this file (again every second): the test steps the
+    // clock by writing it.
+    let step = node.dir.path().join("faketime");
+    std::fs::write(&step, "+0\n").unwrap();
+    // (FAKETIME would take precedence over the file: not set.)
+    let running = run_with(
+        &node,
+        None,
+        &[
+            ("LD_PRELOAD", FAKETIME),
+            ("FAKETIME_TIMESTAMP_FILE", step.to_str().unwrap()),
+            ("FAKETIME_CACHE_DURATION", "1"),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+        ],
+    );
+    wait_for(60, "the first report", || {
+        status(&d, "vinh-an")["node"].is_object().then_some(())
+    });
+    let bulletin = a_bulletin(&d);
+    emergency(&d, "vinh-an", &bulletin);
+    wait_for(30, "the emergency on air", || {
+        aired(&node, "vinh-an", &bulletin)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    std::fs::write(&step, "+120\n").unwrap();
+    // The wall clock ran two minutes ahead of the audio: the item is cut and logged as
+    // partly played, with the stall alert; the row is not left open.
+    let row = wait_for(30, "the item closed after the step", || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            node.store()
+                .await
+                .airlog(Some("vinh-an"), None, None)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|r| {
+                    r.bulletin_id.as_deref() == Some(bulletin.as_str())
+                        && r.source == loa::airlog::CueSource::Urgent
+                        && r.status != loa::airlog::AirStatus::Playing
+                })
+        })
+    });
+    assert_eq!(
+        row.status,
+        loa::airlog::AirStatus::Partial,
+        "{row:?}\n{}",
+        running.log()
+    );
+    // The next report (a minute apart) carries the new offset, beyond the 2 s allowed.
+    let s = wait_for(90, "a report with the stepped clock", || {
+        let s = status(&d, "vinh-an");
+        let o = s["node"]["clock_offset_ms"].as_i64()?;
+        (110_000..130_000).contains(&o).then_some(s)
+    });
+    let alerts: Vec<&str> = s["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    assert!(
+        alerts.iter().any(|a| a.contains("đồng hồ máy xã lệch +12")),
+        "{alerts:?}"
+    );
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.starts_with("máy xã báo: phát sóng bị treo")),
+        "the node's own stall alert reaches the server: {alerts:?}"
+    );
+    node.run(&["airlog", "verify"]).expect(0);
 }
