@@ -86,7 +86,9 @@ pub fn prune(dir: &NodeDir, kept: &KeptManifest) -> usize {
                 gone += 1;
                 tracing::info!(file = %path.display(), "audio no manifest names any more removed from the cache");
             }
-            Err(e) => tracing::warn!(file = %path.display(), error = %e, "cannot remove old audio from the cache"),
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "cannot remove old audio from the cache")
+            }
         }
     }
     gone
