@@ -295,7 +295,8 @@ fn status_of(
 }
 
 /// The announcements to push to `code`'s node when it connects: those still waiting, in
-/// the order sent; an emergency older than [`EMERGENCY_STALE`] is marked expired instead.
+/// the order sent; an emergency older than [`EMERGENCY_STALE`], or another older than the
+/// make-up window (a week), is marked expired instead.
 pub async fn pending(
     store: &dyn Store,
     code: &str,
@@ -309,11 +310,17 @@ pub async fn pending(
         let sent = DateTime::parse_from_rfc3339(&a.sent_at)
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or(now);
-        if a.level == Priority::Emergency && now - sent > EMERGENCY_STALE {
+        let stale = match a.level {
+            Priority::Emergency => EMERGENCY_STALE,
+            Priority::Normal | Priority::Priority => {
+                Duration::days(crate::playout::service::MAKEUP_WINDOW_DAYS)
+            }
+        };
+        if now - sent > stale {
             store
                 .end_announcement(a.id, AnnouncementState::Expired, "loa serve", now, None)
                 .await?;
-            tracing::warn!(station = %code, announcement = a.id, "ALERT: an emergency announcement could not reach its commune machine in time and expired");
+            tracing::warn!(station = %code, announcement = a.id, level = %a.level, "ALERT: an announcement could not reach its commune machine in time and expired");
             continue;
         }
         out.push(a);
@@ -537,6 +544,50 @@ mod tests {
                 max_ms: 2_000
             }]
         );
+    }
+
+    #[tokio::test]
+    async fn a_node_that_reconnects_gets_what_still_waits_and_not_what_is_stale() {
+        use crate::store::AnnouncementStore;
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::sqlite::SqliteStore::open(&dir.path().join("loa.db"))
+            .await
+            .unwrap();
+        let now = t("2026-12-06T10:00:00Z");
+        let b = crate::schedule::tests::item(
+            1,
+            crate::library::Kind::News,
+            crate::library::Topic::ALL[0],
+            20,
+        );
+        let new = |level, ago: Duration| NewAnnouncement {
+            station: "vinh-an".into(),
+            bulletin: b.id,
+            level,
+            who: "Lê Thị Hoa".into(),
+            sent_at: now - ago,
+        };
+        let ids = store
+            .add_announcements(&[
+                new(Priority::Emergency, Duration::minutes(31)),
+                new(Priority::Emergency, Duration::minutes(5)),
+                new(Priority::Normal, Duration::days(8)),
+                new(Priority::Priority, Duration::hours(20)),
+            ])
+            .await
+            .unwrap();
+        let got: Vec<i64> = pending(&store, "vinh-an", now)
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(got, vec![ids[1], ids[3]]);
+        for stale in [ids[0], ids[2]] {
+            let a = store.announcement(stale).await.unwrap().unwrap();
+            assert_eq!(a.state, AnnouncementState::Expired);
+        }
+        assert!(pending(&store, "vinh-phuc", now).await.unwrap().is_empty());
     }
 
     #[test]

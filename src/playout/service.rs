@@ -112,7 +112,7 @@ pub async fn slots_between(
 }
 
 /// How far back a miss is still made up.
-const MAKEUP_WINDOW_DAYS: i64 = 7;
+pub const MAKEUP_WINDOW_DAYS: i64 = 7;
 
 /// The announcements of `station` kept in the store that still wait for its next slot
 /// instance, in the order sent; one sent longer ago than the make-up window is marked
