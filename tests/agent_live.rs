@@ -199,6 +199,10 @@ fn a_node_reports_its_clock_and_an_emergency_sent_on_the_server_starts_on_it() {
             .any(|a| a.as_str().unwrap().contains("đồng hồ máy xã lệch +30")),
         "{s}"
     );
+    // The machine itself says the same of its clock.
+    let own = near.run(&["agent", "status", "--json"]).expect(0).json();
+    assert!(own["clock"]["last"]["offset_ms"].is_i64(), "{own}");
+    assert_eq!(own["clock"]["state"]["state"], "sane", "{own}");
     // The words of `loa ctl status`, in Vietnamese by default.
     let text = d.loa.run(&["ctl", "status"]).expect(0).stdout;
     assert!(text.contains("máy xã "), "{text}");

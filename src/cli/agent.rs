@@ -352,6 +352,8 @@ fn status(dir: &NodeDir, json: bool) -> Result<(), Failure> {
         .filter(|(_, c)| !**c)
         .map(|(s, _)| s)
         .collect();
+    let clock = crate::agent::status::ClockFile::load(dir);
+    let state = crate::agent::clock::judge(chrono::Utc::now(), clock.seen, clock.last());
     let value = serde_json::json!({
         "station": file.station,
         "server": file.server,
@@ -366,6 +368,11 @@ fn status(dir: &NodeDir, json: bool) -> Result<(), Failure> {
         })),
         "media": named.len(),
         "missing": missing,
+        "clock": {
+            "last": clock.last(),
+            "seen": clock.seen,
+            "state": state,
+        },
     });
     if json {
         return super::output::print_json(&value);
@@ -385,6 +392,18 @@ fn status(dir: &NodeDir, json: bool) -> Result<(), Failure> {
         None => println!("no manifest yet: run `loa agent sync --once`"),
     }
     println!("audio: {} named, {} missing", named.len(), missing.len());
+    match clock.last() {
+        Some(o) => println!(
+            "clock: {:+.1} s from the server's (round trip {} ms), measured {}",
+            o.offset_ms as f64 / 1000.0,
+            o.rtt_ms,
+            o.at
+        ),
+        None => println!("clock: not measured yet (the daemon measures it every minute)"),
+    }
+    if state.held() {
+        println!("clock: far behind the real time; `loa agent run` holds scheduled playout until it is set");
+    }
     Ok(())
 }
 
