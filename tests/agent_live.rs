@@ -125,18 +125,50 @@ fn emergency(d: &District, code: &str, bulletin: &str) -> chrono::DateTime<chron
     sent
 }
 
-/// The node's airlog row of `bulletin` cued as urgent, once it is there.
-fn aired(node: &Loa, code: &str, bulletin: &str) -> Option<loa::airlog::Record> {
+/// The airlog rows of `code` in `loa`'s store.
+fn rows(loa: &Loa, code: &str) -> Vec<loa::airlog::Record> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = node.store().await;
-        let rows = store.airlog(Some(code), None, None).await.ok()?;
-        rows.into_iter().find(|r| {
-            r.bulletin_id.as_deref() == Some(bulletin)
-                && r.source == loa::airlog::CueSource::Urgent
-                && r.actual_start.is_some()
-        })
+        loa.store()
+            .await
+            .airlog(Some(code), None, None)
+            .await
+            .unwrap()
     })
+}
+
+/// The node's airlog row of `bulletin` cued as urgent that `pick` takes, once it is there.
+fn urgent(
+    node: &Loa,
+    code: &str,
+    bulletin: &str,
+    pick: impl Fn(&loa::airlog::Record) -> bool,
+) -> Option<loa::airlog::Record> {
+    rows(node, code).into_iter().find(|r| {
+        r.bulletin_id.as_deref() == Some(bulletin)
+            && r.source == loa::airlog::CueSource::Urgent
+            && pick(r)
+    })
+}
+
+/// The node's airlog row of `bulletin` cued as urgent, once it started.
+fn aired(node: &Loa, code: &str, bulletin: &str) -> Option<loa::airlog::Record> {
+    urgent(node, code, bulletin, |r| r.actual_start.is_some())
+}
+
+/// Waits for the node's first report, sends an emergency to vinh-an and waits until it
+/// has played 2 s; returns the bulletin.
+fn emergency_on_air(d: &District, node: &Loa) -> String {
+    wait_for(60, "the first report", || {
+        status(d, "vinh-an")["node"].is_object().then_some(())
+    });
+    let bulletin = a_bulletin(d);
+    emergency(d, "vinh-an", &bulletin);
+    wait_for(30, "the emergency on air", || {
+        aired(node, "vinh-an", &bulletin)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    bulletin
 }
 
 /// The state of the server's announcements to `code`.
@@ -314,34 +346,10 @@ fn a_node_killed_mid_item_loses_no_row_and_sends_its_chain_home_whole_after_the_
     let d = District::new();
     let node = d.node("vinh-an", &format!("http://127.0.0.1:{}", d.port));
     let first = run(&node, None);
-    wait_for(60, "the first report", || {
-        status(&d, "vinh-an")["node"].is_object().then_some(())
-    });
     // An emergency (tens of seconds long) goes on air; the machine dies in the middle.
-    let bulletin = a_bulletin(&d);
-    emergency(&d, "vinh-an", &bulletin);
-    wait_for(30, "the emergency on air", || {
-        aired(&node, "vinh-an", &bulletin)
-    });
-    std::thread::sleep(Duration::from_secs(2));
+    let bulletin = emergency_on_air(&d, &node);
     drop(first); // SIGKILL
-    let rows = {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            node.store()
-                .await
-                .airlog(Some("vinh-an"), None, None)
-                .await
-                .unwrap()
-        })
-    };
-    let open = rows
-        .iter()
-        .find(|r| {
-            r.bulletin_id.as_deref() == Some(bulletin.as_str())
-                && r.source == loa::airlog::CueSource::Urgent
-        })
-        .unwrap();
+    let open = urgent(&node, "vinh-an", &bulletin, |_| true).unwrap();
     assert_eq!(
         open.status,
         loa::airlog::AirStatus::Playing,
@@ -351,18 +359,8 @@ fn a_node_killed_mid_item_loses_no_row_and_sends_its_chain_home_whole_after_the_
     // and the server gets every row.
     let again = run(&node, None);
     let closed = wait_for(60, "the row closed after the restart", || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let rows = rt.block_on(async {
-            node.store()
-                .await
-                .airlog(Some("vinh-an"), None, None)
-                .await
-                .unwrap()
-        });
-        rows.into_iter().find(|r| {
-            r.bulletin_id.as_deref() == Some(bulletin.as_str())
-                && r.source == loa::airlog::CueSource::Urgent
-                && r.status != loa::airlog::AirStatus::Playing
+        urgent(&node, "vinh-an", &bulletin, |r| {
+            r.status != loa::airlog::AirStatus::Playing
         })
     });
     assert_eq!(
@@ -373,22 +371,7 @@ fn a_node_killed_mid_item_loses_no_row_and_sends_its_chain_home_whole_after_the_
     assert!(closed.played_ms >= 1_000, "{closed:?}");
     node.run(&["airlog", "verify"]).expect(0);
     let node_rows = wait_for(60, "the server holding the node's rows", || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let (mine, theirs) = rt.block_on(async {
-            (
-                node.store()
-                    .await
-                    .airlog(Some("vinh-an"), None, None)
-                    .await
-                    .unwrap(),
-                d.loa
-                    .store()
-                    .await
-                    .airlog(Some("vinh-an"), None, None)
-                    .await
-                    .unwrap(),
-            )
-        });
+        let (mine, theirs) = (rows(&node, "vinh-an"), rows(&d.loa, "vinh-an"));
         (!mine.is_empty() && mine == theirs).then_some(mine)
     });
     assert!(node_rows.iter().any(|r| r.row_hash == closed.row_hash));
@@ -416,32 +399,13 @@ fn a_node_clock_stepped_two_minutes_ahead_mid_item_cuts_the_item_as_partial_and_
             ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
         ],
     );
-    wait_for(60, "the first report", || {
-        status(&d, "vinh-an")["node"].is_object().then_some(())
-    });
-    let bulletin = a_bulletin(&d);
-    emergency(&d, "vinh-an", &bulletin);
-    wait_for(30, "the emergency on air", || {
-        aired(&node, "vinh-an", &bulletin)
-    });
-    std::thread::sleep(Duration::from_secs(2));
+    let bulletin = emergency_on_air(&d, &node);
     std::fs::write(&step, "+120\n").unwrap();
     // The wall clock ran two minutes ahead of the audio: the item is cut and logged as
     // partly played, with the stall alert; the row is not left open.
     let row = wait_for(30, "the item closed after the step", || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            node.store()
-                .await
-                .airlog(Some("vinh-an"), None, None)
-                .await
-                .unwrap()
-                .into_iter()
-                .find(|r| {
-                    r.bulletin_id.as_deref() == Some(bulletin.as_str())
-                        && r.source == loa::airlog::CueSource::Urgent
-                        && r.status != loa::airlog::AirStatus::Playing
-                })
+        urgent(&node, "vinh-an", &bulletin, |r| {
+            r.status != loa::airlog::AirStatus::Playing
         })
     });
     assert_eq!(
