@@ -438,3 +438,33 @@ fn a_node_clock_stepped_two_minutes_ahead_mid_item_cuts_the_item_as_partial_and_
     );
     node.run(&["airlog", "verify"]).expect(0);
 }
+
+#[test]
+fn a_node_whose_clock_runs_past_its_kept_schedule_says_so_in_its_report() {
+    let d = District::new();
+    let node = d.node("vinh-an", &format!("http://127.0.0.1:{}", d.port));
+    // Eight days ahead: the week the server sends ends before the machine's today.
+    let _running = run(&node, Some("+8d"));
+    let s = wait_for(60, "the report", || {
+        let s = status(&d, "vinh-an");
+        s["node"].is_object().then_some(s)
+    });
+    let alerts: Vec<&str> = s["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.starts_with("máy xã báo: lịch phát đã giữ chỉ đến")),
+        "{alerts:?}"
+    );
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.contains("đồng hồ máy xã lệch +691")),
+        "{alerts:?}"
+    );
+}

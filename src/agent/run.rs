@@ -453,7 +453,17 @@ async fn learn(node: &Node, known: &mut Known, r: &RunReport, now: DateTime<Utc>
     if let Ok(Some(k)) = node.dir.kept_manifest() {
         known.manifest = Some(k.etag.clone());
         if let Ok(p) = NodeProgramme::new(k.manifest, node.store.clone(), k.received_at) {
-            known.manifest_until = Some(p.horizon_end());
+            let until = p.horizon_end();
+            known.manifest_until = Some(until);
+            if until <= now {
+                let at = until
+                    .with_timezone(&p.station().timezone)
+                    .format("%H:%M %d/%m/%Y");
+                alerts.push(NodeAlert {
+                    vi: format!("lịch phát đã giữ chỉ đến {at}: từ đó mỗi buổi phát nội dung dự phòng; cần đồng bộ với máy chủ"),
+                    en: format!("the kept schedule ends at {at}: each slot since plays the fallback; the machine needs to sync"),
+                });
+            }
         }
     }
     if let Some(e) = &r.sync_error {
