@@ -241,6 +241,26 @@ mod tests {
     }
 
     #[test]
+    fn a_row_survives_the_trip_home_as_json_with_every_gain_bit_for_bit() {
+        // Gains as playout computes them (a loudness difference): some need the last digit
+        // of their shortest form to read back as the same f64.
+        let mut rows = chain(1);
+        for gain in [
+            10.197689882085275,
+            -3.996930692054816,
+            7.399999999999999,
+            0.1 + 0.2,
+        ] {
+            rows[0].gain_db = Some(gain);
+            rows[0].row_hash = crate::airlog::chain::row_hash(&rows[0]);
+            let json = serde_json::to_string(&rows).unwrap();
+            let back: Vec<Record> = serde_json::from_str(&json).unwrap();
+            assert_eq!(back[0].gain_db, Some(gain), "{json}");
+            assert!(crate::airlog::chain::holds(&back[0]), "{json}");
+        }
+    }
+
+    #[test]
     fn a_node_sends_what_follows_the_servers_head() {
         let rows = chain(5);
         assert_eq!(to_send("vinh-an", &rows, None).unwrap().len(), 5);
