@@ -62,6 +62,17 @@ use loa::store::{AirlogStore, NewEnrolToken, Store};
 
 #[allow(dead_code)]
 mod common;
+#[allow(dead_code)]
+#[path = "common/process.rs"]
+mod process;
+
+use process::{clean, free_port, kb_mb, loa, pct, Server};
+
+/// [`loa`] with `--json` output parsed.
+fn loa_json(data: &Path, args: &[&str]) -> serde_json::Value {
+    let out = loa(data, args, None);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("loa {args:?}: not JSON ({e}): {out}"))
+}
 
 /// Simulated nodes.
 const NODES: usize = 600;
@@ -301,139 +312,6 @@ fn server_dir(
     let plan = dir.join("plan.toml");
     std::fs::write(&plan, plan_text(codes)).expect("plan");
     (data, plan)
-}
-
-/// Runs `loa --data-dir DATA ARGS…` (with `stdin`), which must succeed.
-fn loa(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = clean(Command::new(env!("CARGO_BIN_EXE_loa")))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("LOA_OPERATOR", "Đo tải")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("loa runs");
-    if let Some(s) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(s.as_bytes())
-            .expect("stdin written");
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().expect("loa runs");
-    assert!(
-        out.status.success(),
-        "loa {args:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// [`loa`] with `--json` output parsed.
-fn loa_json(data: &Path, args: &[&str]) -> serde_json::Value {
-    let out = loa(data, args, None);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("loa {args:?}: not JSON ({e}): {out}"))
-}
-
-/// `cmd` without the caller's `LOA_…` variables (the config would take them as keys).
-fn clean(mut cmd: Command) -> Command {
-    for (k, _) in std::env::vars() {
-        if k.starts_with("LOA_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// A `loa serve` under test.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-/// Resident memory from `/proc/PID/status`, kB.
-struct Mem {
-    rss_kb: u64,
-    hwm_kb: u64,
-}
-
-impl Server {
-    fn start(data: &Path, plan: &Path, port: u16) -> Server {
-        let log = std::fs::File::create(data.join("serve.log")).expect("log");
-        let child = clean(Command::new(env!("CARGO_BIN_EXE_loa")))
-            .arg("--data-dir")
-            .arg(data)
-            .arg("serve")
-            .arg("--plan")
-            .arg(plan)
-            .env("LOA_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("loa serve runs");
-        let mut server = Server { child, port };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            let ended = server.child.try_wait().ok().flatten();
-            if ended.is_some() || Instant::now() > deadline {
-                let log = std::fs::read_to_string(data.join("serve.log")).unwrap_or_default();
-                panic!("loa serve did not listen ({ended:?}):\n{log}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn mem(&self) -> Mem {
-        let text =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc status");
-        let field = |name: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        Mem {
-            rss_kb: field("VmRSS:"),
-            hwm_kb: field("VmHWM:"),
-        }
-    }
-
-    /// Resets the peak resident memory to the current (Linux: `clear_refs` 5).
-    fn reset_peak(&self) {
-        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5");
-    }
-
-    fn stop(&mut self) {
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// utime + stime of process `pid`, in clock ticks.
@@ -1118,16 +996,6 @@ fn day_of_rows(station: &str, head: Option<&Head>, lib: &[LibItem], first: usize
     rows
 }
 
-/// p-th percentile of µs values, in ms.
-fn pct(v: &mut [u64], p: f64) -> f64 {
-    v.sort_unstable();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
-    v[i] as f64 / 1000.0
-}
-
 const KINDS: [&str; 6] = [
     "time",
     "manifest 200",
@@ -1187,10 +1055,6 @@ fn print_load(r: &LoadResult) {
 /// Errors of requests of `kind` (a manifest request with If-None-Match counts as a 304).
 fn errors_of(t: &Tally, kind: &str) -> u64 {
     t.errors.get(kind).copied().unwrap_or(0)
-}
-
-fn kb_mb(kb: u64) -> f64 {
-    kb as f64 / 1024.0
 }
 
 // ---------------------------------------------------------------------------------------

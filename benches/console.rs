@@ -24,7 +24,7 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -33,6 +33,11 @@ use loa::store::{AirlogStore, Store};
 
 #[allow(dead_code)]
 mod common;
+#[allow(dead_code)]
+#[path = "common/process.rs"]
+mod process;
+
+use process::{free_port, kb_mb, loa, pct, Server};
 
 const SESSIONS: usize = 50;
 const BULLETINS: u64 = 2_000;
@@ -92,7 +97,7 @@ fn main() {
 
     let mut server = Server::start(&data, &plan, port);
     std::thread::sleep(Duration::from_secs(20));
-    let early = server.status();
+    let early = server.mem();
     println!(
         "20 s after the start: VmRSS {:.1} MB (RssAnon {:.1} MB, RssFile {:.1} MB)",
         kb_mb(early.rss_kb),
@@ -101,7 +106,7 @@ fn main() {
     );
     // The daemon gives its free heap pages back 10 s after the start, then every 30 s.
     std::thread::sleep(Duration::from_secs(25));
-    let idle = server.status();
+    let idle = server.mem();
     println!(
         "idle, 45 s after the start: VmRSS {:.1} MB (RssAnon {:.1} MB, RssFile {:.1} MB; VmHWM {:.1} MB) with {} bulletins",
         kb_mb(idle.rss_kb),
@@ -118,7 +123,7 @@ fn main() {
     report("saturation, no pause", &burst);
     // Past the daemon's next give-back (every 30 s).
     std::thread::sleep(Duration::from_secs(35));
-    let after = server.status();
+    let after = server.mem();
     println!(
         "idle, 35 s after the load: VmRSS {:.1} MB (RssAnon {:.1} MB, RssFile {:.1} MB; peak during the load {:.1} MB)",
         kb_mb(after.rss_kb),
@@ -128,10 +133,10 @@ fn main() {
     );
 
     server.reset_peak();
-    let before = server.status();
+    let before = server.mem();
     let t = Instant::now();
     let code = upload(port, &mp3, &token);
-    let up = server.status();
+    let up = server.mem();
     println!(
         "upload of the 60-minute MP3: HTTP {code} in {:.1} s; peak VmHWM {:.1} MB (VmRSS before {:.1} MB)",
         t.elapsed().as_secs_f64(),
@@ -246,133 +251,6 @@ fn encode_hour(out: &Path) {
         .status()
         .expect("ffmpeg runs");
     assert!(ok.success(), "ffmpeg failed");
-}
-
-/// Runs `loa --data-dir DATA ARGS…` (with `stdin`), which must succeed.
-fn loa(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = clean(Command::new(env!("CARGO_BIN_EXE_loa")))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("LOA_OPERATOR", "Đo tải")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("loa runs");
-    if let Some(s) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(s.as_bytes())
-            .expect("stdin written");
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().expect("loa runs");
-    assert!(
-        out.status.success(),
-        "loa {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// `cmd` without the caller's `LOA_…` variables (the config would take them as keys).
-fn clean(mut cmd: Command) -> Command {
-    for (k, _) in std::env::vars() {
-        if k.starts_with("LOA_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// The daemon under test.
-struct Server {
-    child: Child,
-}
-
-/// Resident memory read from `/proc/PID/status`, kB.
-struct Mem {
-    rss_kb: u64,
-    hwm_kb: u64,
-    /// The heap and other private memory.
-    anon_kb: u64,
-    /// Mapped files: mostly the binary's own code.
-    file_kb: u64,
-}
-
-impl Server {
-    fn start(data: &Path, plan: &Path, port: u16) -> Server {
-        let log = std::fs::File::create(data.join("serve.log")).expect("log");
-        let child = clean(Command::new(env!("CARGO_BIN_EXE_loa")))
-            .arg("--data-dir")
-            .arg(data)
-            .arg("serve")
-            .arg("--plan")
-            .arg(plan)
-            .env("LOA_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("loa serve runs");
-        let mut server = Server { child };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            let ended = server.child.try_wait().ok().flatten();
-            if ended.is_some() || Instant::now() > deadline {
-                let log = std::fs::read_to_string(data.join("serve.log")).unwrap_or_default();
-                panic!("loa serve did not listen ({ended:?}):\n{log}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
-    }
-
-    fn status(&self) -> Mem {
-        let text = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("/proc status");
-        let field = |name: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        Mem {
-            rss_kb: field("VmRSS:"),
-            hwm_kb: field("VmHWM:"),
-            anon_kb: field("RssAnon:"),
-            file_kb: field("RssFile:"),
-        }
-    }
-
-    /// Resets the peak resident memory to the current (Linux: `clear_refs` 5).
-    fn reset_peak(&self) {
-        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5").expect("clear_refs");
-    }
-
-    fn stop(&mut self) {
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn client() -> reqwest::Client {
@@ -552,15 +430,6 @@ async fn run(
     all
 }
 
-fn pct(v: &mut [u64], p: f64) -> f64 {
-    v.sort_unstable();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
-    v[i] as f64 / 1000.0
-}
-
 fn report(what: &str, l: &Lat) {
     let n = l.on_air.len() + l.library.len();
     println!(
@@ -655,8 +524,4 @@ fn upload(port: u16, mp3: &Path, token: &str) -> u16 {
 
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1_000_000.0
-}
-
-fn kb_mb(kb: u64) -> f64 {
-    kb as f64 / 1024.0
 }
