@@ -886,6 +886,7 @@ async fn minute(
         manifest_until: Some(now + chrono::Duration::days(7)),
         disk_free_mb: Some(12_000),
         slot: None,
+        slot_by: None,
         on_air: None,
         next_slot: None,
         chain_head,

@@ -240,6 +240,37 @@ fn a_node_reports_its_clock_and_an_emergency_sent_on_the_server_starts_on_it() {
     assert!(text.contains("máy xã "), "{text}");
     assert!(text.contains("đồng hồ lệch +30"), "{text}");
 
+    // The console's Đang phát shows each machine's line on its station's card, with no
+    // skip, stop or play form (only announcements reach a commune machine), and a commune
+    // account sees only its own station's.
+    for (name, role, station) in [
+        ("quantri", "admin", None),
+        ("xa-vinh-an", "commune", Some("vinh-an")),
+    ] {
+        let mut args = vec!["user", "add", name, "--role", role, "--password-stdin"];
+        args.extend(station.iter().flat_map(|s| ["--station", *s]));
+        common::console::run_with_stdin(&d.loa, &args, &format!("{}\n", common::console::PASSWORD))
+            .expect(0);
+    }
+    let page = |user: &str| {
+        let (cookie, _) = common::console::session(d.port, user);
+        common::console::http(d.port, "GET", "/", &[("Cookie", &cookie)], "").body
+    };
+    let admin = page("quantri");
+    assert_eq!(
+        admin.matches("class=\"node muted\">máy xã ").count(),
+        2,
+        "{admin}"
+    );
+    assert!(admin.contains("đồng hồ lệch +30"), "{admin}");
+    assert!(!admin.contains("/stations/vinh-an/skip"), "{admin}");
+    let commune = page("xa-vinh-an");
+    assert!(
+        commune.contains("Xã Vĩnh An") && commune.contains("máy xã "),
+        "{commune}"
+    );
+    assert!(!commune.contains("Xã Vĩnh Phúc"), "{commune}");
+
     // An emergency reaches the connected node and starts there.
     let bulletin = a_bulletin(&d);
     let sent = emergency(&d, "vinh-an", &bulletin);
@@ -467,4 +498,62 @@ fn a_node_whose_clock_runs_past_its_kept_schedule_says_so_in_its_report() {
             .any(|a| a.contains("đồng hồ máy xã lệch +691")),
         "{alerts:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_on_air_page_follows_a_commune_machine_live_in_the_browser() {
+    use common::browser::{self, Driver, Screen};
+    let d = District::new();
+    let url = format!("http://127.0.0.1:{}", d.port);
+    let node = d.node("vinh-an", &url);
+    let _running = run(&node, None);
+    common::console::run_with_stdin(
+        &d.loa,
+        &[
+            "user",
+            "add",
+            "quantri",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &format!("{}\n", common::console::PASSWORD),
+    )
+    .expect(0);
+    let first = || status(&d, "vinh-an")["node"].is_object().then_some(());
+    tokio::task::block_in_place(|| wait_for(60, "the first report", first));
+    let driver = Driver::start();
+    let downloads = tempfile::tempdir().unwrap();
+    for screen in Screen::ALL {
+        let b = driver.session(screen, downloads.path()).await;
+        browser::log_in(&b, &url, "quantri", common::console::PASSWORD).await;
+        let line = browser::text_of(&b, "#station-vinh-an .node").await;
+        assert!(line.starts_with("máy xã "), "{line}");
+        assert!(line.contains("đồng hồ lệch"), "{line}");
+        assert_eq!(
+            browser::overflow(&b).await,
+            0,
+            "the card fits {}",
+            screen.name()
+        );
+        browser::screenshot(&b, &format!("agent-dang-phat-{}", screen.name())).await;
+        if screen == Screen::Desktop {
+            // An emergency on the machine shows on its card without a reload: the machine
+            // reports what it plays as it happens.
+            tokio::task::block_in_place(|| emergency(&d, "vinh-an", &a_bulletin(&d)));
+            browser::wait_until(&b, "the emergency on the commune's card", |b| async move {
+                browser::text_of(&b, "#station-vinh-an .onair")
+                    .await
+                    .starts_with("Đang phát:")
+            })
+            .await;
+            // What the machine plays is named in the page's language.
+            assert_eq!(
+                browser::text_of(&b, "#station-vinh-an .state").await,
+                "Đang phát: Khẩn cấp (api)"
+            );
+            browser::screenshot(&b, "agent-dang-phat-emergency-1280x800").await;
+        }
+        b.close().await.unwrap();
+    }
 }

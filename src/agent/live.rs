@@ -266,7 +266,15 @@ fn status_of(
     });
     Status {
         state: match r.slot.as_ref().filter(|_| fresh) {
-            Some(slot) => PlayerState::Playing { slot: slot.clone() },
+            Some(slot) => PlayerState::Playing {
+                slot: slot.clone(),
+                by: r.slot_by.as_ref().and_then(|(source, who)| {
+                    Some(crate::playout::control::AskedBy {
+                        source: source.parse().ok()?,
+                        who: who.clone(),
+                    })
+                }),
+            },
             None => PlayerState::Idle,
         },
         on_air,
@@ -498,6 +506,7 @@ mod tests {
             manifest_until: None,
             disk_free_mb: Some(900),
             slot: Some("Sáng".into()),
+            slot_by: None,
             on_air: Some(super::super::report::ReportedOnAir {
                 bulletin: "b-1".into(),
                 title: "Dịch vụ công".into(),
@@ -531,7 +540,8 @@ mod tests {
         assert_eq!(
             s.state,
             PlayerState::Playing {
-                slot: "Sáng".into()
+                slot: "Sáng".into(),
+                by: None
             }
         );
         let n = s.node.unwrap();

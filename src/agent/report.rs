@@ -42,6 +42,9 @@ pub struct NodeReport {
     pub disk_free_mb: Option<u64>,
     /// The slot it plays (none: waiting for one).
     pub slot: Option<String>,
+    /// For an operator's item outside any slot: its source code and who asked.
+    #[serde(default)]
+    pub slot_by: Option<(String, String)>,
     /// The item on air.
     pub on_air: Option<ReportedOnAir>,
     /// The slot instance it waits for.
@@ -194,6 +197,7 @@ mod tests {
             manifest_until: Some(t("2026-12-12T17:00:00Z")),
             disk_free_mb: Some(12_000),
             slot: None,
+            slot_by: None,
             on_air: None,
             next_slot: None,
             chain_head: None,

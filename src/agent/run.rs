@@ -308,7 +308,7 @@ pub async fn daemon(
         .map_err(|e| RunError::Refused(e.to_string()))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let (commands_tx, commands) = tokio::sync::mpsc::channel(16);
-    let mut player = StationPlayer::new(
+    let player = StationPlayer::new(
         station.clone(),
         p.plan(),
         Arc::new(StoreAirlog(node.store.clone())),
@@ -322,6 +322,10 @@ pub async fn daemon(
         commands,
         shutdown: stop_rx.clone(),
     });
+    // What the player does also goes to the server at once (a report), so the district's
+    // on-air page follows a commune's item within a second, not a minute later.
+    let (events_tx, mut events) = tokio::sync::broadcast::channel(64);
+    let mut player = player.with_events(events_tx);
     player.queue_makeups(programme.makeups(&station.code, clock.now()).await?);
     // Announcements taken before a restart still wait for the next slot.
     player.queue_announcements(
@@ -368,11 +372,30 @@ pub async fn daemon(
     let mut minute = tokio::time::interval(SYNC_EVERY);
     minute.reset();
     let mut was_held = node_clock.held();
+    let mut events_open = true;
     tokio::pin!(stop);
     loop {
         let every = if was_held { HELD_RECHECK } else { SYNC_EVERY };
         tokio::select! {
             _ = &mut stop => break,
+            got = events.recv(), if events_open => {
+                use crate::playout::control::Event;
+                use tokio::sync::broadcast::error::RecvError;
+                // The player has ended (its sender is gone): nothing more to follow.
+                events_open = !matches!(got, Err(RecvError::Closed));
+                let changed = matches!(
+                    got,
+                    Ok(Event::SlotStarted { .. }
+                        | Event::ItemStarted { .. }
+                        | Event::ItemEnded { .. }
+                        | Event::SlotEnded { .. }
+                        | Event::Alert { .. })
+                        | Err(RecvError::Lagged(_))
+                );
+                if changed {
+                    send_report(&node, &node_clock, &known, &status, clock.now()).await;
+                }
+            }
             // Held: the clock is judged more often. The wall loop idles on the wrong
             // clock until an hour past it, which a clock set right has long passed: it
             // reads the programme again within a second of the hold ending.

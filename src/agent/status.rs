@@ -209,7 +209,13 @@ pub fn report(
         manifest_until: known.manifest_until,
         disk_free_mb,
         slot: match &status.state {
-            PlayerState::Playing { slot } => Some(slot.clone()),
+            PlayerState::Playing { slot, .. } => Some(slot.clone()),
+            _ => None,
+        },
+        slot_by: match &status.state {
+            PlayerState::Playing { by: Some(by), .. } => {
+                Some((by.source.as_str().to_string(), by.who.clone()))
+            }
             _ => None,
         },
         on_air: status.on_air.as_ref().map(|a| ReportedOnAir {

@@ -169,11 +169,25 @@ pub enum PlayerState {
     Idle,
     /// Playing a slot instance, or an operator's item outside any slot.
     Playing {
-        /// The slot's name, or what the operator asked for.
+        /// The slot's name, or (for an operator's item) its source and who asked, in the
+        /// technical log's words.
         slot: String,
+        /// For an operator's item outside any slot: why it was cued and who asked, for a
+        /// display to name in its own language.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<AskedBy>,
     },
     /// The daemon is stopping; nothing more starts.
     Stopping,
+}
+
+/// Who put an operator's item on air outside any slot, and how.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AskedBy {
+    /// Why it was cued (manual, urgent).
+    pub source: CueSource,
+    /// Who asked.
+    pub who: String,
 }
 
 /// What the station is doing, for status displays.

@@ -223,6 +223,7 @@ mod tests {
         Status {
             state: PlayerState::Playing {
                 slot: "Buổi sáng".into(),
+                by: None,
             },
             on_air: Some(OnAir {
                 bulletin: "b1".into(),

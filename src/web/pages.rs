@@ -297,10 +297,14 @@ const ON_AIR_EN: OnAirWords = OnAirWords {
 };
 
 /// The state of a station in `w`'s language.
-fn state_in(w: &OnAirWords, s: &PlayerState) -> (String, bool) {
+fn state_in(w: &OnAirWords, lang: Lang, s: &PlayerState) -> (String, bool) {
     match s {
         PlayerState::Idle => (w.idle.into(), false),
-        PlayerState::Playing { slot } => (format!("{} {slot}", w.playing), true),
+        PlayerState::Playing { by: Some(by), .. } => (
+            format!("{} {} ({})", w.playing, by.source.render(lang), by.who),
+            true,
+        ),
+        PlayerState::Playing { slot, by: None } => (format!("{} {slot}", w.playing), true),
         PlayerState::Stopping => (w.stopping.into(), false),
     }
 }
@@ -411,7 +415,7 @@ pub fn station_live(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Markup {
     let w = on_air_words(lang);
-    let (state, playing) = state_in(w, &status.state);
+    let (state, playing) = state_in(w, lang, &status.state);
     html! {
         p { span.state.playing[playing] { (state) } }
         @if let Some(a) = &status.on_air {
@@ -511,6 +515,7 @@ mod on_air_tests {
             status: Status {
                 state: PlayerState::Playing {
                     slot: "Buổi sáng".into(),
+                    by: None,
                 },
                 on_air: Some(OnAir {
                     bulletin: "b1".into(),

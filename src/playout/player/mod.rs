@@ -376,6 +376,10 @@ impl StationPlayer {
         let outer = std::mem::take(&mut self.run);
         self.set_state(PlayerState::Playing {
             slot: slot.name.clone(),
+            by: Some(crate::playout::control::AskedBy {
+                source,
+                who: cue.who.clone(),
+            }),
         });
         if let Err(e) = self
             .play_cues(&slot, VecDeque::from([cue]), BTreeSet::new())

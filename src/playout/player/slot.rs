@@ -112,6 +112,7 @@ impl StationPlayer {
         self.flush_ledger_alerts();
         self.set_state(PlayerState::Playing {
             slot: slot.name.clone(),
+            by: None,
         });
         self.with_status(|s| s.next_slot = None);
         self.emit(Event::SlotStarted {
