@@ -266,7 +266,11 @@ fn a_server_restored_from_a_backup_gets_the_rows_it_lost_from_the_node() {
 
 /// A raw signed request (sending the same text twice is a replay).
 fn signed(key: &NodeKey, method: &str, path: &str, body: &[u8]) -> Vec<u8> {
-    let time = Utc::now().timestamp();
+    signed_at(key, method, path, body, Utc::now().timestamp())
+}
+
+/// [`signed`], saying it was made at `time` (seconds since 1970).
+fn signed_at(key: &NodeKey, method: &str, path: &str, body: &[u8], time: i64) -> Vec<u8> {
     let mut nonce = [0u8; 16];
     getrandom::fill(&mut nonce).unwrap();
     let nonce = hex::encode(nonce);
@@ -466,4 +470,98 @@ fn audio_damaged_on_the_way_never_plays_and_comes_whole_once_the_link_is_clean()
         .json();
     assert_eq!(clean["fetched"].as_array().unwrap().len(), 2, "{clean}");
     assert!(clean["failed"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn the_live_endpoints_answer_only_an_enrolled_node_and_only_of_its_own_station() {
+    let d = District::new();
+    let url = format!("http://127.0.0.1:{}", d.port);
+    let a = d.node("vinh-an", &url);
+    let b = d.node("vinh-phuc", &url);
+    let key_a = NodeDir::of(&a.data).key().unwrap();
+    let key_b = NodeDir::of(&b.data).key().unwrap();
+    // Nobody unsigned.
+    for (method, path) in [
+        ("GET", "/agent/v1/time"),
+        ("GET", "/agent/v1/events"),
+        ("POST", "/agent/v1/status"),
+        ("POST", "/agent/v1/announcements/1"),
+    ] {
+        let raw = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let (code, body) = send(d.port, raw.as_bytes());
+        assert_eq!(code, 401, "{method} {path}: {body}");
+    }
+    // The clock answers a node whose clock is an hour off (so it can learn the time);
+    // everything else refuses such a request.
+    let hour_off = Utc::now().timestamp() - 3600;
+    let (code, body) = send(
+        d.port,
+        &signed_at(&key_a, "GET", "/agent/v1/time", b"", hour_off),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"received_ms\""), "{body}");
+    let (code, body) = send(
+        d.port,
+        &signed_at(&key_a, "GET", "/agent/v1/airlog/head", b"", hour_off),
+    );
+    assert_eq!(code, 401, "{body}");
+    // An announcement for vinh-an: node B cannot take it, node A can, once.
+    let (code, sent) = common::daemon::raw(
+        d.port,
+        "POST",
+        "/api/v1/stations/vinh-an/announcements",
+        "0123456789abcdef0123456789abcdef",
+        &format!(r#"{{"level":"normal","bulletin_id":"{}"}}"#, {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let all =
+                    loa::store::Store::list_bulletins(&d.loa.store().await, &Default::default())
+                        .await
+                        .unwrap();
+                all[0].id.to_string()
+            })
+        }),
+    );
+    assert_eq!(code, 200, "{sent}");
+    let json = &sent[sent.find('{').unwrap()..=sent.rfind('}').unwrap()];
+    let id = serde_json::from_str::<serde_json::Value>(json).unwrap()["announcements"][0]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{sent}"));
+    let path = format!("/agent/v1/announcements/{id}");
+    let (code, body) = send(d.port, &signed(&key_b, "POST", &path, b""));
+    assert_eq!(code, 404, "another station's announcement: {body}");
+    let take = signed(&key_a, "POST", &path, b"");
+    let (code, body) = send(d.port, &take);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"delivered\":true"), "{body}");
+    let (code, body) = send(d.port, &take);
+    assert_eq!(code, 401, "a replay: {body}");
+    // A report lands on the reporting node's own station.
+    let report = serde_json::json!({
+        "at": Utc::now(), "version": "0.1.0", "clock": null,
+        "clock_state": {"state": "sane"}, "last_sync": null, "manifest": null,
+        "manifest_until": null, "disk_free_mb": 1, "slot": null, "on_air": null,
+        "next_slot": null, "chain_head": null, "unsent_rows": 0, "alerts": []
+    })
+    .to_string();
+    let (code, body) = send(
+        d.port,
+        &signed(&key_b, "POST", "/agent/v1/status", report.as_bytes()),
+    );
+    assert_eq!(code, 200, "{body}");
+    let status = d.loa.run(&["ctl", "status", "--json"]).expect(0).json();
+    assert!(
+        status["stations"]["vinh-phuc"]["node"].is_object(),
+        "{status}"
+    );
+    assert!(status["stations"]["vinh-an"]["node"].is_null(), "{status}");
+    // A report that is not one is refused, naming what is wrong.
+    let (code, body) = send(
+        d.port,
+        &signed(&key_b, "POST", "/agent/v1/status", b"{\"at\": 5}"),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("bad report body"), "{body}");
 }
