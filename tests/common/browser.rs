@@ -178,11 +178,18 @@ pub async fn log_in(c: &Client, base: &str, user: &str, password: &str) {
         .click()
         .await
         .unwrap();
+    // The address changes when the navigation commits, before the new page is parsed: wait
+    // for the page itself too, or a look at it right after may find nothing yet.
     wait_until(c, "the page after login", |c| async move {
-        c.current_url()
+        let away = c
+            .current_url()
             .await
             .map(|u| u.path() != "/login")
-            .unwrap_or(false)
+            .unwrap_or(false);
+        away && c
+            .execute("return document.readyState;", vec![])
+            .await
+            .is_ok_and(|v| v == serde_json::json!("complete"))
     })
     .await;
 }
